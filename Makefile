@@ -1,0 +1,115 @@
+# wagepay: one non-recursive GNU Makefile. `make` builds build/wagepayd.
+# `make run` starts it on a local database with demo data; `make test` runs
+# every test. Both install the Debian packages they need first (`make deps`).
+
+CC       ?= gcc
+PKGS     := libevent libevent_openssl libevent_pthreads openssl libpq libxml-2.0 \
+            xmlsec1 xmlsec1-openssl jansson libsystemd
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
+            -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+            -Wsign-compare -Wformat=2 -Wformat-security -Wundef -Wvla
+OPT      ?= -O2 -g
+SAN      ?=
+CFLAGS   := -std=c17 $(OPT) $(SAN) $(WARN) -D_GNU_SOURCE -MMD -MP -Iinclude \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDFLAGS  := $(SAN)
+
+B        ?= build
+PROTO_SRC  := $(wildcard proto/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
+
+PROTO_OBJ  := $(PROTO_SRC:%.c=$(B)/%.o) $(B)/proto/schemas_blob.o
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+# Daemon modules the unit tests may link: everything but main.c.
+DAEMON_LIB := $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJ))
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o
+TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(B)/%)
+
+DEPS_STAMP := $(B)/.deps-ok
+DEB_PKGS   := build-essential pkg-config libevent-dev libssl-dev libpq-dev \
+              libxml2-dev libxml2-utils libxmlsec1-dev libxmlsec1-openssl xmlsec1 \
+              libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
+              curl openssl perl python3 ca-certificates procps
+
+.PHONY: all deps run test unit integration browser bench bench-quick fuzz torture \
+        clean check-proto-purity asan
+all: check-proto-purity $(B)/wagepayd $(B)/unit $(TOOLS)
+
+# Installs what is missing, with apt-get update first; a no-op when all is there.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: need root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# proto/ is pure: no sockets, no libevent, no libpq.
+check-proto-purity:
+	@bad=$$(grep -lE '#include[[:space:]]*[<"](event2/|event\.h|libpq-fe\.h|sys/socket\.h)' proto/*.c proto/*.h 2>/dev/null); \
+	if [ -n "$$bad" ]; then echo "proto/ must stay pure, but these include I/O headers: $$bad" >&2; exit 1; fi
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The schemas are compiled into the binary so that a deployed daemon does not
+# depend on files beside it.
+$(B)/proto/schemas_blob.o: proto/schemas_blob.S $(XSD)
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+
+$(B)/wagepayd: $(DAEMON_OBJ) $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/unit/groups.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); n=$${n#test_}; echo "UNIT_GROUP($$n)"; done > $@.tmp && mv $@.tmp $@
+
+$(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/groups.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(B)/tests/unit -c -o $@ $<
+
+$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%: tests/tools/%.c $(PROTO_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROTO_OBJ) $(LDLIBS)
+
+unit: deps all
+	$(B)/unit
+
+integration: deps all
+	prove -v tests/integration/*.t
+
+test: deps all
+	$(B)/unit
+	prove tests/integration/*.t
+	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
+
+browser: deps all
+	tests/browser/run
+
+# The suites again on an ASan+UBSan build in build-asan/.
+asan:
+	$(MAKE) B=build-asan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+
+run: deps all
+	scripts/run-dev
+
+bench: deps all
+	tests/bench/run
+
+bench-quick: deps all
+	QUICK=1 tests/bench/run
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,68 @@
+/*
+ * config.h: the daemon's configuration (`key = value`, `[sections]`,
+ * `#` comments), as API.md "Configuration" names it. Parsing is pure
+ * (proto/config.c); loading certificates and keys is the daemon's job.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include "wagepay.h"
+
+struct listener_conf {
+	char	*listen;	/* "127.0.0.1:8443", "[::1]:8443", "*:8443" */
+	char	*cert;
+	char	*key;
+	char	*client_ca;	/* contractor and core only */
+};
+
+enum authority {
+	AUTH_HRSS = 1,
+	AUTH_HOUSING,
+	AUTH_TRANSPORT,
+	AUTH_WATER,
+	AUTH_AGRICULTURE
+};
+
+struct regulator_conf {
+	char		*name;		/* from [regulator NAME] */
+	char		*region;	/* 2 to 6 digits: a prefix of the project's region */
+	enum authority	 authority;
+	char		*url;		/* https://host:port/path */
+	char		*ca;
+	char		*cert;
+	char		*key;
+};
+
+struct config {
+	char			*path;
+	char			*dsn;			/* [database] dsn */
+	int			 db_connections;	/* [database] connections, default 4 */
+	struct listener_conf	 contractor;
+	struct listener_conf	 core;
+	struct listener_conf	 console;
+	char			*subcontractor_ca;	/* [signing] */
+	char			*bank_cert;
+	char			*bank_key;
+	size_t			 nregulators;
+	struct regulator_conf	*regulators;
+	int			 max_connections;	/* [limits] connections per listener, default 1024 */
+	size_t			 max_body;		/* [limits] body_bytes, default WP_MAX_BODY */
+	int			 workers;		/* [limits] worker threads, default 2 */
+};
+
+/*
+ * Reads and checks the file at path. On failure NULL, with err->msg set to
+ * "FILE:LINE: what is wrong" (or "FILE: ..." for a missing key).
+ * The caller owns the result (config_free).
+ */
+struct config	*config_load(const char *path, struct perr *err);
+/* Same, from a buffer (for tests and fuzzing); name is used in messages. */
+struct config	*config_parse(const char *name, const char *text, size_t len,
+		    struct perr *err);
+void		 config_free(struct config *);
+const char	*config_authority_name(enum authority);
+/* Parses "housing" etc.; 0 if unknown. */
+enum authority	 config_authority_parse(const char *);
+
+#endif

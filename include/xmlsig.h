@@ -1,0 +1,56 @@
+/*
+ * xmlsig.h: XML signatures with xmlsec1: verification of the
+ * subcontractor's enveloped signature on a wage sheet, and the bank's own
+ * signature on vouchers and alerts.
+ *
+ * Verification is strict (STYLE.md "sharp edges"): exactly one ds:Signature
+ * in the document, placed in CstmrCdtTrfInitn/SplmtryData/Envlp; exactly one
+ * Reference with URI=""; transforms exactly enveloped-signature then
+ * exclusive C14N; RSA-SHA256 or ECDSA-SHA256; no ds:Object, no Manifest;
+ * same-document references only; the certificate in KeyInfo/X509Data must
+ * chain to the trusted CA and be within its validity period.
+ */
+#ifndef XMLSIG_H
+#define XMLSIG_H
+
+#include <libxml/tree.h>
+#include "wagepay.h"
+
+/* Call once at start-up before any other xmlsig_ call (initialises xmlsec
+ * and its OpenSSL crypto); -1 on failure. */
+int		 xmlsig_init(void) WUR;
+void		 xmlsig_shutdown(void);
+
+struct sigtrust;
+
+/* Loads a PEM CA file (one or more certificates) that signatures must chain
+ * to. NULL with err set on failure. */
+struct sigtrust	*sigtrust_load(const char *ca_file, struct perr *err);
+void		 sigtrust_free(struct sigtrust *);
+
+/*
+ * Verifies the sheet's signature as described above. On success returns 0
+ * and copies the signer certificate's subject serialNumber (the company's
+ * unified social credit code) into signer. On failure -1 with err set:
+ * WP30 no or malformed signature, WP31 signature does not verify (tampered),
+ * WP32 certificate not trusted (wrong CA, expired, not yet valid).
+ */
+int		 sigtrust_verify_sheet(struct sigtrust *, xmlDocPtr doc,
+		    char signer[WP_USCC_LEN], struct perr *err) WUR;
+
+struct signer;
+
+/* Loads the bank's PEM key and certificate for signing. */
+struct signer	*signer_load(const char *key_file, const char *cert_file,
+		    struct perr *err);
+void		 signer_free(struct signer *);
+
+/*
+ * Appends an enveloped signature (URI="", enveloped + exclusive C14N,
+ * RSA-SHA256 or ECDSA-SHA256 following the key, X509Data with the bank's
+ * certificate) as the last child of the document's root element and signs.
+ * 0 on success, -1 with err set.
+ */
+int		 signer_sign(struct signer *, xmlDocPtr doc, struct perr *err) WUR;
+
+#endif
