@@ -20,6 +20,8 @@ struct status_report {
 	const char	*created_at;	/* ISO dateTime, e.g. 2026-11-21T08:00:00+08:00 */
 	const char	*orig_msg_id;	/* may be "" for a sheet that could not be read */
 	const char	*orig_msg_nm_id;	/* "pain.001.001.10" */
+	const char	*orig_pmt_inf_id;	/* the sheet's PmtInfId; NULL or ""
+						 * writes "UNKNOWN" */
 	const char	*group_status;	/* ACSC, PART, RJCT, PDNG */
 	const char	*group_code;	/* reason of the group status, or NULL */
 	const char	*group_message;	/* AddtlInf of the group status, or NULL */

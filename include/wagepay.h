@@ -19,7 +19,7 @@
 #define WP_ID_NUMBER_LEN   19	/* GB 11643 resident ID: 18 characters */
 #define WP_USCC_LEN        19	/* GB 32100 unified social credit code: 18 */
 #define WP_BANK_CODE_LEN   13	/* CNAPS bank code: 12 digits */
-#define WP_CARD_LEN        33	/* card / account number: at most 32 */
+#define WP_CARD_LEN        35	/* card / account number: at most 34 (ISO Max34Text) */
 #define WP_MAX35_LEN       36	/* ISO Max35Text */
 #define WP_DATE_LEN        11	/* YYYY-MM-DD */
 #define WP_MONTH_LEN       8	/* YYYY-MM */

@@ -431,7 +431,7 @@ BEGIN
 	INSERT INTO project (code, name, region, industry, owner_uscc, contractor_uscc, account_id,
 		labour_cost_total, contract_months, start_month, pay_day)
 	VALUES (p->>'code', p->>'name', p->>'region', p->>'industry', p->'owner'->>'uscc',
-		p->'contractor'->>'uscc', v_acc, (p->>'labour_cost_total')::bigint,
+		p->'contractor'->>'uscc', v_acc, (p->>'labour_cost_fen')::bigint,
 		(p->>'contract_months')::int, (p->>'start_month' || '-01')::date, (p->>'pay_day')::int)
 	RETURNING id INTO v_proj;
 	PERFORM wp_audit_append(p_actor, 'account.opened', 'project:' || (p->>'code'),
@@ -486,4 +486,81 @@ BEGIN
 		decided_at = now(), outcome = wp_approval_decide.outcome WHERE id = p_id;
 	PERFORM wp_audit_append('operator:' || v_name, 'approval.' || lower(wp_approval_decide.state),
 		'approval:' || p_id, coalesce(wp_approval_decide.outcome, ''));
+END $$;
+
+-- The current roster of a project, for its general contractor only:
+-- a summary row ('S', OK or FORBIDDEN), then subcontractors ('C': uscc,
+-- name) and workers ('W': id, name, employer, card, bank, signed, entered, left).
+CREATE FUNCTION wp_roster_get(p_contractor text, p_project text)
+RETURNS TABLE (kind text, a text, b text, c text, d text, e text, f text, g text, h text)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+	v_proj	project%ROWTYPE;
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE code = p_project;
+	IF NOT FOUND OR v_proj.contractor_uscc <> p_contractor THEN
+		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT 'S', 'OK', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+	RETURN QUERY SELECT 'C', ps.uscc::text, co.name, NULL, NULL, NULL, NULL, NULL, NULL
+		FROM project_subcontractor ps JOIN company co USING (uscc)
+		WHERE ps.project_id = v_proj.id ORDER BY ps.uscc;
+	RETURN QUERY SELECT 'W', r.id_number::text, r.name, r.employer_uscc::text, r.card,
+		r.card_bank::text, r.contract_signed::text, r.entered::text, r.left_on::text
+		FROM roster_entry r WHERE r.project_id = v_proj.id ORDER BY r.id_number;
+END $$;
+
+-- Books the entries of one camt.054 notification, all or nothing: if one
+-- entry is refused, nothing of the message is booked and the refusal names
+-- the entry. APPLIED when at least one new entry was booked, DUPLICATE when
+-- every entry had been booked before.
+-- p_entries: [{ref, account, amount, booking, payer_name, payer_uscc, is_return, e2e, reason}]
+CREATE FUNCTION wp_core_notify(p_entries json, OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	e		record;
+	r		record;
+	v_applied	int := 0;
+	v_dup		int := 0;
+	v_released	text := '';
+BEGIN
+	BEGIN
+		FOR e IN SELECT * FROM json_to_recordset(p_entries) AS x(ref text, account text,
+		    amount bigint, booking date, payer_name text, payer_uscc text,
+		    is_return boolean, e2e text, reason text) LOOP
+			IF e.is_return THEN
+				outcome := 'REFUSED';
+				code := 'WP40';
+				message := 'entry ' || e.ref || ': returned wage payments are not booked by this version';
+				RAISE EXCEPTION USING ERRCODE = 'WP001';
+			END IF;
+			SELECT * INTO r FROM wp_core_deposit(e.ref, e.account, e.amount, e.booking,
+				e.payer_name, e.payer_uscc);
+			IF r.outcome = 'REFUSED' THEN
+				outcome := 'REFUSED';
+				code := r.code;
+				message := 'entry ' || e.ref || ': ' || r.message || '; nothing of this notification was booked';
+				RAISE EXCEPTION USING ERRCODE = 'WP001';
+			ELSIF r.outcome = 'DUPLICATE' THEN
+				v_dup := v_dup + 1;
+			ELSE
+				v_applied := v_applied + 1;
+				v_released := v_released || ' ' || r.message;
+			END IF;
+		END LOOP;
+	EXCEPTION WHEN SQLSTATE 'WP001' THEN
+		RETURN;
+	END;
+	IF v_applied = 0 THEN
+		outcome := 'DUPLICATE';
+		message := v_dup || ' entr' || CASE WHEN v_dup = 1 THEN 'y was' ELSE 'ies were' END
+			|| ' already booked; nothing changed';
+	ELSE
+		outcome := 'APPLIED';
+		message := v_applied || ' entr' || CASE WHEN v_applied = 1 THEN 'y' ELSE 'ies' END
+			|| ' booked, ' || v_dup || ' already booked;' || v_released;
+	END IF;
 END $$;

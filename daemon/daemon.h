@@ -1,0 +1,163 @@
+/*
+ * daemon.h: the daemon's internals, one section per file (smtpd.h pattern).
+ * Nothing here crosses into proto/.
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "wagepay.h"
+#include "db.h"
+
+struct schemas;
+struct sigtrust;
+struct signer;
+
+/* The one process-wide context, owned by main.c. */
+struct wpd {
+	struct event_base	*base;
+	struct config		*conf;
+	struct db		*db;
+	struct schemas		*schemas;
+	struct sigtrust		*subca;		/* [signing] subcontractor_ca */
+	struct signer		*bank;		/* [signing] bank_cert, bank_key */
+	struct listener		*contractor;
+	struct listener		*core;
+	struct listener		*console;
+	bool			 draining;
+	/* counters for /metrics */
+	uint64_t		 sheets_by_state[5];	/* indexed by enum sheet_metric */
+	uint64_t		 lines_paid;
+	int64_t			 amount_paid;		/* fen */
+	uint64_t		 db_errors;
+};
+
+enum sheet_metric {
+	METRIC_ACSC, METRIC_PART, METRIC_RJCT, METRIC_PDNG, METRIC_REFUSED
+};
+
+extern struct wpd *wpd;
+
+/* tls.c */
+/* A server context: TLS 1.2+, and with client_ca a client certificate is
+ * required (VERIFY_PEER | FAIL_IF_NO_PEER_CERT). NULL with err set. */
+SSL_CTX	*tls_server_ctx(const char *cert, const char *key, const char *client_ca,
+	    struct perr *err);
+/* A client context for outbound calls (alerts): verifies the server against
+ * ca, presents cert/key. */
+SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
+	    struct perr *err);
+/* Copies the peer certificate's subject serialNumber (a USCC) into out;
+ * -1 if there is no verified peer certificate or no serialNumber. */
+int	 tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN]) WUR;
+
+/* server.c: TLS listeners, limits, request plumbing. */
+struct listener;
+typedef void listener_route(struct evhttp_request *, void *arg);
+
+/* Binds "host:port" with TLS from ctx (the listener owns ctx) and routes every
+ * request to route. NULL with err set. */
+struct listener	*listener_new(struct event_base *, const char *name,
+		    const char *listen, SSL_CTX *ctx, listener_route *route,
+		    void *arg, struct perr *err);
+void		 listener_free(struct listener *);
+/* Replaces the TLS context for new connections (SIGHUP). */
+void		 listener_set_ctx(struct listener *, SSL_CTX *ctx);
+/* Stops accepting new connections (SIGTERM drain). */
+void		 listener_close(struct listener *);
+
+/* A request waiting for the database. If the client goes away first, req
+ * becomes NULL and the answer is dropped (the work is still committed or
+ * not, and a retry with the same id is answered from the database). */
+struct pending {
+	struct evhttp_request	*req;
+	char			 peer[WP_USCC_LEN];	/* client certificate's USCC */
+	void			*data;		/* the handler's, freed by its free_fn */
+	void			(*free_fn)(void *);
+};
+
+struct pending	*pending_new(struct evhttp_request *);
+void		 pending_free(struct pending *);
+/* Sends the answer (body may be NULL) and frees p. */
+void		 pending_reply(struct pending *, int status, const char *ctype,
+		    const char *body, size_t len);
+void		 http_reply(struct evhttp_request *, int status, const char *ctype,
+		    const char *body, size_t len);
+/* Sends 503 with Retry-After (database unreachable) and frees p. */
+void		 pending_unavailable(struct pending *);
+/* 503 with Retry-After. */
+void		 http_unavailable(struct evhttp_request *);
+/* The request body as a NUL-terminated string in *body (pointer into the
+ * evbuffer, valid until the reply); -1 if larger than max. */
+int		 http_body(struct evhttp_request *, size_t max, const char **body,
+		    size_t *len) WUR;
+/* The verified client certificate's USCC, or -1. */
+int		 http_peer_uscc(struct evhttp_request *, char out[WP_USCC_LEN]) WUR;
+/* Path without the query, copied into buf; -1 if too long. */
+int		 http_path(struct evhttp_request *, char *buf, size_t len) WUR;
+const char	*http_method_name(struct evhttp_request *);
+
+/* contractor.c: routes the contractor API by path and checks identity. */
+void	contractor_route(struct evhttp_request *, void *arg);
+
+/* sheetapi.c */
+void	sheetapi_submit(struct evhttp_request *, const char *contractor);
+void	sheetapi_status(struct evhttp_request *, const char *contractor,
+	    const char *msg_id);
+
+/* rosterapi.c */
+void	rosterapi_post(struct evhttp_request *, const char *contractor,
+	    const char *project);
+void	rosterapi_get(struct evhttp_request *, const char *contractor,
+	    const char *project);
+
+/* core.c */
+void	core_route(struct evhttp_request *, void *arg);
+
+/* console.c */
+void	console_route(struct evhttp_request *, void *arg);
+
+/* page.c: serves the console's web page; false if path is not one of its
+ * files. */
+bool	console_page(struct evhttp_request *, const char *path);
+
+/* migrate.c: applies schema/NNN_*.sql not yet applied, in order (blocking;
+ * runs before the loop). 0 or -1 with the error logged. */
+int	migrate_run(const char *dsn, const char *dir);
+
+/* operator.c */
+/* Hashes a password with scrypt into a self-describing string
+ * "scrypt$N$r$p$salt_hex$hash_hex" (malloc'd), NULL on failure. */
+char	*password_hash(const char *password);
+bool	 password_verify(const char *password, const char *stored);
+/* --add-operator: blocking, before the loop. */
+int	 operator_add(const char *dsn, const char *name, const char *role,
+	    const char *password);
+
+/* report.c: the pain.002 answers of the contractor API. */
+/* Builds a pain.002 from wp_sheet_submit/wp_sheet_status rows; sets *status
+ * to the HTTP status and *outcome to the first row's outcome. */
+char	*report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
+	    char *outcome, size_t outcome_len, size_t *len);
+/* A RJCT pain.002 for a sheet refused before the database (FF01, WP3x). */
+char	*report_refused(const char *orig_msg_id, const struct perr *err,
+	    size_t *len);
+
+/* util.c */
+/* Formats now as an ISO dateTime with offset into buf (>= 32 bytes). */
+void	 util_now_iso(char *buf, size_t len);
+/* Lower-case hex of len bytes into out (2*len+1). */
+void	 util_hex(const unsigned char *in, size_t len, char *out);
+/* A fresh identifier for our own messages: prefix + time + random. */
+void	 util_message_id(const char *prefix, char *out, size_t len);
+
+#endif

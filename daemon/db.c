@@ -1,0 +1,928 @@
+/*
+ * db.c: the pool of non-blocking PostgreSQL connections on the libevent loop.
+ *
+ * Responsible for: connecting (PQconnectStartParams + PQconnectPoll driven by
+ * events on PQsocket), reconnecting with backoff forever, a bounded FIFO of
+ * requests, sending each to an idle connection (PQsendQueryParams, text in and
+ * out), reading results without blocking, and the per-request deadline.
+ * Owns: every PGconn, every queued or in-flight request (its copied SQL and
+ * parameters), every PGresult until the request's callback has returned.
+ * Must not: call a blocking libpq function after db_new (no PQexec,
+ * PQconnectdb, PQcancel), log a parameter value or a server error text (both
+ * may carry a worker's data), or retry a request that may have run: a request
+ * whose fate is unknown is reported as such and the caller's idempotency key
+ * decides.
+ *
+ * One request per connection at a time. The in-flight requests of a
+ * connection are nevertheless kept in a FIFO (conn->inflight), matched to
+ * results in order, so that pipeline mode can later raise conn_can_take()'s
+ * limit without changing the rest.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "wagepay.h"
+#include "db.h"
+
+#define BACKOFF_MIN_MS		100
+#define BACKOFF_MAX_MS		5000
+/* libpq ignores connect_timeout under PQconnectPoll, so db.c keeps its own
+ * clock per host attempt: this one unless the DSN sets connect_timeout. */
+#define CONNECT_TIMEOUT_MS	10000
+#define MAX_PARAMS		65535	/* the protocol's Bind limit */
+
+static const char ERR_LOST[] = "connection to database lost";
+static const char ERR_DEADLINE_QUEUED[] =
+    "deadline passed waiting for a database connection";
+static const char ERR_DEADLINE_SENT[] = "deadline passed waiting for the database";
+static const char ERR_SHUTDOWN[] = "database pool shut down";
+static const char ERR_SEND[] = "could not send query to database";
+static const char ERR_COPY[] = "COPY is not supported by the database pool";
+
+struct dbreq {
+	TAILQ_ENTRY(dbreq)	 entry;		/* db->queue or conn->inflight */
+	struct db		*db;
+	struct dbconn		*conn;		/* NULL while queued */
+	struct event		*deadline;	/* owned */
+	db_cb			*cb;
+	void			*arg;
+	int			 nparams;
+	const char		**values;	/* points into this allocation */
+	const char		*sql;		/* points into this allocation */
+};
+TAILQ_HEAD(dbreq_list, dbreq);
+
+enum dbconn_state {
+	DBC_DOWN = 0,		/* no PGconn; the timer brings it back */
+	DBC_CONNECTING,		/* PQconnectPoll in progress; timer = attempt clock */
+	DBC_UP			/* usable; idle when inflight is empty */
+};
+
+struct dbconn {
+	struct db		*db;
+	int			 id;		/* for log lines */
+	enum dbconn_state	 state;
+	PGconn			*pg;		/* owned; NULL when DOWN */
+	struct event		*ev;		/* owned; I/O on PQsocket */
+	evutil_socket_t		 evfd;
+	short			 evwhat;
+	struct event		*timer;		/* owned; backoff or connect clock */
+	int			 backoff_ms;	/* next delay after a failure */
+	int			 failures;	/* consecutive failed attempts */
+	unsigned		 rotate;	/* start the host list here */
+	unsigned		 gen;		/* DSN generation it connected with */
+	bool			 flushing;	/* PQflush said 1: wait for EV_WRITE */
+	PGresult		*last;		/* owned; latest result of inflight head */
+	struct dbreq_list	 inflight;
+	int			 ninflight;
+};
+
+struct db {
+	struct event_base	*base;
+	PQconninfoOption	*opts;		/* owned; parsed current DSN */
+	unsigned		 gen;		/* bumped by db_set_dsn */
+	int			 connect_ms;
+	struct dbconn		*conns;		/* owned; nconns of them */
+	int			 nconns;
+	int			 nup;
+	struct timespec		 down_since;	/* when nup last became 0 */
+	struct dbreq_list	 queue;
+	int			 nqueued;
+	int			 ninflight;
+	int			 next;		/* round robin over idle connections */
+	int			 deadline_ms;
+	int			 grace_ms;
+	bool			 dispatching;
+	bool			 closing;
+	unsigned long		 notices;	/* NOTICE/WARNING seen, for debugging */
+};
+
+static void	conn_start(struct dbconn *);
+static void	conn_io_cb(evutil_socket_t, short, void *);
+static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_drop(struct dbconn *, const char *error, bool backoff);
+static void	conn_lost(struct dbconn *, const char *why);
+static void	db_dispatch(struct db *);
+
+static void
+now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+static long long
+ms_since(const struct timespec *then)
+{
+	struct timespec	t;
+
+	now(&t);
+	return (long long)(t.tv_sec - then->tv_sec) * 1000 +
+	    (t.tv_nsec - then->tv_nsec) / 1000000;
+}
+
+static struct timeval
+tv_ms(int ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* libpq's messages are multi-line (one line per host tried): one log line. */
+static void
+log_pq(struct dbconn *c, const char *what, const char *msg)
+{
+	char		 buf[512];
+	size_t		 n = 0;
+	const char	*p;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "no detail";
+	for (p = msg; *p != '\0' && n < sizeof(buf) - 1; p++) {
+		if (*p == '\n' || *p == '\t' || *p == ' ') {
+			if (n > 0 && buf[n - 1] != ' ')
+				buf[n++] = ' ';
+		} else
+			buf[n++] = *p;
+	}
+	if (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	/* The first failure of a streak is news; the retries are not. */
+	if (c->failures <= 1)
+		log_warnx("database connection %d: %s: %s", c->id, what, buf);
+	else
+		log_debug("database connection %d: %s: %s", c->id, what, buf);
+}
+
+/*
+ * Requests.
+ */
+
+/* Ends a request: unlinks it, runs the callback, then clears res and frees
+ * it. The callback may queue more requests (db_query) meanwhile. */
+static void
+req_finish(struct dbreq *r, PGresult *res, const char *error, bool unknown)
+{
+	struct db	*db = r->db;
+
+	if (r->conn != NULL) {
+		TAILQ_REMOVE(&r->conn->inflight, r, entry);
+		r->conn->ninflight--;
+		db->ninflight--;
+		r->conn = NULL;
+	} else {
+		TAILQ_REMOVE(&db->queue, r, entry);
+		db->nqueued--;
+	}
+	event_free(r->deadline);
+	r->cb(res, error, unknown, r->arg);
+	PQclear(res);
+	free(r);
+}
+
+static void
+req_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dbreq	*r = arg;
+	struct dbconn	*c = r->conn;
+
+	(void)fd;
+	(void)what;
+	if (c == NULL) {
+		req_finish(r, NULL, ERR_DEADLINE_QUEUED, false);
+		return;
+	}
+	/* The statement may be running or even committed: the only way to get
+	 * the connection back without a blocking PQcancel is to drop it. */
+	log_warnx("database connection %d: request deadline passed, closing",
+	    c->id);
+	conn_drop(c, ERR_DEADLINE_SENT, false);
+	db_dispatch(c->db);
+}
+
+/*
+ * Connections.
+ */
+
+static bool
+conn_is_up(const struct dbconn *c)
+{
+	return c->state == DBC_UP;
+}
+
+/* Pipeline mode would raise this limit. */
+static bool
+conn_can_take(const struct dbconn *c)
+{
+	return c->state == DBC_UP && c->ninflight == 0 && !c->db->closing;
+}
+
+static void
+conn_unwatch(struct dbconn *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	c->ev = NULL;
+	c->evfd = -1;
+	c->evwhat = 0;
+}
+
+/* Waits for what on the connection's current socket. During connect the
+ * socket may be a new one after every PQconnectPoll step, so conn_step drops
+ * the event before polling and this builds a fresh one. */
+static int
+conn_watch(struct dbconn *c, short what)
+{
+	evutil_socket_t	fd = PQsocket(c->pg);
+
+	if (fd < 0)
+		return -1;
+	if (c->ev != NULL && c->evfd == fd && c->evwhat == what)
+		return 0;
+	conn_unwatch(c);
+	if ((c->ev = event_new(c->db->base, fd, what | EV_PERSIST, conn_io_cb,
+	    c)) == NULL)
+		fatalx("database: event_new failed");
+	if (event_add(c->ev, NULL) == -1)
+		fatalx("database: event_add failed");
+	c->evfd = fd;
+	c->evwhat = what;
+	return 0;
+}
+
+static void
+conn_arm_timer(struct dbconn *c, int ms)
+{
+	struct timeval	tv = tv_ms(ms);
+
+	if (evtimer_add(c->timer, &tv) == -1)
+		fatalx("database: evtimer_add failed");
+}
+
+/* Drops the PGconn. The caller has taken care of inflight requests. */
+static void
+conn_close(struct dbconn *c)
+{
+	struct db	*db = c->db;
+
+	conn_unwatch(c);
+	evtimer_del(c->timer);
+	PQclear(c->last);
+	c->last = NULL;
+	PQfinish(c->pg);	/* the Terminate it may send never waits */
+	c->pg = NULL;
+	c->flushing = false;
+	if (c->state == DBC_UP && --db->nup == 0)
+		now(&db->down_since);
+	c->state = DBC_DOWN;
+}
+
+static void
+conn_schedule(struct dbconn *c, int ms)
+{
+	c->state = DBC_DOWN;
+	conn_arm_timer(c, ms);
+}
+
+static void
+conn_schedule_backoff(struct dbconn *c)
+{
+	conn_schedule(c, c->backoff_ms);
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ?
+	    BACKOFF_MAX_MS : c->backoff_ms * 2;
+}
+
+/*
+ * Drops the connection with everything sent on it: each such request may or
+ * may not have run, so each gets error with unknown=true. The connection
+ * comes back after its backoff, or at once when backoff is false (we closed
+ * it ourselves; the server is not at fault).
+ */
+static void
+conn_drop(struct dbconn *c, const char *error, bool backoff)
+{
+	struct dbreq_list	 sent;
+	struct dbreq		*r;
+
+	TAILQ_INIT(&sent);
+	TAILQ_CONCAT(&sent, &c->inflight, entry);
+	conn_close(c);
+	if (backoff)
+		conn_schedule_backoff(c);
+	else
+		conn_schedule(c, 0);
+	/* Closed first, so that a callback's db_query cannot pick c. */
+	while ((r = TAILQ_FIRST(&sent)) != NULL) {
+		TAILQ_REMOVE(&sent, r, entry);
+		TAILQ_INSERT_TAIL(&c->inflight, r, entry);
+		req_finish(r, NULL, error, true);
+	}
+}
+
+/* The connection failed (lost, or could not be made): why is libpq's text. */
+static void
+conn_lost(struct dbconn *c, const char *why)
+{
+	c->failures++;
+	log_pq(c, conn_is_up(c) ? "connection lost" : "could not connect", why);
+	conn_drop(c, ERR_LOST, true);
+}
+
+/* Counts NOTICE and WARNING messages instead of printing them: a cancelled
+ * synchronous-replication wait arrives as a WARNING beside a successful
+ * COMMIT, and is not an error. The text may quote data: never logged. */
+static void
+conn_notice_cb(void *arg, const PGresult *res)
+{
+	struct dbconn	*c = arg;
+	const char	*sev, *state;
+
+	c->db->notices++;
+	sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	log_debug("database connection %d: server %s %s", c->id,
+	    sev != NULL ? sev : "NOTICE", state != NULL ? state : "");
+}
+
+/* Rotates a comma-separated list by k (of n) elements, so that a host that
+ * swallows connection attempts is not always the first one tried. */
+static char *
+rotate_list(const char *s, unsigned k, int n)
+{
+	const char	*p, *start;
+	size_t		 len = strlen(s);
+	char		*out;
+
+	if ((out = malloc(len + 2)) == NULL)
+		return NULL;
+	k %= (unsigned)n;
+	for (start = s; k > 0; k--)
+		start = strchr(start, ',') + 1;
+	/* start..end, then s..start-1 */
+	p = s + len;
+	memcpy(out, start, (size_t)(p - start));
+	out[p - start] = '\0';
+	if (start != s) {
+		strcat(out, ",");
+		strncat(out, s, (size_t)(start - s - 1));
+	}
+	return out;
+}
+
+static int
+list_count(const char *s)
+{
+	int	n = 1;
+
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s == ',')
+			n++;
+	return n;
+}
+
+/* Begins one connection attempt with the current DSN. */
+static void
+conn_start(struct dbconn *c)
+{
+	struct db		*db = c->db;
+	PQconninfoOption	*o;
+	const char		**keys, **vals;
+	char			*rotated[3] = { NULL, NULL, NULL };
+	int			 nopt = 0, nhosts = 0, i = 0, j, n;
+
+	for (o = db->opts; o->keyword != NULL; o++) {
+		nopt++;
+		if (o->val != NULL && (strcmp(o->keyword, "host") == 0 ||
+		    strcmp(o->keyword, "hostaddr") == 0) &&
+		    list_count(o->val) > nhosts)
+			nhosts = list_count(o->val);
+	}
+	keys = calloc((size_t)nopt + 1, sizeof(*keys));
+	vals = calloc((size_t)nopt + 1, sizeof(*vals));
+	if (keys == NULL || vals == NULL)
+		fatalx("database: out of memory");
+	for (o = db->opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		keys[i] = o->keyword;
+		vals[i] = o->val;
+		n = list_count(o->val);
+		if (nhosts > 1 && c->rotate % (unsigned)nhosts != 0 &&
+		    n == nhosts && (strcmp(o->keyword, "host") == 0 ||
+		    strcmp(o->keyword, "hostaddr") == 0 ||
+		    strcmp(o->keyword, "port") == 0)) {
+			for (j = 0; rotated[j] != NULL; j++)
+				;
+			if ((rotated[j] = rotate_list(o->val, c->rotate, n)) == NULL)
+				fatalx("database: out of memory");
+			vals[i] = rotated[j];
+		}
+		i++;
+	}
+	c->gen = db->gen;
+	c->pg = PQconnectStartParams(keys, vals, 0);
+	for (j = 0; j < 3; j++)
+		free(rotated[j]);
+	free(keys);
+	free(vals);
+	if (c->pg == NULL)
+		fatalx("database: out of memory");
+	c->state = DBC_CONNECTING;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	PQsetNoticeReceiver(c->pg, conn_notice_cb, c);
+	/* Before the first PQconnectPoll, libpq says: act as if it returned
+	 * PGRES_POLLING_WRITING. */
+	if (conn_watch(c, EV_WRITE) == -1) {
+		conn_lost(c, "no socket");
+		return;
+	}
+	conn_arm_timer(c, db->connect_ms);
+}
+
+static void
+conn_established(struct dbconn *c)
+{
+	struct db	*db = c->db;
+
+	if (PQsetnonblocking(c->pg, 1) == -1) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	evtimer_del(c->timer);
+	c->state = DBC_UP;
+	db->nup++;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	if (c->failures > 0)
+		log_info("database connection %d: connected to %s port %s",
+		    c->id, PQhost(c->pg), PQport(c->pg));
+	else
+		log_debug("database connection %d: connected to %s port %s",
+		    c->id, PQhost(c->pg), PQport(c->pg));
+	c->failures = 0;
+	if (conn_watch(c, EV_READ) == -1) {
+		conn_lost(c, "no socket");
+		return;
+	}
+	db_dispatch(db);
+}
+
+/* One PQconnectPoll step. */
+static void
+conn_step(struct dbconn *c)
+{
+	evutil_socket_t	before = c->evfd;
+
+	conn_unwatch(c);
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_OK:
+		conn_established(c);
+		return;
+	case PGRES_POLLING_READING:
+		if (conn_watch(c, EV_READ) == -1)
+			break;
+		goto armed;
+	case PGRES_POLLING_WRITING:
+		if (conn_watch(c, EV_WRITE) == -1)
+			break;
+		goto armed;
+	default:
+		break;
+	}
+	conn_lost(c, PQerrorMessage(c->pg));
+	return;
+armed:
+	/* A new socket is the next host or address: give it a full clock,
+	 * as libpq's connect_timeout does per host. */
+	if (c->evfd != before)
+		conn_arm_timer(c, c->db->connect_ms);
+}
+
+/* Reads what the server sent; with TLS, a record may sit whole inside
+ * OpenSSL after PQconsumeInput, where no socket event will announce it. */
+static int
+conn_consume(struct dbconn *c)
+{
+	SSL	*ssl;
+	int	 rounds = 0;
+
+	do {
+		if (!PQconsumeInput(c->pg))
+			return -1;
+		ssl = PQsslInUse(c->pg) ? PQsslStruct(c->pg, "OpenSSL") : NULL;
+	} while (ssl != NULL && SSL_pending(ssl) > 0 && ++rounds < 64);
+	return 0;
+}
+
+/* Hands out every complete result. Returns -1 if the connection was closed
+ * on the way (c is then DOWN and must not be touched further). */
+static int
+conn_collect(struct dbconn *c)
+{
+	struct dbreq	*r;
+	PGresult	*res;
+	PGnotify	*n;
+
+	while ((n = PQnotifies(c->pg)) != NULL)
+		PQfreemem(n);
+	while (c->state == DBC_UP && (r = TAILQ_FIRST(&c->inflight)) != NULL &&
+	    !PQisBusy(c->pg)) {
+		if ((res = PQgetResult(c->pg)) != NULL) {
+			switch (PQresultStatus(res)) {
+			case PGRES_COPY_IN:
+			case PGRES_COPY_OUT:
+			case PGRES_COPY_BOTH:
+				/* libpq would hand out COPY states forever */
+				PQclear(res);
+				log_warnx("database connection %d: %s", c->id,
+				    ERR_COPY);
+				conn_drop(c, ERR_COPY, false);
+				return -1;
+			default:
+				break;
+			}
+			PQclear(c->last);
+			c->last = res;
+			continue;
+		}
+		/* A result that ends with the link (FATAL, then EOF) is not the
+		 * statement's outcome: it may still have committed. */
+		if (PQstatus(c->pg) == CONNECTION_BAD) {
+			conn_lost(c, PQerrorMessage(c->pg));
+			return -1;
+		}
+		res = c->last;
+		c->last = NULL;
+		if (res == NULL)
+			req_finish(r, NULL, ERR_LOST, true);
+		else
+			req_finish(r, res, NULL, false);
+	}
+	if (c->state != DBC_UP)
+		return -1;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dbconn	*c = arg;
+	struct db	*db = c->db;
+	int		 rv;
+
+	(void)fd;
+	if (c->state == DBC_CONNECTING) {
+		conn_step(c);
+		return;
+	}
+	if (c->state != DBC_UP)
+		return;
+	if ((what & EV_READ) && conn_consume(c) == -1) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->flushing) {
+		if ((rv = PQflush(c->pg)) == -1) {
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+		c->flushing = rv == 1;
+	}
+	if (conn_collect(c) == -1)
+		return;
+	if (conn_watch(c, EV_READ | (c->flushing ? EV_WRITE : 0)) == -1) {
+		conn_lost(c, "no socket");
+		return;
+	}
+	/* A new DSN takes effect on each connection once it is idle. */
+	if (c->ninflight == 0 && c->gen != db->gen) {
+		conn_close(c);
+		conn_start(c);
+	}
+	db_dispatch(db);
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dbconn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (c->state) {
+	case DBC_DOWN:
+		conn_start(c);
+		break;
+	case DBC_CONNECTING:
+		/* Try the next host first next time. */
+		c->rotate++;
+		conn_lost(c, "connection attempt timed out");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Sends r on c. On failure r is either back at the queue's head (nothing
+ * was sent: the connection was already dead) or finished. */
+static void
+conn_send(struct dbconn *c, struct dbreq *r)
+{
+	struct db	*db = c->db;
+	int		 rv;
+
+	if (!PQsendQueryParams(c->pg, r->sql, r->nparams, NULL, r->values,
+	    NULL, NULL, 0)) {
+		if (PQstatus(c->pg) == CONNECTION_BAD) {
+			TAILQ_INSERT_HEAD(&db->queue, r, entry);
+			db->nqueued++;
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
+		/* Out of memory inside libpq: part of the message may be on the
+		 * wire, but without its Sync it cannot commit once we close. */
+		log_pq(c, "could not send query", PQerrorMessage(c->pg));
+		conn_close(c);
+		conn_schedule(c, 0);
+		TAILQ_INSERT_HEAD(&db->queue, r, entry);
+		db->nqueued++;
+		req_finish(r, NULL, ERR_SEND, false);
+		return;
+	}
+	r->conn = c;
+	TAILQ_INSERT_TAIL(&c->inflight, r, entry);
+	c->ninflight++;
+	db->ninflight++;
+	if ((rv = PQflush(c->pg)) == -1) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	c->flushing = rv == 1;
+	if (conn_watch(c, EV_READ | (c->flushing ? EV_WRITE : 0)) == -1)
+		conn_lost(c, "no socket");
+}
+
+/* Gives queued requests to idle connections, oldest first. Not reentrant:
+ * a callback run from inside (a failed send) that queues more leaves them
+ * to this loop. */
+static void
+db_dispatch(struct db *db)
+{
+	struct dbreq	*r;
+	int		 i;
+
+	if (db->dispatching || db->closing)
+		return;
+	db->dispatching = true;
+	while ((r = TAILQ_FIRST(&db->queue)) != NULL) {
+		for (i = 0; i < db->nconns; i++)
+			if (conn_can_take(&db->conns[(db->next + i) % db->nconns]))
+				break;
+		if (i == db->nconns)
+			break;
+		i = (db->next + i) % db->nconns;
+		/* Round robin, so that every idle connection stays in use and
+		 * a dead one is found by a request soon, not by a burst. */
+		db->next = (i + 1) % db->nconns;
+		TAILQ_REMOVE(&db->queue, r, entry);
+		db->nqueued--;
+		conn_send(&db->conns[i], r);
+	}
+	db->dispatching = false;
+}
+
+/*
+ * The API.
+ */
+
+static PQconninfoOption *
+parse_dsn(const char *dsn, int *connect_ms, struct perr *err)
+{
+	PQconninfoOption	*opts, *o;
+	char			*msg = NULL;
+	long			 secs;
+	char			*end;
+
+	if (dsn == NULL) {
+		perr_set(err, "WP90", "database: no dsn");
+		return NULL;
+	}
+	if ((opts = PQconninfoParse(dsn, &msg)) == NULL) {
+		/* libpq's message names the bad keyword, never a password */
+		if (msg != NULL)
+			msg[strcspn(msg, "\n")] = '\0';
+		perr_set(err, "WP90", "database: invalid dsn: %s",
+		    msg != NULL ? msg : "out of memory");
+		PQfreemem(msg);
+		return NULL;
+	}
+	*connect_ms = CONNECT_TIMEOUT_MS;
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "connect_timeout") != 0 || o->val == NULL)
+			continue;
+		errno = 0;
+		secs = strtol(o->val, &end, 10);
+		/* libpq's own rule: values under 2 s mean 2 s, 0 means none */
+		if (errno == 0 && *end == '\0' && secs > 0 && secs < 3600)
+			*connect_ms = (int)(secs < 2 ? 2 : secs) * 1000;
+	}
+	return opts;
+}
+
+struct db *
+db_new(struct event_base *base, const char *dsn, int nconns, struct perr *err)
+{
+	struct db	*db;
+	struct dbconn	*c;
+	int		 i;
+
+	if (nconns < 1 || nconns > DB_CONNS_MAX) {
+		perr_set(err, "WP90", "database: connections must be 1 to %d",
+		    DB_CONNS_MAX);
+		return NULL;
+	}
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->conns = calloc((size_t)nconns, sizeof(*db->conns))) == NULL) {
+		free(db);
+		perr_set(err, "WP90", "database: out of memory");
+		return NULL;
+	}
+	if ((db->opts = parse_dsn(dsn, &db->connect_ms, err)) == NULL) {
+		free(db->conns);
+		free(db);
+		return NULL;
+	}
+	db->base = base;
+	db->nconns = nconns;
+	db->deadline_ms = DB_DEADLINE_DEFAULT_MS;
+	db->grace_ms = DB_DOWN_GRACE_DEFAULT_MS;
+	TAILQ_INIT(&db->queue);
+	/* The grace runs from start-up: requests wait for the first connect. */
+	now(&db->down_since);
+	for (i = 0; i < nconns; i++) {
+		c = &db->conns[i];
+		c->db = db;
+		c->id = i;
+		c->evfd = -1;
+		c->backoff_ms = BACKOFF_MIN_MS;
+		TAILQ_INIT(&c->inflight);
+		if ((c->timer = evtimer_new(base, conn_timer_cb, c)) == NULL)
+			fatalx("database: evtimer_new failed");
+	}
+	for (i = 0; i < nconns; i++)
+		conn_start(&db->conns[i]);
+	return db;
+}
+
+void
+db_free(struct db *db)
+{
+	struct dbconn	*c;
+	struct dbreq	*r;
+	int		 i;
+
+	if (db == NULL)
+		return;
+	db->closing = true;	/* db_query refuses from here on */
+	for (i = 0; i < db->nconns; i++) {
+		c = &db->conns[i];
+		while ((r = TAILQ_FIRST(&c->inflight)) != NULL)
+			req_finish(r, NULL, ERR_SHUTDOWN, true);
+		conn_close(c);
+		event_free(c->timer);
+	}
+	while ((r = TAILQ_FIRST(&db->queue)) != NULL)
+		req_finish(r, NULL, ERR_SHUTDOWN, false);
+	PQconninfoFree(db->opts);
+	free(db->conns);
+	free(db);
+}
+
+int
+db_query(struct db *db, const char *sql, int nparams,
+    const char *const *values, db_cb *cb, void *arg)
+{
+	struct dbreq	*r;
+	struct timeval	 tv;
+	size_t		 size, len;
+	char		*p;
+	int		 i;
+
+	if (db->closing || sql == NULL || cb == NULL || nparams < 0 ||
+	    nparams > MAX_PARAMS || (nparams > 0 && values == NULL))
+		return -1;
+	if (db->nqueued >= DB_QUEUE_MAX)
+		return -1;
+	if (db->nup == 0 && ms_since(&db->down_since) >= db->grace_ms)
+		return -1;
+
+	/* One allocation: the request, the parameter pointers, the strings. */
+	size = sizeof(*r) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
+	for (i = 0; i < nparams; i++)
+		if (values[i] != NULL)
+			size += strlen(values[i]) + 1;
+	if ((r = calloc(1, size)) == NULL)
+		return -1;
+	r->values = (const char **)(r + 1);
+	p = (char *)(r->values + nparams);
+	for (i = 0; i < nparams; i++) {
+		if (values[i] == NULL)
+			continue;
+		len = strlen(values[i]) + 1;
+		memcpy(p, values[i], len);
+		r->values[i] = p;
+		p += len;
+	}
+	memcpy(p, sql, strlen(sql) + 1);
+	r->sql = p;
+	r->db = db;
+	r->nparams = nparams;
+	r->cb = cb;
+	r->arg = arg;
+	if ((r->deadline = evtimer_new(db->base, req_deadline_cb, r)) == NULL) {
+		free(r);
+		return -1;
+	}
+	tv = tv_ms(db->deadline_ms);
+	if (evtimer_add(r->deadline, &tv) == -1) {
+		event_free(r->deadline);
+		free(r);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&db->queue, r, entry);
+	db->nqueued++;
+	db_dispatch(db);
+	return 0;
+}
+
+bool
+db_available(struct db *db)
+{
+	return db->nup > 0;
+}
+
+int
+db_backlog(struct db *db)
+{
+	return db->nqueued + db->ninflight;
+}
+
+int
+db_set_dsn(struct db *db, const char *dsn, struct perr *err)
+{
+	PQconninfoOption	*opts;
+	struct dbconn		*c;
+	int			 connect_ms, i;
+
+	if ((opts = parse_dsn(dsn, &connect_ms, err)) == NULL)
+		return -1;
+	PQconninfoFree(db->opts);
+	db->opts = opts;
+	db->connect_ms = connect_ms;
+	db->gen++;
+	/* Idle and connecting ones move now, busy ones when their request
+	 * ends (conn_io_cb). Down ones try at once: a reload is often the fix
+	 * for what kept them down. Their backoff goes on if it was not. */
+	for (i = 0; i < db->nconns; i++) {
+		c = &db->conns[i];
+		if (c->state == DBC_CONNECTING ||
+		    (c->state == DBC_UP && c->ninflight == 0)) {
+			conn_close(c);
+			conn_start(c);
+		} else if (c->state == DBC_DOWN)
+			conn_arm_timer(c, 0);
+	}
+	return 0;
+}
+
+void
+db_set_deadline(struct db *db, int ms)
+{
+	db->deadline_ms = ms > 0 ? ms : DB_DEADLINE_DEFAULT_MS;
+}
+
+void
+db_set_down_grace(struct db *db, int ms)
+{
+	db->grace_ms = ms > 0 ? ms : DB_DOWN_GRACE_DEFAULT_MS;
+}

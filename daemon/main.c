@@ -1,0 +1,339 @@
+/*
+ * main.c: wagepayd's command line, start-up, signals and reload.
+ *
+ * Owns the process-wide struct wpd and everything hanging from it. Start-up
+ * is the only place that may be fatal. SIGTERM drains (stop accepting, let
+ * the database finish what was asked, exit); SIGHUP reloads configuration
+ * and certificates all or nothing: if anything new fails to load, the old
+ * set keeps running and the failure is logged.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libxml/parser.h>
+#include <openssl/ssl.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "xmlsafe.h"
+#include "xmlsig.h"
+
+#ifndef SCHEMA_DIR
+#define SCHEMA_DIR	"schema"
+#endif
+#define DRAIN_SECS	30
+
+struct wpd	*wpd;
+
+static struct event	*drain_timer;
+static int		 drain_ticks;
+
+/* Everything a configuration needs loaded before it can serve. Built whole
+ * for start-up and for SIGHUP, swapped in only when complete. */
+struct loaded {
+	SSL_CTX		*contractor, *core, *console;
+	struct sigtrust	*subca;
+	struct signer	*bank;
+};
+
+static void
+loaded_free(struct loaded *l)
+{
+	SSL_CTX_free(l->contractor);
+	SSL_CTX_free(l->core);
+	SSL_CTX_free(l->console);
+	sigtrust_free(l->subca);
+	signer_free(l->bank);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+load_all(const struct config *c, struct loaded *l, struct perr *err)
+{
+	size_t	i;
+	SSL_CTX	*probe;
+
+	memset(l, 0, sizeof(*l));
+	if ((l->contractor = tls_server_ctx(c->contractor.cert,
+	    c->contractor.key, c->contractor.client_ca, err)) == NULL ||
+	    (l->core = tls_server_ctx(c->core.cert, c->core.key,
+	    c->core.client_ca, err)) == NULL ||
+	    (l->console = tls_server_ctx(c->console.cert, c->console.key, NULL,
+	    err)) == NULL ||
+	    (l->subca = sigtrust_load(c->subcontractor_ca, err)) == NULL ||
+	    (l->bank = signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
+		loaded_free(l);
+		return -1;
+	}
+	/* each regulator's certificates must load too, or alerts would fail
+	 * later, silently, where nobody looks */
+	for (i = 0; i < c->nregulators; i++) {
+		if ((probe = tls_client_ctx(c->regulators[i].ca,
+		    c->regulators[i].cert, c->regulators[i].key, err)) == NULL) {
+			loaded_free(l);
+			return -1;
+		}
+		SSL_CTX_free(probe);
+	}
+	return 0;
+}
+
+static void
+drain_tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	if (db_backlog(wpd->db) == 0 || ++drain_ticks > DRAIN_SECS * 10) {
+		if (db_backlog(wpd->db) != 0)
+			log_warnx("drain: %d database requests still open after "
+			    "%d s; exiting (each is one transaction: committed "
+			    "or not)", db_backlog(wpd->db), DRAIN_SECS);
+		event_base_loopexit(wpd->base, NULL);
+		return;
+	}
+	/* a pending HTTP reply may still be on its way out: give it a tick */
+}
+
+static void
+sigterm_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct timeval	tv = { 0, 100000 };
+
+	(void)ev; (void)arg;
+	if (wpd->draining)
+		return;
+	log_info("signal %d: draining", (int)sig);
+	sd_notify(0, "STOPPING=1");
+	wpd->draining = true;
+	listener_close(wpd->contractor);
+	listener_close(wpd->core);
+	listener_close(wpd->console);
+	drain_timer = event_new(wpd->base, -1, EV_PERSIST, drain_tick_cb, NULL);
+	if (drain_timer == NULL || event_add(drain_timer, &tv) == -1)
+		event_base_loopexit(wpd->base, NULL);
+}
+
+static void
+sighup_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct config	*c;
+	struct loaded	 l;
+	struct perr	 err;
+
+	(void)sig; (void)ev; (void)arg;
+	sd_notify(0, "RELOADING=1");
+	perr_clear(&err);
+	if ((c = config_load(wpd->conf->path, &err)) == NULL ||
+	    load_all(c, &l, &err) == -1) {
+		log_warnx("reload refused, the running configuration stays: %s",
+		    err.msg);
+		config_free(c);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (strcmp(c->contractor.listen, wpd->conf->contractor.listen) != 0 ||
+	    strcmp(c->core.listen, wpd->conf->core.listen) != 0 ||
+	    strcmp(c->console.listen, wpd->conf->console.listen) != 0)
+		log_warnx("reload: listen addresses change only on restart");
+	if (strcmp(c->dsn, wpd->conf->dsn) != 0 &&
+	    db_set_dsn(wpd->db, c->dsn, &err) == -1) {
+		log_warnx("reload refused, the running configuration stays: %s",
+		    err.msg);
+		loaded_free(&l);
+		config_free(c);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	listener_set_ctx(wpd->contractor, l.contractor);
+	listener_set_ctx(wpd->core, l.core);
+	listener_set_ctx(wpd->console, l.console);
+	sigtrust_free(wpd->subca);
+	wpd->subca = l.subca;
+	signer_free(wpd->bank);
+	wpd->bank = l.bank;
+	/* keep the listen settings the sockets were bound with */
+	config_free(wpd->conf);
+	wpd->conf = c;
+	log_info("configuration and certificates reloaded from %s", c->path);
+	sd_notify(0, "READY=1");
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: wagepayd -f FILE [-v]           run in the foreground\n"
+	    "       wagepayd -f FILE -n             check the configuration\n"
+	    "       wagepayd -f FILE --migrate      apply pending migrations\n"
+	    "       wagepayd -f FILE --add-operator NAME --role ROLE\n"
+	    "                                       (password on standard input)\n");
+	exit(1);
+}
+
+static char *
+read_password(void)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+
+	if ((n = getline(&line, &cap, stdin)) <= 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static const char *
+schema_dir(void)
+{
+	const char	*d = getenv("WAGEPAY_SCHEMA_DIR");
+
+	return d != NULL && *d != '\0' ? d : SCHEMA_DIR;
+}
+
+static int
+run(struct config *conf)
+{
+	struct perr	 err;
+	struct loaded	 l;
+	struct event	*ev_term, *ev_int, *ev_hup;
+
+	perr_clear(&err);
+	if ((wpd = calloc(1, sizeof(*wpd))) == NULL)
+		fatal("calloc");
+	wpd->conf = conf;
+	if ((wpd->schemas = schemas_load(&err)) == NULL)
+		fatalx("could not load the message schemas: %s", err.msg);
+	if (load_all(conf, &l, &err) == -1)
+		fatalx("%s", err.msg);
+	wpd->subca = l.subca;
+	wpd->bank = l.bank;
+	if ((wpd->base = event_base_new()) == NULL)
+		fatalx("could not create the event loop");
+	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
+	    &err)) == NULL)
+		fatalx("[database] dsn: %s", err.msg);
+	if ((wpd->contractor = listener_new(wpd->base, "contractor",
+	    conf->contractor.listen, l.contractor, contractor_route, NULL,
+	    &err)) == NULL ||
+	    (wpd->core = listener_new(wpd->base, "core", conf->core.listen,
+	    l.core, core_route, NULL, &err)) == NULL ||
+	    (wpd->console = listener_new(wpd->base, "console",
+	    conf->console.listen, l.console, console_route, NULL,
+	    &err)) == NULL)
+		fatalx("%s", err.msg);
+
+	signal(SIGPIPE, SIG_IGN);
+	ev_term = evsignal_new(wpd->base, SIGTERM, sigterm_cb, NULL);
+	ev_int = evsignal_new(wpd->base, SIGINT, sigterm_cb, NULL);
+	ev_hup = evsignal_new(wpd->base, SIGHUP, sighup_cb, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 || evsignal_add(ev_int, NULL) == -1 ||
+	    evsignal_add(ev_hup, NULL) == -1)
+		fatalx("could not install signal handlers");
+
+	log_info("wagepayd ready (pid %ld)", (long)getpid());
+	sd_notify(0, "READY=1");
+	event_base_dispatch(wpd->base);
+
+	log_info("wagepayd stopped");
+	listener_free(wpd->contractor);
+	listener_free(wpd->core);
+	listener_free(wpd->console);
+	db_free(wpd->db);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	if (drain_timer != NULL)
+		event_free(drain_timer);
+	event_base_free(wpd->base);
+	sigtrust_free(wpd->subca);
+	signer_free(wpd->bank);
+	schemas_free(wpd->schemas);
+	config_free(wpd->conf);
+	free(wpd);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_MIGRATE = 256, OPT_ADD_OPERATOR, OPT_ROLE };
+	static const struct option longopts[] = {
+		{ "migrate", no_argument, NULL, OPT_MIGRATE },
+		{ "add-operator", required_argument, NULL, OPT_ADD_OPERATOR },
+		{ "role", required_argument, NULL, OPT_ROLE },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*file = NULL, *opname = NULL, *role = NULL;
+	bool		 check = false, migrate = false;
+	int		 ch, rc;
+	struct config	*conf;
+	struct loaded	 l;
+	struct perr	 err;
+	char		*password;
+
+	log_init(0);
+	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': file = optarg; break;
+		case 'n': check = true; break;
+		case 'v': log_setverbose(1); break;
+		case OPT_MIGRATE: migrate = true; break;
+		case OPT_ADD_OPERATOR: opname = optarg; break;
+		case OPT_ROLE: role = optarg; break;
+		default: usage();
+		}
+	}
+	if (file == NULL || optind != argc || (opname != NULL) != (role != NULL))
+		usage();
+
+	xmlInitParser();
+	perr_clear(&err);
+	if ((conf = config_load(file, &err)) == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (xmlsig_init() == -1)
+		fatalx("could not initialise xmlsec");
+
+	if (check) {
+		if (load_all(conf, &l, &err) == -1) {
+			fprintf(stderr, "%s: %s\n", file, err.msg);
+			config_free(conf);
+			return 1;
+		}
+		loaded_free(&l);
+		config_free(conf);
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (migrate) {
+		rc = migrate_run(conf->dsn, schema_dir());
+		config_free(conf);
+		return rc == 0 ? 0 : 1;
+	}
+	if (opname != NULL) {
+		if ((password = read_password()) == NULL) {
+			fprintf(stderr, "no password on standard input\n");
+			return 1;
+		}
+		rc = operator_add(conf->dsn, opname, role, password);
+		free(password);
+		config_free(conf);
+		if (rc == 0)
+			printf("operator %s (%s) stored\n", opname, role);
+		return rc == 0 ? 0 : 1;
+	}
+	rc = run(conf);
+	xmlsig_shutdown();
+	return rc;
+}

@@ -1,0 +1,152 @@
+/*
+ * operator.c: bank operators' passwords and the --add-operator command.
+ *
+ * Passwords are hashed with scrypt (OpenSSL EVP_PBE_scrypt), N=2^14, r=8,
+ * p=1, a 16-byte random salt, into "scrypt$N$r$p$salt$hash". Comparison is
+ * constant-time. Owns nothing; never logs a password.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define SCRYPT_N	16384
+#define SCRYPT_R	8
+#define SCRYPT_P	1
+#define SALT_LEN	16
+#define HASH_LEN	32
+
+static int
+derive(const char *password, const unsigned char *salt, size_t saltlen,
+    uint64_t n, uint64_t r, uint64_t p, unsigned char *out, size_t outlen)
+{
+	/* memory bound: 128 * r * n bytes, plus slack */
+	if (EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p,
+	    128 * r * n + 1024 * 1024, out, outlen) != 1)
+		return -1;
+	return 0;
+}
+
+char *
+password_hash(const char *password)
+{
+	unsigned char	salt[SALT_LEN], hash[HASH_LEN];
+	char		salthex[2 * SALT_LEN + 1], hashhex[2 * HASH_LEN + 1];
+	char		*out;
+
+	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
+	    derive(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P,
+	    hash, sizeof(hash)) == -1)
+		return NULL;
+	util_hex(salt, sizeof(salt), salthex);
+	util_hex(hash, sizeof(hash), hashhex);
+	if (asprintf(&out, "scrypt$%d$%d$%d$%s$%s", SCRYPT_N, SCRYPT_R,
+	    SCRYPT_P, salthex, hashhex) == -1)
+		return NULL;
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return out;
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t outlen)
+{
+	size_t	i;
+	unsigned int v;
+
+	if (strlen(s) != 2 * outlen)
+		return -1;
+	for (i = 0; i < outlen; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+bool
+password_verify(const char *password, const char *stored)
+{
+	unsigned long	n, r, p;
+	char		salthex[2 * SALT_LEN + 1], hashhex[2 * HASH_LEN + 1];
+	unsigned char	salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN];
+	bool		ok;
+
+	if (sscanf(stored, "scrypt$%lu$%lu$%lu$%32[0-9a-f]$%64[0-9a-f]", &n, &r,
+	    &p, salthex, hashhex) != 5)
+		return false;
+	/* refuse parameters that would let a stored row exhaust memory */
+	if (n < 1024 || n > 1048576 || r < 1 || r > 16 || p < 1 || p > 4)
+		return false;
+	if (unhex(salthex, salt, sizeof(salt)) == -1 ||
+	    unhex(hashhex, want, sizeof(want)) == -1)
+		return false;
+	if (derive(password, salt, sizeof(salt), n, r, p, got, sizeof(got)) == -1)
+		return false;
+	ok = CRYPTO_memcmp(got, want, sizeof(got)) == 0;
+	OPENSSL_cleanse(got, sizeof(got));
+	return ok;
+}
+
+int
+operator_add(const char *dsn, const char *name, const char *role,
+    const char *password)
+{
+	PGconn		*conn;
+	PGresult	*res;
+	char		*hash;
+	const char	*params[3];
+	int		 rc = -1;
+
+	if (strcmp(role, "viewer") != 0 && strcmp(role, "maker") != 0 &&
+	    strcmp(role, "checker") != 0 && strcmp(role, "admin") != 0) {
+		log_warnx("operator %s: role must be viewer, maker, checker or "
+		    "admin, not \"%s\"", name, role);
+		return -1;
+	}
+	if (strlen(password) < 12) {
+		log_warnx("operator %s: password must have at least 12 characters",
+		    name);
+		return -1;
+	}
+	if ((hash = password_hash(password)) == NULL) {
+		log_warnx("operator %s: could not hash the password", name);
+		return -1;
+	}
+	conn = PQconnectdb(dsn);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("could not connect to the database: %s",
+		    PQerrorMessage(conn));
+		goto done;
+	}
+	params[0] = name;
+	params[1] = role;
+	params[2] = hash;
+	res = PQexecParams(conn, "INSERT INTO operator (name, role, "
+	    "password_hash) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
+	    "SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash, "
+	    "disabled = false", 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_warnx("operator %s: could not be stored: %s", name,
+		    PQresultErrorMessage(res));
+	else {
+		rc = 0;
+		PQclear(res);
+		params[0] = name;
+		params[1] = role;
+		res = PQexecParams(conn, "SELECT wp_audit_append('cli', "
+		    "'operator.added', 'operator:' || $1, 'role ' || $2)", 2,
+		    NULL, params, NULL, NULL, 0);
+	}
+	PQclear(res);
+done:
+	PQfinish(conn);
+	OPENSSL_cleanse(hash, strlen(hash));
+	free(hash);
+	return rc;
+}

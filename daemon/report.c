@@ -1,0 +1,105 @@
+/*
+ * report.c: turns the database's decision on a sheet into the pain.002 the
+ * contractor receives, and the HTTP status that goes with it.
+ *
+ * Owns nothing past its return. The rows come from wp_sheet_submit or
+ * wp_sheet_status (schema/002_money.sql): a summary row, then one row per
+ * refused line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "pain002.h"
+
+/* Column numbers of the rows. */
+enum { COL_KIND, COL_OUTCOME, COL_STATE, COL_E2E, COL_CODE, COL_MESSAGE };
+
+static char *
+build(const char *orig_msg_id, const char *status, const char *code,
+    const char *message, const struct status_line *lines, size_t nlines,
+    size_t *len)
+{
+	struct status_report	r;
+	char			id[WP_MAX35_LEN], now[40];
+
+	util_message_id("WP002", id, sizeof(id));
+	util_now_iso(now, sizeof(now));
+	memset(&r, 0, sizeof(r));
+	r.msg_id = id;
+	r.created_at = now;
+	r.orig_msg_id = orig_msg_id;
+	r.orig_msg_nm_id = "pain.001.001.10";
+	r.group_status = status;
+	r.group_code = code;
+	r.group_message = message;
+	r.lines = lines;
+	r.nlines = nlines;
+	return pain002_build(&r, len);
+}
+
+char *
+report_refused(const char *orig_msg_id, const struct perr *err, size_t *len)
+{
+	return build(orig_msg_id, "RJCT", err->code, err->msg, NULL, 0, len);
+}
+
+char *
+report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
+    char *outcome, size_t outcome_len, size_t *len)
+{
+	struct status_line	*lines = NULL;
+	const char		*state, *grp, *code = NULL, *msg = NULL;
+	char			 text[160], *out;
+	int			 n = PQntuples(res), i;
+	size_t			 nlines = 0;
+
+	*status = 200;
+	if (n < 1 || strcmp(PQgetvalue(res, 0, COL_KIND), "S") != 0) {
+		snprintf(outcome, outcome_len, "%s", "EMPTY");
+		return NULL;
+	}
+	snprintf(outcome, outcome_len, "%s", PQgetvalue(res, 0, COL_OUTCOME));
+	state = PQgetvalue(res, 0, COL_STATE);
+
+	if (strcmp(outcome, "FORBIDDEN") == 0) {
+		*status = 403;
+		return NULL;
+	}
+	if (strcmp(outcome, "CONFLICT") == 0) {
+		*status = 409;
+		return build(orig_msg_id, "RJCT", "DU01", "MsgId was already used "
+		    "by this contractor for a different sheet; nothing was paid "
+		    "for this one", NULL, 0, len);
+	}
+	if (PQgetisnull(res, 0, COL_STATE))	/* refused before deciding */
+		return build(orig_msg_id, "RJCT", PQgetvalue(res, 0, COL_CODE),
+		    PQgetvalue(res, 0, COL_MESSAGE), NULL, 0, len);
+
+	if (n > 1 && (lines = calloc((size_t)n - 1, sizeof(*lines))) == NULL)
+		return NULL;
+	for (i = 1; i < n; i++) {
+		lines[nlines].end_to_end_id = PQgetvalue(res, i, COL_E2E);
+		lines[nlines].code = PQgetvalue(res, i, COL_CODE);
+		lines[nlines].message = PQgetvalue(res, i, COL_MESSAGE);
+		nlines++;
+	}
+	if (strcmp(state, "PAID") == 0)
+		grp = nlines > 0 ? "PART" : "ACSC";
+	else if (strcmp(state, "HELD") == 0) {
+		grp = "PDNG";
+		code = "AM04";
+		msg = "held whole: the dedicated account's balance is short; it "
+		    "is paid by itself when the owner's deposit arrives";
+	} else {
+		grp = "RJCT";
+		snprintf(text, sizeof(text), "no line could be paid: %zu of %zu "
+		    "lines refused", nlines, nlines);
+		code = nlines > 0 ? lines[0].code : "FF01";
+		msg = text;
+	}
+	out = build(orig_msg_id, grp, code, msg, lines, nlines, len);
+	free(lines);
+	return out;
+}

@@ -1,0 +1,368 @@
+/*
+ * server.c: the HTTPS listeners (evhttp over bufferevent_openssl) and the
+ * plumbing every handler shares: limits, replies, bodies, the peer's
+ * identity, and requests that wait for the database.
+ *
+ * Owns each listener's evhttp and SSL_CTX. evhttp 2.1 has no body, header
+ * or connection limits by default and buffers whole bodies (STYLE.md), so
+ * every listener sets them, and connections are counted here.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define HTTP_HEADERS_MAX	(16 * 1024)
+#define HTTP_TIMEOUT_SECS	30	/* read, write and idle: ends slowloris */
+
+struct listener {
+	char			 name[32];
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	SSL_CTX			*ctx;
+	listener_route		*route;
+	void			*arg;
+	int			 connections;
+	int			 max_connections;
+};
+
+/* Counts a connection from its SSL object's birth to its free; an ex_data
+ * free callback is the one place both evhttp paths (closed by us, closed by
+ * the peer) meet. */
+static int	conn_index = -1;
+
+static void
+conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct listener	*l = ptr;
+
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	if (l != NULL)
+		l->connections--;
+}
+
+static struct bufferevent *
+listener_bev_cb(struct event_base *base, void *arg)
+{
+	struct listener	*l = arg;
+	SSL		*ssl;
+
+	if ((ssl = SSL_new(l->ctx)) == NULL)
+		return NULL;
+	SSL_set_ex_data(ssl, conn_index, l);
+	l->connections++;
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static void
+listener_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct listener	*l = arg;
+
+	if (l->connections > l->max_connections) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		http_unavailable(req);
+		return;
+	}
+	if (wpd != NULL && wpd->draining) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		http_unavailable(req);
+		return;
+	}
+	l->route(req, l->arg);
+}
+
+/* Splits "host:port", "[v6]:port" or "*:port". */
+static int
+split_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+	const char	*colon;
+	char		*end;
+	long		 p;
+	size_t		 n;
+
+	if (listen[0] == '[') {
+		if ((colon = strstr(listen, "]:")) == NULL)
+			return -1;
+		n = (size_t)(colon - listen - 1);
+		if (n >= hostlen)
+			return -1;
+		memcpy(host, listen + 1, n);
+		host[n] = '\0';
+		colon++;
+	} else {
+		if ((colon = strrchr(listen, ':')) == NULL)
+			return -1;
+		n = (size_t)(colon - listen);
+		if (n >= hostlen)
+			return -1;
+		memcpy(host, listen, n);
+		host[n] = '\0';
+		if (strcmp(host, "*") == 0)
+			strcpy(host, "0.0.0.0");
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+struct listener *
+listener_new(struct event_base *base, const char *name, const char *listen,
+    SSL_CTX *ctx, listener_route *route, void *arg, struct perr *err)
+{
+	struct listener	*l;
+	char		 host[256];
+	int		 port;
+
+	if (conn_index == -1)
+		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_freed);
+	if (split_listen(listen, host, sizeof(host), &port) == -1) {
+		perr_set(err, "WP90", "[%s] listen must be host:port, [v6]:port "
+		    "or *:port, not \"%s\"", name, listen);
+		return NULL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		perr_set(err, "WP90", "out of memory");
+		return NULL;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->ctx = ctx;
+	l->route = route;
+	l->arg = arg;
+	l->max_connections = wpd != NULL && wpd->conf != NULL ?
+	    wpd->conf->max_connections : 1024;
+	if ((l->http = evhttp_new(base)) == NULL) {
+		perr_set(err, "WP90", "[%s] could not create HTTP server", name);
+		free(l);
+		return NULL;
+	}
+	evhttp_set_bevcb(l->http, listener_bev_cb, l);
+	evhttp_set_gencb(l->http, listener_request_cb, l);
+	evhttp_set_max_headers_size(l->http, HTTP_HEADERS_MAX);
+	evhttp_set_max_body_size(l->http, (ev_ssize_t)(wpd != NULL &&
+	    wpd->conf != NULL ? wpd->conf->max_body : WP_MAX_BODY));
+	evhttp_set_timeout(l->http, HTTP_TIMEOUT_SECS);
+	evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_DELETE);
+	if ((l->bound = evhttp_bind_socket_with_handle(l->http, host,
+	    (ev_uint16_t)port)) == NULL) {
+		perr_set(err, "WP90", "[%s] could not listen on %s", name, listen);
+		evhttp_free(l->http);
+		free(l);
+		return NULL;
+	}
+	log_info("%s: listening on %s", name, listen);
+	return l;
+}
+
+void
+listener_set_ctx(struct listener *l, SSL_CTX *ctx)
+{
+	/* connections already open keep a reference to the old context */
+	SSL_CTX_free(l->ctx);
+	l->ctx = ctx;
+}
+
+void
+listener_close(struct listener *l)
+{
+	if (l != NULL && l->bound != NULL) {
+		evhttp_del_accept_socket(l->http, l->bound);
+		l->bound = NULL;
+	}
+}
+
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	evhttp_free(l->http);
+	SSL_CTX_free(l->ctx);
+	free(l);
+}
+
+void
+http_reply(struct evhttp_request *req, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct evbuffer		*buf;
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	const char		*reason;
+
+	if (ctype != NULL)
+		evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	buf = evbuffer_new();
+	if (buf != NULL && body != NULL)
+		evbuffer_add(buf, body, len);
+	switch (status) {
+	case 200: reason = "OK"; break;
+	case 400: reason = "Bad Request"; break;
+	case 401: reason = "Unauthorized"; break;
+	case 403: reason = "Forbidden"; break;
+	case 404: reason = "Not Found"; break;
+	case 405: reason = "Method Not Allowed"; break;
+	case 409: reason = "Conflict"; break;
+	case 413: reason = "Payload Too Large"; break;
+	case 415: reason = "Unsupported Media Type"; break;
+	case 429: reason = "Too Many Requests"; break;
+	case 503: reason = "Service Unavailable"; break;
+	default: reason = "Error"; break;
+	}
+	evhttp_send_reply(req, status, reason, buf);
+	if (buf != NULL)
+		evbuffer_free(buf);
+}
+
+void
+http_unavailable(struct evhttp_request *req)
+{
+	static const char msg[] = "the service is unavailable: the database "
+	    "cannot be reached; retry later with the same request\n";
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", "5");
+	http_reply(req, 503, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+}
+
+int
+http_body(struct evhttp_request *req, size_t max, const char **body,
+    size_t *len)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 n = evbuffer_get_length(in);
+	unsigned char	*p;
+
+	if (n > max)
+		return -1;
+	/* a NUL after the body so that parsers may treat it as a string */
+	if (evbuffer_add(in, "", 1) == -1)
+		return -1;
+	if ((p = evbuffer_pullup(in, -1)) == NULL)
+		return -1;
+	*body = (const char *)p;
+	*len = n;
+	return 0;
+}
+
+int
+http_peer_uscc(struct evhttp_request *req, char out[WP_USCC_LEN])
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent	*bev;
+
+	if (conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return -1;
+	return tls_peer_uscc(bufferevent_openssl_get_ssl(bev), out);
+}
+
+int
+http_path(struct evhttp_request *req, char *buf, size_t len)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+	if (path == NULL || strlen(path) >= len)
+		return -1;
+	strcpy(buf, path);
+	return 0;
+}
+
+const char *
+http_method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "OTHER";
+	}
+}
+
+/* The client went away while its request waited for the database. */
+static void
+pending_closed_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct pending	*p = arg;
+
+	(void)conn;
+	p->req = NULL;
+}
+
+struct pending *
+pending_new(struct evhttp_request *req)
+{
+	struct pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->req = req;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    pending_closed_cb, p);
+	return p;
+}
+
+void
+pending_free(struct pending *p)
+{
+	struct evhttp_connection *conn;
+
+	if (p == NULL)
+		return;
+	if (p->req != NULL &&
+	    (conn = evhttp_request_get_connection(p->req)) != NULL)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	if (p->free_fn != NULL)
+		p->free_fn(p->data);
+	free(p);
+}
+
+void
+pending_reply(struct pending *p, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct evhttp_request		*req = p->req;
+	struct evhttp_connection	*conn;
+
+	if (req != NULL) {
+		if ((conn = evhttp_request_get_connection(req)) != NULL)
+			evhttp_connection_set_closecb(conn, NULL, NULL);
+		p->req = NULL;
+		http_reply(req, status, ctype, body, len);
+	}
+	pending_free(p);
+}
+
+void
+pending_unavailable(struct pending *p)
+{
+	struct evhttp_request		*req = p->req;
+	struct evhttp_connection	*conn;
+
+	if (req != NULL) {
+		if ((conn = evhttp_request_get_connection(req)) != NULL)
+			evhttp_connection_set_closecb(conn, NULL, NULL);
+		p->req = NULL;
+		http_unavailable(req);
+	}
+	pending_free(p);
+}

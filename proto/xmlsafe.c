@@ -1,0 +1,528 @@
+/*
+ * xmlsafe.c: hostile-input-safe XML parsing, schema validation, and the
+ * small helpers proto/ uses to walk a parsed document.
+ *
+ * Responsible for the only place where untrusted bytes become an xmlDoc:
+ * the size is bounded before libxml2 sees a byte, the parser runs with
+ * XML_PARSE_NONET and no option that changes content (the signature is
+ * verified over the document as sent), and any DOCTYPE is refused while it
+ * is being read, so no entity is ever declared, let alone expanded. It owns
+ * the compiled schemas (struct schemas), which are read-only after
+ * schemas_load and may be shared by threads.
+ *
+ * Errors are captured per parser or validation context, never through
+ * libxml2's global handlers, so that parsing on several threads at once
+ * keeps each error with its own request. Error text is cleaned before it
+ * reaches a struct perr: values quoted by libxml2 that could be an ID number,
+ * a card number or a name are masked, because the message travels into
+ * pain.002 and log lines.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/SAX2.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "ids.h"
+#include "xmlsafe.h"
+
+/* The schemas, embedded by proto/schemas_blob.S. */
+extern const char	xsd_pain001[], xsd_pain002[], xsd_camt053[],
+			xsd_camt054[], xsd_roster[], xsd_line[], xsd_core[],
+			xsd_alert[], xsd_voucher[];
+extern const uint64_t	xsd_pain001_len, xsd_pain002_len, xsd_camt053_len,
+			xsd_camt054_len, xsd_roster_len, xsd_line_len,
+			xsd_core_len, xsd_alert_len, xsd_voucher_len;
+
+static const struct {
+	const char	*name;
+	const char	*data;
+	const uint64_t	*len;
+} xsd_blobs[XSD__COUNT] = {
+	[XSD_PAIN001] = { "pain.001.001.10", xsd_pain001, &xsd_pain001_len },
+	[XSD_PAIN002] = { "pain.002.001.11", xsd_pain002, &xsd_pain002_len },
+	[XSD_CAMT053] = { "camt.053.001.08", xsd_camt053, &xsd_camt053_len },
+	[XSD_CAMT054] = { "camt.054.001.08", xsd_camt054, &xsd_camt054_len },
+	[XSD_ROSTER] = { "roster", xsd_roster, &xsd_roster_len },
+	[XSD_LINE] = { "line", xsd_line, &xsd_line_len },
+	[XSD_CORE] = { "core", xsd_core, &xsd_core_len },
+	[XSD_ALERT] = { "alert", xsd_alert, &xsd_alert_len },
+	[XSD_VOUCHER] = { "voucher", xsd_voucher, &xsd_voucher_len },
+};
+
+struct schemas {
+	xmlSchemaPtr	 schema[XSD__COUNT];	/* owned, read-only once loaded */
+};
+
+/*
+ * The first error a context reported; later ones are usually consequences.
+ * refused is set by our own SAX hooks (DOCTYPE, entity declaration), which
+ * stop the parser without libxml2 counting the document as broken.
+ */
+struct capture {
+	int		 have;
+	int		 line;
+	char		 msg[200];
+	const char	*refused;
+};
+
+/* Where a quoted value in a libxml2 message may be shown as is: it must
+ * look like a schema name (element, type, facet), have no run of 5 digits
+ * (an ID number, card or credit code has), and be short. */
+static int
+quoted_is_name(const char *s, size_t n)
+{
+	size_t	i, digits = 0;
+
+	if (n == 0 || n > 40)
+		return 0;
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+	    s[0] == '_'))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (++digits >= 5)
+				return 0;
+			continue;
+		}
+		digits = 0;
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		    s[i] == '-' || s[i] == '.' || s[i] == ':'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A pattern of our schemas quoted after "the pattern ": printable ASCII
+ * without a run of 5 digits, so that a value crafted to look like a
+ * pattern (it may contain quotes) still cannot pass an ID number. */
+static int
+quoted_is_pattern(const char *s, size_t n)
+{
+	size_t	i, digits = 0;
+
+	if (n > 80)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < ' ' || s[i] > '~')
+			return 0;
+		digits = s[i] >= '0' && s[i] <= '9' ? digits + 1 : 0;
+		if (digits >= 5)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Copies a libxml2 message into out, without the trailing newline, and
+ * with every '...' quoted part cleaned: a Clark namespace prefix
+ * ("{urn:...}Amt" -> "Amt") is dropped, it only makes the message long; a
+ * pattern, which comes from our schema, is kept; a schema name is kept; any
+ * other quoted value comes from the document and is masked: ASCII through
+ * ids_mask (first 4, last 4), anything else (a name in Chinese, say) as
+ * "***".
+ */
+static void
+clean_message(const char *in, char *out, size_t outlen)
+{
+	size_t		 o = 0, n, i;
+	const char	*end, *p, *q, *brace;
+	char		 value[64], masked[64];
+	int		 ascii;
+
+#define PUT(c) do { if (o + 1 < outlen) out[o++] = (c); } while (0)
+	if (outlen == 0)
+		return;
+	for (p = in; p != NULL && *p != '\0'; p++) {
+		if (*p != '\'' || (end = strchr(p + 1, '\'')) == NULL) {
+			PUT(*p == '\n' || *p == '\r' ? ' ' : *p);
+			continue;
+		}
+		q = p + 1;
+		if (*q == '{' && (brace = memchr(q, '}', (size_t)(end - q))) != NULL)
+			q = brace + 1;
+		n = (size_t)(end - q);
+		PUT('\'');
+		if (quoted_is_name(q, n) || (p - in >= 12 &&
+		    memcmp(p - 12, "the pattern ", 12) == 0 &&
+		    quoted_is_pattern(q, n))) {
+			for (i = 0; i < n; i++)
+				PUT(q[i]);
+		} else {
+			ascii = n < sizeof(value);
+			for (i = 0; ascii && i < n; i++)
+				if ((unsigned char)q[i] >= 0x80 ||
+				    (unsigned char)q[i] < 0x20)
+					ascii = 0;
+			if (ascii) {
+				memcpy(value, q, n);
+				value[n] = '\0';
+				ids_mask(value, masked, sizeof(masked));
+			} else
+				strcpy(masked, "***");
+			for (i = 0; masked[i] != '\0'; i++)
+				PUT(masked[i]);
+		}
+		PUT('\'');
+		p = end;
+	}
+#undef PUT
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static void
+capture_error(struct capture *cap, const xmlError *e)
+{
+	if (cap == NULL || e == NULL || cap->have)
+		return;
+	if (e->level == XML_ERR_WARNING)
+		return;
+	cap->have = 1;
+	cap->line = e->line;
+	if (e->node != NULL && cap->line <= 0)
+		cap->line = (int)xmlGetLineNo((const xmlNode *)e->node);
+	clean_message(e->message != NULL ? e->message : "unknown error",
+	    cap->msg, sizeof(cap->msg));
+}
+
+/* Structured error handler of a parser context: data is the parser
+ * context itself (its userData), our capture hangs off _private. */
+static void
+parse_error_cb(void *data, xmlErrorPtr e)
+{
+	xmlParserCtxtPtr	ctxt = data;
+
+	if (ctxt != NULL)
+		capture_error(ctxt->_private, e);
+}
+
+/* Structured error handler of a schema parser or validation context. */
+static void
+schema_error_cb(void *data, xmlErrorPtr e)
+{
+	capture_error(data, e);
+}
+
+/* A DOCTYPE (internal or external subset): refused before libxml2 reads a
+ * single declaration of it. */
+static void
+internal_subset_cb(void *data, const xmlChar *name, const xmlChar *external_id,
+    const xmlChar *system_id)
+{
+	xmlParserCtxtPtr	 ctxt = data;
+	struct capture		*cap = ctxt->_private;
+
+	(void)name;
+	(void)external_id;
+	(void)system_id;
+	if (cap->refused == NULL)
+		cap->refused = "DOCTYPE";
+	cap->line = xmlSAX2GetLineNumber(ctxt);
+	xmlStopParser(ctxt);
+}
+
+/* Belt and braces: should an entity declaration ever reach SAX (it cannot
+ * without a DOCTYPE), it stops the parse too. */
+static void
+entity_decl_cb(void *data, const xmlChar *name, int type,
+    const xmlChar *public_id, const xmlChar *system_id, xmlChar *content)
+{
+	xmlParserCtxtPtr	 ctxt = data;
+	struct capture		*cap = ctxt->_private;
+
+	(void)name;
+	(void)type;
+	(void)public_id;
+	(void)system_id;
+	(void)content;
+	cap->refused = "entity declaration";
+	cap->line = xmlSAX2GetLineNumber(ctxt);
+	xmlStopParser(ctxt);
+}
+
+/*
+ * Parses with a fresh parser context per call. Options: XML_PARSE_NONET
+ * (no network, ever), and NOERROR|NOWARNING so that libxml2 prints nothing;
+ * errors come to parse_error_cb instead. No NOENT, DTDLOAD, HUGE, NOBLANKS
+ * or NOCDATA: the tree must be the document as signed.
+ */
+xmlDocPtr
+xmlsafe_parse(const char *buf, size_t len, struct perr *err)
+{
+	xmlParserCtxtPtr	 ctxt;
+	xmlDocPtr		 doc;
+	struct capture		 cap;
+	struct perr		 local;
+
+	if (err == NULL)
+		err = &local;
+	perr_clear(err);
+	if (len > WP_MAX_BODY) {
+		perr_set(err, "FF01", "document of %zu bytes is larger than "
+		    "the limit of %u bytes", len, WP_MAX_BODY);
+		return NULL;
+	}
+	if (buf == NULL || len == 0) {
+		perr_set(err, "FF01", "empty document");
+		return NULL;
+	}
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		perr_set(err, "FF01", "out of memory");
+		return NULL;
+	}
+	memset(&cap, 0, sizeof(cap));
+	ctxt->_private = &cap;
+	ctxt->sax->serror = parse_error_cb;
+	ctxt->sax->internalSubset = internal_subset_cb;
+	ctxt->sax->externalSubset = internal_subset_cb;
+	ctxt->sax->entityDecl = entity_decl_cb;
+
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+
+	if (cap.refused != NULL) {
+		perr_set(err, "FF01", "XML with a %s refused at line %d",
+		    cap.refused, cap.line);
+	} else if (doc == NULL || !ctxt->wellFormed) {
+		if (cap.have)
+			perr_set(err, "FF01", "XML not well-formed at line %d: %s",
+			    cap.line, cap.msg);
+		else
+			perr_set(err, "FF01", "XML not well-formed");
+	} else if (doc->intSubset != NULL || doc->extSubset != NULL) {
+		/* Cannot happen with the hooks above; checked anyway. */
+		perr_set(err, "FF01", "XML with a DOCTYPE refused");
+	} else if (xmlDocGetRootElement(doc) == NULL) {
+		perr_set(err, "FF01", "XML without a root element");
+	}
+	if (perr_isset(err)) {
+		xmlFreeDoc(doc);
+		doc = NULL;
+	}
+	ctxt->_private = NULL;
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+/* The schemas' own error handlers write into a capture local to the call,
+ * so a broken schema is reported with its line. */
+struct schemas *
+schemas_load(struct perr *err)
+{
+	struct schemas		*s;
+	xmlSchemaParserCtxtPtr	 pctxt;
+	struct capture		 cap;
+	int			 k;
+
+	perr_clear(err);
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		perr_set(err, "WP99", "out of memory");
+		return NULL;
+	}
+	for (k = 0; k < XSD__COUNT; k++) {
+		memset(&cap, 0, sizeof(cap));
+		pctxt = xmlSchemaNewMemParserCtxt(xsd_blobs[k].data,
+		    (int)*xsd_blobs[k].len);
+		if (pctxt == NULL) {
+			perr_set(err, "WP99", "out of memory");
+			goto fail;
+		}
+		xmlSchemaSetParserStructuredErrors(pctxt, schema_error_cb, &cap);
+		s->schema[k] = xmlSchemaParse(pctxt);
+		xmlSchemaFreeParserCtxt(pctxt);
+		if (s->schema[k] == NULL) {
+			perr_set(err, "WP99", "schema %s does not compile, "
+			    "line %d: %s", xsd_blobs[k].name, cap.line,
+			    cap.have ? cap.msg : "unknown error");
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	schemas_free(s);
+	return NULL;
+}
+
+void
+schemas_free(struct schemas *s)
+{
+	int	k;
+
+	if (s == NULL)
+		return;
+	for (k = 0; k < XSD__COUNT; k++)
+		if (s->schema[k] != NULL)
+			xmlSchemaFree(s->schema[k]);
+	free(s);
+}
+
+/* A validation context per call: an xmlSchema is shareable between
+ * threads, a validation context is not. */
+int
+schemas_validate(const struct schemas *s, enum xsd_kind kind, xmlDocPtr doc,
+    struct perr *err)
+{
+	xmlSchemaValidCtxtPtr	vctxt;
+	struct capture		cap;
+	int			rc;
+
+	perr_clear(err);
+	if (s == NULL || (int)kind < 0 || (int)kind >= XSD__COUNT ||
+	    s->schema[kind] == NULL || doc == NULL)
+		return perr_set(err, "FF01", "no schema or no document");
+	if ((vctxt = xmlSchemaNewValidCtxt(s->schema[kind])) == NULL)
+		return perr_set(err, "FF01", "out of memory");
+	memset(&cap, 0, sizeof(cap));
+	xmlSchemaSetValidStructuredErrors(vctxt, schema_error_cb, &cap);
+	rc = xmlSchemaValidateDoc(vctxt, doc);
+	xmlSchemaFreeValidCtxt(vctxt);
+	if (rc == 0)
+		return 0;
+	if (cap.have)
+		return perr_set(err, "FF01", "not valid against %s at line %d: %s",
+		    xsd_blobs[kind].name, cap.line, cap.msg);
+	return perr_set(err, "FF01", "not valid against %s",
+	    xsd_blobs[kind].name);
+}
+
+const char *
+xmlsafe_root_ns(xmlDocPtr doc)
+{
+	xmlNodePtr	root;
+
+	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL ||
+	    root->ns == NULL || root->ns->href == NULL)
+		return "";
+	return (const char *)root->ns->href;
+}
+
+/* ns NULL matches an element in no namespace. */
+static int
+is_element(xmlNodePtr n, const char *ns, const char *name, size_t namelen)
+{
+	if (n->type != XML_ELEMENT_NODE)
+		return 0;
+	if (strlen((const char *)n->name) != namelen ||
+	    memcmp(n->name, name, namelen) != 0)
+		return 0;
+	if (ns == NULL)
+		return n->ns == NULL;
+	return n->ns != NULL && n->ns->href != NULL &&
+	    strcmp((const char *)n->ns->href, ns) == 0;
+}
+
+xmlNodePtr
+xmlsafe_child(xmlNodePtr parent, const char *ns, const char *name)
+{
+	xmlNodePtr	n;
+
+	if (parent == NULL || name == NULL)
+		return NULL;
+	for (n = parent->children; n != NULL; n = n->next)
+		if (is_element(n, ns, name, strlen(name)))
+			return n;
+	return NULL;
+}
+
+xmlNodePtr
+xmlsafe_path(xmlNodePtr from, const char *ns, const char *path)
+{
+	const char	*p, *slash;
+	size_t		 len;
+	xmlNodePtr	 n, c;
+
+	if (from == NULL || path == NULL)
+		return NULL;
+	n = from;
+	for (p = path; n != NULL && *p != '\0'; p = slash + 1) {
+		if ((slash = strchr(p, '/')) == NULL)
+			slash = p + strlen(p);
+		len = (size_t)(slash - p);
+		for (c = n->children; c != NULL; c = c->next)
+			if (is_element(c, ns, p, len))
+				break;
+		n = c;
+		if (*slash == '\0')
+			break;
+	}
+	return n;
+}
+
+/* XML white space only: the schema types we read collapse or preserve
+ * exactly these. */
+static int
+is_xml_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The trimmed text of an element that holds only text (and comments). An
+ * element with element children has no "text" here: NULL, so that a
+ * value is never silently assembled from pieces.
+ */
+static char *
+trimmed_text(xmlNodePtr node, size_t *lenp)
+{
+	xmlNodePtr	 c;
+	xmlChar		*content;
+	char		*start, *end, *out;
+	size_t		 len;
+
+	if (node == NULL || node->type != XML_ELEMENT_NODE)
+		return NULL;
+	for (c = node->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE ||
+		    c->type == XML_ENTITY_REF_NODE)
+			return NULL;
+	if ((content = xmlNodeGetContent(node)) == NULL)
+		return NULL;
+	start = (char *)content;
+	while (is_xml_space(*start))
+		start++;
+	end = start + strlen(start);
+	while (end > start && is_xml_space(end[-1]))
+		end--;
+	len = (size_t)(end - start);
+	if ((out = malloc(len + 1)) != NULL) {
+		memcpy(out, start, len);
+		out[len] = '\0';
+		*lenp = len;
+	}
+	xmlFree(content);
+	return out;
+}
+
+int
+xmlsafe_text(xmlNodePtr node, char *buf, size_t len)
+{
+	char	*t;
+	size_t	 n = 0;
+
+	if (buf == NULL || len == 0)
+		return -1;
+	buf[0] = '\0';
+	if ((t = trimmed_text(node, &n)) == NULL)
+		return -1;
+	if (n >= len) {
+		free(t);
+		return -1;
+	}
+	memcpy(buf, t, n + 1);
+	free(t);
+	return 0;
+}
+
+char *
+xmlsafe_strdup(xmlNodePtr node)
+{
+	size_t	n;
+
+	return trimmed_text(node, &n);
+}
