@@ -222,11 +222,13 @@ conn_is_up(const struct dbconn *c)
 	return c->state == DBC_UP;
 }
 
-/* Pipeline mode would raise this limit. */
+/* Pipeline mode would raise this limit. A connection made with an old DSN
+ * takes no new work, so that it is recycled once idle even under load. */
 static bool
 conn_can_take(const struct dbconn *c)
 {
-	return c->state == DBC_UP && c->ninflight == 0 && !c->db->closing;
+	return c->state == DBC_UP && c->ninflight == 0 &&
+	    c->gen == c->db->gen && !c->db->closing;
 }
 
 static void

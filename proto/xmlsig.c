@@ -91,11 +91,12 @@ xmlsig_init(void)
 		return -1;
 	if (xmlSecCheckVersion() != 1)
 		goto fail_xmlsec;
-	xmlSecErrorsSetCallback(xmlsig_errors_cb);
 	if (xmlSecCryptoAppInit(NULL) < 0)
 		goto fail_xmlsec;
 	if (xmlSecCryptoInit() < 0)
 		goto fail_app;
+	/* Last: the crypto initialisation installs its own callback. */
+	xmlSecErrorsSetCallback(xmlsig_errors_cb);
 	return 0;
 fail_app:
 	xmlSecCryptoAppShutdown();
@@ -655,6 +656,7 @@ explain_key_failure(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 	EVP_PKEY	*pkey;
 	char		 when[64];
 	int		 i, e = X509_V_OK;
+	bool		 key_is_ec;
 
 	if ((certs = doc_certs(sig, err)) == NULL)
 		return -1;
@@ -669,11 +671,12 @@ explain_key_failure(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 		    "carries no certificate");
 	}
 	pkey = X509_get0_pubkey(leaf);
-	if (pkey != NULL && (EVP_PKEY_base_id(pkey) == EVP_PKEY_EC) != is_ec) {
+	key_is_ec = pkey != NULL && EVP_PKEY_base_id(pkey) == EVP_PKEY_EC;
+	if (pkey != NULL && key_is_ec != is_ec) {
 		sk_X509_pop_free(certs, X509_free);
 		return perr_set(err, "WP30", "SignatureMethod %s does not match "
 		    "the signer's %s key", is_ec ? "ecdsa-sha256" : "rsa-sha256",
-		    EVP_PKEY_base_id(pkey) == EVP_PKEY_EC ? "EC" : "non-EC");
+		    key_is_ec ? "EC" : "non-EC");
 	}
 	if ((xsc = X509_STORE_CTX_new()) != NULL &&
 	    X509_STORE_CTX_init(xsc, st->store, leaf, certs) == 1 &&
@@ -898,9 +901,10 @@ signer_load(const char *key_file, const char *cert_file, struct perr *err)
 		goto fail;
 	}
 	/* A certificate for another key would make every signature fail at
-	 * the receiver: refuse it now, at start-up or reload. */
+	 * the receiver: refuse it now, at start-up or reload. The file's
+	 * first certificate is the signer's (any others are its chain). */
 	x509 = xmlSecKeyGetData(s->key, xmlSecKeyDataX509Id);
-	cert = x509 != NULL ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509) : NULL;
+	cert = x509 != NULL ? xmlSecOpenSSLKeyDataX509GetCert(x509, 0) : NULL;
 	pkey = xmlSecOpenSSLEvpKeyDataGetEvp(value);
 	if (cert == NULL || pkey == NULL || X509_check_private_key(cert,
 	    pkey) != 1) {

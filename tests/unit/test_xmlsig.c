@@ -261,6 +261,15 @@ tampered_digest_value(void)
 	xmlFreeDoc(doc);
 }
 
+static void
+stolen_certificate(void)
+{
+	setup();
+	/* SUB1's real certificate on a signature made with another key. */
+	expect_refused("xmlsig/bad-stolen-cert.xml", "WP31",
+	    "SignatureValue does not match");
+}
+
 /* ---- WP30: missing, malformed, misplaced, disallowed structure ---- */
 
 static void
@@ -643,6 +652,7 @@ const struct unit_case xmlsig_cases[] = {
 	{ "tampered_name", tampered_name },
 	{ "tampered_signature_value", tampered_signature_value },
 	{ "tampered_digest_value", tampered_digest_value },
+	{ "stolen_certificate", stolen_certificate },
 	{ "unsigned_template", unsigned_template },
 	{ "no_signature", no_signature },
 	{ "moved_to_root", moved_to_root },

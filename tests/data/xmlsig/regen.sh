@@ -149,6 +149,17 @@ sign sub1 "$tmp/xpath.tmpl" "$out/bad-xpath.xml"
 sign sub1-rogue "$tmp/rsa.tmpl" "$out/bad-rogue.xml"
 sign sub1-expired "$tmp/rsa.tmpl" "$out/bad-expired.xml"
 
+# A stolen certificate: signed with the rogue key, but carrying SUB1's
+# real certificate. The certificate chains; the signature cannot match it.
+python3 - "$out/bad-rogue.xml" "$out/good-rsa.xml" "$out/bad-stolen-cert.xml" <<'EOF'
+import sys
+bad = open(sys.argv[1], encoding="utf-8").read()
+good = open(sys.argv[2], encoding="utf-8").read()
+def cert(s):
+    return s[s.index("<ds:X509Certificate>"):s.index("</ds:X509Certificate>")]
+open(sys.argv[3], "w", encoding="utf-8").write(bad.replace(cert(bad), cert(good)))
+EOF
+
 # Sanity: what xmlsec1 alone says about each (for the record, not a test).
 for f in "$out"/good-*.xml "$out"/bad-*.xml; do
 	if xmlsec1 --verify --trusted-pem "$out/sub-ca.pem" \
