@@ -45,6 +45,18 @@ is_digits(const char *s, size_t n)
 	return 1;
 }
 
+/* A reference we echo into pain.002 and log lines (MsgId, PmtInfId,
+ * EndToEndId) must not carry control characters: ISO allows them, but a
+ * newline in a reference would forge a log line. */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* Text of the element at path below from, or -1 when absent, not plain
  * text, or too long for buf. */
 static int
@@ -183,6 +195,9 @@ read_group_header(xmlNodePtr cct, struct sheet *sh, struct perr *err)
 	    sh->msg_id[0] == '\0')
 		return perr_set(err, "FF01", "GrpHdr/MsgId required "
 		    "(1 to 35 characters)");
+	if (has_control(sh->msg_id))
+		return perr_set(err, "FF01", "GrpHdr/MsgId contains a control "
+		    "character");
 	if (text_at(hdr, "CreDtTm", sh->created_at,
 	    sizeof(sh->created_at)) != 0)
 		return perr_set(err, "FF01", "GrpHdr/CreDtTm required");
@@ -204,6 +219,9 @@ read_payment_info(xmlNodePtr pmt, struct sheet *sh, struct perr *err)
 	if (text_at(pmt, "PmtInfId", sh->pmt_inf_id,
 	    sizeof(sh->pmt_inf_id)) != 0 || sh->pmt_inf_id[0] == '\0')
 		return perr_set(err, "FF01", "PmtInf/PmtInfId required");
+	if (has_control(sh->pmt_inf_id))
+		return perr_set(err, "FF01", "PmtInf/PmtInfId contains a control "
+		    "character");
 	if (text_at(pmt, "PmtMtd", buf, sizeof(buf)) != 0 ||
 	    strcmp(buf, "TRF") != 0)
 		return perr_set(err, "FF01", "PmtInf/PmtMtd must be TRF");
@@ -496,19 +514,22 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 	return 0;
 }
 
-/* One CdtTrfTxInf. subcontractor is the PmtInf's, which a per-line
- * UltmtDbtr may repeat but not change. */
+/* One CdtTrfTxInf, the nth (from 1). subcontractor is the PmtInf's,
+ * which a per-line UltmtDbtr may repeat but not change. */
 static int
-read_line(xmlNodePtr tx, const char *subcontractor, struct sheet_line *l,
-    struct perr *err)
+read_line(xmlNodePtr tx, size_t nth, const char *subcontractor,
+    struct sheet_line *l, struct perr *err)
 {
 	char		buf[160];
 	xmlNodePtr	wl = NULL, rmt;
 
 	if (text_at(tx, "PmtId/EndToEndId", l->end_to_end_id,
 	    sizeof(l->end_to_end_id)) != 0 || l->end_to_end_id[0] == '\0')
-		return perr_set(err, "FF01", "PmtId/EndToEndId required "
-		    "(1 to 35 characters)");
+		return perr_set(err, "FF01", "PmtId/EndToEndId of line %zu "
+		    "required (1 to 35 characters)", nth);
+	if (has_control(l->end_to_end_id))
+		return perr_set(err, "FF01", "PmtId/EndToEndId of line %zu "
+		    "contains a control character", nth);
 	if (xmlsafe_path(tx, NS, "PmtTpInf/CtgyPurp") != NULL &&
 	    (text_at(tx, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
 	    strcmp(buf, "SALA") != 0))
@@ -616,8 +637,9 @@ read_lines(xmlNodePtr grp, xmlNodePtr pmt, struct sheet *sh, struct perr *err)
 		return perr_set(err, "FF01", "out of memory");
 	for (tx = next_named(pmt->children, "CdtTrfTxInf"); tx != NULL;
 	    tx = next_named(tx->next, "CdtTrfTxInf")) {
-		if (read_line(tx, sh->subcontractor, &sh->lines[sh->nlines++],
-		    err) != 0)
+		sh->nlines++;
+		if (read_line(tx, sh->nlines, sh->subcontractor,
+		    &sh->lines[sh->nlines - 1], err) != 0)
 			return -1;
 		if (__builtin_add_overflow(total,
 		    sh->lines[sh->nlines - 1].amount, &total))

@@ -289,7 +289,9 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	if (cap.refused != NULL) {
 		perr_set(err, "FF01", "XML with a %s refused at line %d",
 		    cap.refused, cap.line);
-	} else if (doc == NULL || !ctxt->wellFormed) {
+	} else if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
+		/* nsWellFormed: libxml2 builds a tree for "<a:b/>" with an
+		 * undeclared prefix, flagging only this; we refuse it. */
 		if (cap.have)
 			perr_set(err, "FF01", "XML not well-formed at line %d: %s",
 			    cap.line, cap.msg);
@@ -311,7 +313,9 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 }
 
 /* The schemas' own error handlers write into a capture local to the call,
- * so a broken schema is reported with its line. */
+ * so a broken schema is reported with its line. Also initialises libxml2,
+ * which must happen once before threads parse: schemas_load is called at
+ * start-up, before the worker threads exist. */
 struct schemas *
 schemas_load(struct perr *err)
 {
@@ -320,6 +324,7 @@ schemas_load(struct perr *err)
 	struct capture		 cap;
 	int			 k;
 
+	xmlInitParser();
 	perr_clear(err);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		perr_set(err, "WP99", "out of memory");

@@ -285,3 +285,21 @@ ledger_exact() {
 	wage_twice=$(q "SELECT count(*) FROM (SELECT l.project_id, l.id_number, l.month FROM transfer t JOIN sheet_line l ON l.sheet_id = t.sheet_id AND l.seq = t.line_seq WHERE l.kind = 'WAGE' GROUP BY 1, 2, 3 HAVING count(*) > 1) x")
 	check_eq "no worker paid WAGE twice for a month" "$wage_twice" 0
 }
+
+# worker K [FIELD]: demo worker K of subcontractor one (FIELD: id, name,
+# card, cardbank), as mkroster --demo rosters them.
+worker() {
+	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import wpids
+w = wpids.demo_worker(wpids.demo_worker_index(0, int(sys.argv[2])), wpids.demo_env())
+print(w[sys.argv[3]])' "$TOOLS" "$1" "${2:-id}"
+}
+
+# line E2E K AMOUNT [KIND]: a mksheet TSV line paying demo worker K of
+# subcontractor one, with its rostered name, card and bank.
+line() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$(worker "$2" id)" \
+	    "$(worker "$2" name)" "$(worker "$2" card)" "$(worker "$2" cardbank)" \
+	    "$3" "${4:-WAGE}"
+}
+
+balance() { q "SELECT balance FROM account WHERE number = '$ACCOUNT'"; }

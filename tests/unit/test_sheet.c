@@ -224,6 +224,12 @@ static const struct {
 } bad[] = {
 	{ "bad-root.xml", 0, "FF01", "not a pain.001.001.10 Document" },
 	{ "bad-no-msgid.xml", 0, "FF01", "GrpHdr/MsgId required" },
+	{ "bad-msgid-control.xml", 1, "FF01",
+	    "GrpHdr/MsgId contains a control character" },
+	{ "bad-pmtinfid-control.xml", 1, "FF01",
+	    "PmtInf/PmtInfId contains a control character" },
+	{ "bad-e2e-control.xml", 1, "FF01",
+	    "PmtId/EndToEndId of line 2 contains a control character" },
 	{ "bad-nboftxs.xml", 1, "FF01",
 	    "GrpHdr/NbOfTxs 4 does not match the 3 lines" },
 	{ "bad-ctrlsum.xml", 1, "FF01",

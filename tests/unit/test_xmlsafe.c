@@ -140,6 +140,11 @@ not_well_formed(void)
 	CHECK(strncmp(err.msg, "XML not well-formed at line 3: ", 31) == 0);
 	CHECK(parse_str("<a></a><b/>", &err) == NULL);
 	CHECK_STR(err.code, "FF01");
+	/* An undeclared prefix: libxml2 builds a tree, flagging it only as
+	 * not namespace-well-formed. */
+	CHECK(parse_str("<a>\n<p:b/></a>", &err) == NULL);
+	CHECK_STR(err.code, "FF01");
+	CHECK(strstr(err.msg, "at line 2") != NULL);
 	CHECK(parse_str("just text", &err) == NULL);
 	CHECK_STR(err.code, "FF01");
 	CHECK(xmlsafe_parse("", 0, &err) == NULL);
