@@ -22,6 +22,7 @@
  * the document and the verification context instead.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,9 @@
 /* More certificates than a leaf and a few intermediates is not a signer's
  * chain but work for an attacker: each one is parsed and tried. */
 #define MAX_X509_CERTS	8
+
+/* A key or certificate file larger than this is not one. */
+#define PEM_FILE_MAX	(256u * 1024u)
 
 struct sigtrust {
 	xmlSecKeysMngrPtr	 mngr;	/* owned: the trusted CA certificates */
@@ -868,6 +872,35 @@ done:
 /* ------------------------------------------------------------------ */
 /* The bank's signature.                                               */
 
+/*
+ * Reads a small PEM file whole. xmlsec's own file loaders are not used:
+ * in 1.2.37 they leak their BIO when the file cannot be opened, which a
+ * SIGHUP with a wrong path would repeat.
+ */
+static unsigned char *
+read_small_file(const char *path, size_t *lenp)
+{
+	unsigned char	*buf;
+	FILE		*f;
+	size_t		 n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if ((buf = malloc(PEM_FILE_MAX)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, PEM_FILE_MAX, f);
+	if (ferror(f) || n == 0 || n == PEM_FILE_MAX) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*lenp = n;
+	return buf;
+}
+
 struct signer *
 signer_load(const char *key_file, const char *cert_file, struct perr *err)
 {
@@ -875,17 +908,23 @@ signer_load(const char *key_file, const char *cert_file, struct perr *err)
 	xmlSecKeyDataPtr value, x509;
 	X509		*cert;
 	EVP_PKEY	*pkey;
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
-	if ((s->key = xmlSecCryptoAppKeyLoad(key_file, xmlSecKeyDataFormatPem,
-	    NULL, NULL, NULL)) == NULL) {
+	if ((buf = read_small_file(key_file, &len)) == NULL ||
+	    (s->key = xmlSecCryptoAppKeyLoadMemory(buf, (xmlSecSize)len,
+	    xmlSecKeyDataFormatPem, NULL, NULL, NULL)) == NULL) {
 		perr_set(err, "FF01", "could not load signing key \"%s\"",
 		    key_file);
 		goto fail;
 	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	buf = NULL;
 	value = xmlSecKeyGetValue(s->key);
 	if (xmlSecKeyDataCheckId(value, xmlSecOpenSSLKeyDataEcdsaId))
 		s->is_ec = true;
@@ -894,12 +933,15 @@ signer_load(const char *key_file, const char *cert_file, struct perr *err)
 		    key_file);
 		goto fail;
 	}
-	if (xmlSecCryptoAppKeyCertLoad(s->key, cert_file,
+	if ((buf = read_small_file(cert_file, &len)) == NULL ||
+	    xmlSecCryptoAppKeyCertLoadMemory(s->key, buf, (xmlSecSize)len,
 	    xmlSecKeyDataFormatPem) < 0) {
 		perr_set(err, "FF01", "could not load certificate \"%s\"",
 		    cert_file);
 		goto fail;
 	}
+	free(buf);
+	buf = NULL;
 	/* A certificate for another key would make every signature fail at
 	 * the receiver: refuse it now, at start-up or reload. The file's
 	 * first certificate is the signer's (any others are its chain). */
@@ -915,6 +957,11 @@ signer_load(const char *key_file, const char *cert_file, struct perr *err)
 	ERR_clear_error();
 	return s;
 fail:
+	if (buf != NULL) {
+		/* It may hold the private key. */
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
 	signer_free(s);
 	ERR_clear_error();
 	return NULL;

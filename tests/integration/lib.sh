@@ -255,11 +255,13 @@ EOF
 	core POST /v1/core/notifications --data-binary @"$T/camt.xml" -H 'Content-Type: application/xml'
 }
 
-# sheet NAME [mksheet args...] < lines: makes $T/NAME.xml signed by sub1.
+# sheet NAME [mksheet args...] < lines: makes $T/NAME.xml signed by
+# $SIGNER (default sub1: a key and certificate pair in the dev PKI).
 sheet() {
 	name=$1; shift
 	python3 "$TOOLS/mksheet" --account "$ACCOUNT" "$@" >"$T/$name.unsigned.xml" || return 1
-	"$TOOLS/sign-xml" "$PKI/sub1.key" "$PKI/sub1.pem" "$T/$name.unsigned.xml" "$T/$name.xml"
+	"$TOOLS/sign-xml" "$PKI/${SIGNER:-sub1}.key" "$PKI/${SIGNER:-sub1}.pem" \
+	    "$T/$name.unsigned.xml" "$T/$name.xml"
 }
 
 # submit NAME: POSTs $T/NAME.xml, answer in $T/NAME.pain002.xml.

@@ -10,6 +10,7 @@
  * case checks the code and a fragment of the message, so that a refusal for
  * the wrong reason fails the test.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -644,6 +645,82 @@ signer_key_cert_mismatch(void)
 	CHECK(strstr(err.msg, "could not load signing key") != NULL);
 }
 
+/*
+ * The daemon verifies and signs on a few worker threads that share one
+ * sigtrust and one signer: each thread checks a good and a bad sheet and
+ * signs a voucher, many times over, and every answer must stay right.
+ */
+struct shared {
+	struct sigtrust	*st;
+	struct signer	*signer;
+	char		*good, *bad;
+	size_t		 goodlen, badlen;
+	int		 failures;	/* written by its own thread only */
+};
+
+static void *
+shared_worker(void *arg)
+{
+	struct shared	*sh = arg;
+	struct perr	 err;
+	char		 signer[WP_USCC_LEN];
+	xmlDocPtr	 doc;
+	int		 i;
+
+	for (i = 0; i < 25; i++) {
+		perr_clear(&err);
+		doc = xmlsafe_parse(sh->good, sh->goodlen, &err);
+		if (doc == NULL || sigtrust_verify_sheet(sh->st, doc, signer,
+		    &err) != 0 || strcmp(signer, SUB1_USCC) != 0)
+			sh->failures++;
+		xmlFreeDoc(doc);
+		doc = xmlsafe_parse(sh->bad, sh->badlen, &err);
+		if (doc == NULL || sigtrust_verify_sheet(sh->st, doc, signer,
+		    &err) != -1 || strcmp(err.code, "WP32") != 0)
+			sh->failures++;
+		xmlFreeDoc(doc);
+		doc = small_voucher();
+		if (signer_sign(sh->signer, doc, &err) != 0)
+			sh->failures++;
+		xmlFreeDoc(doc);
+	}
+	return NULL;
+}
+
+static void
+shared_by_threads(void)
+{
+	struct shared	 sh[4];
+	pthread_t	 t[4];
+	struct perr	 err;
+	struct sigtrust	*st;
+	struct signer	*s;
+	size_t		 i;
+
+	setup();
+	CHECK((st = sigtrust_load(SUB_CA, &err)) != NULL);
+	CHECK((s = signer_load(DATA "bank-sign.key", DATA "bank-sign.pem",
+	    &err)) != NULL);
+	for (i = 0; i < 4; i++) {
+		sh[i].st = st;
+		sh[i].signer = s;
+		sh[i].good = unit_read_data("xmlsig/good-rsa.xml",
+		    &sh[i].goodlen);
+		sh[i].bad = unit_read_data("xmlsig/bad-expired.xml",
+		    &sh[i].badlen);
+		sh[i].failures = 0;
+		CHECK(pthread_create(&t[i], NULL, shared_worker, &sh[i]) == 0);
+	}
+	for (i = 0; i < 4; i++) {
+		CHECK(pthread_join(t[i], NULL) == 0);
+		CHECK_INT(sh[i].failures, 0);
+		free(sh[i].good);
+		free(sh[i].bad);
+	}
+	signer_free(s);
+	sigtrust_free(st);
+}
+
 const struct unit_case xmlsig_cases[] = {
 	{ "good_rsa", good_rsa },
 	{ "good_ec", good_ec },
@@ -681,5 +758,6 @@ const struct unit_case xmlsig_cases[] = {
 	{ "sign_ec", sign_ec },
 	{ "sign_twice", sign_twice },
 	{ "signer_key_cert_mismatch", signer_key_cert_mismatch },
+	{ "shared_by_threads", shared_by_threads },
 	{ NULL, NULL }
 };
