@@ -1,0 +1,74 @@
+#!/bin/sh
+# The real-name roster: upload with every refusal API.md lists, upsert by ID
+# number, one person one card (with its alert), read back, and identity.
+. "$(dirname "$0")/lib.sh"
+
+setup_world || { echo "Bail out! setup failed"; exit 1; }
+open_project || { echo "Bail out! could not open the project"; exit 1; }
+
+id() { python3 "$TOOLS/wpids.py" id "$1"; }
+card() { python3 "$TOOLS/wpids.py" card "$1"; }
+bad_check() { # the same value with its last digit changed
+	python3 -c 'import sys; s=sys.argv[1]; c="0" if s[-1] != "0" else "1"; print(s[:-1]+c)' "$1"
+}
+BANK=102100099996
+GOOD1=$(id 11); GOOD2=$(id 12); GOOD3=$(id 13)
+{
+	printf '%s\t张三\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$GOOD1" "$SUB1_USCC" "$(card 11)" "$BANK"
+	printf '%s\t李四\t%s\t%s\t%s\t2026-03-01\t2026-03-02\t2026-09-30\n' "$GOOD2" "$SUB2_USCC" "$(card 12)" "$BANK"
+	printf '%s\t坏号\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$(bad_check "$(id 14)")" "$SUB1_USCC" "$(card 14)" "$BANK"
+	printf '%s\t坏卡\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$(id 15)" "$SUB1_USCC" "$(bad_check "$(card 15)")" "$BANK"
+	printf '%s\t外人\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$(id 16)" "$(python3 "$TOOLS/wpids.py" uscc 999)" "$(card 16)" "$BANK"
+	printf '%s\t后签\t%s\t%s\t%s\t2026-03-05\t2026-03-02\n' "$(id 17)" "$SUB1_USCC" "$(card 17)" "$BANK"
+	printf '%s\t借卡\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$(id 18)" "$SUB1_USCC" "$(card 11)" "$BANK"
+	printf '%s\t王五\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$GOOD3" "$SUB1_USCC" "$(card 13)" "$BANK"
+} >"$T/workers.tsv"
+python3 "$TOOLS/mkroster" --project "$PROJECT" --sub "$SUB1_USCC:$SUB1_NAME" --sub "$SUB2_USCC:$SUB2_NAME" <"$T/workers.tsv" >"$T/roster.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/roster.xml" >"$T/receipt.xml"
+check_eq "upload: HTTP 200" "$(status)" 200
+check "the receipt is valid against proto/xsd/roster.xsd" xmllint --noout --schema "$TOP/proto/xsd/roster.xsd" "$T/receipt.xml"
+check_eq "three entries accepted" "$(xval '/*/@accepted' "$T/receipt.xml")" 3
+check_eq "five entries refused" "$(xval '/*/@refused' "$T/receipt.xml")" 5
+code_of() { xval "//*[local-name()='Refused'][@idNumber='$1']/@code" "$T/receipt.xml"; }
+check_eq "bad ID check digit: WP11" "$(code_of "$(bad_check "$(id 14)")")" WP11
+check_eq "bad card check digit: WP12" "$(code_of "$(id 15)")" WP12
+check_eq "unknown subcontractor: WP13" "$(code_of "$(id 16)")" WP13
+check_eq "contract signed after entering: WP14" "$(code_of "$(id 17)")" WP14
+check_eq "a card already another worker's: WP15" "$(code_of "$(id 18)")" WP15
+check "every refusal carries a human message" sh -c "[ \$(xmllint --xpath 'count(//*[local-name()=\"Refused\"][string-length(normalize-space(.)) > 10])' '$T/receipt.xml') = 5 ]"
+check_eq "CARD_CONCENTRATION alert raised once" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION'")" 1
+check_eq "the database holds exactly the accepted three" "$(q "SELECT count(*) FROM roster_entry")" 3
+
+# the same upload again: same refusals, no second alert, nothing duplicated
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/roster.xml" >"$T/receipt2.xml"
+check_eq "re-upload: still three accepted" "$(xval '/*/@accepted' "$T/receipt2.xml")" 3
+check_eq "re-upload: still one alert (edge-triggered)" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION'")" 1
+check_eq "re-upload: three rows (upsert by ID number)" "$(q "SELECT count(*) FROM roster_entry")" 3
+
+# upsert: worker 3 leaves the site
+printf '%s\t王五\t%s\t%s\t%s\t2026-03-01\t2026-03-02\t2026-10-15\n' "$GOOD3" "$SUB1_USCC" "$(card 13)" "$BANK" |
+    python3 "$TOOLS/mkroster" --project "$PROJECT" >"$T/r2.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r2.xml" >"$T/receipt3.xml"
+check_eq "update of one worker accepted" "$(xval '/*/@accepted' "$T/receipt3.xml")" 1
+check_eq "left-site date stored" "$(q "SELECT left_on FROM roster_entry WHERE id_number = '$GOOD3'")" 2026-10-15
+
+gc GET "/v1/projects/$PROJECT/roster" >"$T/get.xml"
+check_eq "read back: HTTP 200" "$(status)" 200
+check "read back: valid against roster.xsd" xmllint --noout --schema "$TOP/proto/xsd/roster.xsd" "$T/get.xml"
+check_eq "read back: three workers" "$(xmllint --xpath "count(//*[local-name()='Worker'])" "$T/get.xml")" 3
+check_eq "read back: two subcontractors" "$(xmllint --xpath "count(//*[local-name()='Subcontractor'])" "$T/get.xml")" 2
+check_eq "read back: the left-site date" "$(xval "//*[local-name()='Worker'][*[local-name()='IdNumber']='$GOOD3']/*[local-name()='Left']" "$T/get.xml")" 2026-10-15
+
+# refused before the database
+sed "s/project=\"$PROJECT\"/project=\"OTHER-1\"/" "$T/roster.xml" >"$T/wrongproj.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/wrongproj.xml" >/dev/null
+check_eq "roster for another project than the URL: 400" "$(status)" 400
+printf '<Roster xmlns="urn:wagepay:roster:1" project="%s"><Worker>' "$PROJECT" >"$T/broken.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/broken.xml" >/dev/null
+check_eq "malformed roster: 400" "$(status)" 400
+gc2 POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/roster.xml" >/dev/null
+check_eq "another contractor's upload: 403" "$(status)" 403
+gc POST "/v1/projects/NO-SUCH/roster" --data-binary @"$(sed "s/$PROJECT/NO-SUCH/" "$T/roster.xml" >"$T/nosuch.xml"; echo "$T/nosuch.xml")" >/dev/null
+check_eq "a project that does not exist: 403, nothing told" "$(status)" 403
+check_eq "still three workers" "$(q "SELECT count(*) FROM roster_entry")" 3
+finish
