@@ -27,8 +27,9 @@ BEGIN
 	RETURN v_id;
 END $$;
 
--- One approval as the console shows it.
-CREATE FUNCTION wp_approval_json(p_id bigint) RETURNS json LANGUAGE sql STABLE AS $$
+-- One approval as the console shows it. VOLATILE so that, called in the
+-- same statement as wp_approval_decide, it sees the decision just made.
+CREATE FUNCTION wp_approval_json(p_id bigint) RETURNS json LANGUAGE sql VOLATILE AS $$
 	SELECT json_build_object('id', a.id, 'kind', a.kind, 'state', lower(a.state),
 		'payload', a.payload, 'maker', m.name, 'checker', c.name,
 		'created_at', a.created_at, 'decided_at', a.decided_at, 'outcome', a.outcome)

@@ -1,0 +1,96 @@
+#!/bin/sh
+# The daemon's command line and signals, and opening a project's dedicated
+# account with four eyes through the console API.
+. "$(dirname "$0")/lib.sh"
+
+setup_world || { echo "Bail out! setup failed"; exit 1; }
+
+# --- command line ---------------------------------------------------------------
+check_eq "-n on a good file: configuration OK" "$("$WAGEPAYD" -f "$CONF" -n 2>&1)" "configuration OK"
+printf '[database]\ndsn = x\n[contractor]\nlisten = 127.0.0.1:1\ncolour = blue\n' >"$T/bad.conf"
+out=$("$WAGEPAYD" -f "$T/bad.conf" -n 2>&1); rc=$?
+check_eq "-n on a bad file: exit 1" "$rc" 1
+check_eq "-n names the file and line" "$out" "$T/bad.conf:5: unknown key \"colour\""
+sed "s|$PKI/server.key|$PKI/core.key|" "$CONF" | sed '0,/core.key/! s|$PKI/core.key|$PKI/server.key|' >"$T/badkey.conf"
+out=$("$WAGEPAYD" -f "$T/badkey.conf" -n 2>&1); rc=$?
+check_eq "-n loads the keys: a key that is not the certificate's fails" "$rc" 1
+check "-n says which files do not match" sh -c "echo '$out' | grep -q 'could not load private key'"
+check_eq "--migrate again applies nothing" "$("$WAGEPAYD" -f "$CONF" --migrate 2>&1 | grep -c applied)" 0
+echo short | "$WAGEPAYD" -f "$CONF" --add-operator weak --role maker >/dev/null 2>&1
+check_eq "--add-operator refuses a short password" "$?" 1
+echo long-enough-password | "$WAGEPAYD" -f "$CONF" --add-operator x --role king >/dev/null 2>&1
+check_eq "--add-operator refuses an unknown role" "$?" 1
+
+# --- four eyes -------------------------------------------------------------------
+console_login maker1 maker-password-1 >/dev/null
+check_eq "maker signs in" "$(status)" 200
+check "the session cookie is HttpOnly, Secure, SameSite=Strict" grep -q '#HttpOnly_127.0.0.1' "$T/cookies-maker1"
+console_login checker1 checker-password-1 >/dev/null
+console_login viewer1 viewer-password-1 >/dev/null
+curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"name":"maker1","password":"wrong-password"}' "https://127.0.0.1:$OPORT/api/session" >"$T/wrong"
+check_eq "a wrong password: 401" "$(cat "$T/wrong")" 401
+PROPOSAL="{\"code\":\"$PROJECT\",\"name\":\"$PROJECT_NAME\",\"region\":\"$REGION\",\"industry\":\"$INDUSTRY\",\"owner\":{\"uscc\":\"$OWNER_USCC\",\"name\":\"$OWNER_NAME\"},\"contractor\":{\"uscc\":\"$GC_USCC\",\"name\":\"$GC_NAME\"},\"account\":\"$ACCOUNT\",\"labour_cost_total\":\"1200000.00\",\"contract_months\":12,\"start_month\":\"2026-01\",\"pay_day\":15}"
+console viewer1 POST /api/projects "$PROPOSAL" >/dev/null
+check_eq "a viewer cannot propose: 403" "$(status)" 403
+console checker1 POST /api/projects "$PROPOSAL" >/dev/null
+check_eq "a checker cannot propose: 403" "$(status)" 403
+console maker1 POST /api/projects "$(echo "$PROPOSAL" | sed 's/"region":"410183"/"region":"41018"/')" >"$T/bad.json"
+check_eq "a bad region: 400" "$(status)" 400
+check "the 400 says what is wrong" grep -q region "$T/bad.json"
+console maker1 POST /api/projects "$(echo "$PROPOSAL" | sed "s/$OWNER_USCC/91410100MA00000001/")" >/dev/null
+check_eq "an owner credit code with a bad check character: 400" "$(status)" 400
+console maker1 POST /api/projects "$(echo "$PROPOSAL" | sed 's/"1200000.00"/"1200000.001"/')" >/dev/null
+check_eq "labour cost with 3 decimals: 400" "$(status)" 400
+id=$(console maker1 POST /api/projects "$PROPOSAL" | json approval)
+check_eq "the maker's proposal: 200" "$(status)" 200
+check_eq "no account before approval" "$(q "SELECT count(*) FROM account WHERE number = '$ACCOUNT'")" 0
+console maker1 POST "/api/approvals/$id" '{"decision":"approve"}' >/dev/null
+check_eq "the maker cannot approve (not a checker): 403" "$(status)" 403
+echo admin-password-1 | "$WAGEPAYD" -f "$CONF" --add-operator admin1 --role admin >/dev/null
+console_login admin1 admin-password-1 >/dev/null
+aid=$(console admin1 POST /api/projects "$(echo "$PROPOSAL" | sed 's/XM-2026-0001/XM-ADMIN-1/; s/6228480000000000001/6228480000000000099/')" | json approval)
+console admin1 POST "/api/approvals/$aid" '{"decision":"approve"}' >"$T/own.json"
+check_eq "an admin cannot approve their own proposal: 403" "$(status)" 403
+check "the refusal says four eyes" grep -q 'four eyes' "$T/own.json"
+console viewer1 POST "/api/approvals/$id" '{"decision":"approve"}' >/dev/null
+check_eq "a viewer cannot approve: 403" "$(status)" 403
+curl -sk -b "$T/cookies-checker1" -H 'Origin: https://evil.example' -H 'Content-Type: application/json' \
+    -d '{"decision":"approve"}' -o /dev/null -w '%{http_code}' "https://127.0.0.1:$OPORT/api/approvals/$id" >"$T/xs"
+check_eq "a cross-site approval: 403" "$(cat "$T/xs")" 403
+check_eq "still no account" "$(q "SELECT count(*) FROM account WHERE number = '$ACCOUNT'")" 0
+console checker1 POST "/api/approvals/$id" '{"decision":"approve"}' >"$T/approved.json"
+check_eq "a different checker approves: 200" "$(status)" 200
+check_eq "the approval says approved" "$(json state <"$T/approved.json")" approved
+check_eq "the dedicated account is open" "$(q "SELECT state FROM account WHERE number = '$ACCOUNT'")" OPEN
+console checker1 POST "/api/approvals/$id" '{"decision":"approve"}' >/dev/null
+check_eq "deciding twice: 409" "$(status)" 409
+console maker1 POST /api/projects "$PROPOSAL" >/dev/null
+check_eq "a second account for the same project: 409" "$(status)" 409
+console maker1 POST /api/projects "$(echo "$PROPOSAL" | sed 's/XM-2026-0001/XM-2026-0002/')" >/dev/null
+check_eq "another project on the same account number: 409" "$(status)" 409
+console viewer1 GET "/api/projects/$PROJECT" >"$T/p.json"
+check_eq "a viewer reads the project" "$(status)" 200
+check_eq "its balance" "$(json account.balance <"$T/p.json")" 0.00
+check_eq "its monthly plan (1,200,000.00 over 12 months)" "$(json months.0.planned <"$T/p.json")" 100000.00
+console viewer1 GET /api/audit/verify >"$T/audit.json"
+check_eq "the audit chain verifies" "$(json ok <"$T/audit.json")" True
+check "the audit trail recorded the opening" sh -c "[ \$(psql -h '$PGDIR' -U wagepay -d wagepay -qAt -c \"SELECT count(*) FROM audit WHERE action = 'account.opened'\") = 1 ]"
+
+# --- signals -------------------------------------------------------------------------
+cp "$CONF" "$T/good.conf"
+echo "colour = blue" >>"$CONF"
+kill -HUP "$DAEMON_PID"; sleep 0.5
+check "a broken reload keeps the daemon running" kill -0 "$DAEMON_PID"
+check "and says so in the log" grep -q 'reload refused' "$T/wagepayd.log"
+curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$OPORT/healthz" >"$T/h"
+check_eq "and still answers" "$(cat "$T/h")" 200
+cp "$T/good.conf" "$CONF"
+kill -HUP "$DAEMON_PID"; sleep 0.5
+check "a good reload is applied" grep -q 'reloaded' "$T/wagepayd.log"
+kill -TERM "$DAEMON_PID"
+for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+check "SIGTERM: the daemon exits by itself" sh -c "! kill -0 $DAEMON_PID 2>/dev/null"
+wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+check_eq "SIGTERM: exit status 0" "$rc" 0
+finish
