@@ -106,10 +106,23 @@ asan:
 run: deps all
 	scripts/run-dev
 
-bench: deps all
+# The benchmark's own programs (see tests/bench/RESULTS.md): the C
+# load generator, and the data generator that also links proto/ to price
+# each stage of a sheet.
+BENCH_TOOLS := $(B)/bench/loadgen $(B)/bench/gen
+
+$(B)/bench/loadgen: tests/bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+$(B)/bench/gen: tests/bench/gen.c $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROTO_OBJ) $(LDLIBS) -lm
+
+bench: deps all $(BENCH_TOOLS)
 	tests/bench/run
 
-bench-quick: deps all
+bench-quick: deps all $(BENCH_TOOLS)
 	QUICK=1 tests/bench/run
 
 clean:

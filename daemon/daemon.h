@@ -160,4 +160,15 @@ void	 util_hex(const unsigned char *in, size_t len, char *out);
 /* A fresh identifier for our own messages: prefix + time + random. */
 void	 util_message_id(const char *prefix, char *out, size_t len);
 
+/* watchdog.c: systemd's watchdog and the database latency probe. */
+struct evbuffer;
+/* Starts the probe timer and, when systemd asked for a watchdog
+ * (WATCHDOG_USEC), WATCHDOG=1 pings at half its interval. -1 if a timer
+ * could not be made. */
+int	watchdog_start(struct event_base *) WUR;
+/* Frees the timers (before the event base). */
+void	watchdog_stop(void);
+/* Appends the probe's Prometheus families (wagepay_db_latency_*) to b. */
+void	watchdog_metrics(struct evbuffer *b);
+
 #endif

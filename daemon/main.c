@@ -239,6 +239,8 @@ run(struct config *conf)
 	    evsignal_add(ev_term, NULL) == -1 || evsignal_add(ev_int, NULL) == -1 ||
 	    evsignal_add(ev_hup, NULL) == -1)
 		fatalx("could not install signal handlers");
+	if (watchdog_start(wpd->base) == -1)
+		fatalx("could not start the watchdog timers");
 
 	log_info("wagepayd ready (pid %ld)", (long)getpid());
 	sd_notify(0, "READY=1");
@@ -254,6 +256,7 @@ run(struct config *conf)
 	event_free(ev_hup);
 	if (drain_timer != NULL)
 		event_free(drain_timer);
+	watchdog_stop();
 	event_base_free(wpd->base);
 	sigtrust_free(wpd->subca);
 	signer_free(wpd->bank);

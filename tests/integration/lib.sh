@@ -70,10 +70,10 @@ pg_start() {
 	mkdir -p "$PGDIR"
 	[ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
 	as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U wagepay -A trust -E UTF8 \
-	    --locale=C.UTF-8 >"$T/initdb.log" 2>&1 || { cat "$T/initdb.log"; return 1; }
+	    --locale=C.UTF-8 >"$T/initdb.log" 2>&1 || { show_log "$T/initdb.log"; return 1; }
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -w -l "$PGDIR/log" -o \
 	    "-c listen_addresses='' -c unix_socket_directories='$PGDIR' -c fsync=${PG_FSYNC:-off} -c max_connections=50" \
-	    start >/dev/null || { cat "$PGDIR/log"; return 1; }
+	    start >/dev/null || { show_log "$PGDIR/log"; return 1; }
 	as_pg "$PGBIN/createdb" -h "$PGDIR" -U wagepay wagepay
 	DSN="host=$PGDIR dbname=wagepay user=wagepay"
 }
@@ -129,17 +129,20 @@ EOF
 	true
 }
 
+# show_log FILE: a log as TAP comments, so prove shows why setup failed.
+show_log() { sed 's/^/# /' "$1" >&2; }
+
 daemon_start() {
 	"$WAGEPAYD" -f "$CONF" >>"$T/wagepayd.log" 2>&1 &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 200); do
 		if curl -sk -o /dev/null "https://127.0.0.1:$OPORT/healthz" 2>/dev/null; then
 			return 0
 		fi
-		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$T/wagepayd.log"; return 1; }
+		kill -0 "$DAEMON_PID" 2>/dev/null || { show_log "$T/wagepayd.log"; return 1; }
 		sleep 0.1
 	done
-	cat "$T/wagepayd.log"
+	show_log "$T/wagepayd.log"
 	return 1
 }
 
@@ -155,10 +158,10 @@ daemon_stop() {
 
 # Everything a test needs: database, schema, PKI, operators, daemon.
 setup_world() {
-	"$TOP/scripts/devpki" "$PKI" >"$T/devpki.log" 2>&1 || { cat "$T/devpki.log"; return 1; }
+	"$TOP/scripts/devpki" "$PKI" >"$T/devpki.log" 2>&1 || { show_log "$T/devpki.log"; return 1; }
 	pg_start || return 1
 	write_config
-	"$WAGEPAYD" -f "$CONF" --migrate >>"$T/wagepayd.log" 2>&1 || { cat "$T/wagepayd.log"; return 1; }
+	"$WAGEPAYD" -f "$CONF" --migrate >>"$T/wagepayd.log" 2>&1 || { show_log "$T/wagepayd.log"; return 1; }
 	echo "maker-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator maker1 --role maker >/dev/null || return 1
 	echo "checker-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator checker1 --role checker >/dev/null || return 1
 	echo "viewer-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator viewer1 --role viewer >/dev/null || return 1

@@ -1,0 +1,139 @@
+/*
+ * test_config.c: the configuration parser: a complete file, defaults,
+ * regulators, and every kind of mistake named with file and line.
+ */
+#include "unit.h"
+#include "config.h"
+
+static const char good[] =
+    "# comment\n"
+    "[database]\n"
+    "dsn = host=/tmp dbname=wagepay\n"
+    "connections = 8\n"
+    "[contractor]\n"
+    "listen = 127.0.0.1:8443\n"
+    "cert = c.pem\nkey = c.key\nclient_ca = ca.pem\n"
+    "[core]\n"
+    "listen = [::1]:8444\n"
+    "cert = c.pem\nkey = c.key\nclient_ca = ca.pem\n"
+    "[console]\n"
+    "listen = *:8445\n"
+    "cert = c.pem\nkey = c.key\n"
+    "[signing]\n"
+    "subcontractor_ca = sub.pem\nbank_cert = b.pem\nbank_key = b.key\n"
+    "[regulator zz-hrss]\n"
+    "region = 4101\nauthority = hrss\nurl = https://a.example/alerts\n"
+    "ca = r.pem\ncert = bc.pem\nkey = bc.key\n"
+    "[regulator zz-housing]\n"
+    "region = 410183\nauthority = housing\nurl = https://b.example/x\n"
+    "ca = r.pem\ncert = bc.pem\nkey = bc.key\n";
+
+static struct config *
+parse(const char *text, struct perr *err)
+{
+	perr_clear(err);
+	return config_parse("test.conf", text, strlen(text), err);
+}
+
+static void
+complete_file(void)
+{
+	struct perr	 err;
+	struct config	*c = parse(good, &err);
+
+	CHECK(c != NULL);
+	CHECK_STR(c->dsn, "host=/tmp dbname=wagepay");
+	CHECK_INT(c->db_connections, 8);
+	CHECK_STR(c->core.listen, "[::1]:8444");
+	CHECK(c->console.client_ca == NULL);
+	CHECK_INT(c->nregulators, 2);
+	CHECK_STR(c->regulators[0].name, "zz-hrss");
+	CHECK_INT(c->regulators[0].authority, AUTH_HRSS);
+	CHECK_STR(c->regulators[1].region, "410183");
+	CHECK_INT(c->regulators[1].authority, AUTH_HOUSING);
+	/* defaults */
+	CHECK_INT(c->max_connections, 1024);
+	CHECK_INT(c->workers, 2);
+	CHECK(c->max_body == WP_MAX_BODY);
+	config_free(c);
+}
+
+/* Replaces the first occurrence of from in good by to and expects a refusal
+ * whose message starts with want. */
+static void
+expect_refused(const char *from, const char *to, const char *want)
+{
+	char		 text[4096];
+	const char	*at = strstr(good, from);
+	struct perr	 err;
+	struct config	*c;
+
+	CHECK(at != NULL);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, to,
+	    at + strlen(from));
+	c = parse(text, &err);
+	if (c != NULL || strncmp(err.msg, want, strlen(want)) != 0) {
+		fprintf(stderr, "  for \"%s\": got \"%s\", want \"%s...\"\n", to,
+		    err.msg, want);
+		exit(1);
+	}
+}
+
+static void
+mistakes_named(void)
+{
+	expect_refused("connections = 8", "colour = blue",
+	    "test.conf:4: unknown key \"colour\"");
+	expect_refused("connections = 8", "connections = 0",
+	    "test.conf:4: \"connections\" must be a whole number");
+	expect_refused("connections = 8", "connections = 8x",
+	    "test.conf:4: \"connections\" must be a whole number");
+	expect_refused("[core]", "[kernel]", "test.conf:10: unknown section \"[kernel]\"");
+	expect_refused("[core]", "[core", "test.conf:10: section header must be");
+	expect_refused("region = 4101", "region = 41a1", "test.conf:24: region must be");
+	expect_refused("region = 4101", "region = 4", "test.conf:24: region must be");
+	expect_refused("authority = hrss", "authority = police",
+	    "test.conf:25: authority must be");
+	expect_refused("url = https://a.example/alerts", "url = http://a.example/",
+	    "test.conf:26: url must start with https://");
+	expect_refused("cert = c.pem\nkey = c.key\nclient_ca = ca.pem\n[core]",
+	    "cert = c.pem\nkey = c.key\n[core]",
+	    "test.conf: [contractor] needs client_ca");
+	expect_refused("dsn = host=/tmp dbname=wagepay\n", "",
+	    "test.conf: [database] dsn is missing");
+	expect_refused("dsn = host=/tmp dbname=wagepay", "dsn = a\ndsn = b",
+	    "test.conf:4: \"dsn\" is set twice");
+	expect_refused("# comment", "stray = 1", "test.conf:1: \"stray\" is outside");
+	expect_refused("# comment", "just words", "test.conf:1: expected \"key = value\"");
+	expect_refused("ca = r.pem\ncert = bc.pem\nkey = bc.key\n[regulator zz-housing]",
+	    "ca = r.pem\n[regulator zz-housing]", "test.conf: [regulator zz-hrss] needs");
+}
+
+static void
+nul_byte_refused(void)
+{
+	struct perr	 err;
+	char		 text[sizeof(good)];
+
+	memcpy(text, good, sizeof(good));
+	text[5] = '\0';
+	CHECK(config_parse("test.conf", text, sizeof(good) - 1, &err) == NULL);
+	CHECK(strstr(err.msg, "NUL") != NULL);
+}
+
+static void
+missing_file(void)
+{
+	struct perr	 err;
+
+	CHECK(config_load("/nonexistent/wagepayd.conf", &err) == NULL);
+	CHECK(strstr(err.msg, "could not open \"/nonexistent/wagepayd.conf\"") != NULL);
+}
+
+const struct unit_case config_cases[] = {
+	{ "complete_file", complete_file },
+	{ "mistakes_named", mistakes_named },
+	{ "nul_byte_refused", nul_byte_refused },
+	{ "missing_file", missing_file },
+	{ NULL, NULL }
+};
