@@ -28,7 +28,7 @@ struct wpd {
 	struct config		*conf;
 	struct db		*db;
 	struct schemas		*schemas;
-	struct sigtrust		*subca;		/* [signing] subcontractor_ca */
+	struct workers		*workers;	/* CPU-heavy intake off the loop */
 	struct signer		*bank;		/* [signing] bank_cert, bank_key */
 	struct listener		*contractor;
 	struct listener		*core;
@@ -111,6 +111,10 @@ void	contractor_route(struct evhttp_request *, void *arg);
 
 /* sheetapi.c */
 void	sheetapi_submit(struct evhttp_request *, const char *contractor);
+/* Installs the subcontractor signature trust store (owned from now on);
+ * the one it replaces is freed when no worker uses it any more. NULL
+ * releases the current one. */
+void	sheetapi_set_trust(struct sigtrust *);
 void	sheetapi_status(struct evhttp_request *, const char *contractor,
 	    const char *msg_id);
 
@@ -151,6 +155,16 @@ char	*report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 /* A RJCT pain.002 for a sheet refused before the database (FF01, WP3x). */
 char	*report_refused(const char *orig_msg_id, const struct perr *err,
 	    size_t *len);
+
+/* workers.c: a fixed pool of threads for CPU-heavy work. work() runs on a
+ * worker and must touch nothing shared and mutable; done() runs afterwards
+ * on the loop thread. */
+struct workers;
+struct workers	*workers_new(struct event_base *, int nthreads);
+int		 workers_submit(struct workers *, void (*work)(void *),
+		    void (*done)(void *), void *arg) WUR;
+int		 workers_backlog(struct workers *);	/* done() not yet run */
+void		 workers_free(struct workers *);
 
 /* util.c */
 /* Formats now as an ISO dateTime with offset into buf (>= 32 bytes). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <libxml/parser.h>
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
@@ -88,7 +89,8 @@ static void
 drain_tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
-	if (db_backlog(wpd->db) == 0 || ++drain_ticks > DRAIN_SECS * 10) {
+	if ((db_backlog(wpd->db) == 0 && workers_backlog(wpd->workers) == 0) ||
+	    ++drain_ticks > DRAIN_SECS * 10) {
 		if (db_backlog(wpd->db) != 0)
 			log_warnx("drain: %d database requests still open after "
 			    "%d s; exiting (each is one transaction: committed "
@@ -152,8 +154,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	listener_set_ctx(wpd->contractor, l.contractor);
 	listener_set_ctx(wpd->core, l.core);
 	listener_set_ctx(wpd->console, l.console);
-	sigtrust_free(wpd->subca);
-	wpd->subca = l.subca;
+	sheetapi_set_trust(l.subca);
 	signer_free(wpd->bank);
 	wpd->bank = l.bank;
 	/* keep the listen settings the sockets were bound with */
@@ -214,10 +215,14 @@ run(struct config *conf)
 		fatalx("could not load the message schemas: %s", err.msg);
 	if (load_all(conf, &l, &err) == -1)
 		fatalx("%s", err.msg);
-	wpd->subca = l.subca;
+	sheetapi_set_trust(l.subca);
 	wpd->bank = l.bank;
+	if (evthread_use_pthreads() == -1)
+		fatalx("could not enable libevent's thread support");
 	if ((wpd->base = event_base_new()) == NULL)
 		fatalx("could not create the event loop");
+	if ((wpd->workers = workers_new(wpd->base, conf->workers)) == NULL)
+		fatalx("could not start %d worker threads", conf->workers);
 	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
 	    &err)) == NULL)
 		fatalx("[database] dsn: %s", err.msg);
@@ -247,6 +252,7 @@ run(struct config *conf)
 	event_base_dispatch(wpd->base);
 
 	log_info("wagepayd stopped");
+	workers_free(wpd->workers);
 	listener_free(wpd->contractor);
 	listener_free(wpd->core);
 	listener_free(wpd->console);
@@ -258,7 +264,7 @@ run(struct config *conf)
 		event_free(drain_timer);
 	watchdog_stop();
 	event_base_free(wpd->base);
-	sigtrust_free(wpd->subca);
+	sheetapi_set_trust(NULL);
 	signer_free(wpd->bank);
 	schemas_free(wpd->schemas);
 	config_free(wpd->conf);

@@ -177,77 +177,153 @@ peek_msg_id(xmlDocPtr doc, char *out, size_t len)
 		out[0] = '\0';
 }
 
-void
-sheetapi_submit(struct evhttp_request *req, const char *contractor)
-{
-	const char		*body;
-	size_t			 len;
-	xmlDocPtr		 doc;
-	struct perr		 err;
-	struct sheet		*s = NULL;
-	struct sheet_call	*call;
-	struct pending		*p;
-	char			 msg_id[WP_MAX35_LEN] = "", signer[WP_USCC_LEN];
-	char			 digest_hex[2 * SHA256_DIGEST_LENGTH + 1];
-	char			 nb[16], sum[24], *json;
-	unsigned char		 digest[SHA256_DIGEST_LENGTH];
-	const char		*params[9];
+/*
+ * The signature trust store in use. A worker may be verifying with it while
+ * SIGHUP installs a new one, so each is reference-counted on the loop
+ * thread: held when a job is submitted, released when its done() runs.
+ */
+struct trust {
+	struct sigtrust	*sig;
+	int		 refs;
+};
+static struct trust	*current_trust;
 
-	perr_clear(&err);
-	if (http_body(req, wpd->conf->max_body, &body, &len) == -1) {
-		perr_set(&err, "FF01", "body larger than %zu bytes",
-		    wpd->conf->max_body);
-		refuse(req, 413, "", &err);
-		return;
+static void
+trust_release(struct trust *t)
+{
+	if (t != NULL && --t->refs == 0) {
+		sigtrust_free(t->sig);
+		free(t);
 	}
-	if ((doc = xmlsafe_parse(body, len, &err)) == NULL) {
-		refuse(req, 400, "", &err);
+}
+
+void
+sheetapi_set_trust(struct sigtrust *sig)
+{
+	struct trust	*t = NULL;
+
+	if (sig != NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			fatal("calloc");
+		t->sig = sig;
+		t->refs = 1;
+	}
+	trust_release(current_trust);
+	current_trust = t;
+}
+
+/* One sheet on its way from the request, through a worker, to the database. */
+struct intake {
+	/* in: owned copies, so the worker depends on nothing the loop frees */
+	char			*body;
+	size_t			 len;
+	char			 contractor[WP_USCC_LEN];
+	struct trust		*trust;
+	struct pending		*p;
+	/* out, written by the worker */
+	int			 status;	/* 0: go to the database */
+	struct perr		 err;
+	char			 msg_id[WP_MAX35_LEN];
+	struct sheet		*sheet;
+	char			*json;
+	char			 digest_hex[2 * SHA256_DIGEST_LENGTH + 1];
+};
+
+static void
+intake_free(struct intake *in)
+{
+	free(in->body);
+	free(in->json);
+	sheet_free(in->sheet);
+	free(in);
+}
+
+/* On a worker thread: everything that needs no database. */
+static void
+intake_work(void *arg)
+{
+	struct intake	*in = arg;
+	xmlDocPtr	 doc;
+	char		 signer[WP_USCC_LEN];
+	unsigned char	 digest[SHA256_DIGEST_LENGTH];
+
+	perr_clear(&in->err);
+	if ((doc = xmlsafe_parse(in->body, in->len, &in->err)) == NULL) {
+		in->status = 400;
 		return;
 	}
 	if (strcmp(xmlsafe_root_ns(doc), PAIN001_NS) != 0) {
-		perr_set(&err, "FF01", "expected a pain.001.001.10 document (%s), "
-		    "not namespace \"%.100s\"", PAIN001_NS, xmlsafe_root_ns(doc));
-		xmlFreeDoc(doc);
-		refuse(req, 400, "", &err);
-		return;
+		perr_set(&in->err, "FF01", "expected a pain.001.001.10 document "
+		    "(%s), not namespace \"%.100s\"", PAIN001_NS,
+		    xmlsafe_root_ns(doc));
+		in->status = 400;
+		goto done;
 	}
-	if (schemas_validate(wpd->schemas, XSD_PAIN001, doc, &err) == -1) {
-		peek_msg_id(doc, msg_id, sizeof(msg_id));
-		xmlFreeDoc(doc);
-		refuse(req, 400, msg_id, &err);
-		return;
+	peek_msg_id(doc, in->msg_id, sizeof(in->msg_id));
+	if (schemas_validate(wpd->schemas, XSD_PAIN001, doc, &in->err) == -1) {
+		in->status = 400;
+		goto done;
 	}
-	peek_msg_id(doc, msg_id, sizeof(msg_id));
 	/* the signature before anything else is believed */
-	if (sigtrust_verify_sheet(wpd->subca, doc, signer, &err) == -1) {
-		xmlFreeDoc(doc);
-		refuse(req, 200, msg_id, &err);
-		return;
+	if (sigtrust_verify_sheet(in->trust->sig, doc, signer, &in->err) == -1) {
+		in->status = 200;
+		goto done;
 	}
-	s = sheet_parse(doc, &err);
+	if ((in->sheet = sheet_parse(doc, &in->err)) == NULL) {
+		in->status = 200;
+		goto done;
+	}
+	if (strcmp(signer, in->sheet->subcontractor) != 0) {
+		perr_set(&in->err, "WP33", "the sheet is signed by another "
+		    "company than its subcontractor (UltmtDbtr)");
+		in->status = 200;
+		goto done;
+	}
+	SHA256((const unsigned char *)in->body, in->len, digest);
+	util_hex(digest, sizeof(digest), in->digest_hex);
+	if ((in->json = lines_json(in->sheet)) == NULL) {
+		perr_set(&in->err, "FF01", "out of memory");
+		in->status = 500;
+	}
+done:
 	xmlFreeDoc(doc);
-	if (s == NULL) {
-		refuse(req, 200, msg_id, &err);
-		return;
-	}
-	if (strcmp(signer, s->subcontractor) != 0) {
-		perr_set(&err, "WP33", "the sheet is signed by another company "
-		    "than its subcontractor (UltmtDbtr)");
-		sheet_free(s);
-		refuse(req, 200, msg_id, &err);
-		return;
-	}
+}
 
-	SHA256((const unsigned char *)body, len, digest);
-	util_hex(digest, sizeof(digest), digest_hex);
-	if ((json = lines_json(s)) == NULL ||
-	    (p = pending_new(req)) == NULL ||
-	    (call = calloc(1, sizeof(*call))) == NULL) {
-		/* p is not yet made or leaks nothing: pending_new failing
-		 * leaves nothing to free */
-		free(json);
-		sheet_free(s);
-		http_reply(req, 500, NULL, NULL, 0);
+/* On the loop thread: refuse, or hand the sheet to the database. */
+static void
+intake_done(void *arg)
+{
+	struct intake		*in = arg;
+	struct pending		*p = in->p;
+	struct sheet_call	*call;
+	struct sheet		*s = in->sheet;
+	char			 nb[16], sum[24], *xml;
+	const char		*params[9];
+	size_t			 len;
+
+	trust_release(in->trust);
+	if (p->req == NULL) {		/* the client went away */
+		pending_free(p);
+		intake_free(in);
+		return;
+	}
+	if (in->status != 0) {
+		log_info("sheet %s: refused (%s): %s", in->msg_id[0] ?
+		    in->msg_id : "(unread)", in->err.code, in->err.msg);
+		wpd->sheets_by_state[METRIC_REFUSED]++;
+		if (in->status == 500 ||
+		    (xml = report_refused(in->msg_id, &in->err, &len)) == NULL)
+			pending_reply(p, 500, NULL, NULL, 0);
+		else {
+			pending_reply(p, in->status, XML_CTYPE, xml, len);
+			free(xml);
+		}
+		intake_free(in);
+		return;
+	}
+	if ((call = calloc(1, sizeof(*call))) == NULL) {
+		pending_reply(p, 500, NULL, NULL, 0);
+		intake_free(in);
 		return;
 	}
 	snprintf(call->msg_id, sizeof(call->msg_id), "%s", s->msg_id);
@@ -256,19 +332,57 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 	p->free_fn = free;
 	snprintf(nb, sizeof(nb), "%d", s->nb_of_txs);
 	snprintf(sum, sizeof(sum), "%lld", (long long)s->ctrl_sum);
-	params[0] = contractor;
+	params[0] = in->contractor;
 	params[1] = s->msg_id;
-	params[2] = digest_hex;
+	params[2] = in->digest_hex;
 	params[3] = s->debtor_account;
 	params[4] = s->subcontractor;
 	params[5] = s->month;
 	params[6] = nb;
 	params[7] = sum;
-	params[8] = json;
+	params[8] = in->json;
 	if (db_query(wpd->db, submit_sql, 9, params, answer_cb, p) == -1)
 		pending_unavailable(p);
-	free(json);
-	sheet_free(s);
+	intake_free(in);
+}
+
+void
+sheetapi_submit(struct evhttp_request *req, const char *contractor)
+{
+	const char	*body;
+	size_t		 len;
+	struct perr	 err;
+	struct intake	*in;
+
+	perr_clear(&err);
+	if (http_body(req, wpd->conf->max_body, &body, &len) == -1) {
+		perr_set(&err, "FF01", "body larger than %zu bytes",
+		    wpd->conf->max_body);
+		refuse(req, 413, "", &err);
+		return;
+	}
+	if (current_trust == NULL ||
+	    (in = calloc(1, sizeof(*in))) == NULL) {
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	if ((in->body = malloc(len + 1)) == NULL ||
+	    (in->p = pending_new(req)) == NULL) {
+		intake_free(in);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	memcpy(in->body, body, len + 1);
+	in->len = len;
+	snprintf(in->contractor, sizeof(in->contractor), "%s", contractor);
+	in->trust = current_trust;
+	in->trust->refs++;
+	if (workers_submit(wpd->workers, intake_work, intake_done, in) == -1) {
+		trust_release(in->trust);
+		pending_free(in->p);
+		intake_free(in);
+		http_reply(req, 500, NULL, NULL, 0);
+	}
 }
 
 void
