@@ -308,3 +308,6 @@ line() {
 }
 
 balance() { q "SELECT balance FROM account WHERE number = '$ACCOUNT'"; }
+
+# valid_xsd NAME FILE: validates against proto/xsd/NAME.xsd.
+valid_xsd() { xmllint --noout --schema "$TOP/proto/xsd/$1.xsd" "$2" 2>/dev/null; }
