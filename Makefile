@@ -23,24 +23,30 @@ DAEMON_SRC := $(wildcard daemon/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
+PAGE       := $(wildcard daemon/console/*.html daemon/console/*.js daemon/console/*.css)
 
 PROTO_OBJ  := $(PROTO_SRC:%.c=$(B)/%.o) $(B)/proto/schemas_blob.o
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(B)/daemon/console/blob.o
 # The daemon modules the unit tests link: the few under test, never main.c
 # (nor the handlers, which need the process context main.c owns).
 DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/log.o $(B)/daemon/util.o
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o
 TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(B)/%)
+# Fuzz targets, built here as replay drivers (tests/fuzz/replay in make test)
+# and by tests/fuzz/run under libFuzzer (make fuzz).
+FUZZ       := sheet roster camt054 config
+FUZZ_REPLAY := $(FUZZ:%=$(B)/fuzz-%)
 
 DEPS_STAMP := $(B)/.deps-ok
 DEB_PKGS   := build-essential pkg-config libevent-dev libssl-dev libpq-dev \
               libxml2-dev libxml2-utils libxmlsec1-dev libxmlsec1-openssl xmlsec1 \
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
-              curl openssl perl python3 ca-certificates procps
+              curl openssl perl python3 ca-certificates procps \
+              chromium fonts-noto-cjk nodejs
 
 .PHONY: all deps run test unit integration browser bench bench-quick fuzz torture \
         clean check-proto-purity asan
-all: check-proto-purity $(B)/wagepayd $(B)/unit $(TOOLS)
+all: check-proto-purity $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
 
 # Installs what is missing, with apt-get update first; a no-op when all is there.
 deps:
@@ -68,6 +74,11 @@ $(B)/proto/schemas_blob.o: proto/schemas_blob.S $(XSD)
 	@mkdir -p $(dir $@)
 	$(CC) -c -o $@ $<
 
+# The console's page likewise: the daemon serves the page it was built with.
+$(B)/daemon/console/blob.o: daemon/console/blob.S $(PAGE)
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+
 $(B)/wagepayd: $(DAEMON_OBJ) $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -82,6 +93,9 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/groups.h
 $(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c tests/fuzz/fuzz.h $(PROTO_OBJ)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_main.c $(PROTO_OBJ) $(LDLIBS)
+
 $(B)/%: tests/tools/%.c $(PROTO_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROTO_OBJ) $(LDLIBS)
 
@@ -93,6 +107,7 @@ integration: deps all
 
 test: deps all
 	$(B)/unit
+	B=$(B) tests/fuzz/replay
 	prove tests/integration/*.t
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
 
@@ -124,6 +139,9 @@ bench: deps all $(BENCH_TOOLS)
 
 bench-quick: deps all $(BENCH_TOOLS)
 	QUICK=1 tests/bench/run
+
+fuzz: deps
+	tests/fuzz/run
 
 clean:
 	rm -rf build build-asan

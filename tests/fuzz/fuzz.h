@@ -1,0 +1,16 @@
+/*
+ * fuzz.h: what every fuzz target shares. A target defines
+ * fuzz_init() (once) and fuzz_one(data, size) (per input); fuzz_main.c
+ * adapts them to libFuzzer (make fuzz) or to a replay of files
+ * (make test: build/fuzz-NAME FILE...).
+ */
+#ifndef FUZZ_H
+#define FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void	fuzz_init(void);
+void	fuzz_one(const uint8_t *data, size_t size);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * fuzz_camt054.c: a camt.054 notification as the core feed reads it.
+ */
+#include <stdlib.h>
+
+#include <libxml/parser.h>
+
+#include "camt054.h"
+#include "fuzz.h"
+#include "xmlsafe.h"
+
+static struct schemas	*schemas;
+/* results read only so that they count as used (gcc ignores a (void) cast
+ * on warn_unused_result) */
+static volatile int	fuzz_sink;
+
+void
+fuzz_init(void)
+{
+	struct perr	err;
+
+	xmlInitParser();
+	if ((schemas = schemas_load(&err)) == NULL)
+		abort();
+}
+
+void
+fuzz_one(const uint8_t *data, size_t size)
+{
+	struct perr	 err;
+	xmlDocPtr	 doc;
+
+	if ((doc = xmlsafe_parse((const char *)data, size, &err)) == NULL)
+		return;
+	fuzz_sink += schemas_validate(schemas, XSD_CAMT054, doc, &err);
+	camt054_free(camt054_parse(doc, &err));
+	xmlFreeDoc(doc);
+}
