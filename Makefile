@@ -143,6 +143,10 @@ bench-quick: deps all $(BENCH_TOOLS)
 fuzz: deps
 	tests/fuzz/run
 
+# The crash torture test alone, with many cycles (make test runs 50).
+torture: deps all
+	CYCLES=$${CYCLES:-1000} prove -v tests/integration/t0600-torture.t
+
 clean:
 	rm -rf build build-asan
 

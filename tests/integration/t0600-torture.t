@@ -1,0 +1,113 @@
+#!/bin/sh
+# Crash at any instant: sheets and deposits under load while wagepayd is
+# killed with SIGKILL at a random moment, CYCLES times (default 50; `make
+# torture` runs 1,000). After each kill the daemon is restarted and every
+# client retries with the same bytes until it gets a decision. After every
+# cycle: every sheet answered as paid has each accepted line paid exactly
+# once, no EndToEndId is paid twice, the ledger sums to zero and balances
+# equal their transfers. Ends with `torture: N cycles, V violations`.
+. "$(dirname "$0")/lib.sh"
+
+CYCLES=${CYCLES:-50}
+SHEETS=${TORTURE_SHEETS:-4}		# per cycle
+setup_world || { echo "Bail out! setup failed"; exit 1; }
+open_project && roster_demo 30 && deposit DEP-0 100000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
+
+# Pre-made, pre-signed sheets, two at a time: sheet i pays 3 demo workers
+# their WAGE of a month of its own (5 sheets a month, 15 workers), so every
+# line is payable and a second payment would be a visible AM05.
+mkdir -p "$T/tort"
+n=$((CYCLES * SHEETS))
+make_one() { # i
+	m=$(( $1 / 5 )); y=$((2026 + (m + 2) / 12)); mo=$(( (m + 2) % 12 + 1 ))
+	python3 "$TOOLS/mksheet" --demo 3 --demo-from $(( ($1 % 5) * 3 )) --sub "$SUB1_USCC" \
+	    --month "$(printf '%d-%02d' $y $mo)" --msg-id "TORT-$1" --account "$ACCOUNT" >"$T/tort/u$1.xml" &&
+	    "$TOOLS/sign-xml" "$PKI/sub1.key" "$PKI/sub1.pem" "$T/tort/u$1.xml" "$T/tort/s$1.xml"
+}
+i=0
+while [ $i -lt $n ]; do
+	make_one $i & a=$!
+	make_one $((i + 1)) & b=$!
+	wait $a $b	# not a bare wait: the daemon is a background job too
+	i=$((i + 2))
+done
+[ -f "$T/tort/s$((n - 1)).xml" ] || { echo "Bail out! could not make the sheets"; exit 1; }
+
+# post_until_decided FILE OUT: retries (the daemon may be dead or restarting)
+# until the answer is a decision (HTTP 200); 60 tries at most.
+post_until_decided() {
+	for _ in $(seq 1 60); do
+		code=$(curl -sk -o "$2" -w '%{http_code}' --max-time 10 \
+		    --cert "$PKI/contractor.pem" --key "$PKI/contractor.key" \
+		    --data-binary @"$1" "https://127.0.0.1:$CPORT/v1/sheets" 2>/dev/null)
+		[ "$code" = 200 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+deposit_until_done() { # REF
+	for _ in $(seq 1 60); do
+		deposit "$1" 10.00 >/dev/null 2>&1
+		[ "$(status)" = 200 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+violations=0
+violation() { violations=$((violations + 1)); diag "violation: $*"; }
+
+c=0
+while [ $c -lt $CYCLES ]; do
+	# fire the cycle's sheets and a deposit at once, then kill at random
+	s=0
+	clients=
+	while [ $s -lt $SHEETS ]; do
+		i=$((c * SHEETS + s))
+		curl -sk -o /dev/null --max-time 10 --cert "$PKI/contractor.pem" --key "$PKI/contractor.key" \
+		    --data-binary @"$T/tort/s$i.xml" "https://127.0.0.1:$CPORT/v1/sheets" 2>/dev/null &
+		clients="$clients $!"
+		s=$((s + 1))
+	done
+	sleep "0.0$(shuf -i 0-9 -n 1)$(shuf -i 0-9 -n 1)"
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	wait $clients
+	daemon_start >/dev/null 2>&1 || { violation "cycle $c: daemon did not restart"; break; }
+
+	# every client retries with the same bytes until it has a decision
+	s=0
+	while [ $s -lt $SHEETS ]; do
+		i=$((c * SHEETS + s))
+		if post_until_decided "$T/tort/s$i.xml" "$T/tort/a$i.xml"; then
+			st=$(grpsts "$T/tort/a$i.xml")
+			case "$st" in
+			ACSC|PART)
+				paid=$(q "SELECT count(*) FROM transfer t JOIN sheet s ON s.id = t.sheet_id WHERE s.msg_id = 'TORT-$i' AND t.reason = 'WAGE'")
+				want=$(q "SELECT count(*) FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'TORT-$i' AND l.reason_code IS NULL")
+				[ "$paid" = "$want" ] && [ "$want" -gt 0 ] || violation "TORT-$i answered $st: $paid of $want lines paid";;
+			*)	violation "TORT-$i answered $st";;
+			esac
+		else
+			violation "TORT-$i: no decision after 60 tries"
+		fi
+		s=$((s + 1))
+	done
+	deposit_until_done "TD-$c" || violation "deposit TD-$c not booked"
+
+	sum=$(q "SELECT sum(CASE WHEN a.kind = 'DEDICATED' THEN a.balance ELSE coalesce((SELECT sum(amount) FROM transfer WHERE credit_account = a.id), 0) - coalesce((SELECT sum(amount) FROM transfer WHERE debit_account = a.id), 0) END) FROM account a")
+	[ "$sum" = 0 ] || violation "cycle $c: ledger sums to $sum"
+	bad=$(q "SELECT count(*) FROM account a WHERE a.kind = 'DEDICATED' AND a.balance <> coalesce((SELECT sum(amount) FROM transfer WHERE credit_account = a.id), 0) - coalesce((SELECT sum(amount) FROM transfer WHERE debit_account = a.id), 0)")
+	[ "$bad" = 0 ] || violation "cycle $c: $bad balances differ from their transfers"
+	twice=$(q "SELECT count(*) FROM (SELECT sheet_id, line_seq FROM transfer WHERE reason = 'WAGE' GROUP BY 1, 2 HAVING count(*) > 1) x")
+	[ "$twice" = 0 ] || violation "cycle $c: $twice lines paid twice"
+	c=$((c + 1))
+done
+
+check_eq "every sheet decided and paid exactly once through $CYCLES SIGKILLs" "$violations" 0
+check_eq "every sheet of the run is in the ledger" "$(q "SELECT count(*) FROM sheet WHERE state = 'PAID' AND msg_id LIKE 'TORT-%'")" "$((CYCLES * SHEETS))"
+check_eq "every deposit booked once" "$(q "SELECT count(*) FROM deposit WHERE entry_ref LIKE 'TD-%'")" "$CYCLES"
+ledger_exact
+echo "torture: $c cycles, $violations violations"
+finish
