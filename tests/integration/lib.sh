@@ -11,7 +11,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/data/demo.env"
 PGBIN=/usr/lib/postgresql/15/bin
-WAGEPAYD="$TOP/build/wagepayd"
+WAGEPAYD=${WAGEPAYD:-$TOP/build/wagepayd}
 TOOLS="$TOP/tests/tools"
 ISO="$TOP/proto/iso20022"
 
