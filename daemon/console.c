@@ -2,12 +2,20 @@
  * console.c: the operations console's JSON API under /api/, /healthz and
  * /metrics (the web page itself is page.c).
  *
- * Every /api/ call but sign-in goes through one gate, console_gate(): the
- * session cookie is looked up in the database, the role is checked against
- * what the call needs, and a state-changing call whose Origin is not the
- * console's own is refused. Four eyes is enforced by the database
- * (wp_approval_decide refuses the maker); this file only routes and
- * validates. Owns the sign-in throttle table.
+ * Every /api/ call but sign-in goes through one gate, console_gate(): a
+ * state-changing call whose Origin (or Sec-Fetch-Site) says another site is
+ * refused, the session cookie is looked up in the database, and the role is
+ * checked against what the call needs. Then one SQL call does the work:
+ * the reads are schema/005's wp_console_* functions, which answer JSON
+ * with ID and card numbers already masked; the proposals and decisions are
+ * wp_approval_propose / wp_console_propose / wp_approval_decide, which
+ * enforce four eyes and append the audit records. This file routes,
+ * validates input and maps outcomes to HTTP; it never builds money figures.
+ *
+ * Owns the sign-in throttle table and the sign-in counters of /metrics.
+ * Must not log a password, a session token, or a worker's data (the
+ * database's own error text may carry them: it is logged only for 500s,
+ * which no operator input can cause by design).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -34,8 +42,19 @@
 #define THROTTLE_SECS	(15 * 60)	/* window and lock-out */
 #define THROTTLE_SLOTS	1024
 #define API_BODY_MAX	(64 * 1024)
+#define REASON_MAX	200		/* characters of a maker's reason */
 
-enum role { ROLE_NONE, ROLE_VIEWER, ROLE_MAKER, ROLE_CHECKER, ROLE_ADMIN };
+#define DIGITS	"0123456789"
+#define ALNUM	DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#define UUIDSET	DIGITS "abcdef-"
+
+/* What a call needs of the operator's role. */
+enum need {
+	NEED_READ,		/* any role */
+	NEED_MAKER,		/* maker or admin: proposals */
+	NEED_CHECKER,		/* checker or admin: decisions */
+	NEED_OPERATE		/* anyone but a viewer: retries */
+};
 
 struct console_call;
 typedef void console_next(struct console_call *);
@@ -43,13 +62,13 @@ typedef void console_next(struct console_call *);
 /* One console request on its way through the gate and the database. */
 struct console_call {
 	struct pending	*p;
-	json_t		*body;		/* parsed JSON body, or NULL */
+	json_t		*body;		/* parsed JSON body, or NULL; owned */
 	char		 arg[128];	/* path parameter */
+	char		 arg2[128];	/* query parameter, or "" */
 	long long	 op_id;		/* the signed-in operator */
 	char		 op_name[65];
-	enum role	 op_role;
-	enum role	 need;		/* the least role the call needs */
-	bool		 checker_only;	/* approvals: checker or admin */
+	char		 op_role[16];
+	enum need	 need;
 	console_next	*next;
 	char		 token_hex[2 * SHA256_DIGEST_LENGTH + 1];
 };
@@ -63,6 +82,10 @@ struct throttle {
 };
 static struct throttle	throttle[THROTTLE_SLOTS];
 
+/* Sign-in outcomes since start, for /metrics. */
+enum signin_outcome { SIGNIN_OK, SIGNIN_REFUSED, SIGNIN_THROTTLED, SIGNIN_N };
+static uint64_t		signins[SIGNIN_N];
+
 static void
 call_free(void *arg)
 {
@@ -74,6 +97,7 @@ call_free(void *arg)
 	free(c);
 }
 
+/* Sends j (consumed) as the answer. */
 static void
 reply_json(struct pending *p, int status, json_t *j)
 {
@@ -94,6 +118,7 @@ reply_error(struct pending *p, int status, const char *msg)
 	reply_json(p, status, json_pack("{s:s}", "error", msg));
 }
 
+/* An error answered before a pending request exists. */
 static void
 plain_error(struct evhttp_request *req, int status, const char *msg)
 {
@@ -105,6 +130,7 @@ plain_error(struct evhttp_request *req, int status, const char *msg)
 	free(s);
 }
 
+/* True (and answered) if the database call failed. */
 static bool
 db_failed(struct console_call *c, PGresult *res, const char *error,
     const char *what)
@@ -123,6 +149,15 @@ db_failed(struct console_call *c, PGresult *res, const char *error,
 	return false;
 }
 
+/* "Now" as the day-based rules see it (clock.c), for the plan to date,
+ * the months unpaid and the close checks, so that the console and the
+ * alerts agree on what is due. */
+static void
+console_now(char buf[40])
+{
+	clock_now_iso(buf, 40);
+}
+
 static void
 query(struct console_call *c, const char *sql, int n, const char *const *v,
     db_cb *cb)
@@ -131,14 +166,26 @@ query(struct console_call *c, const char *sql, int n, const char *const *v,
 		pending_unavailable(c->p);
 }
 
-static enum role
-role_parse(const char *s)
+static void
+ignore_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
-	if (strcmp(s, "viewer") == 0) return ROLE_VIEWER;
-	if (strcmp(s, "maker") == 0) return ROLE_MAKER;
-	if (strcmp(s, "checker") == 0) return ROLE_CHECKER;
-	if (strcmp(s, "admin") == 0) return ROLE_ADMIN;
-	return ROLE_NONE;
+	(void)unknown; (void)arg;
+	if (res == NULL)
+		log_warnx("console: audit record not written: %s", error);
+	else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("console: audit record not written: %s",
+		    PQresultErrorMessage(res));
+}
+
+static bool
+matches(const char *s, size_t min, size_t max, const char *charset)
+{
+	size_t	n;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	return n >= min && n <= max && strspn(s, charset) == n;
 }
 
 /* --- the gate --------------------------------------------------------- */
@@ -167,6 +214,8 @@ cookie_token(struct evhttp_request *req, char out[65])
 	return false;
 }
 
+/* Only the token's hash is stored: a copy of the session table signs
+ * nobody in. */
 static void
 token_hash_hex(const char *token, char out[2 * SHA256_DIGEST_LENGTH + 1])
 {
@@ -177,23 +226,50 @@ token_hash_hex(const char *token, char out[2 * SHA256_DIGEST_LENGTH + 1])
 }
 
 /* A state-changing call from a page of another origin is refused. Scripts
- * send no Origin; browsers always do on POST and DELETE. */
+ * send no Origin; browsers send it on every POST and DELETE, and modern
+ * ones say Sec-Fetch-Site too, which also covers a browser that left Origin
+ * out. GETs change nothing, and the SameSite=Strict cookie does not travel
+ * with a cross-site one. */
 static bool
 origin_ok(struct evhttp_request *req)
 {
 	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
 	const char		*origin = evhttp_find_header(h, "Origin");
 	const char		*host = evhttp_find_header(h, "Host");
+	const char		*site = evhttp_find_header(h, "Sec-Fetch-Site");
 	char			 want[300];
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
 		return true;
+	if (site != NULL && strcmp(site, "same-origin") != 0 &&
+	    strcmp(site, "none") != 0)
+		return false;
 	if (origin == NULL)
 		return true;
 	if (host == NULL)
 		return false;
 	snprintf(want, sizeof(want), "https://%s", host);
 	return strcmp(origin, want) == 0;
+}
+
+static bool
+role_allows(enum need need, const char *role)
+{
+	bool	admin = strcmp(role, "admin") == 0;
+
+	switch (need) {
+	case NEED_READ:
+		return admin || strcmp(role, "viewer") == 0 ||
+		    strcmp(role, "maker") == 0 || strcmp(role, "checker") == 0;
+	case NEED_MAKER:
+		return admin || strcmp(role, "maker") == 0;
+	case NEED_CHECKER:
+		return admin || strcmp(role, "checker") == 0;
+	case NEED_OPERATE:
+		return admin || strcmp(role, "maker") == 0 ||
+		    strcmp(role, "checker") == 0;
+	}
+	return false;
 }
 
 static void
@@ -210,22 +286,24 @@ gate_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	c->op_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	snprintf(c->op_name, sizeof(c->op_name), "%s", PQgetvalue(res, 0, 1));
-	c->op_role = role_parse(PQgetvalue(res, 0, 2));
-	if (c->op_role < c->need || (c->checker_only &&
-	    c->op_role != ROLE_CHECKER && c->op_role != ROLE_ADMIN) ||
-	    (c->need == ROLE_MAKER && c->op_role == ROLE_CHECKER)) {
+	snprintf(c->op_role, sizeof(c->op_role), "%s", PQgetvalue(res, 0, 2));
+	if (!role_allows(c->need, c->op_role)) {
 		log_info("console: operator %s (%s) refused a call that needs "
-		    "another role", c->op_name, PQgetvalue(res, 0, 2));
+		    "another role", c->op_name, c->op_role);
 		reply_error(c->p, 403, "your role may not do this");
 		return;
 	}
 	c->next(c);
 }
 
-/* Authenticates, authorises and then runs next; answers the error itself. */
+/*
+ * Authenticates, authorises and then runs next with arg (a path parameter)
+ * and arg2 (a query parameter) copied into the call; answers the error
+ * itself. A POST's body must be a JSON object.
+ */
 static void
-console_gate(struct evhttp_request *req, enum role need, bool checker_only,
-    const char *arg, console_next *next)
+console_gate(struct evhttp_request *req, enum need need, const char *arg,
+    const char *arg2, console_next *next)
 {
 	struct console_call	*c;
 	char			 token[65];
@@ -261,10 +339,11 @@ console_gate(struct evhttp_request *req, enum role need, bool checker_only,
 		}
 	}
 	snprintf(c->arg, sizeof(c->arg), "%s", arg ? arg : "");
+	snprintf(c->arg2, sizeof(c->arg2), "%s", arg2 ? arg2 : "");
 	c->need = need;
-	c->checker_only = checker_only;
 	c->next = next;
 	token_hash_hex(token, c->token_hex);
+	explicit_bzero(token, sizeof(token));
 	if ((c->p = pending_new(req)) == NULL) {
 		call_free(c);
 		http_reply(req, 500, NULL, NULL, 0);
@@ -308,7 +387,8 @@ throttled(const char *name)
 	return t != NULL && t->locked_until > time(NULL);
 }
 
-static void
+/* Counts a failure; true if it locked the name. */
+static bool
 throttle_fail(const char *name)
 {
 	struct throttle	*t = throttle_find(name, true);
@@ -318,18 +398,20 @@ throttle_fail(const char *name)
 		t->first = now;
 		t->fails = 0;
 	}
-	if (++t->fails >= THROTTLE_FAILS) {
+	if (++t->fails >= THROTTLE_FAILS && t->locked_until <= now) {
 		t->locked_until = now + THROTTLE_SECS;
 		log_warnx("console: sign-in for %s locked for %d minutes after "
 		    "%d failures", name, THROTTLE_SECS / 60, t->fails);
+		return true;
 	}
+	return false;
 }
 
 struct signin {
 	struct pending	*p;
 	char		 name[65];
-	char		*password;
-	char		 token[65];
+	char		*password;	/* owned; wiped when freed */
+	char		 token[65];	/* wiped when freed */
 };
 
 static void
@@ -343,6 +425,7 @@ signin_free(void *arg)
 		explicit_bzero(s->password, strlen(s->password));
 		free(s->password);
 	}
+	explicit_bzero(s->token, sizeof(s->token));
 	free(s);
 }
 
@@ -370,17 +453,12 @@ session_stored_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		    SESSION_SECS);
 		evhttp_add_header(evhttp_request_get_output_headers(s->p->req),
 		    "Set-Cookie", cookie);
+		explicit_bzero(cookie, sizeof(cookie));
 	}
+	signins[SIGNIN_OK]++;
 	log_info("console: operator %s signed in", s->name);
-	{
-		json_t	*j = json_pack("{s:s, s:s}", "name", s->name, "role",
-		    PQgetvalue(res, 0, 0));
-		char	*out = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-		json_decref(j);
-		pending_reply(s->p, 200, JSON_CTYPE, out, out ? strlen(out) : 0);
-		free(out);
-	}
+	reply_json(s->p, 200, json_pack("{s:s, s:s}", "name", s->name, "role",
+	    PQgetvalue(res, 0, 0)));
 }
 
 static void
@@ -390,7 +468,7 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	unsigned char	 rnd[32];
 	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24];
 	const char	*params[3];
-	bool		 ok;
+	bool		 ok, locked;
 
 	(void)unknown;
 	if (res == NULL) {
@@ -412,18 +490,20 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		ok = false;
 	}
 	if (!ok) {
-		throttle_fail(s->name);
+		locked = throttle_fail(s->name);
+		signins[SIGNIN_REFUSED]++;
 		log_info("console: failed sign-in for %s", s->name);
-		{
-			json_t	*j = json_pack("{s:s}", "error",
-			    "wrong name or password");
-			char	*out = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-			json_decref(j);
-			pending_reply(s->p, 401, JSON_CTYPE, out,
-			    out ? strlen(out) : 0);
-			free(out);
+		/* an existing operator's failures go into the audit trail;
+		 * unknown names only into the log (strangers could flood it) */
+		if (PQntuples(res) == 1) {
+			params[0] = s->name;
+			params[1] = locked ? "true" : "false";
+			if (db_query(wpd->db, "SELECT wp_console_signin_failed($1, "
+			    "$2::boolean)", 2, params, ignore_cb, NULL) == -1)
+				log_warnx("console: audit record of a failed "
+				    "sign-in for %s not written", s->name);
 		}
+		reply_error(s->p, 401, "wrong name or password");
 		return;
 	}
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -431,14 +511,18 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		return;
 	}
 	util_hex(rnd, sizeof(rnd), s->token);
+	explicit_bzero(rnd, sizeof(rnd));
 	token_hash_hex(s->token, hash_hex);
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	params[0] = hash_hex;
 	params[1] = id;
 	params[2] = s->name;
-	if (db_query(wpd->db, "WITH s AS (INSERT INTO operator_session "
+	/* the same statement drops expired sessions: they sign nobody in
+	 * (the gate checks expires_at), and the table stays small */
+	if (db_query(wpd->db, "WITH x AS (DELETE FROM operator_session WHERE "
+	    "expires_at < now()), s AS (INSERT INTO operator_session "
 	    "(token_hash, operator_id, expires_at) VALUES (decode($1, 'hex'), "
-	    "$2::bigint, now() + interval '" "8 hours" "') RETURNING operator_id), "
+	    "$2::bigint, now() + interval '8 hours') RETURNING operator_id), "
 	    "a AS (SELECT wp_audit_append('operator:' || $3, 'session.signin', "
 	    "'operator:' || $3, '')) SELECT o.role FROM operator o, s, a "
 	    "WHERE o.id = s.operator_id", 3, params, session_stored_cb, s) == -1)
@@ -474,6 +558,7 @@ signin(struct evhttp_request *req)
 	}
 	if (throttled(name)) {
 		json_decref(j);
+		signins[SIGNIN_THROTTLED]++;
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "900");
 		plain_error(req, 429, "too many failed sign-ins for this name; "
@@ -504,15 +589,13 @@ signout_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct console_call	*c = arg;
 
 	(void)unknown;
-	if (res == NULL) {
-		log_warnx("console sign-out: database: %s", error);
-		pending_unavailable(c->p);
+	if (db_failed(c, res, error, "sign-out"))
 		return;
-	}
 	if (c->p->req != NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(c->p->req),
 		    "Set-Cookie", COOKIE_NAME "=; Path=/; HttpOnly; Secure; "
 		    "SameSite=Strict; Max-Age=0");
+	log_info("console: operator %s signed out", c->op_name);
 	reply_json(c->p, 200, json_pack("{s:b}", "signed_out", 1));
 }
 
@@ -521,25 +604,19 @@ signout(struct console_call *c)
 {
 	const char	*params[1] = { c->token_hex };
 
-	query(c, "DELETE FROM operator_session WHERE token_hash = "
-	    "decode($1, 'hex')", 1, params, signout_cb);
+	query(c, "SELECT wp_console_signout(decode($1, 'hex'))", 1, params,
+	    signout_cb);
 }
 
-/* --- projects and approvals ------------------------------------------- */
-
-static bool
-matches(const char *s, size_t min, size_t max, const char *charset)
+/* GET /api/session: who is signed in (the page asks on load). */
+static void
+session_get(struct console_call *c)
 {
-	size_t	n;
-
-	if (s == NULL)
-		return false;
-	n = strlen(s);
-	return n >= min && n <= max && strspn(s, charset) == n;
+	reply_json(c->p, 200, json_pack("{s:s, s:s}", "name", c->op_name,
+	    "role", c->op_role));
 }
 
-#define DIGITS	"0123456789"
-#define ALNUM	DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+/* --- proposals and decisions ------------------------------------------ */
 
 static const char *
 str_field(json_t *o, const char *key)
@@ -559,6 +636,25 @@ int_field(json_t *o, const char *key, long long min, long long max,
 	return *out >= min && *out <= max;
 }
 
+/* Free text of 1..max characters (UTF-8, not bytes) without control
+ * characters. */
+static bool
+text_ok(const char *s, size_t max)
+{
+	size_t		 n = 0;
+	const char	*p;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			n++;
+	}
+	return n <= max;
+}
+
 static bool
 company_ok(json_t *o, const char *key, char *why, size_t whylen)
 {
@@ -570,7 +666,7 @@ company_ok(json_t *o, const char *key, char *why, size_t whylen)
 		    "credit code", key);
 		return false;
 	}
-	if (name == NULL || strlen(name) == 0 || strlen(name) > 200) {
+	if (!text_ok(name, 200)) {
 		snprintf(why, whylen, "%s.name must be 1 to 200 characters", key);
 		return false;
 	}
@@ -595,7 +691,7 @@ project_payload(json_t *b, char *why, size_t whylen)
 	if (!matches(code, 1, 64, ALNUM "._-") || !isalnum((unsigned char)code[0]))
 		return snprintf(why, whylen, "code must be 1 to 64 letters, "
 		    "digits, '.', '_' or '-'"), NULL;
-	if (name == NULL || strlen(name) == 0 || strlen(name) > 200)
+	if (!text_ok(name, 200))
 		return snprintf(why, whylen, "name must be 1 to 200 characters"),
 		    NULL;
 	if (!matches(region, 6, 6, DIGITS))
@@ -683,6 +779,101 @@ project_propose(struct console_call *c)
 	free(s);
 }
 
+/* wp_console_propose_json answers {"approval":ID} or {"refusal":"…"}. */
+static void
+proposed_json_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	json_t			*j;
+	json_error_t		 jerr;
+	const char		*refusal;
+
+	(void)unknown;
+	if (db_failed(c, res, error, "proposal"))
+		return;
+	if ((j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr)) == NULL) {
+		reply_error(c->p, 500, "internal error");
+		return;
+	}
+	if ((refusal = json_string_value(json_object_get(j, "refusal"))) != NULL) {
+		reply_error(c->p, 409, refusal);
+		json_decref(j);
+		return;
+	}
+	log_info("console: operator %s proposed approval %lld", c->op_name,
+	    (long long)json_integer_value(json_object_get(j, "approval")));
+	reply_json(c->p, 200, j);
+}
+
+static void
+propose(struct console_call *c, const char *kind, json_t *payload)
+{
+	char		*s, id[24], now[40];
+	const char	*params[4];
+
+	s = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	if (s == NULL) {
+		reply_error(c->p, 500, "out of memory");
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", c->op_id);
+	console_now(now);
+	params[0] = kind;
+	params[1] = s;
+	params[2] = id;
+	params[3] = now;
+	query(c, "SELECT wp_console_propose_json($1, $2::jsonb, $3::bigint, "
+	    "$4::timestamptz)", 4, params, proposed_json_cb);
+	free(s);
+}
+
+/* POST /api/projects/{code}/close {"reason"} */
+static void
+close_propose(struct console_call *c)
+{
+	const char	*reason = str_field(c->body, "reason");
+
+	if (!text_ok(reason, REASON_MAX)) {
+		reply_error(c->p, 400, "reason must be 1 to 200 characters: why "
+		    "the account closes (e.g. project complete, no wages owed)");
+		return;
+	}
+	propose(c, "CLOSE_ACCOUNT", json_pack("{s:s, s:s}", "code", c->arg,
+	    "reason", reason));
+}
+
+/* POST /api/movements {"from","to","amount","reason"} */
+static void
+movement_propose(struct console_call *c)
+{
+	const char	*from = str_field(c->body, "from");
+	const char	*to = str_field(c->body, "to");
+	const char	*amount = str_field(c->body, "amount");
+	const char	*reason = str_field(c->body, "reason");
+	int64_t		 fen;
+	char		 yuan[32];
+
+	if (!matches(from, 1, 34, ALNUM "-") || !matches(to, 1, 34, ALNUM "-")) {
+		reply_error(c->p, 400, "from and to must be account numbers");
+		return;
+	}
+	if (amount == NULL || money_parse(amount, &fen) == -1 || fen <= 0) {
+		reply_error(c->p, 400, "amount must be a positive decimal string "
+		    "in yuan with at most 2 decimals, e.g. \"4500.00\"");
+		return;
+	}
+	if (!text_ok(reason, REASON_MAX)) {
+		reply_error(c->p, 400, "reason must be 1 to 200 characters: why "
+		    "the money moves");
+		return;
+	}
+	money_format(fen, yuan, sizeof(yuan));
+	propose(c, "MANUAL_MOVEMENT", json_pack("{s:s, s:s, s:s, s:I, s:s}",
+	    "from", from, "to", to, "amount", yuan, "amount_fen",
+	    (json_int_t)fen, "reason", reason));
+}
+
 static void
 decided_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
@@ -714,12 +905,13 @@ decided_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	reply_json(c->p, 200, j);
 }
 
+/* POST /api/approvals/{id} {"decision"} */
 static void
 approval_decide(struct console_call *c)
 {
 	const char	*decision = str_field(c->body, "decision");
-	const char	*params[3];
-	char		 id[24];
+	const char	*params[4];
+	char		 id[24], now[40];
 
 	if (decision == NULL || (strcmp(decision, "approve") != 0 &&
 	    strcmp(decision, "reject") != 0)) {
@@ -727,13 +919,51 @@ approval_decide(struct console_call *c)
 		return;
 	}
 	snprintf(id, sizeof(id), "%lld", c->op_id);
+	console_now(now);
 	params[0] = c->arg;
 	params[1] = id;
 	params[2] = decision;
+	params[3] = now;
 	query(c, "SELECT d.state, d.outcome, wp_approval_json($1::bigint) "
-	    "FROM wp_approval_decide($1::bigint, $2::bigint, $3) d", 3, params,
-	    decided_cb);
+	    "FROM wp_console_decide($1::bigint, $2::bigint, $3, $4::timestamptz) d",
+	    4, params, decided_cb);
 }
+
+static void
+retried_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	const char		*s;
+
+	(void)unknown;
+	if (db_failed(c, res, error, "alert retry"))
+		return;
+	if (PQgetisnull(res, 0, 0)) {
+		reply_error(c->p, 404, "no such alert");
+		return;
+	}
+	log_info("console: operator %s asked alert %s to be retried",
+	    c->op_name, c->arg);
+	alerts_kick();	/* look for due deliveries now, not at the next poll */
+	s = PQgetvalue(res, 0, 0);
+	pending_reply(c->p, 200, JSON_CTYPE, s, strlen(s));
+}
+
+/* POST /api/alerts/{uuid}/retry */
+static void
+alert_retry(struct console_call *c)
+{
+	const char	*params[2];
+	char		 id[24];
+
+	snprintf(id, sizeof(id), "%lld", c->op_id);
+	params[0] = c->arg;
+	params[1] = id;
+	query(c, "SELECT wp_console_alert_retry($1::uuid, $2::bigint)", 2,
+	    params, retried_cb);
+}
+
+/* --- reads: one JSON value from one wp_console_* call -------------------- */
 
 static void
 json_row_cb(PGresult *res, const char *error, bool unknown, void *arg)
@@ -752,19 +982,79 @@ json_row_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	pending_reply(c->p, 200, JSON_CTYPE, s, strlen(s));
 }
 
+/* Runs sql with n (0..2) parameters (NULL: SQL NULL) and answers its one
+ * JSON value, or 404 if it is NULL. */
+static void
+read1(struct console_call *c, const char *sql, int n, const char *p1,
+    const char *p2)
+{
+	const char	*params[2] = { p1, p2 };
+
+	query(c, sql, n, params, json_row_cb);
+}
+
+static void
+overview_get(struct console_call *c)
+{
+	char	now[40];
+
+	console_now(now);
+	read1(c, "SELECT wp_console_overview($1::timestamptz)", 1, now, NULL);
+}
+
+static void
+projects_get(struct console_call *c)
+{
+	char	now[40];
+
+	console_now(now);
+	read1(c, "SELECT wp_console_projects($1, $2::timestamptz)", 2, c->arg2,
+	    now);
+}
+
 static void
 project_get(struct console_call *c)
 {
-	const char	*params[1] = { c->arg };
+	char	now[40];
 
-	query(c, "SELECT wp_project_json($1)", 1, params, json_row_cb);
+	console_now(now);
+	read1(c, "SELECT wp_console_project($1, $2::timestamptz)", 2, c->arg,
+	    now);
+}
+
+static void
+sheet_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_sheet($1::bigint, $2::int)", 2, c->arg,
+	    c->arg2[0] ? c->arg2 : "0");
+}
+
+static void
+alerts_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_alerts($1::boolean)", 1,
+	    strcmp(c->arg2, "all") == 0 ? "true" : "false", NULL);
+}
+
+static void
+approvals_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_approvals($1::boolean)", 1,
+	    strcmp(c->arg2, "all") == 0 ? "true" : "false", NULL);
+}
+
+static void
+audit_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_audit($1::bigint)", 1,
+	    c->arg2[0] ? c->arg2 : NULL, NULL);
 }
 
 static void
 audit_verify(struct console_call *c)
 {
-	query(c, "SELECT json_strip_nulls(row_to_json(v)) FROM wp_audit_verify() v",
-	    0, NULL, json_row_cb);
+	read1(c, "SELECT json_strip_nulls(row_to_json(v)) FROM wp_audit_verify() v",
+	    0, NULL, NULL);
 }
 
 /* --- health and metrics ----------------------------------------------- */
@@ -801,12 +1091,107 @@ healthz(struct evhttp_request *req)
 		pending_unavailable(p);
 }
 
+/* A label value in the exposition format: \, " and newline escaped. */
 static void
-metrics(struct evhttp_request *req)
+label_value(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+static void
+family(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+static long long
+jint(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* The figures only the database knows (j NULL: it did not answer). */
+static void
+metrics_db(struct evbuffer *b, json_t *j, double secs)
+{
+	static const char *const states[] = { "received", "rejected", "held",
+	    "paid" };
+	json_t		*sheets, *alerts, *by;
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	family(b, "wagepay_metrics_db_up", "gauge", "Whether the database "
+	    "answered this scrape (the figures below are absent if not).");
+	evbuffer_add_printf(b, "wagepay_metrics_db_up %d\n", j != NULL);
+	if (j == NULL)
+		return;
+	family(b, "wagepay_metrics_query_seconds", "gauge", "Time the "
+	    "database took to answer this scrape.");
+	evbuffer_add_printf(b, "wagepay_metrics_query_seconds %.6f\n", secs);
+	sheets = json_object_get(j, "sheets");
+	family(b, "wagepay_sheets", "gauge", "Sheets in the database by "
+	    "state (every instance's).");
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		evbuffer_add_printf(b, "wagepay_sheets{state=\"%s\"} %lld\n",
+		    states[i], jint(sheets, states[i]));
+	family(b, "wagepay_lines_paid_total", "counter", "Sheet lines paid "
+	    "to workers' cards (every instance's).");
+	evbuffer_add_printf(b, "wagepay_lines_paid_total %lld\n",
+	    jint(j, "lines_paid"));
+	family(b, "wagepay_wages_paid_fen_total", "counter", "Wages paid to "
+	    "workers' cards, in fen (1/100 yuan).");
+	evbuffer_add_printf(b, "wagepay_wages_paid_fen_total %lld\n",
+	    jint(j, "fen_paid"));
+	family(b, "wagepay_wages_held_fen", "gauge", "Wages of held sheets "
+	    "waiting for funds, in fen.");
+	evbuffer_add_printf(b, "wagepay_wages_held_fen %lld\n",
+	    jint(j, "fen_held"));
+	family(b, "wagepay_dedicated_balance_fen", "gauge", "Sum of the "
+	    "dedicated accounts' balances, in fen.");
+	evbuffer_add_printf(b, "wagepay_dedicated_balance_fen %lld\n",
+	    jint(j, "fen_balance"));
+	family(b, "wagepay_accounts_open", "gauge", "Dedicated accounts open.");
+	evbuffer_add_printf(b, "wagepay_accounts_open %lld\n",
+	    jint(j, "accounts_open"));
+	family(b, "wagepay_approvals_pending", "gauge", "Four-eyes proposals "
+	    "waiting for a checker.");
+	evbuffer_add_printf(b, "wagepay_approvals_pending %lld\n",
+	    jint(j, "approvals_pending"));
+	alerts = json_object_get(j, "alerts");
+	family(b, "wagepay_alerts_undelivered", "gauge", "Alerts not yet "
+	    "acknowledged by every recipient.");
+	evbuffer_add_printf(b, "wagepay_alerts_undelivered %lld\n",
+	    jint(alerts, "count"));
+	family(b, "wagepay_alert_backlog", "gauge", "Alert deliveries not yet "
+	    "acknowledged, per recipient ('' when no recipient covers the "
+	    "project).");
+	by = json_object_get(alerts, "by_recipient");
+	json_object_foreach(by, k, v) {
+		evbuffer_add_printf(b, "wagepay_alert_backlog{recipient=\"");
+		label_value(b, k);
+		evbuffer_add_printf(b, "\"} %lld\n",
+		    (long long)json_integer_value(v));
+	}
+}
+
+/* Process-wide figures, and the database's when j is not NULL. */
+static void
+metrics_reply(struct evhttp_request *req, json_t *j, double secs)
 {
 	struct evbuffer	*b = evbuffer_new();
 	static const char *const names[] = { "ACSC", "PART", "RJCT", "PDNG",
 	    "REFUSED" };
+	static const char *const outcomes[] = { "ok", "refused", "throttled" };
 	size_t		 i, len;
 	char		*out;
 
@@ -814,41 +1199,218 @@ metrics(struct evhttp_request *req)
 		http_reply(req, 500, NULL, NULL, 0);
 		return;
 	}
-	evbuffer_add_printf(b, "# HELP wagepay_sheets_total Sheets decided "
-	    "since start, by pain.002 group status (REFUSED: before the "
-	    "database).\n# TYPE wagepay_sheets_total counter\n");
+	family(b, "wagepay_sheets_total", "counter", "Sheets this instance "
+	    "decided since start, by pain.002 group status (REFUSED: before "
+	    "the database).");
 	for (i = 0; i < 5; i++)
 		evbuffer_add_printf(b, "wagepay_sheets_total{status=\"%s\"} %llu\n",
 		    names[i], (unsigned long long)wpd->sheets_by_state[i]);
-	evbuffer_add_printf(b, "# HELP wagepay_db_up Whether a database "
-	    "connection is up.\n# TYPE wagepay_db_up gauge\nwagepay_db_up %d\n",
-	    db_available(wpd->db) ? 1 : 0);
-	evbuffer_add_printf(b, "# HELP wagepay_db_backlog Database requests "
-	    "queued or in flight.\n# TYPE wagepay_db_backlog gauge\n"
-	    "wagepay_db_backlog %d\n", db_backlog(wpd->db));
-	evbuffer_add_printf(b, "# HELP wagepay_db_errors_total Database calls "
-	    "that failed.\n# TYPE wagepay_db_errors_total counter\n"
-	    "wagepay_db_errors_total %llu\n",
+	family(b, "wagepay_db_up", "gauge", "Whether a database connection "
+	    "is up.");
+	evbuffer_add_printf(b, "wagepay_db_up %d\n", db_available(wpd->db));
+	family(b, "wagepay_db_backlog", "gauge", "Database requests queued or "
+	    "in flight.");
+	evbuffer_add_printf(b, "wagepay_db_backlog %d\n", db_backlog(wpd->db));
+	family(b, "wagepay_db_errors_total", "counter", "Database calls that "
+	    "failed.");
+	evbuffer_add_printf(b, "wagepay_db_errors_total %llu\n",
 	    (unsigned long long)wpd->db_errors);
+	family(b, "wagepay_console_signins_total", "counter", "Console "
+	    "sign-ins by outcome.");
+	for (i = 0; i < SIGNIN_N; i++)
+		evbuffer_add_printf(b, "wagepay_console_signins_total"
+		    "{outcome=\"%s\"} %llu\n", outcomes[i],
+		    (unsigned long long)signins[i]);
+	watchdog_metrics(b);
+	metrics_db(b, j, secs);
 	len = evbuffer_get_length(b);
-	out = malloc(len + 1);
-	if (out != NULL) {
+	if ((out = malloc(len + 1)) != NULL) {
 		evbuffer_remove(b, out, len);
-		http_reply(req, 200, "text/plain; version=0.0.4", out, len);
+		http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    out, len);
 		free(out);
 	} else
 		http_reply(req, 500, NULL, NULL, 0);
 	evbuffer_free(b);
 }
 
+struct scrape {
+	struct pending	*p;
+	struct timespec	 sent;
+};
+
+static void
+scrape_free(void *arg)
+{
+	free(arg);
+}
+
+static void
+metrics_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct scrape		*s = arg;
+	struct timespec		 now;
+	struct evhttp_request	*req = s->p->req;
+	struct evhttp_connection *conn;
+	json_t			*j = NULL;
+	json_error_t		 jerr;
+	double			 secs;
+
+	(void)unknown;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - s->sent.tv_sec) +
+	    (double)(now.tv_nsec - s->sent.tv_nsec) / 1e9;
+	if (res == NULL)
+		log_debug("metrics: %s", error);
+	else if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+	if (req != NULL) {
+		if ((conn = evhttp_request_get_connection(req)) != NULL)
+			evhttp_connection_set_closecb(conn, NULL, NULL);
+		s->p->req = NULL;
+		metrics_reply(req, j, secs);
+	}
+	json_decref(j);
+	pending_free(s->p);
+}
+
+/* GET /metrics: one query for the database's figures; without a database
+ * the process's own are still served. */
+static void
+metrics(struct evhttp_request *req)
+{
+	struct scrape	*s;
+
+	if (!db_available(wpd->db) || (s = calloc(1, sizeof(*s))) == NULL) {
+		metrics_reply(req, NULL, 0);
+		return;
+	}
+	if ((s->p = pending_new(req)) == NULL) {
+		free(s);
+		metrics_reply(req, NULL, 0);
+		return;
+	}
+	s->p->data = s;
+	s->p->free_fn = scrape_free;
+	clock_gettime(CLOCK_MONOTONIC, &s->sent);
+	if (db_query(wpd->db, "SELECT wp_console_metrics()", 0, NULL,
+	    metrics_cb, s) == -1) {
+		pending_free(s->p);	/* unhooks req, frees s */
+		metrics_reply(req, NULL, 0);
+	}
+}
+
 /* --- routing ---------------------------------------------------------- */
+
+/* The value of query parameter key, copied into buf ("" if absent or too
+ * long: every parameter here is short). */
+static void
+query_param(struct evhttp_request *req, const char *key, char *buf,
+    size_t len)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq	 kv;
+	const char		*v;
+
+	buf[0] = '\0';
+	if (qs == NULL || evhttp_parse_query_str(qs, &kv) == -1)
+		return;
+	if ((v = evhttp_find_header(&kv, key)) != NULL && strlen(v) < len)
+		snprintf(buf, len, "%s", v);
+	evhttp_clear_headers(&kv);
+}
+
+/* path is PREFIX + ARG + SUFFIX with ARG of charset; ARG copied out. */
+static bool
+path_arg(const char *path, const char *prefix, const char *suffix,
+    const char *charset, size_t max, char *arg, size_t arglen)
+{
+	size_t	pl = strlen(prefix), sl = strlen(suffix), n;
+
+	if (strncmp(path, prefix, pl) != 0)
+		return false;
+	n = strlen(path + pl);
+	if (n < sl + 1 || strcmp(path + pl + n - sl, suffix) != 0)
+		return false;
+	n -= sl;
+	if (n > max || n >= arglen)
+		return false;
+	memcpy(arg, path + pl, n);
+	arg[n] = '\0';
+	return strspn(arg, charset) == n;
+}
+
+static void
+route_get(struct evhttp_request *req, const char *path)
+{
+	char	arg[128], q[128];
+
+	if (strcmp(path, "/api/session") == 0)
+		return console_gate(req, NEED_READ, NULL, NULL, session_get);
+	if (strcmp(path, "/api/overview") == 0)
+		return console_gate(req, NEED_READ, NULL, NULL, overview_get);
+	if (strcmp(path, "/api/projects") == 0) {
+		query_param(req, "q", q, sizeof(q));
+		return console_gate(req, NEED_READ, NULL, q, projects_get);
+	}
+	if (path_arg(path, "/api/projects/", "", ALNUM "._-", 64, arg,
+	    sizeof(arg)))
+		return console_gate(req, NEED_READ, arg, NULL, project_get);
+	if (path_arg(path, "/api/sheets/", "", DIGITS, 18, arg, sizeof(arg))) {
+		query_param(req, "offset", q, sizeof(q));
+		if (!matches(q, 0, 9, DIGITS))
+			q[0] = '\0';
+		return console_gate(req, NEED_READ, arg, q, sheet_get);
+	}
+	if (strcmp(path, "/api/alerts") == 0) {
+		query_param(req, "state", q, sizeof(q));
+		return console_gate(req, NEED_READ, NULL, q, alerts_get);
+	}
+	if (strcmp(path, "/api/approvals") == 0) {
+		query_param(req, "state", q, sizeof(q));
+		return console_gate(req, NEED_READ, NULL, q, approvals_get);
+	}
+	if (strcmp(path, "/api/audit") == 0) {
+		query_param(req, "before", q, sizeof(q));
+		if (!matches(q, 1, 18, DIGITS))
+			q[0] = '\0';
+		return console_gate(req, NEED_READ, NULL, q, audit_get);
+	}
+	if (strcmp(path, "/api/audit/verify") == 0)
+		return console_gate(req, NEED_READ, NULL, NULL, audit_verify);
+	plain_error(req, 404, "no such resource");
+}
+
+static void
+route_post(struct evhttp_request *req, const char *path)
+{
+	char	arg[128];
+
+	if (strcmp(path, "/api/session") == 0)
+		return signin(req);
+	if (strcmp(path, "/api/projects") == 0)
+		return console_gate(req, NEED_MAKER, NULL, NULL, project_propose);
+	if (path_arg(path, "/api/projects/", "/close", ALNUM "._-", 64, arg,
+	    sizeof(arg)))
+		return console_gate(req, NEED_MAKER, arg, NULL, close_propose);
+	if (strcmp(path, "/api/movements") == 0)
+		return console_gate(req, NEED_MAKER, NULL, NULL,
+		    movement_propose);
+	if (path_arg(path, "/api/approvals/", "", DIGITS, 18, arg, sizeof(arg)))
+		return console_gate(req, NEED_CHECKER, arg, NULL,
+		    approval_decide);
+	if (path_arg(path, "/api/alerts/", "/retry", UUIDSET, 36, arg,
+	    sizeof(arg)) && strlen(arg) == 36)
+		return console_gate(req, NEED_OPERATE, arg, NULL, alert_retry);
+	plain_error(req, 404, "no such resource");
+}
 
 void
 console_route(struct evhttp_request *req, void *arg)
 {
 	char			 path[512];
 	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
-	const char		*rest;
 
 	(void)arg;
 	if (http_path(req, path, sizeof(path)) == -1) {
@@ -859,26 +1421,17 @@ console_route(struct evhttp_request *req, void *arg)
 		return healthz(req);
 	if (strcmp(path, "/metrics") == 0 && cmd == EVHTTP_REQ_GET)
 		return metrics(req);
-	if (strcmp(path, "/api/session") == 0) {
+	if (strncmp(path, "/api/", 5) == 0) {
+		if (cmd == EVHTTP_REQ_GET)
+			return route_get(req, path);
 		if (cmd == EVHTTP_REQ_POST)
-			return signin(req);
-		if (cmd == EVHTTP_REQ_DELETE)
-			return console_gate(req, ROLE_VIEWER, false, NULL, signout);
+			return route_post(req, path);
+		if (cmd == EVHTTP_REQ_DELETE && strcmp(path, "/api/session") == 0)
+			return console_gate(req, NEED_READ, NULL, NULL, signout);
+		plain_error(req, 405, "method not allowed here");
+		return;
 	}
-	if (strcmp(path, "/api/projects") == 0 && cmd == EVHTTP_REQ_POST)
-		return console_gate(req, ROLE_MAKER, false, NULL, project_propose);
-	if (strncmp(path, "/api/projects/", 14) == 0 && cmd == EVHTTP_REQ_GET &&
-	    strchr(path + 14, '/') == NULL && path[14] != '\0')
-		return console_gate(req, ROLE_VIEWER, false, path + 14, project_get);
-	if (strncmp(path, "/api/approvals/", 15) == 0 && cmd == EVHTTP_REQ_POST) {
-		rest = path + 15;
-		if (matches(rest, 1, 18, DIGITS))
-			return console_gate(req, ROLE_CHECKER, true, rest,
-			    approval_decide);
-	}
-	if (strcmp(path, "/api/audit/verify") == 0 && cmd == EVHTTP_REQ_GET)
-		return console_gate(req, ROLE_VIEWER, false, NULL, audit_verify);
-	if (console_page(req, path))
+	if (cmd == EVHTTP_REQ_GET && console_page(req, path))
 		return;
 	plain_error(req, 404, "no such resource");
 }

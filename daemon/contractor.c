@@ -96,6 +96,16 @@ contractor_route(struct evhttp_request *req, void *arg)
 				return wrong_method(req, "GET");
 			return sheetapi_status(req, who, seg[2]);
 		}
+		if (nseg == 4 && strcmp(seg[3], "voucher") == 0) {
+			if (cmd != EVHTTP_REQ_GET)
+				return wrong_method(req, "GET");
+			return voucherapi_get(req, who, seg[2]);
+		}
+	} else if (strcmp(seg[1], "accounts") == 0 && nseg == 4 &&
+	    strcmp(seg[3], "statement") == 0) {
+		if (cmd != EVHTTP_REQ_GET)
+			return wrong_method(req, "GET");
+		return statementapi_get(req, who, seg[2]);
 	} else if (strcmp(seg[1], "projects") == 0 && nseg == 4 &&
 	    strcmp(seg[3], "roster") == 0) {
 		if (cmd == EVHTTP_REQ_POST)

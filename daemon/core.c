@@ -1,11 +1,22 @@
 /*
  * core.c: the core feed: what the bank's core system tells wagepay about
- * dedicated accounts. POST /v1/core/notifications takes camt.054.001.08
- * credit notifications (labour-cost deposits); each message is booked all
- * or nothing by wp_core_notify, and a replayed entry changes nothing.
+ * dedicated accounts, and asks of them.
  *
- * Owns nothing. Every answer is a CoreAck. Only a client certificate from
- * [core] client_ca reaches this code (TLS requires it).
+ * POST /v1/core/notifications takes camt.054.001.08: labour-cost deposits
+ * and returned wage payments (matched by EndToEndId, money back and
+ * earmarked); each message is booked all or nothing by wp_core_notify, and
+ * a replayed entry changes nothing. POST /v1/core/debit-requests takes a
+ * DebitRequest: always refused (the account pays wages only), recorded,
+ * MISUSE_ATTEMPT raised. POST /v1/core/legal-orders takes a LegalOrder:
+ * refused unless for the project's wages, and then only the excess over
+ * the wages owed is attached; a refusal carries the account's legal status
+ * and raises SEIZURE_REFUSED. What is decided is decided in SQL
+ * (schema/006_core_feed.sql), under the account's row lock, in the same
+ * transaction as the alert it raises.
+ *
+ * Owns nothing. Every answer is a CoreAck (HTTP 200 for a call the daemon
+ * could read, whatever its outcome). Only a client certificate from [core]
+ * client_ca reaches this code (TLS requires it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +27,7 @@
 
 #include "camt054.h"
 #include "coreack.h"
+#include "corereq.h"
 #include "daemon.h"
 #include "log.h"
 #include "money.h"
@@ -24,9 +36,16 @@
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
 static const char notify_sql[] = "SELECT * FROM wp_core_notify($1::json)";
+static const char debit_sql[] =
+    "SELECT * FROM wp_core_debit($1, $2, $3::bigint, $4, $5, $6, $7)";
+static const char order_sql[] =
+    "SELECT * FROM wp_core_legal_order($1, $2, $3, $4, $5, $6::bigint, $7, $8, "
+    "$9::timestamptz)";
 
 struct core_call {
-	char	ref[WP_MAX35_LEN];
+	char		 ref[WP_MAX35_LEN];
+	const char	*what;		/* for log lines */
+	bool		 kick;		/* an alert may have been raised */
 };
 
 static void
@@ -45,7 +64,7 @@ ack(struct evhttp_request *req, int status, const char *ref,
 }
 
 static void
-notify_cb(PGresult *res, const char *error, bool unknown, void *arg)
+answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
 	struct pending		*p = arg;
 	struct core_call	*call = p->data;
@@ -53,19 +72,21 @@ notify_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	size_t			 len;
 
 	if (res == NULL) {
-		log_warnx("notification %s: database: %s%s", call->ref, error,
+		log_warnx("%s %s: database: %s%s", call->what, call->ref, error,
 		    unknown ? " (outcome unknown; a replay is safe)" : "");
 		pending_unavailable(p);
 		return;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		log_warnx("notification %s: database refused it: %s", call->ref,
-		    PQresultErrorMessage(res));
+		log_warnx("%s %s: database refused it: %s", call->what,
+		    call->ref, PQresultErrorMessage(res));
 		pending_reply(p, 500, NULL, NULL, 0);
 		return;
 	}
-	log_info("notification %s: %s %s", call->ref, PQgetvalue(res, 0, 0),
+	log_info("%s %s: %s %s", call->what, call->ref, PQgetvalue(res, 0, 0),
 	    PQgetvalue(res, 0, 1));
+	if (call->kick)
+		alerts_kick();
 	xml = coreack_build(call->ref, PQgetvalue(res, 0, 0),
 	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), &len);
 	if (xml == NULL) {
@@ -153,13 +174,137 @@ notifications(struct evhttp_request *req)
 		return;
 	}
 	snprintf(call->ref, sizeof(call->ref), "%s", c->msg_id);
+	call->what = "notification";
 	p->data = call;
 	p->free_fn = free;
 	params[0] = json;
-	if (db_query(wpd->db, notify_sql, 1, params, notify_cb, p) == -1)
+	if (db_query(wpd->db, notify_sql, 1, params, answer_cb, p) == -1)
 		pending_unavailable(p);
 	free(json);
 	camt054_free(c);
+}
+
+/* Reads a core request body: bounded, safe parse, the wagepay core schema,
+ * the expected root. NULL when it answered the request itself. */
+static xmlDocPtr
+core_doc(struct evhttp_request *req, const char *root)
+{
+	const char	*body;
+	size_t		 len;
+	xmlDocPtr	 doc;
+	xmlNodePtr	 r;
+	struct perr	 err;
+
+	perr_clear(&err);
+	if (http_body(req, wpd->conf->max_body, &body, &len) == -1) {
+		ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
+		return NULL;
+	}
+	if ((doc = xmlsafe_parse(body, len, &err)) == NULL) {
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return NULL;
+	}
+	r = xmlDocGetRootElement(doc);
+	if (strcmp(xmlsafe_root_ns(doc), CORE_NS) != 0 || r == NULL ||
+	    strcmp((const char *)r->name, root) != 0) {
+		xmlFreeDoc(doc);
+		perr_set(&err, "FF01", "expected a %s (%s)", root, CORE_NS);
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return NULL;
+	}
+	if (schemas_validate(wpd->schemas, XSD_CORE, doc, &err) == -1) {
+		xmlFreeDoc(doc);
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return NULL;
+	}
+	return doc;
+}
+
+/* Sends one statement for a core request and answers from its row. */
+static void
+core_query(struct evhttp_request *req, const char *what, const char *ref,
+    const char *sql, int nparams, const char *const *params)
+{
+	struct pending		*p;
+	struct core_call	*call;
+
+	if ((p = pending_new(req)) == NULL) {
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	if ((call = calloc(1, sizeof(*call))) == NULL) {
+		pending_reply(p, 500, NULL, NULL, 0);
+		return;
+	}
+	snprintf(call->ref, sizeof(call->ref), "%s", ref);
+	call->what = what;
+	call->kick = true;
+	p->data = call;
+	p->free_fn = free;
+	if (db_query(wpd->db, sql, nparams, params, answer_cb, p) == -1)
+		pending_unavailable(p);
+}
+
+static void
+debit_requests(struct evhttp_request *req)
+{
+	struct debit_request	 d;
+	struct perr		 err;
+	xmlDocPtr		 doc;
+	char			 amount[24];
+	const char		*params[7];
+
+	if ((doc = core_doc(req, "DebitRequest")) == NULL)
+		return;
+	perr_clear(&err);
+	if (corereq_debit_parse(doc, &d, &err) == -1) {
+		xmlFreeDoc(doc);
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return;
+	}
+	xmlFreeDoc(doc);
+	snprintf(amount, sizeof(amount), "%lld", (long long)d.amount);
+	params[0] = d.ref;
+	params[1] = d.account;
+	params[2] = amount;
+	params[3] = d.beneficiary;
+	params[4] = d.beneficiary_name;
+	params[5] = d.purpose;
+	params[6] = d.channel;
+	core_query(req, "debit request", d.ref, debit_sql, 7, params);
+}
+
+static void
+legal_orders(struct evhttp_request *req)
+{
+	struct legal_order	 o;
+	struct perr		 err;
+	xmlDocPtr		 doc;
+	char			 amount[24], now[40];
+	const char		*params[9];
+
+	if ((doc = core_doc(req, "LegalOrder")) == NULL)
+		return;
+	perr_clear(&err);
+	if (corereq_order_parse(doc, &o, &err) == -1) {
+		xmlFreeDoc(doc);
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return;
+	}
+	xmlFreeDoc(doc);
+	snprintf(amount, sizeof(amount), "%lld", (long long)o.amount);
+	/* "the current month" of the wages owed is the rules' clock's */
+	clock_now_iso(now, sizeof(now));
+	params[0] = o.ref;
+	params[1] = o.authority;
+	params[2] = o.order_no;
+	params[3] = corereq_kind_name(o.kind);
+	params[4] = o.account;
+	params[5] = amount;
+	params[6] = corereq_reason_name(o.reason);
+	params[7] = o.detail;
+	params[8] = now;
+	core_query(req, "legal order", o.ref, order_sql, 9, params);
 }
 
 void
@@ -178,6 +323,18 @@ core_route(struct evhttp_request *req, void *arg)
 			return;
 		}
 		notifications(req);
+		return;
+	}
+	if (strcmp(path, "/v1/core/debit-requests") == 0 ||
+	    strcmp(path, "/v1/core/legal-orders") == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+			http_reply(req, 405, NULL, NULL, 0);
+			return;
+		}
+		if (strcmp(path, "/v1/core/debit-requests") == 0)
+			debit_requests(req);
+		else
+			legal_orders(req);
 		return;
 	}
 	http_reply(req, 404, "text/plain; charset=utf-8", "no such resource\n", 17);

@@ -185,4 +185,34 @@ void	watchdog_stop(void);
 /* Appends the probe's Prometheus families (wagepay_db_latency_*) to b. */
 void	watchdog_metrics(struct evbuffer *b);
 
+/* clock.c: "now" for the day-based rules and the legal orders' current
+ * month; WAGEPAY_CLOCK (an ISO dateTime, tests only) moves it. Money is
+ * always stamped by the database's clock. */
+int	 clock_init(void) WUR;		/* -1: WAGEPAY_CLOCK is not a dateTime */
+void	 clock_now_iso(char *buf, size_t len);	/* ...+08:00, >= 32 bytes */
+void	 clock_today(char *buf, size_t len);	/* YYYY-MM-DD in China, >= 11 */
+
+/* alerts.c: delivers the alert outbox to the [regulator] recipients. */
+/* Starts the delivery loop on base (a poll timer); -1 with err. */
+int	 alerts_start(struct event_base *, struct perr *) WUR;
+/* Looks for due deliveries now rather than at the next poll. */
+void	 alerts_kick(void);
+/* Stops: in-flight POSTs are dropped (their lease makes them due again). */
+void	 alerts_stop(void);
+/* The configured recipients as the SQL routing and rules take them:
+ * [{name, region, authority}], malloc'd; NULL on out-of-memory. */
+char	*alerts_regulators_json(void);
+
+/* rules.c: the day-based rules (DEPOSIT_SHORT, WAGES_OVERDUE,
+ * ACCOUNTS_OPENED) on a timer, at clock_now(). */
+int	 rules_start(struct event_base *, struct perr *) WUR;
+void	 rules_stop(void);
+
+/* voucherapi.c: GET /v1/sheets/{MsgId}/voucher */
+void	 voucherapi_get(struct evhttp_request *, const char *contractor,
+	    const char *msg_id);
+/* statementapi.c: GET /v1/accounts/{account}/statement?from=&to= */
+void	 statementapi_get(struct evhttp_request *, const char *contractor,
+	    const char *account);
+
 #endif

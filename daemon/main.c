@@ -247,11 +247,17 @@ run(struct config *conf)
 	if (watchdog_start(wpd->base) == -1)
 		fatalx("could not start the watchdog timers");
 
+	if (clock_init() == -1 || alerts_start(wpd->base, &err) == -1 ||
+	    rules_start(wpd->base, &err) == -1)
+		fatalx("%s", err.msg[0] ? err.msg : "WAGEPAY_CLOCK is not valid");
+
 	log_info("wagepayd ready (pid %ld)", (long)getpid());
 	sd_notify(0, "READY=1");
 	event_base_dispatch(wpd->base);
 
 	log_info("wagepayd stopped");
+	alerts_stop();
+	rules_stop();
 	workers_free(wpd->workers);
 	listener_free(wpd->contractor);
 	listener_free(wpd->core);

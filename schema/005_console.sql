@@ -3,7 +3,7 @@
 -- manual money movement.
 --
 -- Every read returns one JSON value, so that the daemon routes and never
--- reshapes. ID and card numbers leave the database only masked (wp_mask):
+-- reshapes. ID and card numbers leave the database only masked (wp_console_mask):
 -- the console process never holds a full one. Every state change appends an
 -- audit record in the same transaction (lock order as in 002: dedicated
 -- account rows by id, then audit_head).
@@ -11,7 +11,7 @@
 -- The console's mask of an ID or card number, the same as ids_mask() in
 -- proto/ids.c: first 4 and last 4 kept, the rest '*'; shorter than 12
 -- characters masked whole.
-CREATE FUNCTION wp_mask(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION wp_console_mask(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
 	SELECT CASE WHEN s IS NULL THEN NULL
 		WHEN length(s) >= 12 THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4)
 		ELSE repeat('*', length(s)) END
@@ -19,8 +19,9 @@ $$;
 
 -- The plan of a project as of p_now: labour cost planned for the months whose
 -- deposits were due (a month's deposits are due by its last day, so the
--- months before p_now's), and what the owner has deposited so far.
--- Cumulative on purpose: an owner who paid two months early is not behind.
+-- months before p_now's, in China time as 007's rules count them), and what
+-- the owner has deposited so far. Cumulative, like DEPOSIT_SHORT: an owner
+-- who paid two months early is not behind.
 CREATE FUNCTION wp_console_plan(p_project bigint, p_now timestamptz,
 	OUT planned bigint, OUT deposited bigint, OUT months_due int)
 LANGUAGE sql STABLE AS $$
@@ -34,29 +35,37 @@ LANGUAGE sql STABLE AS $$
 			+ CASE WHEN i = p.contract_months - 1
 			  THEN p.labour_cost_total % p.contract_months ELSE 0 END AS planned
 		FROM generate_series(0, p.contract_months - 1) AS i) m
-	  ON m.month < date_trunc('month', p_now)::date
+	  ON m.month < date_trunc('month', wp_cst(p_now))::date
 	WHERE p.id = p_project
 	GROUP BY p.id, p.account_id
 $$;
 
--- Months with workers unpaid: for each roster entry, every month from the
--- later of the project's start and the worker's entry up to the earlier of
--- the worker's leaving and p_now's month must have a paid line (WAGE, or
--- BACKPAY of that month) on this project. One row per month short.
+-- Months with workers unpaid, up to p_now's month: a worker on the roster
+-- is on site in every month from the later of the project's start and their
+-- entry to the month they left (or p_now's), and each such month needs a
+-- paid line (WAGE, or BACKPAY of that month) on this project that did not
+-- come back (006's line_return) -- the same test as 007's WAGES_OVERDUE.
+-- One row per month short. plpgsql because line_return is made by a later
+-- migration (006).
 CREATE FUNCTION wp_console_unpaid_months(p_project bigint, p_now timestamptz)
-RETURNS TABLE (month date, workers bigint) LANGUAGE sql STABLE AS $$
+RETURNS TABLE (month date, workers bigint) LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	SELECT m.month::date, count(*)
 	FROM project p JOIN roster_entry r ON r.project_id = p.id
 	CROSS JOIN LATERAL generate_series(
 		greatest(p.start_month, date_trunc('month', r.entered)::date),
-		date_trunc('month', least(coalesce(r.left_on, p_now::date), p_now::date))::date,
+		date_trunc('month', least(coalesce(r.left_on, wp_cst(p_now)::date), wp_cst(p_now)::date))::date,
 		interval '1 month') AS m(month)
 	WHERE p.id = p_project AND NOT EXISTS (
 		SELECT 1 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
 		WHERE l.project_id = p.id AND l.id_number = r.id_number
-		  AND l.month = m.month::date AND l.reason_code IS NULL AND s.state = 'PAID')
-	GROUP BY m.month ORDER BY m.month
-$$;
+		  AND l.month = m.month::date AND l.reason_code IS NULL AND s.state = 'PAID'
+		  AND NOT EXISTS (SELECT 1 FROM line_return x
+			WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+	GROUP BY m.month ORDER BY m.month;
+END $$;
 
 -- Why a project's account may not close now, or NULL if it may
 -- (DESIGN §2: only after the project is complete and no wages are owed).
@@ -102,7 +111,7 @@ END $$;
 -- checked against again when approved (the world may change in between).
 -- Returns the approval id, or NULL and the refusal.
 CREATE FUNCTION wp_console_propose(p_kind text, p_payload jsonb, p_maker bigint,
-	OUT approval bigint, OUT refusal text)
+	p_now timestamptz, OUT approval bigint, OUT refusal text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -121,7 +130,7 @@ BEGIN
 			refusal := 'closing this account is already proposed and waits for a checker';
 			RETURN;
 		END IF;
-		refusal := wp_console_close_refusal(v_proj.id, now());
+		refusal := wp_console_close_refusal(v_proj.id, p_now);
 		IF refusal IS NOT NULL THEN
 			refusal := 'the account cannot close: ' || refusal;
 			RETURN;
@@ -129,7 +138,7 @@ BEGIN
 	ELSIF p_kind = 'MANUAL_MOVEMENT' THEN
 		SELECT * INTO v_from FROM account WHERE number = p_payload->>'from';
 		SELECT * INTO v_to FROM account WHERE number = p_payload->>'to';
-		refusal := wp_console_move_refusal(v_from, v_to, (p_payload->>'amount_fen')::bigint);
+		refusal := wp_console_move_refusal(v_from, v_to, (p_payload->>'amount_fen')::bigint, p_now);
 		IF refusal IS NOT NULL THEN
 			RETURN;
 		END IF;
@@ -147,12 +156,15 @@ END $$;
 -- Why a manual movement may not be made, or NULL. A movement has a
 -- dedicated account on at least one side and the bank's clearing accounts
 -- (money from or to outside the bank) or another dedicated account on the
--- other. A dedicated account gives only what it holds beyond its earmarked
--- returns and its held sheets: wages waiting come first.
-CREATE FUNCTION wp_console_move_refusal(p_from account, p_to account, p_amount bigint)
+-- other. A dedicated account gives only what it holds beyond what it owes
+-- its workers as 006's wp_wages_owed counts it for legal orders (held
+-- sheets, this month's planned labour cost, earmarked returns): wages come
+-- first. plpgsql because wp_wages_owed is made by a later migration.
+CREATE FUNCTION wp_console_move_refusal(p_from account, p_to account, p_amount bigint,
+	p_now timestamptz)
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_held	bigint;
+	w	record;
 BEGIN
 	IF p_from.id IS NULL THEN
 		RETURN 'no such account to move money from';
@@ -177,19 +189,26 @@ BEGIN
 		RETURN 'a closed account neither pays nor receives';
 	END IF;
 	IF p_from.kind = 'DEDICATED' THEN
-		SELECT coalesce(sum(accepted_total), 0) INTO v_held FROM sheet
-		WHERE account_id = p_from.id AND state = 'HELD';
-		IF p_from.balance - p_amount < p_from.earmarked + v_held THEN
+		SELECT * INTO w FROM wp_wages_owed(p_from.id, p_now);
+		IF p_from.balance - p_amount < w.owed THEN
 			RETURN 'account ' || p_from.number || ' can give at most '
-				|| wp_yuan(greatest(p_from.balance - p_from.earmarked - v_held, 0))
-				|| ' yuan (balance ' || wp_yuan(p_from.balance) || ', earmarked '
-				|| wp_yuan(p_from.earmarked) || ', held sheets ' || wp_yuan(v_held) || ')';
+				|| wp_yuan(greatest(p_from.balance - w.owed, 0))
+				|| ' yuan (balance ' || wp_yuan(p_from.balance) || '; owed to its workers: held sheets '
+				|| wp_yuan(w.held) || ', this month''s planned labour cost '
+				|| wp_yuan(w.planned) || ', earmarked returns ' || wp_yuan(w.earmarked) || ')';
 		END IF;
 	END IF;
 	RETURN NULL;
 END $$;
 
 -- --- the approved actions ---------------------------------------------------
+
+-- "Now" for a decision: the daemon's clock (clock.c, which tests may move
+-- with WAGEPAY_CLOCK) as wp_console_decide set it for this transaction, or
+-- the database's.
+CREATE FUNCTION wp_console_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+	SELECT coalesce(nullif(current_setting('wagepay.console_now', true), '')::timestamptz, now())
+$$;
 
 -- Closes a project's dedicated account (approved CLOSE_ACCOUNT). The account
 -- row is locked first, so no sheet or deposit slips in between the check and
@@ -205,7 +224,7 @@ BEGIN
 		RAISE EXCEPTION 'no such project' USING ERRCODE = 'WP002';
 	END IF;
 	PERFORM 1 FROM account WHERE id = v_proj.account_id FOR UPDATE;
-	v_why := wp_console_close_refusal(v_proj.id, now());
+	v_why := wp_console_close_refusal(v_proj.id, wp_console_now());
 	IF v_why IS NOT NULL THEN
 		RAISE EXCEPTION 'the account cannot close: %', v_why USING ERRCODE = 'WP002';
 	END IF;
@@ -234,7 +253,7 @@ BEGIN
 	ORDER BY id FOR UPDATE;
 	SELECT * INTO v_from FROM account WHERE number = p->>'from';
 	SELECT * INTO v_to FROM account WHERE number = p->>'to';
-	v_why := wp_console_move_refusal(v_from, v_to, v_amt);
+	v_why := wp_console_move_refusal(v_from, v_to, v_amt, wp_console_now());
 	IF v_why IS NOT NULL THEN
 		RAISE EXCEPTION '%', v_why USING ERRCODE = 'WP002';
 	END IF;
@@ -322,59 +341,49 @@ CREATE FUNCTION wp_console_sheet_row(s sheet) RETURNS json LANGUAGE sql STABLE A
 $$;
 
 -- --- alerts ------------------------------------------------------------------
--- Delivery state per recipient is issue 3's alert_delivery table (one row per
--- alert and recipient; recipient '' with state NO_RECIPIENT when no
--- [regulator] covers the project). Until that table exists no alert is
--- delivered, and these functions say so rather than fail: the guarded
--- statements are planned only when run.
+-- Delivery state per recipient is 004's alert_delivery (one row per alert
+-- and recipient; recipient '' with NO_RECIPIENT when no [regulator] covers
+-- the project, REROUTED once a later configuration does). An alert is open
+-- (not delivered) while it is not yet routed, or while one of its
+-- deliveries is PENDING or NO_RECIPIENT.
 
--- Alerts not yet delivered to every recipient: how many, the oldest, and
--- how many deliveries wait per recipient.
-CREATE FUNCTION wp_console_alert_backlog() RETURNS json LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v	json;
-BEGIN
-	IF to_regclass('alert_delivery') IS NULL THEN
-		SELECT json_build_object('count', count(*), 'oldest', min(a.raised_at),
-			'by_recipient', '{}'::json) INTO v FROM alert a;
-		RETURN v;
-	END IF;
+CREATE FUNCTION wp_console_alert_open(a alert) RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT a.routed_at IS NULL OR EXISTS (SELECT 1 FROM alert_delivery d
+		WHERE d.alert_id = a.id AND d.state IN ('PENDING', 'NO_RECIPIENT'))
+$$;
+
+-- Alerts not yet delivered everywhere: how many, the oldest, and how many
+-- deliveries wait per recipient ('' is "no recipient configured").
+CREATE FUNCTION wp_console_alert_backlog() RETURNS json LANGUAGE sql STABLE AS $$
+	-- set-based on 004's partial indexes (alert_unrouted, alert_delivery_due,
+	-- alert_delivery_orphan): a scrape must not walk every alert ever raised
+	WITH open AS (
+		SELECT a.id, a.raised_at FROM alert a WHERE a.routed_at IS NULL
+		UNION
+		SELECT a.id, a.raised_at FROM alert a
+		WHERE a.id IN (SELECT d.alert_id FROM alert_delivery d
+			       WHERE d.state IN ('PENDING', 'NO_RECIPIENT')))
 	SELECT json_build_object(
-		'count', (SELECT count(*) FROM alert a WHERE wp_console_alert_open(a.id)),
-		'oldest', (SELECT min(a.raised_at) FROM alert a WHERE wp_console_alert_open(a.id)),
+		'count', (SELECT count(*) FROM open),
+		'oldest', (SELECT min(raised_at) FROM open),
+		'unrouted', (SELECT count(*) FROM alert a WHERE a.routed_at IS NULL),
 		'by_recipient', (SELECT coalesce(json_object_agg(x.recipient, x.n), '{}') FROM (
-			SELECT d.recipient, count(*) AS n FROM alert_delivery d
-			WHERE d.state <> 'DELIVERED' GROUP BY d.recipient) x)) INTO v;
-	RETURN v;
-END $$;
+			SELECT u.recipient, count(*) AS n FROM alert_undelivered u
+			GROUP BY u.recipient ORDER BY u.recipient) x))
+$$;
 
--- True while an alert has a recipient it has not reached (or none at all).
-CREATE FUNCTION wp_console_alert_open(p_alert uuid) RETURNS boolean LANGUAGE plpgsql STABLE AS $$
-BEGIN
-	IF to_regclass('alert_delivery') IS NULL THEN
-		RETURN true;
-	END IF;
-	RETURN NOT EXISTS (SELECT 1 FROM alert_delivery d WHERE d.alert_id = p_alert)
-	    OR EXISTS (SELECT 1 FROM alert_delivery d WHERE d.alert_id = p_alert
-		       AND d.state <> 'DELIVERED');
-END $$;
-
--- The deliveries of one alert, per recipient.
-CREATE FUNCTION wp_console_alert_deliveries(p_alert uuid) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	v	json;
-BEGIN
-	IF to_regclass('alert_delivery') IS NULL THEN
-		RETURN '[]'::json;
-	END IF;
+-- The deliveries of one alert, per recipient, with a state for people:
+-- failing is a PENDING delivery whose last attempt failed.
+CREATE FUNCTION wp_console_alert_deliveries(p_alert uuid) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(json_build_object('recipient', d.recipient,
-		'state', lower(d.state), 'attempts', d.attempts,
-		'next_attempt_at', d.next_attempt_at, 'last_error', d.last_error,
-		'delivered_at', d.delivered_at) ORDER BY d.recipient), '[]') INTO v
-	FROM alert_delivery d WHERE d.alert_id = p_alert;
-	RETURN v;
-END $$;
+		'state', CASE WHEN d.state = 'PENDING' AND d.attempts > 0 AND d.last_error IS NOT NULL
+			THEN 'failing' ELSE lower(d.state) END,
+		'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at,
+		'last_attempt_at', d.last_attempt_at, 'last_status', d.last_status,
+		'last_error', d.last_error, 'delivered_at', d.delivered_at)
+		ORDER BY d.recipient), '[]')
+	FROM alert_delivery d WHERE d.alert_id = p_alert AND d.state <> 'REROUTED'
+$$;
 
 -- Alerts, newest first: those not yet delivered everywhere, or all (500 at most).
 CREATE FUNCTION wp_console_alerts(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
@@ -384,33 +393,31 @@ CREATE FUNCTION wp_console_alerts(p_all boolean) RETURNS json LANGUAGE sql STABL
 		'balance', wp_yuan(a.balance), 'required', wp_yuan(a.required),
 		'shortfall', wp_yuan(a.shortfall), 'msg_id', a.msg_id,
 		'end_to_end_id', a.end_to_end_id, 'detail', a.detail,
-		'delivered', NOT wp_console_alert_open(a.id),
+		'routed', a.routed_at IS NOT NULL, 'delivered', NOT wp_console_alert_open(a),
 		'deliveries', wp_console_alert_deliveries(a.id)) ORDER BY a.raised_at DESC, a.id), '[]')
-	FROM (SELECT * FROM alert a WHERE p_all OR wp_console_alert_open(a.id)
+	FROM (SELECT * FROM alert a WHERE p_all OR a.routed_at IS NULL
+		 OR a.id IN (SELECT d.alert_id FROM alert_delivery d
+			     WHERE d.state IN ('PENDING', 'NO_RECIPIENT'))
 	      ORDER BY a.raised_at DESC LIMIT 500) a
 	LEFT JOIN project p ON p.id = a.project_id
 $$;
 
--- An operator asks for the undelivered deliveries of an alert to be tried
--- again now rather than at their backed-off time. Answers how many were
--- brought forward (NULL: no such alert).
+-- An operator asks for an alert's pending deliveries to be tried now
+-- rather than at their backed-off time (004's wp_alert_retry), recorded.
+-- NULL: no such alert.
 CREATE FUNCTION wp_console_alert_retry(p_alert uuid, p_operator bigint) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_name	text;
-	v_n	int := 0;
+	v_n	int;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM alert WHERE id = p_alert) THEN
 		RETURN NULL;
 	END IF;
 	SELECT name INTO STRICT v_name FROM operator WHERE id = p_operator;
-	IF to_regclass('alert_delivery') IS NOT NULL THEN
-		UPDATE alert_delivery SET next_attempt_at = now()
-		WHERE alert_id = p_alert AND state NOT IN ('DELIVERED', 'NO_RECIPIENT');
-		GET DIAGNOSTICS v_n = ROW_COUNT;
-	END IF;
+	v_n := wp_alert_retry(p_alert);
 	PERFORM wp_audit_append('operator:' || v_name, 'alert.retry', 'alert:' || p_alert,
-		v_n || ' delivery(ies) brought forward');
+		v_n || ' delivery(ies) made due now');
 	RETURN json_build_object('alert', p_alert, 'retried', v_n);
 END $$;
 
@@ -482,28 +489,33 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A sheet with its lines, ID and card numbers masked. A line's status:
--- refused (with its reason), held, paid, or returned.
+-- refused (with its reason), held, paid, or returned (006's line_return).
+-- plpgsql because line_return is made by a later migration.
 CREATE FUNCTION wp_console_sheet(p_id bigint, p_offset int) RETURNS json
-LANGUAGE sql STABLE AS $$
-	SELECT (wp_console_sheet_row(s)::jsonb || jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT (wp_console_sheet_row(s)::jsonb || jsonb_build_object(
 		'contractor', s.contractor_uscc,
 		'account', (SELECT number FROM account WHERE id = s.account_id),
 		'project_name', (SELECT name FROM project WHERE id = s.project_id),
 		'offset', p_offset,
 		'line_list', coalesce((SELECT json_agg(json_build_object(
 			'seq', l.seq, 'end_to_end_id', l.end_to_end_id, 'name', l.name,
-			'id_number', wp_mask(l.id_number), 'card', wp_mask(l.card),
+			'id_number', wp_console_mask(l.id_number), 'card', wp_console_mask(l.card),
 			'card_bank', l.card_bank, 'kind', l.kind, 'month', to_char(l.month, 'YYYY-MM'),
 			'amount', wp_yuan(l.amount), 'gross', wp_yuan(l.gross),
 			'days_worked', l.days_worked, 'confirmed_at', l.confirmed_at,
 			'confirm_method', l.confirm_method,
 			'status', CASE WHEN l.reason_code IS NOT NULL THEN 'refused'
+				WHEN x.sheet_id IS NOT NULL THEN 'returned'
 				WHEN s.state = 'PAID' THEN 'paid' ELSE lower(s.state) END,
+			'returned_at', x.received_at, 'return_reason', x.reason_code,
 			'reason_code', l.reason_code, 'reason_text', l.reason_text) ORDER BY l.seq)
 			FROM (SELECT * FROM sheet_line l WHERE l.sheet_id = s.id
-			      ORDER BY l.seq OFFSET p_offset LIMIT 1000) l), '[]')))::json
-	FROM sheet s WHERE s.id = p_id
-$$;
+			      ORDER BY l.seq OFFSET p_offset LIMIT 1000) l
+			LEFT JOIN line_return x ON x.sheet_id = l.sheet_id AND x.line_seq = l.seq), '[]')))::json
+	FROM sheet s WHERE s.id = p_id);
+END $$;
 
 -- Approvals, newest first: those waiting, or all.
 CREATE FUNCTION wp_console_approvals(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
@@ -524,11 +536,23 @@ $$;
 
 -- Proposes a CLOSE_ACCOUNT or MANUAL_MOVEMENT, or answers why not, as JSON
 -- for the console: {"approval": ID} or {"refusal": "..."}.
-CREATE FUNCTION wp_console_propose_json(p_kind text, p_payload jsonb, p_maker bigint)
+CREATE FUNCTION wp_console_propose_json(p_kind text, p_payload jsonb, p_maker bigint,
+	p_now timestamptz)
 RETURNS json LANGUAGE sql AS $$
 	SELECT json_strip_nulls(json_build_object('approval', r.approval, 'refusal', r.refusal))
-	FROM wp_console_propose(p_kind, p_payload, p_maker) r
+	FROM wp_console_propose(p_kind, p_payload, p_maker, p_now) r
 $$;
+
+-- wp_approval_decide with the daemon's clock for the checks it makes.
+CREATE FUNCTION wp_console_decide(p_id bigint, p_checker bigint, p_decision text,
+	p_now timestamptz, OUT state text, OUT outcome text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+	PERFORM set_config('wagepay.console_now', p_now::text, true);
+	SELECT d.state, d.outcome INTO state, outcome
+	FROM wp_approval_decide(p_id, p_checker, p_decision) d;
+END $$;
 
 -- Signs an operator out and records it.
 CREATE FUNCTION wp_console_signout(p_token_hash bytea) RETURNS boolean

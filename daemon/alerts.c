@@ -1,0 +1,780 @@
+/*
+ * alerts.c: delivers the alert outbox to the regulators.
+ *
+ * The alert rows are written by the SQL that causes them, in the same
+ * transaction (the transactional outbox); this file only reads them after
+ * the commit. Every poll (or kick) one statement, wp_alert_claim, routes new
+ * alerts to the configured [regulator NAME] sections and claims the
+ * deliveries that are due, under a lease; each claimed delivery is built
+ * (proto/alert.c), checked against alert.xsd, signed by the bank and POSTed
+ * over HTTPS with the bank's client certificate, the regulator verified
+ * against its own CA and host name. Any 2xx marks it delivered; anything
+ * else (another status, a timeout, a refused connection, a TLS failure)
+ * leaves it for a later attempt, 1 s doubling up to a cap, kept in the
+ * database so that it survives restarts. A daemon killed mid-POST leaves
+ * the claim's lease to expire: the delivery is due again, never lost. The
+ * Alert Id is the row's uuid, the same on every attempt, so a regulator
+ * drops duplicates.
+ *
+ * Owns: the poll timer, the DNS resolver, the regulators' TLS contexts
+ * (remade when the configuration is reloaded), every POST in flight. Must
+ * not: block the loop, touch anything in the payment path (it has its own
+ * statements), or log an alert's Detail (it may name a company).
+ */
+#include <sys/queue.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <libxml/tree.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "alert.h"
+#include "daemon.h"
+#include "log.h"
+#include "xmlout.h"
+#include "xmlsafe.h"
+#include "xmlsig.h"
+
+#define POLL_MS_DEFAULT		1000
+#define TIMEOUT_SECS_DEFAULT	10	/* one attempt, connect to answer */
+#define BACKOFF_MAX_DEFAULT	300	/* 5 minutes */
+#define INFLIGHT_MAX		16	/* POSTs at once */
+#define ROUTE_BATCH		1000
+
+static const char claim_sql[] =
+    "SELECT * FROM wp_alert_claim($1::json, $2::boolean, $3::int, $4::int)";
+static const char delivered_sql[] =
+    "SELECT wp_alert_delivered($1::bigint, $2::int)";
+static const char failed_sql[] =
+    "SELECT wp_alert_failed($1::bigint, $2::int, $3, $4::int)";
+
+/* Columns of wp_alert_claim. */
+enum {
+	C_DELIVERY, C_RECIPIENT, C_ATTEMPTS, C_ID, C_KIND, C_RAISED, C_CODE,
+	C_NAME, C_REGION, C_INDUSTRY, C_ACCOUNT, C_BALANCE, C_REQUIRED,
+	C_SHORTFALL, C_MONTH, C_MSGID, C_E2E, C_DETAIL, C_OPENED, C__COUNT
+};
+
+/* A regulator's TLS context, made when first needed for the configuration
+ * in force. */
+struct recipient {
+	SLIST_ENTRY(recipient)	 entry;
+	char			*name;
+	SSL_CTX			*ctx;
+};
+
+/* One POST in flight. */
+struct delivery {
+	LIST_ENTRY(delivery)	 entry;
+	long long		 id;		/* alert_delivery.id */
+	int			 attempt;
+	char			 alert_id[40];
+	char			 recipient[128];
+	struct evhttp_connection *conn;		/* owned */
+	struct event		*deadline;	/* owned */
+	struct event		*later;		/* owned: finishes an answered attempt */
+	struct outcome		*result;	/* owned until recorded */
+	enum evhttp_request_error error;
+	bool			 has_error;
+};
+
+/* What is left of an attempt once its POST is over: the database's part. */
+struct outcome {
+	long long	id;
+	char		alert_id[40];
+	char		recipient[128];
+	int		status;		/* HTTP status, 0 if none */
+	char		error[256];
+};
+
+static struct {
+	struct event_base	*base;
+	struct event		*timer;
+	struct evdns_base	*dns;
+	const struct config	*conf;		/* what the recipients were made for */
+	SLIST_HEAD(, recipient)	 recipients;
+	LIST_HEAD(, delivery)	 inflight;
+	int			 ninflight;
+	bool			 claiming;	/* a claim statement is out */
+	bool			 again;		/* claim again when it is back */
+	bool			 reroute;	/* re-examine NO_RECIPIENT alerts */
+	bool			 started, stopped;
+	int			 timeout_secs;
+	int			 backoff_max;
+} A;
+
+static void	claim(void);
+
+static int
+env_int(const char *name, int def, int min, int max)
+{
+	const char	*v = getenv(name);
+	char		*end;
+	long		 n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n < min || n > max) {
+		log_warnx("%s must be a number from %d to %d; using %d", name,
+		    min, max, def);
+		return def;
+	}
+	return (int)n;
+}
+
+static void
+recipients_flush(void)
+{
+	struct recipient	*r;
+
+	while ((r = SLIST_FIRST(&A.recipients)) != NULL) {
+		SLIST_REMOVE_HEAD(&A.recipients, entry);
+		SSL_CTX_free(r->ctx);	/* connections keep their own reference */
+		free(r->name);
+		free(r);
+	}
+}
+
+static const struct regulator_conf *
+regulator_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < wpd->conf->nregulators; i++)
+		if (strcmp(wpd->conf->regulators[i].name, name) == 0)
+			return &wpd->conf->regulators[i];
+	return NULL;
+}
+
+/* The TLS context for a recipient of the configuration in force. */
+static SSL_CTX *
+recipient_ctx(const struct regulator_conf *rc, struct perr *err)
+{
+	struct recipient	*r;
+
+	SLIST_FOREACH(r, &A.recipients, entry)
+		if (strcmp(r->name, rc->name) == 0)
+			return r->ctx;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->name = strdup(rc->name)) == NULL) {
+		free(r);
+		perr_set(err, "WP90", "out of memory");
+		return NULL;
+	}
+	if ((r->ctx = tls_client_ctx(rc->ca, rc->cert, rc->key, err)) == NULL) {
+		free(r->name);
+		free(r);
+		return NULL;
+	}
+	SLIST_INSERT_HEAD(&A.recipients, r, entry);
+	return r->ctx;
+}
+
+char *
+alerts_regulators_json(void)
+{
+	json_t	*arr = json_array(), *o;
+	char	*out;
+	size_t	 i;
+	const struct regulator_conf *r;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < wpd->conf->nregulators; i++) {
+		r = &wpd->conf->regulators[i];
+		o = json_pack("{s:s, s:s, s:s}", "name", r->name, "region",
+		    r->region, "authority", config_authority_name(r->authority));
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}
+
+/* --- recording an attempt's outcome --------------------------------------- */
+
+static void
+recorded_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct outcome	*o = arg;
+
+	(void)unknown;
+	if (!A.stopped && (res == NULL ||
+	    PQresultStatus(res) != PGRES_TUPLES_OK))
+		/* the lease makes the delivery due again: at worst a
+		 * regulator sees the same Id twice */
+		log_warnx("alert %s to %s: could not record the attempt: %s",
+		    o->alert_id, o->recipient, res == NULL ? error :
+		    "database refused the update");
+	free(o);
+}
+
+static void
+record(struct outcome *o)
+{
+	char		 id[24], status[16], max[16];
+	const char	*params[4];
+	int		 rc;
+
+	if (o == NULL)
+		return;		/* out of memory: the lease makes it due again */
+	snprintf(id, sizeof(id), "%lld", o->id);
+	snprintf(status, sizeof(status), "%d", o->status);
+	params[0] = id;
+	if (o->status >= 200 && o->status <= 299) {
+		params[1] = status;
+		rc = db_query(wpd->db, delivered_sql, 2, params, recorded_cb, o);
+	} else {
+		snprintf(max, sizeof(max), "%d", A.backoff_max);
+		params[1] = o->status > 0 ? status : NULL;
+		params[2] = o->error;
+		params[3] = max;
+		rc = db_query(wpd->db, failed_sql, 4, params, recorded_cb, o);
+	}
+	if (rc == -1) {
+		log_warnx("alert %s to %s: database unavailable; the attempt "
+		    "will be made again after its lease", o->alert_id,
+		    o->recipient);
+		free(o);
+	}
+}
+
+/* --- POSTs --------------------------------------------------------------- */
+
+static void
+delivery_free(struct delivery *d)
+{
+	LIST_REMOVE(d, entry);
+	A.ninflight--;
+	if (d->deadline != NULL)
+		event_free(d->deadline);
+	if (d->later != NULL)
+		event_free(d->later);
+	if (d->conn != NULL)
+		evhttp_connection_free(d->conn);	/* frees its request, no callback */
+	free(d->result);
+	free(d);
+}
+
+static struct outcome *
+outcome_new(const struct delivery *d, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static struct outcome *
+outcome_new(const struct delivery *d, int status, const char *fmt, ...)
+{
+	struct outcome	*o;
+	va_list		 ap;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	o->id = d->id;
+	o->status = status;
+	snprintf(o->alert_id, sizeof(o->alert_id), "%s", d->alert_id);
+	snprintf(o->recipient, sizeof(o->recipient), "%s", d->recipient);
+	va_start(ap, fmt);
+	vsnprintf(o->error, sizeof(o->error), fmt, ap);
+	va_end(ap);
+	return o;
+}
+
+static void
+finish(struct delivery *d, struct outcome *o)
+{
+	d->result = NULL;
+	if (o != NULL) {
+		if (o->status >= 200 && o->status <= 299)
+			log_info("alert %s to %s: delivered (HTTP %d, attempt %d)",
+			    d->alert_id, d->recipient, o->status, d->attempt);
+		else
+			log_warnx("alert %s to %s: attempt %d failed: %s; it "
+			    "will be retried", d->alert_id, d->recipient,
+			    d->attempt, o->error);
+		record(o);
+	}
+	delivery_free(d);
+	/* a slot is free: more may be due */
+	if (!A.stopped && !(wpd != NULL && wpd->draining))
+		alerts_kick();
+}
+
+static const char *
+request_error_name(enum evhttp_request_error e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT: return "timed out";
+	case EVREQ_HTTP_EOF: return "connection closed before an answer";
+	case EVREQ_HTTP_INVALID_HEADER: return "invalid answer";
+	case EVREQ_HTTP_BUFFER_ERROR: return "could not connect, or TLS failed";
+	case EVREQ_HTTP_REQUEST_CANCEL: return "cancelled";
+	case EVREQ_HTTP_DATA_TOO_LONG: return "answer too long";
+	}
+	return "failed";
+}
+
+static void
+error_cb(enum evhttp_request_error e, void *arg)
+{
+	struct delivery	*d = arg;
+
+	d->error = e;
+	d->has_error = true;
+}
+
+/* Freeing a connection from inside its own callback is not allowed: the
+ * end of an answered attempt is finished from the loop, a moment later. */
+static void
+later_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct delivery	*d = arg;
+
+	(void)fd; (void)ev;
+	finish(d, d->result);
+}
+
+/* The request is over, answered or not. libevent frees req after this. */
+static void
+response_cb(struct evhttp_request *req, void *arg)
+{
+	struct delivery		*d = arg;
+	struct bufferevent	*bev;
+	unsigned long		 ssl_err = 0;
+	char			 tls[160] = "";
+	const char		*line;
+	int			 code = req != NULL ?
+				    evhttp_request_get_response_code(req) : 0;
+
+	event_del(d->deadline);
+	/* a TLS failure (the regulator's certificate not trusted, ours
+	 * refused) says why; a socket error is not OpenSSL's to name */
+	if (code == 0 && d->conn != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(d->conn)) != NULL &&
+	    (ssl_err = bufferevent_get_openssl_error(bev)) != 0 &&
+	    ERR_GET_LIB(ssl_err) != 0 && ERR_GET_LIB(ssl_err) != ERR_LIB_SYS)
+		ERR_error_string_n(ssl_err, tls, sizeof(tls));
+	if (code >= 200 && code <= 299)
+		d->result = outcome_new(d, code, "%s", "");
+	else if (code != 0) {
+		line = evhttp_request_get_response_code_line(req);
+		d->result = outcome_new(d, code, "HTTP %d %.100s", code,
+		    line != NULL ? line : "");
+	} else if (tls[0] != '\0')
+		d->result = outcome_new(d, 0, "TLS failed: %s", tls);
+	else
+		d->result = outcome_new(d, 0, "%s", d->has_error ?
+		    request_error_name(d->error) : "could not connect "
+		    "(refused, unreachable, or TLS failed)");
+	event_active(d->later, EV_TIMEOUT, 0);
+}
+
+/* The whole attempt took too long (a regulator that accepts and never
+ * answers): drop the connection, which frees the request without calling
+ * back. */
+static void
+deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct delivery	*d = arg;
+
+	(void)fd; (void)ev;
+	finish(d, outcome_new(d, 0, "no answer within %d s", A.timeout_secs));
+}
+
+static bool
+is_ip_literal(const char *host)
+{
+	unsigned char	buf[16];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Starts the POST of one signed alert; on any failure before the request
+ * is out, the outcome is recorded at once. */
+static void
+post(const struct regulator_conf *rc, long long id, int attempt,
+    const char *alert_id, const char *body, size_t len)
+{
+	struct delivery		*d;
+	struct evhttp_uri	*uri = NULL;
+	struct evhttp_request	*req;
+	struct bufferevent	*bev;
+	struct perr		 err;
+	struct timeval		 tv = { A.timeout_secs, 0 };
+	SSL_CTX			*ctx;
+	SSL			*ssl = NULL;
+	const char		*host, *path, *query;
+	char			 target[2048], hostport[300];
+	int			 port;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return;		/* the lease makes it due again */
+	d->id = id;
+	d->attempt = attempt;
+	snprintf(d->alert_id, sizeof(d->alert_id), "%s", alert_id);
+	snprintf(d->recipient, sizeof(d->recipient), "%s", rc->name);
+	LIST_INSERT_HEAD(&A.inflight, d, entry);
+	A.ninflight++;
+	perr_clear(&err);
+
+	if ((uri = evhttp_uri_parse(rc->url)) == NULL ||
+	    (host = evhttp_uri_get_host(uri)) == NULL || host[0] == '\0') {
+		finish(d, outcome_new(d, 0, "url \"%s\" cannot be parsed",
+		    rc->url));
+		goto done;
+	}
+	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
+	path = evhttp_uri_get_path(uri);
+	query = evhttp_uri_get_query(uri);
+	snprintf(target, sizeof(target), "%s%s%s",
+	    path != NULL && path[0] != '\0' ? path : "/",
+	    query != NULL ? "?" : "", query != NULL ? query : "");
+	if ((ctx = recipient_ctx(rc, &err)) == NULL) {
+		finish(d, outcome_new(d, 0, "TLS setup: %s", err.msg));
+		goto done;
+	}
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		finish(d, outcome_new(d, 0, "TLS setup failed"));
+		goto done;
+	}
+	/* the regulator must be who the URL names, not just anyone the CA
+	 * vouches for */
+	if (is_ip_literal(host)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    host) != 1) {
+			finish(d, outcome_new(d, 0, "TLS setup failed"));
+			goto done;
+		}
+	} else if (SSL_set1_host(ssl, host) != 1 ||
+	    SSL_set_tlsext_host_name(ssl, host) != 1) {
+		finish(d, outcome_new(d, 0, "TLS setup failed"));
+		goto done;
+	}
+	bev = bufferevent_openssl_socket_new(A.base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		finish(d, outcome_new(d, 0, "TLS setup failed"));
+		goto done;
+	}
+	ssl = NULL;		/* the bufferevent owns it */
+	/* a server that closes without close_notify after a complete
+	 * answer has still answered */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	d->conn = evhttp_connection_base_bufferevent_new(A.base, A.dns, bev,
+	    host, (unsigned short)port);
+	if (d->conn == NULL) {
+		bufferevent_free(bev);
+		finish(d, outcome_new(d, 0, "could not make a connection"));
+		goto done;
+	}
+	evhttp_connection_set_timeout(d->conn, A.timeout_secs);
+	evhttp_connection_set_retries(d->conn, 0);
+	if ((d->deadline = evtimer_new(A.base, deadline_cb, d)) == NULL ||
+	    (d->later = evtimer_new(A.base, later_cb, d)) == NULL ||
+	    (req = evhttp_request_new(response_cb, d)) == NULL) {
+		finish(d, outcome_new(d, 0, "out of memory"));
+		goto done;
+	}
+	evhttp_request_set_error_cb(req, error_cb);
+	if (port == 443)
+		snprintf(hostport, sizeof(hostport), "%s", host);
+	else
+		snprintf(hostport, sizeof(hostport), "%s%s%s:%d",
+		    strchr(host, ':') ? "[" : "", host,
+		    strchr(host, ':') ? "]" : "", port);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
+	    hostport);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/xml; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+	/* A connection refused at once calls response_cb from inside
+	 * evhttp_make_request (which then returns 0): response_cb only
+	 * schedules the end, so the deadline added below is freed with d. */
+	if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, target) == -1) {
+		finish(d, outcome_new(d, 0, "could not send the request"));
+		goto done;
+	}
+	evtimer_add(d->deadline, &tv);
+done:
+	SSL_free(ssl);
+	if (uri != NULL)
+		evhttp_uri_free(uri);
+}
+
+/* --- building an alert ------------------------------------------------------ */
+
+static const char *
+col(PGresult *res, int row, int c)
+{
+	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
+static bool
+amount_col(PGresult *res, int row, int c, int64_t *out)
+{
+	if (PQgetisnull(res, row, c))
+		return false;
+	*out = strtoll(PQgetvalue(res, row, c), NULL, 10);
+	return true;
+}
+
+/* The signed Alert of one claimed row as bytes (malloc'd), or NULL with
+ * err. */
+static char *
+alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
+{
+	struct alert_msg	 m;
+	struct alert_opened	*opened = NULL;
+	json_t			*js = NULL, *o;
+	json_error_t		 jerr;
+	xmlDocPtr		 doc = NULL;
+	char			*out = NULL;
+	size_t			 i, n = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.id = col(res, row, C_ID);
+	m.kind = col(res, row, C_KIND);
+	m.raised_at = col(res, row, C_RAISED);
+	m.project_code = col(res, row, C_CODE);
+	m.project_name = col(res, row, C_NAME);
+	m.region = col(res, row, C_REGION);
+	m.industry = col(res, row, C_INDUSTRY);
+	m.account = col(res, row, C_ACCOUNT);
+	m.has_balance = amount_col(res, row, C_BALANCE, &m.balance);
+	m.has_required = amount_col(res, row, C_REQUIRED, &m.required);
+	m.has_shortfall = amount_col(res, row, C_SHORTFALL, &m.shortfall);
+	m.month = col(res, row, C_MONTH);
+	m.msg_id = col(res, row, C_MSGID);
+	m.end_to_end_id = col(res, row, C_E2E);
+	m.detail = col(res, row, C_DETAIL);
+	if (col(res, row, C_OPENED) != NULL) {
+		if ((js = json_loads(col(res, row, C_OPENED), 0, &jerr)) == NULL ||
+		    !json_is_array(js)) {
+			perr_set(err, "WP90", "opened list is not JSON");
+			goto done;
+		}
+		n = json_array_size(js);
+		if (n > 0 && (opened = calloc(n, sizeof(*opened))) == NULL) {
+			perr_set(err, "WP90", "out of memory");
+			goto done;
+		}
+		json_array_foreach(js, i, o) {
+			opened[i].code = json_string_value(json_object_get(o, "code"));
+			opened[i].name = json_string_value(json_object_get(o, "name"));
+			opened[i].account = json_string_value(json_object_get(o,
+			    "account"));
+			opened[i].opened_at = json_string_value(json_object_get(o,
+			    "opened_at"));
+		}
+		m.opened = opened;
+		m.nopened = n;
+	}
+	if ((doc = alert_build(&m, err)) == NULL ||
+	    schemas_validate(wpd->schemas, XSD_ALERT, doc, err) == -1 ||
+	    signer_sign(wpd->bank, doc, err) == -1)
+		goto done;
+	if ((out = xmlout_dump(doc, len)) == NULL)
+		perr_set(err, "WP90", "out of memory");
+done:
+	xmlFreeDoc(doc);
+	free(opened);
+	json_decref(js);
+	return out;
+}
+
+/* --- claiming ---------------------------------------------------------------- */
+
+static void
+claim_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	const struct regulator_conf *rc;
+	struct delivery		 fake;
+	struct perr		 err;
+	char			*body;
+	size_t			 len = 0;
+	int			 i, n;
+	long long		 id;
+
+	(void)unknown; (void)arg;
+	A.claiming = false;
+	if (A.stopped)
+		return;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQnfields(res) != C__COUNT) {
+		/* claims taken by a statement whose answer was lost come
+		 * back after their lease */
+		log_warnx("alerts: could not claim deliveries: %s", res == NULL ?
+		    error : PQresultStatus(res) == PGRES_TUPLES_OK ?
+		    "unexpected columns" : "database refused the claim");
+		return;
+	}
+	A.reroute = false;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		id = strtoll(PQgetvalue(res, i, C_DELIVERY), NULL, 10);
+		perr_clear(&err);
+		rc = regulator_find(PQgetvalue(res, i, C_RECIPIENT));
+		if (rc == NULL) {
+			/* claimed for a configuration just replaced */
+			memset(&fake, 0, sizeof(fake));
+			fake.id = id;
+			snprintf(fake.alert_id, sizeof(fake.alert_id), "%s",
+			    PQgetvalue(res, i, C_ID));
+			snprintf(fake.recipient, sizeof(fake.recipient), "%s",
+			    PQgetvalue(res, i, C_RECIPIENT));
+			record(outcome_new(&fake, 0, "recipient is no longer "
+			    "configured"));
+			continue;
+		}
+		if ((body = alert_bytes(res, i, &len, &err)) == NULL) {
+			log_warnx("alert %s: could not be built: %s",
+			    PQgetvalue(res, i, C_ID), err.msg);
+			memset(&fake, 0, sizeof(fake));
+			fake.id = id;
+			snprintf(fake.alert_id, sizeof(fake.alert_id), "%s",
+			    PQgetvalue(res, i, C_ID));
+			snprintf(fake.recipient, sizeof(fake.recipient), "%s",
+			    rc->name);
+			record(outcome_new(&fake, 0, "could not be built: %s",
+			    err.msg));
+			continue;
+		}
+		post(rc, id, atoi(PQgetvalue(res, i, C_ATTEMPTS)),
+		    PQgetvalue(res, i, C_ID), body, len);
+		free(body);
+	}
+	if (A.again || (n > 0 && A.ninflight < INFLIGHT_MAX)) {
+		A.again = false;
+		alerts_kick();
+	}
+}
+
+static void
+claim(void)
+{
+	char		*regs, reroute[8], limit[16], lease[16];
+	const char	*params[4];
+
+	if (A.stopped || (wpd != NULL && wpd->draining))
+		return;
+	if (A.claiming) {
+		A.again = true;
+		return;
+	}
+	if (A.ninflight >= INFLIGHT_MAX)
+		return;
+	if (A.conf != wpd->conf) {
+		/* reloaded: new certificates, perhaps new recipients that
+		 * cover alerts nobody received so far. (Two reloads between
+		 * polls could hand the new configuration the old one's
+		 * address; the contexts are then kept until the next reload,
+		 * and are looked up by name, never by position.) */
+		recipients_flush();
+		A.conf = wpd->conf;
+		A.reroute = true;
+	}
+	if ((regs = alerts_regulators_json()) == NULL)
+		return;
+	snprintf(reroute, sizeof(reroute), "%s", A.reroute ? "true" : "false");
+	snprintf(limit, sizeof(limit), "%d", INFLIGHT_MAX - A.ninflight);
+	/* the lease outlasts an attempt, so that a claim is retried only
+	 * when its daemon died or lost the answer */
+	snprintf(lease, sizeof(lease), "%d", A.timeout_secs + 10);
+	params[0] = regs;
+	params[1] = reroute;
+	params[2] = limit;
+	params[3] = lease;
+	if (db_query(wpd->db, claim_sql, 4, params, claim_cb, NULL) == 0)
+		A.claiming = true;
+	free(regs);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	claim();
+}
+
+void
+alerts_kick(void)
+{
+	if (A.started && !A.stopped)
+		event_active(A.timer, EV_TIMEOUT, 0);
+}
+
+int
+alerts_start(struct event_base *base, struct perr *err)
+{
+	struct timeval	tv;
+	int		poll_ms;
+
+	memset(&A, 0, sizeof(A));
+	SLIST_INIT(&A.recipients);
+	LIST_INIT(&A.inflight);
+	A.base = base;
+	A.reroute = true;
+	A.conf = wpd->conf;
+	A.timeout_secs = env_int("WAGEPAY_ALERT_TIMEOUT", TIMEOUT_SECS_DEFAULT,
+	    1, 300);
+	A.backoff_max = env_int("WAGEPAY_ALERT_BACKOFF_MAX", BACKOFF_MAX_DEFAULT,
+	    1, 86400);
+	poll_ms = env_int("WAGEPAY_ALERT_POLL_MS", POLL_MS_DEFAULT, 10, 600000);
+	/* names resolve on the loop, never with a blocking getaddrinfo */
+	if ((A.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL &&
+	    (A.dns = evdns_base_new(base, 0)) == NULL)
+		return perr_set(err, "WP90", "alerts: could not start a DNS "
+		    "resolver");
+	if ((A.timer = event_new(base, -1, EV_PERSIST, poll_cb, NULL)) == NULL) {
+		evdns_base_free(A.dns, 0);
+		return perr_set(err, "WP90", "alerts: could not make a timer");
+	}
+	tv.tv_sec = poll_ms / 1000;
+	tv.tv_usec = (poll_ms % 1000) * 1000;
+	event_add(A.timer, &tv);
+	A.started = true;
+	if (wpd->conf->nregulators == 0)
+		log_warnx("alerts: no [regulator] is configured: every alert "
+		    "stays undelivered (NO_RECIPIENT) until one is");
+	log_info("alerts: delivering to %zu regulator(s), attempt timeout "
+	    "%d s, backoff up to %d s", wpd->conf->nregulators,
+	    A.timeout_secs, A.backoff_max);
+	alerts_kick();
+	return 0;
+}
+
+void
+alerts_stop(void)
+{
+	struct delivery	*d;
+
+	if (!A.started || A.stopped)
+		return;
+	A.stopped = true;
+	event_free(A.timer);
+	A.timer = NULL;
+	while ((d = LIST_FIRST(&A.inflight)) != NULL)
+		delivery_free(d);
+	recipients_flush();
+	evdns_base_free(A.dns, 0);
+	A.dns = NULL;
+}

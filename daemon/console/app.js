@@ -1,0 +1,766 @@
+/*
+ * app.js: the operations console's page. Plain JavaScript, no build step,
+ * no library. Draws each view from the JSON API of daemon/console.c and
+ * sends the operator's actions back to it.
+ *
+ * The server decides: roles, four eyes and cross-site refusal are enforced
+ * by the daemon and the database. This page only greys out what the
+ * signed-in role may not do, and shows the server's refusal when it comes.
+ * Every piece of data is put into the page as text (textContent), never as
+ * HTML, so a company or worker name cannot become markup.
+ */
+'use strict';
+
+/* --- labels: Chinese and English side by side where the term is domain ---- */
+
+const L = {
+	sheetState: {
+		paid: ['已支付', 'Paid', 'ok'], held: ['待资金', 'Held for funds', 'warn'],
+		rejected: ['已拒绝', 'Rejected', 'bad'], received: ['处理中', 'Received', 'grey'],
+	},
+	lineStatus: {
+		paid: ['已支付', 'Paid', 'ok'], refused: ['已拒绝', 'Refused', 'bad'],
+		held: ['暂缓', 'Held', 'warn'], returned: ['已退回', 'Returned', 'warn'],
+	},
+	approvalKind: {
+		OPEN_ACCOUNT: ['开立专用账户', 'Open dedicated account'],
+		CLOSE_ACCOUNT: ['专用账户销户', 'Close dedicated account'],
+		MANUAL_MOVEMENT: ['手工划转', 'Manual movement'],
+	},
+	approvalState: {
+		pending: ['待复核', 'Pending', 'warn'], approved: ['已批准', 'Approved', 'ok'],
+		rejected: ['已驳回', 'Rejected', 'grey'], failed: ['执行失败', 'Failed', 'bad'],
+	},
+	alertKind: {
+		BALANCE_SHORT: ['余额不足', 'Balance short'],
+		DEPOSIT_SHORT: ['人工费拨付不足', 'Deposit short'],
+		WAGES_OVERDUE: ['欠薪预警', 'Wages overdue'],
+		MISUSE_ATTEMPT: ['挪用企图', 'Misuse attempt'],
+		SEIZURE_REFUSED: ['拒绝冻结划扣', 'Seizure refused'],
+		CARD_CONCENTRATION: ['一卡多人', 'Card concentration'],
+		ACCOUNTS_OPENED: ['开户月报', 'Accounts opened'],
+	},
+	delivery: {
+		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],
+		failing: ['重试中', 'Retrying', 'bad'], no_recipient: ['无接收单位', 'No recipient', 'bad'],
+	},
+	industry: {
+		housing: ['住建', 'Housing'], transport: ['交通', 'Transport'],
+		water: ['水利', 'Water'], agriculture: ['农业', 'Agriculture'],
+	},
+	role: {
+		viewer: ['只读', 'Viewer'], maker: ['经办', 'Maker'],
+		checker: ['复核', 'Checker'], admin: ['管理员', 'Admin'],
+	},
+	projectState: {
+		active: ['在建', 'Active', 'ok'], complete: ['已完工', 'Complete', 'grey'],
+		closed: ['已销户', 'Closed', 'grey'], open: ['正常', 'Open', 'ok'],
+	},
+	action: {
+		'session.signin': '登录 sign-in', 'session.signout': '退出 sign-out',
+		'session.refused': '登录失败 sign-in refused', 'session.locked': '登录锁定 sign-in locked',
+		'approval.proposed': '提交申请 proposed', 'approval.approved': '批准 approved',
+		'approval.rejected': '驳回 rejected', 'approval.failed': '执行失败 failed',
+		'account.opened': '开户 account opened', 'account.closed': '销户 account closed',
+		'money.manual': '手工划转 manual movement', 'sheet.paid': '工资表支付 sheet paid',
+		'deposit.booked': '人工费入账 deposit booked', 'roster.upload': '花名册上传 roster upload',
+		'operator.added': '新增操作员 operator added', 'alert.retry': '预警重发 alert retry',
+	},
+};
+
+const READONLY_NOTE = '只读角色不能变更任何内容 / A viewer cannot change anything';
+
+/* --- DOM helpers ------------------------------------------------------------- */
+
+/* h('tag.class', {attr: value, onclick: fn}, child, ...): children are nodes
+ * or strings (strings become text nodes, never markup). */
+function h(spec, attrs, ...kids) {
+	const [tag, ...classes] = spec.split('.');
+	const el = document.createElement(tag || 'div');
+	if (classes.length) el.className = classes.join(' ');
+	if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+		kids.unshift(attrs);
+		attrs = null;
+	}
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === undefined || v === null || v === false) continue;
+		if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+		else if (k === 'text') el.textContent = v;
+		else if (v === true) el.setAttribute(k, '');
+		else el.setAttribute(k, String(v));
+	}
+	for (const kid of kids.flat(Infinity)) {
+		if (kid === undefined || kid === null || kid === false) continue;
+		el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+	}
+	return el;
+}
+
+/* A label pair "中文 English" for a code in one of the tables above. */
+function bi(table, code) {
+	const t = table[code];
+	return t ? `${t[0]} ${t[1]}` : String(code ?? '');
+}
+
+function chip(table, code) {
+	const t = table[code];
+	return h('span.chip' + (t && t[2] ? '.' + t[2] : ''), bi(table, code));
+}
+
+/* A column heading: Chinese above, English below. */
+function th(zh, en, cls) {
+	return h('th' + (cls ? '.' + cls : ''), zh, en ? h('small', en) : null);
+}
+
+function table(heads, rows, empty) {
+	if (!rows.length) return h('p.empty', empty || '无 / None');
+	return h('div.scroll', h('table', h('thead', h('tr', heads)), h('tbody', rows)));
+}
+
+/* "1234567.80" -> "1,234,567.80" on the string: no floating point for money. */
+function yuan(s) {
+	if (s === null || s === undefined || s === '') return '—';
+	const m = /^(-?)(\d+)(\.\d+)?$/.exec(String(s));
+	if (!m) return String(s);
+	return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] || '');
+}
+
+function when(iso) {
+	if (!iso) return '—';
+	const d = new Date(String(iso).replace(/(\.\d{3})\d+/, '$1'));
+	if (isNaN(d)) return String(iso);
+	const p = (n) => String(n).padStart(2, '0');
+	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/* A message for the next view (shown after a navigation clears the banner). */
+let flash = null;
+function flashNext(msg, good) { flash = [msg, good]; }
+
+function banner(msg, good) {
+	const b = document.getElementById('banner');
+	if (!msg) { b.hidden = true; b.textContent = ''; return; }
+	b.className = 'banner' + (good ? ' good' : '');
+	b.textContent = msg;
+	b.hidden = false;
+	window.scrollTo(0, 0);
+}
+
+/* --- the API ---------------------------------------------------------------- */
+
+let me = null;		/* {name, role} of the signed-in operator */
+
+class ApiError extends Error {
+	constructor(status, msg) { super(msg); this.status = status; }
+}
+
+/* The view being drawn. A view is async (it waits for the API); if the
+ * operator moved on meanwhile, its answer is dropped (api() throws Stale)
+ * rather than drawn over the newer view. */
+let current = {};
+class Stale extends Error {}
+
+/* Calls the JSON API; resolves with the answer, rejects with ApiError.
+ * A 401 on anything but sign-in shows the sign-in form. */
+async function api(method, path, body) {
+	const view = current;
+	const opt = { method, headers: {}, credentials: 'same-origin' };
+	if (body !== undefined) {
+		opt.headers['Content-Type'] = 'application/json';
+		opt.body = JSON.stringify(body);
+	}
+	let res;
+	try {
+		res = await fetch(path, opt);
+	} catch (e) {
+		throw new ApiError(0, '无法连接服务器 / cannot reach the server');
+	}
+	let data = null;
+	try { data = await res.json(); } catch (e) { /* 503 is text */ }
+	if (view !== current && method === 'GET') throw new Stale();
+	if (res.ok) return data;
+	const msg = (data && data.error) || `HTTP ${res.status}`;
+	if (res.status === 401 && me !== null) {
+		me = null;
+		showSignin('会话已过期，请重新登录 / your session ended; sign in again');
+	}
+	throw new ApiError(res.status, msg);
+}
+
+/* The server's refusal in words an operator can act on. */
+function explain(e) {
+	switch (e.status) {
+	case 403: return '被拒绝 / Refused: ' + e.message;
+	case 409: return '不能执行 / Cannot be done: ' + e.message;
+	case 429: return '尝试过多 / Too many attempts: ' + e.message;
+	case 503: return '数据库暂不可用，请稍后重试 / The database is unavailable; try again shortly';
+	default: return e.message;
+	}
+}
+
+const can = {
+	make: () => me && (me.role === 'maker' || me.role === 'admin'),
+	check: () => me && (me.role === 'checker' || me.role === 'admin'),
+	operate: () => me && me.role !== 'viewer',
+};
+
+/* --- frame ---------------------------------------------------------------- */
+
+function setFrame(signedIn) {
+	document.getElementById('nav').hidden = !signedIn;
+	document.getElementById('who').hidden = !signedIn;
+	if (!signedIn) return;
+	document.getElementById('who-name').textContent = me.name;
+	document.getElementById('who-role').textContent = bi(L.role, me.role);
+	for (const a of document.querySelectorAll('#nav a.action')) {
+		a.classList.toggle('disabled', !can.make());
+		a.title = can.make() ? '' : '仅经办人可发起 / only a maker proposes';
+		if (!can.make()) a.setAttribute('aria-disabled', 'true');
+		else a.removeAttribute('aria-disabled');
+	}
+}
+
+function mount(...nodes) {
+	const main = document.getElementById('main');
+	main.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
+}
+
+function showSignin(msg) {
+	setFrame(false);
+	const name = h('input', { name: 'name', autocomplete: 'username', required: true, maxlength: 64 });
+	const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+	const err = h('p.refusal', { role: 'alert' }, msg || '');
+	const form = h('form', {
+		onsubmit: async (ev) => {
+			ev.preventDefault();
+			err.textContent = '';
+			try {
+				me = await api('POST', '/api/session', { name: name.value, password: pass.value });
+				pass.value = '';
+				if (!location.hash) history.replaceState(null, '', '#/overview');
+				route();
+			} catch (e) {
+				err.textContent = e.status === 401 ? '用户名或密码错误 / wrong name or password' : explain(e);
+			}
+		},
+	},
+	h('label', '操作员 / Operator', name),
+	h('label', '密码 / Password', pass),
+	h('button', { type: 'submit' }, '登录 / Sign in'),
+	err);
+	mount(h('section.signin',
+		h('h1', '登录 ', h('small', 'Sign in')),
+		form,
+		h('p.hint', '本系统仅供银行授权人员使用，所有操作均记入审计日志。 / For authorised bank staff; every action is recorded in the audit trail.')));
+	banner(null);
+	name.focus();
+}
+
+/* --- views ------------------------------------------------------------------ */
+
+function card(label, value, sub, tone) {
+	return h('div.card' + (tone ? '.' + tone : ''),
+		h('div.label', label), h('div.value', value), sub ? h('div.sub', sub) : null);
+}
+
+function sheetRows(list, withProject) {
+	return list.map((s) => h('tr',
+		h('td', h('a', { href: `#/sheets/${s.id}` }, s.msg_id)),
+		withProject ? h('td', h('a', { href: `#/projects/${encodeURIComponent(s.project)}` }, s.project)) : null,
+		h('td', s.month),
+		h('td', s.subcontractor.name || s.subcontractor.uscc, h('div.note.mono', s.subcontractor.uscc)),
+		h('td', chip(L.sheetState, s.state)),
+		h('td.num', `${s.accepted}/${s.lines}`),
+		h('td.num', yuan(s.total)),
+		h('td', when(s.received_at)),
+		h('td', when(s.paid_at))));
+}
+
+function sheetHeads(withProject) {
+	return [th('工资表', 'MsgId'), withProject ? th('项目', 'Project') : null, th('月份', 'Month'),
+		th('分包单位', 'Subcontractor'), th('状态', 'State'), th('受理行', 'Lines', 'num'),
+		th('金额 (元)', 'Amount (CNY)', 'num'), th('接收时间', 'Received'), th('支付时间', 'Paid')];
+}
+
+async function viewOverview() {
+	const o = await api('GET', '/api/overview');
+	const held = o.held_sheets, behind = o.projects_behind, al = o.alerts_undelivered;
+	const byRecipient = Object.entries(al.by_recipient || {});
+	mount(
+		h('h1', '总览 ', h('small', 'Overview')),
+		h('div.cards',
+			card('专用账户 / Dedicated accounts', String(o.accounts.open),
+				`开立 open · 已销户 closed ${o.accounts.closed}`),
+			card('专户余额合计 / Total balance', yuan(o.accounts.balance),
+				`元 CNY · 其中退回留存 earmarked ${yuan(o.accounts.earmarked)}`),
+			card('待资金工资表 / Held sheets', String(held.length), '余额不足暂缓支付 waiting for funds',
+				held.length ? 'warn' : 'ok'),
+			card('未送达预警 / Alerts undelivered', String(al.count),
+				al.oldest ? `最早 oldest ${when(al.oldest)}` : '全部送达 all delivered', al.count ? 'bad' : 'ok'),
+			card('人工费拨付滞后 / Projects behind plan', String(behind.length),
+				'截至上月末 to last month end', behind.length ? 'warn' : 'ok'),
+			card('待复核 / Approvals waiting', String(o.approvals_pending),
+				h('a', { href: '#/approvals' }, '去复核 review'), o.approvals_pending ? 'warn' : null)),
+		h('section.panel', { id: 'held' },
+			h('h2', '待资金工资表 ', h('small', 'Held sheets (BALANCE_SHORT)')),
+			table(sheetHeads(true), sheetRows(held, true), '无暂缓工资表 / no sheet is held')),
+		h('div.grid2',
+			h('section.panel', { id: 'behind' },
+				h('h2', '人工费拨付滞后项目 ', h('small', 'Projects behind plan')),
+				table([th('项目', 'Project'), th('应拨 (元)', 'Planned', 'num'), th('已拨 (元)', 'Deposited', 'num'),
+					th('缺口 (元)', 'Shortfall', 'num')],
+				behind.map((p) => h('tr',
+					h('td', h('a', { href: `#/projects/${encodeURIComponent(p.code)}` }, p.code), h('div.note', p.name)),
+					h('td.num', yuan(p.planned)), h('td.num', yuan(p.deposited)),
+					h('td.num.refusal', yuan(p.shortfall)))),
+				'均按计划拨付 / every project is on plan')),
+			h('section.panel', { id: 'backlog' },
+				h('h2', '预警待送达 ', h('small', 'Alert backlog per recipient'),
+					h('span.right', h('a', { href: '#/alerts' }, '全部预警 all alerts'))),
+				byRecipient.length
+					? table([th('接收单位', 'Recipient'), th('待送达', 'Waiting', 'num')],
+						byRecipient.map(([r, n]) => h('tr', h('td', r || '（无接收单位 no recipient configured）'), h('td.num', String(n)))))
+					: h('p.empty', al.count ? `${al.count} 条预警尚未送达 / alerts not yet delivered` : '无积压 / no backlog'))),
+		h('section.panel', { id: 'accounts' },
+			h('h2', '专用账户及余额 ', h('small', 'Dedicated accounts and balances')),
+			table([th('项目', 'Project'), th('专用账户', 'Dedicated account'), th('状态', 'State'),
+				th('余额 (元)', 'Balance', 'num'), th('退回留存 (元)', 'Earmarked', 'num')],
+			o.account_list.map((a) => h('tr',
+				h('td', h('a', { href: `#/projects/${encodeURIComponent(a.project)}` }, a.project), h('div.note', a.name)),
+				h('td.mono', a.account), h('td', chip(L.projectState, a.state)),
+				h('td.num', yuan(a.balance)), h('td.num', yuan(a.earmarked)))),
+			'尚无专用账户 / no dedicated account yet')));
+}
+
+async function viewProjects(params) {
+	const q = params.get('q') || '';
+	const list = await api('GET', '/api/projects' + (q ? '?q=' + encodeURIComponent(q) : ''));
+	const box = h('input', { type: 'search', value: q, placeholder: '项目编号或名称 / code or name', 'aria-label': 'search' });
+	mount(
+		h('h1', '项目 ', h('small', 'Projects')),
+		h('section.panel',
+			h('form.actions', { onsubmit: (ev) => { ev.preventDefault(); location.hash = '#/projects?q=' + encodeURIComponent(box.value); } },
+				box, h('button.secondary', { type: 'submit' }, '查询 / Search')),
+			h('p'),
+			table([th('项目', 'Project'), th('地区', 'Region'), th('行业主管', 'Industry'), th('专用账户', 'Dedicated account'),
+				th('余额 (元)', 'Balance', 'num'), th('花名册', 'Roster', 'num'), th('待资金', 'Held', 'num'),
+				th('应拨/已拨 (元)', 'Planned / deposited', 'num'), th('状态', 'State')],
+			list.map((p) => h('tr' + (p.behind ? '.short' : ''),
+				h('td', h('a', { href: `#/projects/${encodeURIComponent(p.code)}` }, p.code), h('div.note', p.name)),
+				h('td.mono', p.region), h('td', bi(L.industry, p.industry)),
+				h('td.mono', p.account), h('td.num', yuan(p.balance)),
+				h('td.num', String(p.roster_size)), h('td.num', String(p.sheets_held)),
+				h('td.num', `${yuan(p.planned)} / ${yuan(p.deposited)}`),
+				h('td', chip(L.projectState, p.state), p.behind ? [' ', h('span.chip.warn', '拨付滞后 behind')] : null))),
+			q ? '没有匹配的项目 / no project matches' : '尚无项目 / no project yet')));
+}
+
+function approvalSummary(a) {
+	const p = a.payload || {};
+	switch (a.kind) {
+	case 'OPEN_ACCOUNT':
+		return [h('strong', p.code), ' ', p.name, h('div.note',
+			`专用账户 account ${p.account} · 人工费总额 labour cost ${yuan(p.labour_cost_total)} 元 · ${p.contract_months} 个月 months from ${p.start_month} · ${bi(L.industry, p.industry)} ${p.region}`)];
+	case 'CLOSE_ACCOUNT':
+		return [h('strong', p.code), h('div.note', '理由 reason: ' + (p.reason || ''))];
+	case 'MANUAL_MOVEMENT':
+		return [h('span.mono', p.from), ' → ', h('span.mono', p.to), ' ', h('strong', yuan(p.amount) + ' 元'),
+			h('div.note', '理由 reason: ' + (p.reason || ''))];
+	default:
+		return JSON.stringify(p);
+	}
+}
+
+/* Approve / reject buttons for a pending approval; disabled for whoever may
+ * not decide it (the server refuses anyway). */
+function decideButtons(a) {
+	if (a.state !== 'pending') return h('span.note', a.checker ? `${a.checker} · ${when(a.decided_at)}` : '');
+	let why = null;
+	if (!can.check()) why = '仅复核人可审批 / only a checker decides';
+	else if (a.maker === me.name) why = '您是提议人，须由另一人复核 / you proposed this: another checker decides (four eyes)';
+	const go = (decision) => async () => {
+		try {
+			const r = await api('POST', `/api/approvals/${a.id}`, { decision });
+			flashNext(`审批 #${a.id}: ${bi(L.approvalState, r.state)} — ${r.outcome || ''}`, r.state !== 'failed');
+			route();
+		} catch (e) { banner(explain(e)); }
+	};
+	return h('div',
+		h('div.actions',
+			h('button', { type: 'button', disabled: !!why, title: why, 'data-approve': a.id, onclick: go('approve') }, '批准 Approve'),
+			h('button.secondary', { type: 'button', disabled: !!why, title: why, 'data-reject': a.id, onclick: go('reject') }, '驳回 Reject')),
+		why ? h('div.note', why) : null);
+}
+
+function approvalRows(list) {
+	return list.map((a) => h('tr', { 'data-approval': a.id },
+		h('td.num', '#' + a.id),
+		h('td', bi(L.approvalKind, a.kind)),
+		h('td.wrap', approvalSummary(a)),
+		h('td', a.maker, h('div.note', when(a.created_at))),
+		h('td', chip(L.approvalState, a.state), a.outcome ? h('div.note', a.outcome) : null),
+		h('td', decideButtons(a))));
+}
+
+const approvalHeads = () => [th('编号', 'No.', 'num'), th('事项', 'Kind'), th('内容', 'Proposal'),
+	th('提议人', 'Maker'), th('状态', 'State'), th('复核', 'Checker')];
+
+function monthRows(months, planToDate) {
+	const due = planToDate ? planToDate.months_due : 0;
+	return months.map((m, i) => {
+		const short = i < due && cmpYuan(m.deposited, m.planned) < 0;
+		return h('tr' + (short ? '.short' : ''),
+			h('td', m.month), h('td.num', yuan(m.planned)), h('td.num', yuan(m.deposited)),
+			h('td.num', yuan(m.paid)),
+			h('td', i < due ? (short ? h('span.chip.warn', '拨付不足 short') : h('span.chip.ok', '足额 met')) : h('span.chip.grey', '未到期 not due')));
+	});
+}
+
+/* Compares two non-negative decimal yuan strings exactly. */
+function cmpYuan(a, b) {
+	const f = (s) => { const [i, d = ''] = String(s).split('.'); return [i.replace(/^0+(?=\d)/, ''), (d + '00').slice(0, 2)]; };
+	const [ai, ad] = f(a), [bi2, bd] = f(b);
+	if (ai.length !== bi2.length) return ai.length < bi2.length ? -1 : 1;
+	if (ai !== bi2) return ai < bi2 ? -1 : 1;
+	return ad === bd ? 0 : (ad < bd ? -1 : 1);
+}
+
+async function viewProject(code) {
+	const p = await api('GET', '/api/projects/' + encodeURIComponent(code));
+	const reason = h('input', { name: 'reason', maxlength: 200, placeholder: '例：工程已完工，工资已结清 / e.g. project complete, no wages owed' });
+	const closable = p.account.state === 'open';
+	const why = !can.make() ? (me.role === 'viewer' ? READONLY_NOTE : '仅经办人可发起 / only a maker proposes')
+		: (p.close_refusal || null);
+	const closeForm = h('form.actions', {
+		id: 'close-form',
+		onsubmit: async (ev) => {
+			ev.preventDefault();
+			try {
+				const r = await api('POST', `/api/projects/${encodeURIComponent(code)}/close`, { reason: reason.value });
+				flashNext(`销户申请已提交，待复核 / closing proposed as approval #${r.approval}; a checker must approve`, true);
+				route();
+			} catch (e) { banner(explain(e)); }
+		},
+	}, reason, h('button.danger', { type: 'submit', disabled: !!why || !closable }, '申请销户 / Propose closing'));
+	if (why || !closable) reason.disabled = true;
+	mount(
+		h('div.crumbs', h('a', { href: '#/projects' }, '项目 Projects'), ' / ', p.code),
+		h('h1', p.name, h('small', p.code), ' ', chip(L.projectState, p.state)),
+		h('div.cards',
+			card('专用账户 / Dedicated account', h('span.mono', p.account.number), bi(L.projectState, p.account.state),
+				p.account.state === 'open' ? 'ok' : null),
+			card('余额 / Balance', yuan(p.balance), `元 CNY · 退回留存 earmarked ${yuan(p.account.earmarked)}`),
+			card('人工费应拨/已拨 / Planned vs deposited', `${yuan(p.plan_to_date.deposited)}`,
+				`应拨 planned ${yuan(p.plan_to_date.planned)} · ${p.plan_to_date.months_due} 个月到期 months due`,
+				p.plan_to_date.behind ? 'warn' : 'ok'),
+			card('花名册 / Roster', String(p.roster_size), '实名制人员 workers on the real-name roster'),
+			card('工资表 / Sheets', String(p.sheets.paid + p.sheets.held + p.sheets.rejected),
+				`已支付 paid ${p.sheets.paid} · 待资金 held ${p.sheets.held} · 已拒绝 rejected ${p.sheets.rejected}`,
+				p.sheets.held ? 'warn' : null)),
+		h('div.grid2',
+			h('section.panel',
+				h('h2', '项目信息 ', h('small', 'Project')),
+				h('dl.facts',
+					h('dt', '建设单位 Owner'), h('dd', p.owner.name, h('div.note.mono', p.owner.uscc)),
+					h('dt', '施工总承包 General contractor'), h('dd', p.contractor.name, h('div.note.mono', p.contractor.uscc)),
+					h('dt', '地区 Region'), h('dd.mono', p.region),
+					h('dt', '行业主管 Industry'), h('dd', bi(L.industry, p.industry)),
+					h('dt', '人工费总额 Labour cost'), h('dd', yuan(p.labour_cost_total) + ' 元'),
+					h('dt', '工期 Contract'), h('dd', `${p.contract_months} 个月 months from ${p.start_month}`),
+					h('dt', '工资支付日 Pay day'), h('dd', `每月 ${p.pay_day} 日 (day ${p.pay_day} of the next month)`),
+					h('dt', '开户时间 Opened'), h('dd', when(p.account.opened_at)))),
+			h('section.panel', { id: 'close' },
+				h('h2', '销户 ', h('small', 'Close the dedicated account (four eyes)')),
+				p.unpaid_months.length
+					? h('p.note', '有工人未发工资的月份 / months with workers unpaid: ',
+						p.unpaid_months.map((u) => `${u.month} (${u.workers})`).join(', '))
+					: null,
+				p.close_refusal ? h('p.refusal', '当前不可销户 / cannot close now: ' + p.close_refusal) : null,
+				closeForm,
+				h('p.note', '余额须先经手工划转退还建设单位 / a remaining balance goes back to the owner by a manual movement first: ',
+					can.make() ? h('a', { href: `#/movement?from=${encodeURIComponent(p.account.number)}` }, '发起划转 propose a movement') : '—'))),
+		h('section.panel',
+			h('h2', '按月计划与拨付 ', h('small', 'Months: planned labour cost, deposits, wages paid')),
+			table([th('月份', 'Month'), th('计划人工费 (元)', 'Planned', 'num'), th('已拨付 (元)', 'Deposited', 'num'),
+				th('已发工资 (元)', 'Wages paid', 'num'), th('', 'Status')],
+			monthRows(p.months || [], p.plan_to_date))),
+		h('section.panel', { id: 'sheets' },
+			h('h2', '工资表 ', h('small', 'Wage sheets')),
+			table(sheetHeads(false), sheetRows(p.sheet_list, false), '尚无工资表 / no sheet yet')),
+		h('section.panel',
+			h('h2', '相关审批 ', h('small', 'Approvals of this project')),
+			table(approvalHeads(), approvalRows(p.approvals), '无 / none')));
+}
+
+async function viewSheet(id) {
+	const s = await api('GET', '/api/sheets/' + encodeURIComponent(id));
+	mount(
+		h('div.crumbs', h('a', { href: '#/projects' }, '项目 Projects'), ' / ',
+			h('a', { href: `#/projects/${encodeURIComponent(s.project)}` }, s.project), ' / ', s.msg_id),
+		h('h1', '工资表 ', h('small', 'Wage sheet'), ' ', h('span.mono', s.msg_id), ' ', chip(L.sheetState, s.state)),
+		h('div.cards',
+			card('月份 / Month', s.month, s.project_name),
+			card('分包单位 / Subcontractor', s.subcontractor.name || '—', s.subcontractor.uscc),
+			card('受理 / Accepted', `${s.accepted} / ${s.lines}`, '行 lines accepted / submitted'),
+			card('支付金额 / Amount', yuan(s.total), `元 · 申报 control sum ${yuan(s.ctrl_sum)}`,
+				s.state === 'held' ? 'warn' : s.state === 'paid' ? 'ok' : null),
+			card('时间 / Times', when(s.received_at), s.paid_at ? `支付 paid ${when(s.paid_at)}` : '未支付 not paid')),
+		s.state === 'held'
+			? h('div.banner', '余额不足，整表暂缓支付，入账后自动支付 / The account is short: the whole sheet is held and pays itself when money arrives')
+			: null,
+		h('section.panel',
+			h('h2', '明细 ', h('small', `Lines (ID and card numbers masked) · ${s.line_list.length} shown`)),
+			table([th('序号', '#', 'num'), th('端到端编号', 'EndToEndId'), th('姓名', 'Name'), th('身份证号', 'ID number'),
+				th('工资卡', 'Wage card'), th('类型', 'Kind'), th('月份', 'Month'), th('实发 (元)', 'Net', 'num'),
+				th('应发 (元)', 'Gross', 'num'), th('出勤', 'Days', 'num'), th('确认', 'Confirmed'), th('状态', 'Status')],
+			s.line_list.map((l) => h('tr',
+				h('td.num', String(l.seq)), h('td.mono', l.end_to_end_id), h('td', l.name),
+				h('td.mono', l.id_number), h('td.mono', l.card, h('div.note', l.card_bank)),
+				h('td', l.kind === 'WAGE' ? '工资 WAGE' : '补发 BACKPAY'), h('td', l.month),
+				h('td.num', yuan(l.amount)), h('td.num', yuan(l.gross)), h('td.num', String(l.days_worked)),
+				h('td', l.confirm_method, h('div.note', when(l.confirmed_at))),
+				h('td', chip(L.lineStatus, l.status), l.reason_code ? h('div.note.refusal', `${l.reason_code}: ${l.reason_text}`) : null))),
+			'无明细 / no lines')));
+}
+
+function deliveryCell(a) {
+	if (!a.deliveries.length)
+		return h('span.chip.bad', a.delivered ? '—' : '尚未投递 not yet sent');
+	return a.deliveries.map((d) => h('div',
+		h('strong', d.recipient || '（无接收单位）'), ' ', chip(L.delivery, d.state),
+		h('div.note', `尝试 attempts ${d.attempts ?? 0}`,
+			d.delivered_at ? ` · 送达 ${when(d.delivered_at)}` : d.next_attempt_at ? ` · 下次 next ${when(d.next_attempt_at)}` : '',
+			d.last_error ? ` · ${d.last_error}` : '')));
+}
+
+async function viewAlerts(params) {
+	const all = params.get('state') === 'all';
+	const list = await api('GET', '/api/alerts' + (all ? '?state=all' : ''));
+	const why = can.operate() ? null : READONLY_NOTE;
+	mount(
+		h('h1', '预警 ', h('small', 'Alerts to regulators')),
+		h('div.actions',
+			h('a', { href: '#/alerts', class: all ? '' : 'chip' }, '未送达 Undelivered'),
+			h('a', { href: '#/alerts?state=all', class: all ? 'chip' : '' }, '全部 All')),
+		h('p'),
+		h('section.panel',
+			table([th('时间', 'Raised'), th('类型', 'Kind'), th('项目', 'Project'), th('说明', 'Detail'),
+				th('金额 (元)', 'Figures', 'num'), th('送达情况', 'Delivery per recipient'), th('', '')],
+			list.map((a) => h('tr', { 'data-alert': a.id },
+				h('td', when(a.raised_at)),
+				h('td', h('span.chip.bad', bi(L.alertKind, a.kind))),
+				h('td', a.project ? h('a', { href: `#/projects/${encodeURIComponent(a.project)}` }, a.project) : '—',
+					a.project_name ? h('div.note', a.project_name) : null),
+				h('td.wrap', a.detail, h('div.note.mono', [a.month, a.msg_id, a.end_to_end_id].filter(Boolean).join(' · '))),
+				h('td.num', a.shortfall ? `缺口 ${yuan(a.shortfall)}` : '', a.required ? h('div.note', `需 ${yuan(a.required)}`) : null,
+					a.balance ? h('div.note', `余额 ${yuan(a.balance)}`) : null),
+				h('td', deliveryCell(a)),
+				h('td', a.delivered ? null : h('button.secondary', {
+					type: 'button', disabled: !!why, title: why, 'data-retry': a.id,
+					onclick: async () => {
+						try {
+							const r = await api('POST', `/api/alerts/${a.id}/retry`, {});
+							flashNext(`已安排立即重发 / ${r.retried} delivery(ies) will be retried now`, true);
+							route();
+						} catch (e) { banner(explain(e)); }
+					},
+				}, '立即重发 Retry')))),
+			all ? '尚无预警 / no alerts' : '全部已送达 / every alert has been delivered')));
+}
+
+async function viewApprovals(params) {
+	const all = params.get('state') === 'all';
+	const list = await api('GET', '/api/approvals' + (all ? '?state=all' : ''));
+	mount(
+		h('h1', '审批 ', h('small', 'Approvals (four eyes: a maker proposes, another checker decides)')),
+		h('div.actions',
+			h('a', { href: '#/approvals', class: all ? '' : 'chip' }, '待复核 Waiting'),
+			h('a', { href: '#/approvals?state=all', class: all ? 'chip' : '' }, '全部 All')),
+		h('p'),
+		h('section.panel', table(approvalHeads(), approvalRows(list),
+			all ? '尚无审批 / no approvals yet' : '没有待复核事项 / nothing waits for a checker')));
+}
+
+async function viewAudit(params) {
+	const before = params.get('before');
+	const [list, v] = await Promise.all([
+		api('GET', '/api/audit' + (before ? '?before=' + encodeURIComponent(before) : '')),
+		api('GET', '/api/audit/verify')]);
+	const last = list.length ? list[list.length - 1].id : null;
+	mount(
+		h('h1', '审计日志 ', h('small', 'Audit trail (hash chained)')),
+		h('section.panel', { id: 'verify' },
+			h('div.verify',
+				v.ok ? h('span.chip.ok.big', '链完整 Chain intact') : h('span.chip.bad.big', '链已断裂 Chain broken'),
+				h('span', `共 ${v.records} 条记录 records`),
+				v.ok ? null : h('strong.refusal', { id: 'first-broken' }, `首个断点 first broken record: #${v.first_broken}`),
+				h('button.secondary', { type: 'button', onclick: () => route() }, '重新校验 Verify again'))),
+		h('section.panel',
+			table([th('编号', 'No.', 'num'), th('时间', 'At'), th('操作人', 'Actor'), th('动作', 'Action'),
+				th('对象', 'Object'), th('说明', 'Detail'), th('哈希', 'Hash')],
+			list.map((r) => h('tr' + (!v.ok && r.id === v.first_broken ? '.broken' : ''), { 'data-audit': r.id },
+				h('td.num', String(r.id)), h('td.nowrap', when(r.at)), h('td', r.actor),
+				h('td', L.action[r.action] || r.action), h('td.mono', r.object), h('td.wrap', r.detail),
+				h('td.mono', { title: r.hash }, r.hash.slice(0, 12) + '…'))),
+			'无记录 / no records'),
+			h('p.actions',
+				before ? h('a', { href: '#/audit' }, '最新 Newest') : null,
+				last && list.length === 100 ? h('a', { href: '#/audit?before=' + last }, '更早 Older →') : null)));
+}
+
+/* A form row: label (Chinese, English) and its control. */
+function row(zh, en, control) {
+	return [h('label', { for: control.id }, zh, h('small', en)), control];
+}
+
+function input(id, attrs) {
+	return h('input', Object.assign({ id, name: id, required: true }, attrs || {}));
+}
+
+function readonlyNote() {
+	return can.make() ? null : h('p.refusal', me.role === 'viewer' ? READONLY_NOTE : '仅经办人可发起 / only a maker proposes');
+}
+
+async function viewNewProject() {
+	const f = {
+		code: input('code', { maxlength: 64, pattern: '[A-Za-z0-9][A-Za-z0-9._-]*', placeholder: 'XM-2026-0001' }),
+		name: input('name', { maxlength: 200 }),
+		region: input('region', { pattern: '[0-9]{6}', maxlength: 6, placeholder: '410183' }),
+		industry: h('select', { id: 'industry', name: 'industry' },
+			Object.keys(L.industry).map((k) => h('option', { value: k }, bi(L.industry, k)))),
+		owner_uscc: input('owner_uscc', { maxlength: 18, placeholder: '18 位统一社会信用代码' }),
+		owner_name: input('owner_name', { maxlength: 200 }),
+		contractor_uscc: input('contractor_uscc', { maxlength: 18 }),
+		contractor_name: input('contractor_name', { maxlength: 200 }),
+		account: input('account', { maxlength: 34, pattern: '[0-9A-Za-z-]+' }),
+		total: input('labour_cost_total', { inputmode: 'decimal', pattern: '[0-9]+(\\.[0-9]{1,2})?', placeholder: '12000000.00' }),
+		months: input('contract_months', { type: 'number', min: 1, max: 240, value: 12 }),
+		start: input('start_month', { type: 'month' }),
+		payday: input('pay_day', { type: 'number', min: 1, max: 28, value: 15 }),
+	};
+	const fields = h('fieldset', { disabled: !can.make() },
+		row('项目编号', 'Project code', f.code), row('项目名称', 'Project name', f.name),
+		row('行政区划代码', 'Region (6 digits)', f.region), row('行业主管部门', 'Industry authority', f.industry),
+		row('建设单位信用代码', 'Owner USCC', f.owner_uscc), row('建设单位名称', 'Owner name', f.owner_name),
+		row('施工总承包信用代码', 'General contractor USCC', f.contractor_uscc),
+		row('施工总承包名称', 'General contractor name', f.contractor_name),
+		row('专用账户账号', 'Dedicated account number', f.account),
+		row('人工费总额 (元)', 'Total labour cost (CNY)', f.total),
+		row('工期 (月)', 'Contract months', f.months), row('开工月份', 'Start month', f.start),
+		row('工资支付日', 'Pay day (1–28)', f.payday),
+		h('span'), h('div.actions', h('button', { type: 'submit', id: 'propose' }, '提交开户申请 / Propose opening')));
+	mount(
+		h('h1', '开立专用账户申请 ', h('small', 'Propose a project and its dedicated account')),
+		readonlyNote(),
+		h('section.panel',
+			h('p.note', '经办人提交后，须由另一名复核人批准方可开户。 / Takes effect only when a different checker approves.'),
+			h('form.stack', {
+				id: 'new-project',
+				onsubmit: async (ev) => {
+					ev.preventDefault();
+					try {
+						const r = await api('POST', '/api/projects', {
+							code: f.code.value, name: f.name.value, region: f.region.value,
+							industry: f.industry.value,
+							owner: { uscc: f.owner_uscc.value, name: f.owner_name.value },
+							contractor: { uscc: f.contractor_uscc.value, name: f.contractor_name.value },
+							account: f.account.value, labour_cost_total: f.total.value,
+							contract_months: parseInt(f.months.value, 10), start_month: f.start.value,
+							pay_day: parseInt(f.payday.value, 10),
+						});
+						flashNext(`开户申请已提交：审批 #${r.approval}，待复核 / proposed as approval #${r.approval}; a checker must approve`, true);
+						location.hash = '#/approvals';
+					} catch (e) { banner(explain(e)); }
+				},
+			}, fields)));
+}
+
+async function viewMovement(params) {
+	const from = input('from', { maxlength: 34, value: params.get('from') || '' });
+	const to = input('to', { maxlength: 34, value: params.get('to') || '', placeholder: 'CLEARING-OUT' });
+	const amount = input('amount', { inputmode: 'decimal', pattern: '[0-9]+(\\.[0-9]{1,2})?', placeholder: '1000.00' });
+	const reason = input('reason', { maxlength: 200 });
+	mount(
+		h('h1', '手工划转申请 ', h('small', 'Propose a manual money movement')),
+		readonlyNote(),
+		h('section.panel',
+			h('p.note', '专用账户只用于发放工资。手工划转（如完工后余额退还建设单位、错账更正）须经双人复核；',
+				'待付工资表、本月计划人工费和退回留存所需资金不能转出。 / The account pays wages only. A manual movement (returning the remainder to the owner, correcting a mis-booking) takes a maker and a different checker; what the account owes its workers (held sheets, this month\'s planned labour cost, earmarked returns) cannot leave. ',
+				'银行清算账户 bank clearing accounts: CLEARING-IN, CLEARING-OUT.'),
+			h('form.stack', {
+				id: 'movement',
+				onsubmit: async (ev) => {
+					ev.preventDefault();
+					try {
+						const r = await api('POST', '/api/movements', {
+							from: from.value, to: to.value, amount: amount.value, reason: reason.value });
+						flashNext(`划转申请已提交：审批 #${r.approval}，待复核 / proposed as approval #${r.approval}`, true);
+						location.hash = '#/approvals';
+					} catch (e) { banner(explain(e)); }
+				},
+			}, h('fieldset', { disabled: !can.make() },
+				row('转出账户', 'From account', from), row('转入账户', 'To account', to),
+				row('金额 (元)', 'Amount (CNY)', amount), row('理由', 'Reason', reason),
+				h('span'), h('div.actions', h('button', { type: 'submit' }, '提交划转申请 / Propose movement'))))));
+}
+
+/* --- routing ------------------------------------------------------------------ */
+
+const views = [
+	[/^\/overview$/, () => viewOverview(), 'overview'],
+	[/^\/projects$/, (m, q) => viewProjects(q), 'projects'],
+	[/^\/projects\/([^/]+)$/, (m) => viewProject(decodeURIComponent(m[1])), 'projects'],
+	[/^\/sheets\/(\d+)$/, (m) => viewSheet(m[1]), 'projects'],
+	[/^\/alerts$/, (m, q) => viewAlerts(q), 'alerts'],
+	[/^\/approvals$/, (m, q) => viewApprovals(q), 'approvals'],
+	[/^\/audit$/, (m, q) => viewAudit(q), 'audit'],
+	[/^\/new-project$/, () => viewNewProject(), 'new-project'],
+	[/^\/movement$/, (m, q) => viewMovement(q), 'movement'],
+];
+
+async function route() {
+	if (!me) {
+		try {
+			me = await api('GET', '/api/session');
+		} catch (e) {
+			showSignin(e.status === 401 ? '' : explain(e));
+			return;
+		}
+	}
+	setFrame(true);
+	const hash = location.hash.replace(/^#/, '') || '/overview';
+	const [path, qs] = hash.split('?');
+	const params = new URLSearchParams(qs || '');
+	current = {};
+	banner(null);
+	if (flash) { banner(...flash); flash = null; }
+	for (const [re, fn, tab] of views) {
+		const m = re.exec(path);
+		if (!m) continue;
+		for (const a of document.querySelectorAll('#nav a'))
+			a.classList.toggle('on', a.dataset.view === tab);
+		const main = document.getElementById('main');
+		const me0 = current;
+		delete main.dataset.ready;
+		try {
+			await fn(m, params);
+			/* for tests and assistive tools: this view is drawn */
+			if (me0 === current) main.dataset.ready = path;
+		} catch (e) {
+			if (e instanceof Stale || e.status === 401) return;
+			mount(h('h1', '出错了 ', h('small', 'Something went wrong')),
+				h('p.refusal', e.status === 404 ? '未找到 / not found' : explain(e)));
+		}
+		return;
+	}
+	location.hash = '#/overview';
+}
+
+document.getElementById('signout').addEventListener('click', async () => {
+	try { await api('DELETE', '/api/session'); } catch (e) { /* signed out either way */ }
+	me = null;
+	history.replaceState(null, '', location.pathname);
+	showSignin('已退出 / signed out');
+});
+window.addEventListener('hashchange', route);
+route();

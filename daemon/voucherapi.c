@@ -1,0 +1,148 @@
+/*
+ * voucherapi.c: GET /v1/sheets/{MsgId}/voucher, the payment voucher
+ * (代发工资凭证, 004 第八条) of a paid sheet, for the general contractor
+ * that sent it to hand to the subcontractor.
+ *
+ * The lines come from wp_voucher (schema/008_documents.sql): those paid
+ * and not returned. The voucher is built by proto/voucher.c (which masks
+ * every ID number and card), checked against voucher.xsd, and signed by the
+ * bank ([signing] bank_cert, bank_key), so that the subcontractor can show
+ * it to anyone who trusts the bank.
+ *
+ * Owns nothing past the answer. 404 for a MsgId this contractor never sent
+ * (another contractor's sheet included), for a sheet that is not PAID, and
+ * for one whose every line came back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "voucher.h"
+#include "xmlout.h"
+#include "xmlsafe.h"
+#include "xmlsig.h"
+
+#define XML_CTYPE	"application/xml; charset=utf-8"
+#define TEXT_CTYPE	"text/plain; charset=utf-8"
+
+static const char voucher_sql[] = "SELECT * FROM wp_voucher($1, $2)";
+
+/* Columns of wp_voucher. */
+enum { V_KIND, V_F1, V_F2, V_F3, V_F4, V_F5, V_AMOUNT };
+
+struct voucher_call {
+	char	msg_id[WP_MAX35_LEN];
+};
+
+static void
+not_found(struct pending *p, const char *why)
+{
+	pending_reply(p, 404, TEXT_CTYPE, why, strlen(why));
+}
+
+static void
+voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct pending		*p = arg;
+	struct voucher_call	*call = p->data;
+	struct voucher		 v;
+	struct voucher_line	*lines = NULL;
+	struct perr		 err;
+	xmlDocPtr		 doc = NULL;
+	char			*xml = NULL;
+	size_t			 len = 0;
+	int			 n, i;
+
+	(void)unknown;
+	if (res == NULL) {
+		log_warnx("voucher %s: database: %s", call->msg_id, error);
+		pending_unavailable(p);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warnx("voucher %s: database refused the query", call->msg_id);
+		pending_reply(p, 500, NULL, NULL, 0);
+		return;
+	}
+	n = PQntuples(res);
+	if (n < 1 || strcmp(PQgetvalue(res, 0, V_KIND), "S") != 0) {
+		not_found(p, "no such sheet\n");
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, V_F1), "PAID") != 0) {
+		not_found(p, "the sheet is not paid: a voucher is issued for "
+		    "paid sheets only\n");
+		return;
+	}
+	if (n < 2) {
+		not_found(p, "every line of the sheet came back: nothing was "
+		    "paid\n");
+		return;
+	}
+	if ((lines = calloc((size_t)n - 1, sizeof(*lines))) == NULL) {
+		pending_reply(p, 500, NULL, NULL, 0);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		lines[i - 1].end_to_end_id = PQgetvalue(res, i, V_F1);
+		lines[i - 1].name = PQgetvalue(res, i, V_F2);
+		lines[i - 1].id_number = PQgetvalue(res, i, V_F3);
+		lines[i - 1].card = PQgetvalue(res, i, V_F4);
+		lines[i - 1].amount = strtoll(PQgetvalue(res, i, V_AMOUNT),
+		    NULL, 10);
+	}
+	memset(&v, 0, sizeof(v));
+	v.msg_id = call->msg_id;
+	v.project = PQgetvalue(res, 0, V_F2);
+	v.subcontractor = PQgetvalue(res, 0, V_F3);
+	v.month = PQgetvalue(res, 0, V_F4);
+	v.paid_at = PQgetvalue(res, 0, V_F5);
+	v.lines = lines;
+	v.nlines = (size_t)n - 1;
+	perr_clear(&err);
+	if ((doc = voucher_build(&v, &err)) == NULL ||
+	    schemas_validate(wpd->schemas, XSD_VOUCHER, doc, &err) == -1 ||
+	    signer_sign(wpd->bank, doc, &err) == -1 ||
+	    (xml = xmlout_dump(doc, &len)) == NULL) {
+		log_warnx("voucher %s: could not be made: %s", call->msg_id,
+		    err.msg);
+		pending_reply(p, 500, NULL, NULL, 0);
+	} else {
+		log_info("voucher %s: issued, %zu lines", call->msg_id, v.nlines);
+		pending_reply(p, 200, XML_CTYPE, xml, len);
+	}
+	free(xml);
+	xmlFreeDoc(doc);
+	free(lines);
+}
+
+void
+voucherapi_get(struct evhttp_request *req, const char *contractor,
+    const char *msg_id)
+{
+	struct pending		*p;
+	struct voucher_call	*call;
+	const char		*params[2] = { contractor, msg_id };
+
+	if (strlen(msg_id) >= WP_MAX35_LEN) {
+		http_reply(req, 404, TEXT_CTYPE, "no such sheet\n", 14);
+		return;
+	}
+	if ((p = pending_new(req)) == NULL) {
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	if ((call = calloc(1, sizeof(*call))) == NULL) {
+		pending_reply(p, 500, NULL, NULL, 0);
+		return;
+	}
+	snprintf(call->msg_id, sizeof(call->msg_id), "%s", msg_id);
+	p->data = call;
+	p->free_fn = free;
+	if (db_query(wpd->db, voucher_sql, 2, params, voucher_cb, p) == -1)
+		pending_unavailable(p);
+}

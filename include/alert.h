@@ -1,0 +1,58 @@
+/*
+ * alert.h: the Alert the bank sends to regulators (urn:wagepay:alert:1,
+ * proto/xsd/alert.xsd), built as a tree so that the daemon can sign it.
+ */
+#ifndef ALERT_H
+#define ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libxml/tree.h>
+#include "wagepay.h"
+
+#define ALERT_NS	"urn:wagepay:alert:1"
+
+/* One account of an ACCOUNTS_OPENED report. */
+struct alert_opened {
+	const char	*code;		/* project code */
+	const char	*name;		/* project name */
+	const char	*account;	/* the dedicated account's number */
+	const char	*opened_at;	/* ISO dateTime with offset */
+};
+
+/* Strings are the caller's; NULL (or "") leaves an optional element out. */
+struct alert_msg {
+	const char	*id;		/* stable across retries: the alert row's uuid */
+	const char	*kind;		/* BALANCE_SHORT ... ACCOUNTS_OPENED */
+	const char	*raised_at;	/* ISO dateTime with offset */
+	const char	*project_code;	/* the four of Project: all or none */
+	const char	*project_name;
+	const char	*region;
+	const char	*industry;
+	const char	*account;
+	bool		 has_balance, has_required, has_shortfall;
+	int64_t		 balance, required, shortfall;	/* fen, >= 0 */
+	const char	*month;		/* YYYY-MM */
+	const char	*msg_id;
+	const char	*end_to_end_id;
+	const char	*detail;	/* required; never a full ID or card number */
+	const struct alert_opened *opened;	/* ACCOUNTS_OPENED only */
+	size_t		 nopened;
+};
+
+/* True for the seven kinds of API.md. */
+bool		 alert_kind_valid(const char *kind);
+
+/*
+ * Builds the unsigned Alert. Texts are cut to their schema lengths; an Id
+ * outside [A-Za-z0-9._:-]{1,64}, an unknown kind, a missing RaisedAt or
+ * Detail, a Project given in part, a kind other than ACCOUNTS_OPENED
+ * without Project and Account, a negative amount or Opened on another kind
+ * refuse it: NULL with err (FF01). The caller owns the document
+ * (xmlFreeDoc) and signs it (signer_sign appends the signature last, where
+ * the schema expects it).
+ */
+xmlDocPtr	 alert_build(const struct alert_msg *, struct perr *err);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * xmlout.h: helpers for the documents the bank writes as trees (alerts,
+ * vouchers, statements), so that they can be signed before they are
+ * serialized: text made safe for XML and cut to its ISO or wagepay length,
+ * amounts in fen written as decimal yuan, and serialization.
+ */
+#ifndef XMLOUT_H
+#define XMLOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libxml/tree.h>
+#include "wagepay.h"
+
+/*
+ * Appends <name>text</name> to parent, in parent's namespace. The text is
+ * cut to max characters (never inside a multi-byte character), every byte
+ * that is not part of an XML character becomes '?', and white space is
+ * trimmed at both ends. A NULL or blank text writes fallback instead, or
+ * nothing when fallback is NULL. Returns the new element, or parent itself
+ * when nothing was written; NULL only on out-of-memory.
+ */
+xmlNodePtr	 xmlout_text(xmlNodePtr parent, const char *name, const char *text,
+		    size_t max, const char *fallback);
+/* Appends an empty element <name/> in parent's namespace; NULL on
+ * out-of-memory. */
+xmlNodePtr	 xmlout_node(xmlNodePtr parent, const char *name);
+/* Appends <name>123.45</name> for fen >= 0; -1 for a negative amount or
+ * out-of-memory. */
+int		 xmlout_amount(xmlNodePtr parent, const char *name, int64_t fen) WUR;
+/* Sets an attribute, its value made safe as for xmlout_text; -1 on
+ * out-of-memory. */
+int		 xmlout_attr(xmlNodePtr node, const char *name, const char *value,
+		    size_t max) WUR;
+/* A new document whose root element is name in namespace ns (the default
+ * namespace); NULL on out-of-memory. */
+xmlDocPtr	 xmlout_doc(const char *ns, const char *name);
+/* The document as UTF-8 with an XML declaration, malloc'd and
+ * NUL-terminated, its length in *len; NULL on out-of-memory. */
+char		*xmlout_dump(xmlDocPtr doc, size_t *len);
+
+#endif
