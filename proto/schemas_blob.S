@@ -10,10 +10,11 @@
 	.balign 8; \
 sym: \
 	.incbin file; \
+sym##_end: \
 	.byte 0; \
 	.balign 8; \
 sym##_len: \
-	.quad sym##_len - sym - 1
+	.quad sym##_end - sym
 
 SCHEMA(xsd_pain001, "proto/iso20022/pain.001.001.10.xsd")
 SCHEMA(xsd_pain002, "proto/iso20022/pain.002.001.11.xsd")
