@@ -110,5 +110,10 @@ check_eq "another contractor's roster read: 403" "$(status)" 403
 gc2 GET /v1/sheets/SHEET-1 >/dev/null
 check_eq "another contractor's status read: 404" "$(status)" 404
 
+# the ledger's records are kept: nothing paid can be deleted or renumbered
+check "a paid sheet cannot be deleted" sh -c "! psql -h '$PGDIR' -U wagepay -d wagepay -qAt -c \"DELETE FROM sheet WHERE msg_id = 'SHEET-1'\" 2>/dev/null"
+check "a dedicated account cannot be deleted" sh -c "! psql -h '$PGDIR' -U wagepay -d wagepay -qAt -c \"DELETE FROM account WHERE number = '$ACCOUNT'\" 2>/dev/null"
+check "a transfer cannot be changed" sh -c "! psql -h '$PGDIR' -U wagepay -d wagepay -qAt -c \"UPDATE transfer SET amount = amount + 1\" 2>/dev/null"
+check "a sheet cannot be renumbered" sh -c "! psql -h '$PGDIR' -U wagepay -d wagepay -qAt -c \"UPDATE sheet SET id = id + 1000 WHERE msg_id = 'SHEET-1'\" 2>/dev/null"
 ledger_exact
 finish
