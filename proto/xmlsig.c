@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/c14n.h>
 #include <libxml/tree.h>
 
 #include <openssl/bio.h>
@@ -811,6 +812,157 @@ restrict_ctx(xmlSecDSigCtxPtr ctx)
 	return 0;
 }
 
+/*
+ * The RSA-SHA256 check without xmlsec's node sets. xmlsec applies the
+ * enveloped-signature transform by building XPath node sets, which cost more
+ * than everything else a sheet needs (tests/bench/RESULTS.md: 20.1 -> 7.4 ms
+ * per 1,000 lines). The structure has already been checked to be exactly the
+ * one form we accept (check_structure, check_placement): one Reference,
+ * URI="", enveloped then exclusive C14N, SHA-256. So the same result is had
+ * directly: the document without the signature element, canonicalised
+ * (exclusive, no comments) and hashed, compared with DigestValue; the
+ * certificate chained to the trusted store (time validity included); then
+ * SignedInfo, canonicalised alone, verified against SignatureValue with the
+ * certificate's key; then the signer's own checks (signer_uscc: no CA, key
+ * usage, one valid credit code). ECDSA stays with xmlsec (its XML signature
+ * value is r||s, not DER).
+ */
+
+static int
+fx_write_cb(void *ctx, const char *data, int len)
+{
+	return EVP_DigestUpdate(ctx, data, (size_t)len) == 1 ? len : -1;
+}
+
+static int
+fx_verify_cb(void *ctx, const char *data, int len)
+{
+	return EVP_DigestVerifyUpdate(ctx, data, (size_t)len) == 1 ? len : -1;
+}
+
+static int
+fx_close_cb(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int
+fx_b64(xmlNodePtr n, unsigned char *out, size_t cap)
+{
+	xmlChar		*t = n ? xmlNodeGetContent(n) : NULL;
+	xmlSecSize	 len;
+
+	if (t == NULL || xmlSecBase64DecodeInPlace(t, &len) != 0 || len > cap) {
+		xmlFree(t);
+		return -1;
+	}
+	memcpy(out, t, len);
+	xmlFree(t);
+	return (int)len;
+}
+
+static xmlNodePtr
+fx_child(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr	n;
+
+	for (n = parent ? first_elem(parent) : NULL; n != NULL; n = after_elem(n))
+		if (is_ds(n, name))
+			return n;
+	return NULL;
+}
+
+static int
+fast_verify(struct sigtrust *st, xmlNodePtr sig, char signer[WP_USCC_LEN],
+    struct perr *err)
+{
+	xmlDocPtr		 doc = sig->doc, sidoc = NULL;
+	xmlNodePtr		 parent = sig->parent, prev = sig->prev, si, copy;
+	unsigned char		 md[32], want[64], sv[1024];
+	EVP_MD_CTX		*h = NULL;
+	xmlOutputBufferPtr	 ob;
+	STACK_OF(X509)		*certs = NULL;
+	X509_STORE_CTX		*xs = NULL;
+	X509			*leaf = NULL;
+	EVP_PKEY		*pkey = NULL;
+	int			 rc = -1, n, svlen;
+
+	si = fx_child(sig, "SignedInfo");
+	/* the enveloped-signature transform: the document without sig */
+	xmlUnlinkNode(sig);
+	if ((h = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1 ||
+	    (ob = xmlOutputBufferCreateIO(fx_write_cb, fx_close_cb, h, NULL)) == NULL)
+		n = -1;
+	else {
+		n = xmlC14NDocSaveTo(doc, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
+		if (xmlOutputBufferClose(ob) < 0 || EVP_DigestFinal_ex(h, md, NULL) != 1)
+			n = -1;
+	}
+	if (prev != NULL)
+		xmlAddNextSibling(prev, sig);
+	else
+		xmlAddChild(parent, sig);
+	EVP_MD_CTX_free(h);
+	h = NULL;
+	if (n < 0) {
+		perr_set(err, "WP30", "could not canonicalise the sheet");
+		goto done;
+	}
+	if (fx_b64(fx_child(fx_child(si, "Reference"), "DigestValue"), want,
+	    sizeof(want)) != 32 || CRYPTO_memcmp(md, want, 32) != 0) {
+		perr_set(err, "WP31", "signature does not verify: the sheet was "
+		    "changed after it was signed");
+		goto done;
+	}
+	if ((certs = doc_certs(sig, err)) == NULL)
+		goto done;
+	/* the leaf: the first certificate that is not a CA, as
+	 * explain_key_failure picks it */
+	for (n = 0; n < sk_X509_num(certs) && leaf == NULL; n++)
+		if (X509_check_ca(sk_X509_value(certs, n)) == 0)
+			leaf = sk_X509_value(certs, n);
+	if (leaf == NULL || (pkey = X509_get0_pubkey(leaf)) == NULL ||
+	    EVP_PKEY_base_id(pkey) != EVP_PKEY_RSA ||
+	    (xs = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(xs, st->store, leaf, certs) != 1 ||
+	    X509_verify_cert(xs) != 1) {
+		/* says precisely why: no certificate, a key that is not
+		 * RSA, another CA, expired, ... */
+		explain_key_failure(st, sig, false, err);
+		goto done;
+	}
+	if ((svlen = fx_b64(fx_child(sig, "SignatureValue"), sv, sizeof(sv))) <= 0 ||
+	    (sidoc = xmlNewDoc(BAD_CAST "1.0")) == NULL ||
+	    (copy = xmlDocCopyNode(si, sidoc, 1)) == NULL) {
+		perr_set(err, "WP30", "malformed SignatureValue");
+		goto done;
+	}
+	xmlDocSetRootElement(sidoc, copy);
+	if ((h = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(h, NULL, EVP_sha256(), NULL, pkey) != 1 ||
+	    (ob = xmlOutputBufferCreateIO(fx_verify_cb, fx_close_cb, h, NULL)) == NULL) {
+		perr_set(err, "WP30", "could not set up signature verification");
+		goto done;
+	}
+	n = xmlC14NDocSaveTo(sidoc, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
+	if (xmlOutputBufferClose(ob) < 0 || n < 0 ||
+	    EVP_DigestVerifyFinal(h, sv, (size_t)svlen) != 1) {
+		perr_set(err, "WP31", "signature does not verify: SignatureValue "
+		    "does not match SignedInfo and the signer's key");
+		goto done;
+	}
+	rc = signer_uscc(leaf, signer, err);
+done:
+	EVP_MD_CTX_free(h);
+	X509_STORE_CTX_free(xs);
+	sk_X509_pop_free(certs, X509_free);
+	xmlFreeDoc(sidoc);
+	ERR_clear_error();
+	return rc;
+}
+
 int
 sigtrust_verify_sheet(struct sigtrust *st, xmlDocPtr doc,
     char signer[WP_USCC_LEN], struct perr *err)
@@ -828,6 +980,8 @@ sigtrust_verify_sheet(struct sigtrust *st, xmlDocPtr doc,
 	    check_placement(doc, sig, err) == -1 ||
 	    (method = check_structure(sig, err)) == -1)
 		return -1;
+	if (method == 0)	/* RSA-SHA256 */
+		return fast_verify(st, sig, signer, err);
 
 	if ((ctx = xmlSecDSigCtxCreate(st->mngr)) == NULL ||
 	    restrict_ctx(ctx) == -1) {
