@@ -68,6 +68,8 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    (l->console = tls_server_ctx(c->console.cert, c->console.key, NULL,
 	    err)) == NULL ||
 	    (l->subca = sigtrust_load(c->subcontractor_ca, err)) == NULL ||
+	    (c->subcontractor_crl != NULL &&
+	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
 	    (l->bank = signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
 		loaded_free(l);
 		return -1;

@@ -42,6 +42,7 @@ struct config {
 	struct listener_conf	 core;
 	struct listener_conf	 console;
 	char			*subcontractor_ca;	/* [signing] */
+	char			*subcontractor_crl;	/* [signing], optional: revocations */
 	char			*bank_cert;
 	char			*bank_key;
 	size_t			 nregulators;

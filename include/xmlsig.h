@@ -26,6 +26,12 @@ struct sigtrust;
 /* Loads a PEM CA file (one or more certificates) that signatures must chain
  * to. NULL with err set on failure. */
 struct sigtrust	*sigtrust_load(const char *ca_file, struct perr *err);
+/* Adds the revocation lists of a PEM file (one or more CRLs), each of which
+ * must be signed by a CA of the trust store (else FF01, nothing changed). A
+ * signer whose certificate is listed is then refused with WP32. Replaces
+ * lists loaded before. 0 or -1 with err set. */
+int		 sigtrust_load_crl(struct sigtrust *, const char *crl_file,
+		    struct perr *err) WUR;
 void		 sigtrust_free(struct sigtrust *);
 
 /*
@@ -33,7 +39,7 @@ void		 sigtrust_free(struct sigtrust *);
  * and copies the signer certificate's subject serialNumber (the company's
  * unified social credit code) into signer. On failure -1 with err set:
  * WP30 no or malformed signature, WP31 signature does not verify (tampered),
- * WP32 certificate not trusted (wrong CA, expired, not yet valid).
+ * WP32 certificate not trusted (wrong CA, expired, not yet valid, revoked).
  */
 int		 sigtrust_verify_sheet(struct sigtrust *, xmlDocPtr doc,
 		    char signer[WP_USCC_LEN], struct perr *err) WUR;

@@ -77,6 +77,7 @@ config_free(struct config *c)
 	listener_free(&c->core);
 	listener_free(&c->console);
 	free(c->subcontractor_ca);
+	free(c->subcontractor_crl);
 	free(c->bank_cert);
 	free(c->bank_key);
 	for (i = 0; i < c->nregulators; i++) {
@@ -267,6 +268,9 @@ key_value(struct config *c, enum section sec, const char *key,
 	case SEC_SIGNING:
 		if (strcmp(key, "subcontractor_ca") == 0)
 			return set_string(&c->subcontractor_ca, value, where,
+			    key, err);
+		if (strcmp(key, "subcontractor_crl") == 0)
+			return set_string(&c->subcontractor_crl, value, where,
 			    key, err);
 		if (strcmp(key, "bank_cert") == 0)
 			return set_string(&c->bank_cert, value, where, key, err);

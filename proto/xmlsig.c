@@ -67,7 +67,9 @@
 
 struct sigtrust {
 	xmlSecKeysMngrPtr	 mngr;	/* owned: the trusted CA certificates */
-	X509_STORE		*store;	/* owned: the same CAs, only to explain a refusal */
+	X509_STORE		*store;	/* owned: the same CAs (fast path, explanations) */
+	STACK_OF(X509_CRL)	*crls;	/* owned: revocation lists, each verified
+					 * against a trusted CA; NULL if none */
 };
 
 struct signer {
@@ -585,7 +587,114 @@ sigtrust_free(struct sigtrust *st)
 	if (st->mngr != NULL)
 		xmlSecKeysMngrDestroy(st->mngr);
 	X509_STORE_free(st->store);
+	sk_X509_CRL_pop_free(st->crls, X509_CRL_free);
 	free(st);
+}
+
+/* The trusted CA that issued crl and whose key signed it, or NULL. */
+static X509 *
+crl_issuer(struct sigtrust *st, X509_CRL *crl)
+{
+	STACK_OF(X509_OBJECT)	*objs = X509_STORE_get0_objects(st->store);
+	X509			*ca;
+	int			 i;
+
+	for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		if ((ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs,
+		    i))) == NULL)
+			continue;
+		if (X509_NAME_cmp(X509_get_subject_name(ca),
+		    X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
+			return ca;
+	}
+	return NULL;
+}
+
+int
+sigtrust_load_crl(struct sigtrust *st, const char *crl_file, struct perr *err)
+{
+	BIO			*bio;
+	X509_CRL		*crl;
+	STACK_OF(X509_CRL)	*crls;
+	int			 n = 0;
+
+	if ((bio = BIO_new_file(crl_file, "r")) == NULL) {
+		ERR_clear_error();
+		return perr_set(err, "FF01", "could not open CRL file \"%s\"",
+		    crl_file);
+	}
+	if ((crls = sk_X509_CRL_new_null()) == NULL) {
+		BIO_free(bio);
+		return perr_set(err, "FF01", "out of memory");
+	}
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		n++;
+		/* a list nobody we trust signed could revoke anyone, or
+		 * hide a revocation: refuse the file */
+		if (crl_issuer(st, crl) == NULL) {
+			X509_CRL_free(crl);
+			sk_X509_CRL_pop_free(crls, X509_CRL_free);
+			BIO_free(bio);
+			ERR_clear_error();
+			return perr_set(err, "FF01", "CRL %d of \"%s\" is not "
+			    "signed by a CA of [signing] subcontractor_ca", n,
+			    crl_file);
+		}
+		if (sk_X509_CRL_push(crls, crl) <= 0) {
+			X509_CRL_free(crl);
+			sk_X509_CRL_pop_free(crls, X509_CRL_free);
+			BIO_free(bio);
+			return perr_set(err, "FF01", "out of memory");
+		}
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (n == 0) {
+		sk_X509_CRL_free(crls);
+		return perr_set(err, "FF01", "no CRL in \"%s\"", crl_file);
+	}
+	sk_X509_CRL_pop_free(st->crls, X509_CRL_free);
+	st->crls = crls;
+	return 0;
+}
+
+static STACK_OF(X509)	*doc_certs(xmlNodePtr, struct perr *);
+static void		 cert_time(const ASN1_TIME *, char *, size_t);
+
+/* WP32 if the signer's certificate is on a revocation list of its CA. */
+static int
+check_revocation(struct sigtrust *st, xmlNodePtr sig, struct perr *err)
+{
+	STACK_OF(X509)	*certs;
+	X509		*leaf = NULL;
+	X509_REVOKED	*rev;
+	X509_CRL	*crl;
+	char		 when[64];
+	int		 i, rc = 0;
+
+	if (st->crls == NULL)
+		return 0;
+	if ((certs = doc_certs(sig, err)) == NULL)
+		return -1;
+	for (i = 0; i < sk_X509_num(certs) && leaf == NULL; i++)
+		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
+			leaf = sk_X509_value(certs, i);
+	for (i = 0; leaf != NULL && i < sk_X509_CRL_num(st->crls); i++) {
+		crl = sk_X509_CRL_value(st->crls, i);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+		    X509_get_issuer_name(leaf)) != 0)
+			continue;
+		if (X509_CRL_get0_by_cert(crl, &rev, leaf) == 1) {
+			cert_time(X509_REVOKED_get0_revocationDate(rev), when,
+			    sizeof(when));
+			rc = perr_set(err, "WP32", "certificate of signer was "
+			    "revoked on %s", when);
+			break;
+		}
+	}
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
 }
 
 /* The certificates of KeyInfo/X509Data, decoded; NULL with WP30 if one is
@@ -978,7 +1087,8 @@ sigtrust_verify_sheet(struct sigtrust *st, xmlDocPtr doc,
 		return perr_set(err, "WP30", "no document to verify");
 	if (find_signature(doc, &sig, err) == -1 ||
 	    check_placement(doc, sig, err) == -1 ||
-	    (method = check_structure(sig, err)) == -1)
+	    (method = check_structure(sig, err)) == -1 ||
+	    check_revocation(st, sig, err) == -1)
 		return -1;
 	if (method == 0)	/* RSA-SHA256 */
 		return fast_verify(st, sig, signer, err);

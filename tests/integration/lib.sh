@@ -122,6 +122,7 @@ key = $PKI/server.key
 
 [signing]
 subcontractor_ca = $PKI/sub-ca.pem
+subcontractor_crl = $PKI/sub-ca-crl.pem
 bank_cert = $PKI/bank-sign.pem
 bank_key = $PKI/bank-sign.key
 EOF

@@ -15,6 +15,21 @@ sed "s|$PKI/server.key|$PKI/core.key|" "$CONF" | sed '0,/core.key/! s|$PKI/core.
 out=$("$WAGEPAYD" -f "$T/badkey.conf" -n 2>&1); rc=$?
 check_eq "-n loads the keys: a key that is not the certificate's fails" "$rc" 1
 check "-n says which files do not match" sh -c "echo '$out' | grep -q 'could not load private key'"
+sed "s|subcontractor_crl = .*|subcontractor_crl = $PKI/sub-ca.pem|" "$CONF" >"$T/nocrl.conf"
+out=$("$WAGEPAYD" -f "$T/nocrl.conf" -n 2>&1); rc=$?
+check_eq "-n: a CRL file holding no CRL is refused" "$rc" 1
+check "-n says so" sh -c "echo '$out' | grep -q 'no CRL in'"
+# a CRL signed by another CA than the subcontractors' must be refused
+mkdir -p "$T/rcrl" && : >"$T/rcrl/index.txt" && echo 01 >"$T/rcrl/crlnumber"
+printf '%s\n' '[ca]' 'default_ca = r' '[r]' "database = $T/rcrl/index.txt" \
+    "crlnumber = $T/rcrl/crlnumber" "certificate = $PKI/rogue-ca.pem" \
+    "private_key = $PKI/rogue-ca.key" 'default_md = sha256' 'default_crl_days = 30' >"$T/rcrl/ca.cnf"
+openssl ca -batch -config "$T/rcrl/ca.cnf" -gencrl -out "$T/rogue-crl.pem" 2>/dev/null
+check "a CRL signed by the rogue CA was made" test -s "$T/rogue-crl.pem"
+sed "s|subcontractor_crl = .*|subcontractor_crl = $T/rogue-crl.pem|" "$CONF" >"$T/roguecrl.conf"
+out=$("$WAGEPAYD" -f "$T/roguecrl.conf" -n 2>&1); rc=$?
+check_eq "-n: a CRL not signed by the subcontractor CA: exit 1" "$rc" 1
+check "-n says whose CRL it is not" sh -c "echo '$out' | grep -q 'is not signed by a CA'"
 check_eq "--migrate again applies nothing" "$("$WAGEPAYD" -f "$CONF" --migrate 2>&1 | grep -c applied)" 0
 echo short | "$WAGEPAYD" -f "$CONF" --add-operator weak --role maker >/dev/null 2>&1
 check_eq "--add-operator refuses a short password" "$?" 1

@@ -78,6 +78,9 @@ SIGNER=sub1-rogue sheet rogue --msg-id ROGUE-1 --sub "$SUB1_USCC" --month 2026-1
 expect_refused "signer from another CA" "$T/rogue.xml" 200 WP32
 SIGNER=sub1-expired sheet expired --msg-id EXPIRED-1 --sub "$SUB1_USCC" --month 2026-10 <"$T/l1"
 expect_refused "signer certificate expired" "$T/expired.xml" 200 WP32
+SIGNER=sub1-revoked sheet revoked --msg-id REVOKED-1 --sub "$SUB1_USCC" --month 2026-10 <"$T/l1"
+expect_refused "signer certificate revoked ([signing] subcontractor_crl)" "$T/revoked.xml" 200 WP32
+check "the refusal says revoked" grep -q 'revoked' "$T/answer.xml"
 SIGNER=sub2 sheet other --ec --msg-id OTHER-1 --sub "$SUB1_USCC" --month 2026-10 <"$T/l1"
 expect_refused "signed by another subcontractor than UltmtDbtr" "$T/other.xml" 200 WP33
 
