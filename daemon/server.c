@@ -8,6 +8,7 @@
  * every listener sets them, and connections are counted here.
  */
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,6 @@
 #include "log.h"
 
 #define HTTP_HEADERS_MAX	(16 * 1024)
-#define HTTP_TIMEOUT_SECS	30	/* read, write and idle: ends slowloris */
 
 struct listener {
 	char			 name[32];
@@ -36,34 +36,97 @@ struct listener {
 	int			 max_connections;
 };
 
-/* Counts a connection from its SSL object's birth to its free; an ex_data
- * free callback is the one place both evhttp paths (closed by us, closed by
- * the peer) meet. */
+/*
+ * One accepted connection, from its SSL object's birth to its free: an
+ * ex_data free callback is the one place both evhttp paths (closed by us,
+ * closed by the peer) meet, so the connection count and the request
+ * deadline live there.
+ *
+ * The deadline: evhttp's timeouts are inactivity timeouts, so a client that
+ * trickles a header line a second (slowloris) is never cut off. The whole
+ * first request, headers and body, must arrive within [limits] timeout; if
+ * not, the socket is shut down, evhttp reads EOF and frees the connection
+ * itself. Later requests on a kept-alive connection are bounded by the
+ * inactivity timeout only.
+ */
+struct conn {
+	struct listener		*l;
+	struct bufferevent	*bev;
+	struct event		*deadline;
+};
 static int	conn_index = -1;
 
 static void
 conn_freed(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
     void *argp)
 {
-	struct listener	*l = ptr;
+	struct conn	*c = ptr;
 
 	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
-	if (l != NULL)
-		l->connections--;
+	if (c == NULL)
+		return;
+	c->l->connections--;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	free(c);
+}
+
+static void
+conn_deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	evutil_socket_t	 sock = bufferevent_getfd(c->bev);
+
+	(void)fd; (void)ev;
+	log_info("%s: a client took longer than %d s to send its request; "
+	    "closing the connection", c->l->name, wpd->conf->timeout);
+	if (sock >= 0)
+		shutdown(sock, SHUT_RDWR);
 }
 
 static struct bufferevent *
 listener_bev_cb(struct event_base *base, void *arg)
 {
-	struct listener	*l = arg;
-	SSL		*ssl;
+	struct listener		*l = arg;
+	struct conn		*c;
+	SSL			*ssl;
+	struct timeval		 tv = { wpd != NULL && wpd->conf != NULL ?
+				    wpd->conf->timeout : 30, 0 };
 
-	if ((ssl = SSL_new(l->ctx)) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	SSL_set_ex_data(ssl, conn_index, l);
+	if ((ssl = SSL_new(l->ctx)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->l = l;
+	SSL_set_ex_data(ssl, conn_index, c);
 	l->connections++;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
+	c->bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		return NULL;	/* SSL_free ran conn_freed */
+	if ((c->deadline = evtimer_new(base, conn_deadline_cb, c)) != NULL)
+		evtimer_add(c->deadline, &tv);
+	return c->bev;
+}
+
+/* The request is complete: its connection's first-request deadline ends. */
+static void
+conn_request_arrived(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	struct conn		*c;
+
+	if (evcon == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL ||
+	    (c = SSL_get_ex_data(ssl, conn_index)) == NULL)
+		return;
+	if (c->deadline != NULL)
+		evtimer_del(c->deadline);
 }
 
 static void
@@ -71,6 +134,7 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct listener	*l = arg;
 
+	conn_request_arrived(req);
 	if (l->connections > l->max_connections) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
@@ -157,7 +221,10 @@ listener_new(struct event_base *base, const char *name, const char *listen,
 	evhttp_set_max_headers_size(l->http, HTTP_HEADERS_MAX);
 	evhttp_set_max_body_size(l->http, (ev_ssize_t)(wpd != NULL &&
 	    wpd->conf != NULL ? wpd->conf->max_body : WP_MAX_BODY));
-	evhttp_set_timeout(l->http, HTTP_TIMEOUT_SECS);
+	/* read, write and idle: a client trickling a request (slowloris) is
+	 * cut off after this, whatever it still sends */
+	evhttp_set_timeout(l->http, wpd != NULL && wpd->conf != NULL ?
+	    wpd->conf->timeout : 30);
 	evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_DELETE);
 	if ((l->bound = evhttp_bind_socket_with_handle(l->http, host,

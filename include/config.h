@@ -50,6 +50,7 @@ struct config {
 	int			 max_connections;	/* [limits] connections per listener, default 1024 */
 	size_t			 max_body;		/* [limits] body_bytes, default WP_MAX_BODY */
 	int			 workers;		/* [limits] worker threads, default 2 */
+	int			 timeout;		/* [limits] seconds to read a request, default 30 */
 };
 
 /*

@@ -286,6 +286,8 @@ key_value(struct config *c, enum section sec, const char *key,
 			    where, key, err);
 		if (strcmp(key, "workers") == 0)
 			return set_int(&c->workers, value, 1, 64, where, key, err);
+		if (strcmp(key, "timeout") == 0)
+			return set_int(&c->timeout, value, 1, 3600, where, key, err);
 		if (strcmp(key, "body_bytes") == 0) {
 			if (set_int(&v, value, 1024, (int)WP_MAX_BODY, where, key,
 			    err) == -1)
@@ -408,6 +410,8 @@ config_parse(const char *name, const char *text, size_t len, struct perr *err)
 		c->max_body = WP_MAX_BODY;
 	if (c->workers == 0)
 		c->workers = 2;
+	if (c->timeout == 0)
+		c->timeout = 30;
 	free(copy);
 	return c;
 fail:
