@@ -38,13 +38,13 @@ FUZZ       := sheet roster camt054 config corereq
 FUZZ_REPLAY := $(FUZZ:%=$(B)/fuzz-%)
 
 DEPS_STAMP := $(B)/.deps-ok
-DEB_PKGS   := build-essential pkg-config libevent-dev libssl-dev libpq-dev \
+DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-dev \
               libxml2-dev libxml2-utils libxmlsec1-dev libxmlsec1-openssl xmlsec1 \
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs
 
-.PHONY: all deps run test test-asan asan unit integration browser bench bench-quick fuzz torture \
+.PHONY: all deps run test test-asan asan valgrind unit integration browser bench bench-quick fuzz torture \
         clean check-proto-purity asan
 all: check-proto-purity $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
 
@@ -111,6 +111,7 @@ test: deps all
 	prove tests/integration/*.t
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
 	$(MAKE) --no-print-directory test-asan
+	tests/valgrind/run
 
 browser: deps all
 	tests/browser/run
@@ -150,6 +151,9 @@ bench-quick: deps all $(BENCH_TOOLS)
 
 fuzz: deps
 	tests/fuzz/run
+
+valgrind: deps all
+	tests/valgrind/run
 
 # The crash torture test alone, with many cycles (make test runs 50).
 torture: deps all

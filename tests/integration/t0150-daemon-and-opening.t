@@ -94,15 +94,17 @@ check "the audit trail recorded the opening" sh -c "[ \$(psql -h '$PGDIR' -U wag
 
 # --- signals -------------------------------------------------------------------------
 cp "$CONF" "$T/good.conf"
+# wait_log PATTERN: up to 10 s for the daemon's log to say it
+wait_log() { for _ in $(seq 1 100); do grep -q "$1" "$T/wagepayd.log" && return 0; sleep 0.1; done; return 1; }
 echo "colour = blue" >>"$CONF"
-kill -HUP "$DAEMON_PID"; sleep 0.5
+kill -HUP "$DAEMON_PID"; wait_log 'reload refused' 
 check "a broken reload keeps the daemon running" kill -0 "$DAEMON_PID"
 check "and says so in the log" grep -q 'reload refused' "$T/wagepayd.log"
 curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$OPORT/healthz" >"$T/h"
 check_eq "and still answers" "$(cat "$T/h")" 200
 cp "$T/good.conf" "$CONF"
-kill -HUP "$DAEMON_PID"; sleep 0.5
-check "a good reload is applied" grep -q 'reloaded' "$T/wagepayd.log"
+kill -HUP "$DAEMON_PID"
+check "a good reload is applied" wait_log 'reloaded' 
 kill -TERM "$DAEMON_PID"
 for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
 check "SIGTERM: the daemon exits by itself" sh -c "! kill -0 $DAEMON_PID 2>/dev/null"
