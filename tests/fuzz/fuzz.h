@@ -10,7 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct schemas;
+
 void	fuzz_init(void);
 void	fuzz_one(const uint8_t *data, size_t size);
+
+/* The compiled schemas, loaded once (aborts if they do not load); also
+ * initialises libxml2 for the targets. */
+const struct schemas	*fuzz_schemas(void);
+/* Results read only so that they count as used (gcc ignores a (void) cast
+ * on warn_unused_result). */
+extern volatile int	 fuzz_sink;
 
 #endif

@@ -7,7 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <libxml/parser.h>
+
 #include "fuzz.h"
+#include "xmlsafe.h"
+
+volatile int	fuzz_sink;
+
+const struct schemas *
+fuzz_schemas(void)
+{
+	static struct schemas	*schemas;
+	struct perr		 err;
+
+	if (schemas == NULL) {
+		xmlInitParser();
+		if ((schemas = schemas_load(&err)) == NULL)
+			abort();
+	}
+	return schemas;
+}
 
 #ifdef FUZZ_LIBFUZZER
 int	LLVMFuzzerInitialize(int *, char ***);
