@@ -1,16 +1,22 @@
 #!/bin/sh
-# Crash at any instant: sheets and deposits under load while wagepayd is
+# Crash at any instant: sheets, deposits, returns and refused debits (each
+# raising an alert) under load while wagepayd is
 # killed with SIGKILL at a random moment, CYCLES times (default 50; `make
 # torture` runs 1,000). After each kill the daemon is restarted and every
 # client retries with the same bytes until it gets a decision. After every
 # cycle: every sheet answered as paid has each accepted line paid exactly
 # once, no EndToEndId is paid twice, the ledger sums to zero and balances
-# equal their transfers. Ends with `torture: N cycles, V violations`.
+# equal their transfers; at the end every alert raised has been delivered
+# to the (fake) regulator with its original Id. Ends with
+# `torture: N cycles, V violations`.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/t03-lib.sh"
 
 CYCLES=${CYCLES:-50}
 SHEETS=${TORTURE_SHEETS:-4}		# per cycle
+EXTRA_CONFIG=$(regulator_section hrss 4101 hrss)
 setup_world || { echo "Bail out! setup failed"; exit 1; }
+fr_start hrss || { echo "Bail out! fake regulator"; exit 1; }
 open_project && roster_demo 30 && deposit DEP-0 100000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
 
 # Pre-made, pre-signed sheets, two at a time: sheet i pays 3 demo workers
@@ -48,6 +54,23 @@ post_until_decided() {
 deposit_until_done() { # REF
 	for _ in $(seq 1 60); do
 		deposit "$1" 10.00 >/dev/null 2>&1
+		[ "$(status)" = 200 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# the same with a wage return (REF E2E AMOUNT) and a debit request (REF)
+return_until_done() {
+	for _ in $(seq 1 60); do
+		wage_return "$1" "$2" "$3" >/dev/null 2>&1
+		[ "$(status)" = 200 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+debit_until_done() {
+	for _ in $(seq 1 60); do
+		debit_request "$1" 100.00 >/dev/null 2>&1
 		[ "$(status)" = 200 ] && return 0
 		sleep 0.2
 	done
@@ -95,6 +118,10 @@ while [ $c -lt $CYCLES ]; do
 		s=$((s + 1))
 	done
 	deposit_until_done "TD-$c" || violation "deposit TD-$c not booked"
+	# one line of this cycle's first sheet comes back from the card's bank
+	set -- $(q "SELECT l.end_to_end_id || ' ' || wp_yuan(l.amount) FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'TORT-$((c * SHEETS))' AND l.seq = 1")
+	return_until_done "TR-$c" "$1" "$2" || violation "return TR-$c not booked"
+	debit_until_done "TX-$c" || violation "debit request TX-$c not answered"
 
 	sum=$(q "SELECT sum(CASE WHEN a.kind = 'DEDICATED' THEN a.balance ELSE coalesce((SELECT sum(amount) FROM transfer WHERE credit_account = a.id), 0) - coalesce((SELECT sum(amount) FROM transfer WHERE debit_account = a.id), 0) END) FROM account a")
 	[ "$sum" = 0 ] || violation "cycle $c: ledger sums to $sum"
@@ -108,6 +135,16 @@ done
 check_eq "every sheet decided and paid exactly once through $CYCLES SIGKILLs" "$violations" 0
 check_eq "every sheet of the run is in the ledger" "$(q "SELECT count(*) FROM sheet WHERE state = 'PAID' AND msg_id LIKE 'TORT-%'")" "$((CYCLES * SHEETS))"
 check_eq "every deposit booked once" "$(q "SELECT count(*) FROM deposit WHERE entry_ref LIKE 'TD-%'")" "$CYCLES"
+check_eq "every return booked once" "$(q "SELECT count(*) FROM transfer WHERE reason = 'RETURN' AND reference LIKE 'TR-%'")" "$CYCLES"
+check_eq "every refused debit raised one MISUSE_ATTEMPT" "$(q "SELECT count(*) FROM alert WHERE kind = 'MISUSE_ATTEMPT'")" "$CYCLES"
+# every alert raised reaches the regulator at least once, under its own Id
+all_delivered() {
+	q "SELECT id FROM alert ORDER BY id" >"$T/raised"
+	fr_log hrss | awk '$2 ~ /^2/ {print $3}' | sort -u >"$T/acked"
+	[ -s "$T/raised" ] && [ -z "$(sort "$T/raised" | comm -23 - "$T/acked")" ]
+}
+check "every alert raised was delivered, with its original Id" wait_for 120 all_delivered
+diag "$(wc -l <"$T/raised") alerts raised, $(wc -l <"$T/acked") acknowledged by the regulator"
 ledger_exact
 echo "torture: $c cycles, $violations violations"
 finish
