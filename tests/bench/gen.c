@@ -9,12 +9,17 @@
  *   gen raw DSN        the limit: a raw COPY of the same ledger rows, one
  *                      commit per sheet, over -C connections
  *   gen cost FILE CA   the daemon's CPU per sheet, stage by stage, by calling
- *                      the proto/ code the daemon runs (and a faster digest)
+ *                      the proto/ code the daemon runs; and the whole
+ *                      signature check without xmlsec, with proof that it
+ *                      refuses a changed amount (the lever of
+ *                      tests/bench/levers/fast-verify.patch)
  *
  * World options, the same for every subcommand of one run: -P projects,
  * -W workers per project, -B workers of the big project (project 1; the
  * other projects have -W each), -g contractor USCC, -o owner USCC, -s
- * subcontractor USCC. Workers are made from seeds like tests/tools/wpids.py
+ * subcontractor USCC, and where the rows the migrations made end: -A the
+ * last account id, -J the last project id, -X the CLEARING_IN account.
+ * Workers are made from seeds like tests/tools/wpids.py
  * (valid GB 11643 ID numbers, Luhn card numbers, CNAPS codes, synthetic
  * names), deterministically, so sheets and the raw baseline name exactly the
  * rostered people.
