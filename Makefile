@@ -149,7 +149,9 @@ bench: deps all $(BENCH_TOOLS)
 bench-quick: deps all $(BENCH_TOOLS)
 	QUICK=1 tests/bench/run
 
+# libFuzzer needs clang and its runtime; installed here, not for make test.
 fuzz: deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="clang libclang-rt-14-dev"
 	tests/fuzz/run
 
 valgrind: deps all
