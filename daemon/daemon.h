@@ -97,7 +97,8 @@ void		 pending_unavailable(struct pending *);
 /* 503 with Retry-After. */
 void		 http_unavailable(struct evhttp_request *);
 /* The request body as a NUL-terminated string in *body (pointer into the
- * evbuffer, valid until the reply); -1 if larger than max. */
+ * evbuffer, valid until the reply), for a document read whole as a tree;
+ * -1 if larger than max or than WP_MAX_TREE. */
 int		 http_body(struct evhttp_request *, size_t max, const char **body,
 		    size_t *len) WUR;
 /* The verified client certificate's USCC, or -1. */

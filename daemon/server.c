@@ -318,7 +318,7 @@ http_body(struct evhttp_request *req, size_t max, const char **body,
 	size_t		 n = evbuffer_get_length(in);
 	unsigned char	*p;
 
-	if (n > max)
+	if (n > max || n > WP_MAX_TREE)
 		return -1;
 	/* a NUL after the body so that parsers may treat it as a string */
 	if (evbuffer_add(in, "", 1) == -1)

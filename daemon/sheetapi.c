@@ -1,12 +1,13 @@
 /*
  * sheetapi.c: POST /v1/sheets and GET /v1/sheets/{MsgId}.
  *
- * The path of a sheet: body bounded by evhttp -> safe parse (no DOCTYPE) ->
- * official pain.001 schema -> the subcontractor's signature, which must
- * chain to [signing] subcontractor_ca and name the subcontractor the sheet
- * pays for -> the bank profile (proto/sheet.c) -> one database call,
- * wp_sheet_submit, that checks the roster and pays or holds the sheet in one
- * transaction -> pain.002.
+ * The path of a sheet: body bounded by evhttp -> on a worker thread, read
+ * as a stream (proto/sheetstream.c: safe parse with no DOCTYPE, the
+ * official pain.001 schema, the subcontractor's signature, which must chain
+ * to [signing] subcontractor_ca and name the subcontractor the sheet pays
+ * for, the bank profile), the body's memory given back as it is parsed ->
+ * one database call, wp_sheet_submit, that checks the roster and pays or
+ * holds the sheet in one transaction -> pain.002.
  *
  * Must not decide anything about money itself: the database function is
  * the one place that does, under the account's row lock.
@@ -15,15 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <jansson.h>
-#include <libxml/tree.h>
-#include <openssl/sha.h>
 
 #include "daemon.h"
 #include "log.h"
-#include "sheet.h"
-#include "xmlsafe.h"
-#include "xmlsig.h"
+#include "sheetstream.h"
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
@@ -164,19 +162,6 @@ fail:
 	return NULL;
 }
 
-/* MsgId as written, for the report of a sheet refused before sheet_parse. */
-static void
-peek_msg_id(xmlDocPtr doc, char *out, size_t len)
-{
-	xmlNodePtr	n;
-
-	out[0] = '\0';
-	n = xmlsafe_path(xmlDocGetRootElement(doc), PAIN001_NS,
-	    "CstmrCdtTrfInitn/GrpHdr/MsgId");
-	if (n == NULL || xmlsafe_text(n, out, len) == -1)
-		out[0] = '\0';
-}
-
 /*
  * The signature trust store in use. A worker may be verifying with it while
  * SIGHUP installs a new one, so each is reference-counted on the loop
@@ -214,79 +199,59 @@ sheetapi_set_trust(struct sigtrust *sig)
 
 /* One sheet on its way from the request, through a worker, to the database. */
 struct intake {
-	/* in: owned copies, so the worker depends on nothing the loop frees */
-	char			*body;
-	size_t			 len;
+	/* in: owned, so the worker depends on nothing the loop frees */
+	struct evbuffer		*body;		/* moved from the request */
 	char			 contractor[WP_USCC_LEN];
 	struct trust		*trust;
 	struct pending		*p;
 	/* out, written by the worker */
-	int			 status;	/* 0: go to the database */
-	struct perr		 err;
-	char			 msg_id[WP_MAX35_LEN];
-	struct sheet		*sheet;
+	struct sheet_verdict	 v;
 	char			*json;
-	char			 digest_hex[2 * SHA256_DIGEST_LENGTH + 1];
+	char			 digest_hex[2 * SHA256_LEN + 1];
 };
 
 static void
 intake_free(struct intake *in)
 {
-	free(in->body);
+	if (in->body != NULL)
+		evbuffer_free(in->body);
 	free(in->json);
-	sheet_free(in->sheet);
+	sheet_free(in->v.sheet);
 	free(in);
 }
 
-/* On a worker thread: everything that needs no database. */
+/*
+ * On a worker thread: everything that needs no database. The body is fed
+ * to the stream piece by piece as libevent received it, each piece freed
+ * once parsed, so that a sheet never costs its bytes twice.
+ */
 static void
 intake_work(void *arg)
 {
-	struct intake	*in = arg;
-	xmlDocPtr	 doc;
-	char		 signer[WP_USCC_LEN];
-	unsigned char	 digest[SHA256_DIGEST_LENGTH];
+	struct intake		*in = arg;
+	struct sheetstream	*ss;
+	struct evbuffer_iovec	 v;
+	struct perr		 err;
 
-	perr_clear(&in->err);
-	if ((doc = xmlsafe_parse(in->body, in->len, &in->err)) == NULL) {
-		in->status = 400;
+	if ((ss = sheetstream_new(wpd->schemas, &err)) == NULL) {
+		in->v.status = 500;
+		in->v.err = err;
 		return;
 	}
-	if (strcmp(xmlsafe_root_ns(doc), PAIN001_NS) != 0) {
-		perr_set(&in->err, "FF01", "expected a pain.001.001.10 document "
-		    "(%s), not namespace \"%.100s\"", PAIN001_NS,
-		    xmlsafe_root_ns(doc));
-		in->status = 400;
-		goto done;
+	while (evbuffer_peek(in->body, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
+		if (sheetstream_feed(ss, v.iov_base, v.iov_len) == -1)
+			break;
+		evbuffer_drain(in->body, v.iov_len);
 	}
-	peek_msg_id(doc, in->msg_id, sizeof(in->msg_id));
-	if (schemas_validate(wpd->schemas, XSD_PAIN001, doc, &in->err) == -1) {
-		in->status = 400;
-		goto done;
+	evbuffer_free(in->body);
+	in->body = NULL;
+	sheetstream_finish(ss, in->trust->sig, &in->v);
+	sheetstream_free(ss);
+	util_hex(in->v.body_sha256, sizeof(in->v.body_sha256), in->digest_hex);
+	if (in->v.status == 0 && (in->json = lines_json(in->v.sheet)) == NULL) {
+		perr_set(&in->v.err, "FF01", "out of memory");
+		in->v.status = 500;
 	}
-	/* the signature before anything else is believed */
-	if (sigtrust_verify_sheet(in->trust->sig, doc, signer, &in->err) == -1) {
-		in->status = 200;
-		goto done;
-	}
-	if ((in->sheet = sheet_parse(doc, &in->err)) == NULL) {
-		in->status = 200;
-		goto done;
-	}
-	if (strcmp(signer, in->sheet->subcontractor) != 0) {
-		perr_set(&in->err, "WP33", "the sheet is signed by another "
-		    "company than its subcontractor (UltmtDbtr)");
-		in->status = 200;
-		goto done;
-	}
-	SHA256((const unsigned char *)in->body, in->len, digest);
-	util_hex(digest, sizeof(digest), in->digest_hex);
-	if ((in->json = lines_json(in->sheet)) == NULL) {
-		perr_set(&in->err, "FF01", "out of memory");
-		in->status = 500;
-	}
-done:
-	xmlFreeDoc(doc);
 }
 
 /* On the loop thread: refuse, or hand the sheet to the database. */
@@ -296,7 +261,7 @@ intake_done(void *arg)
 	struct intake		*in = arg;
 	struct pending		*p = in->p;
 	struct sheet_call	*call;
-	struct sheet		*s = in->sheet;
+	struct sheet		*s = in->v.sheet;
 	char			 nb[16], sum[24], *xml;
 	const char		*params[9];
 	size_t			 len;
@@ -307,15 +272,15 @@ intake_done(void *arg)
 		intake_free(in);
 		return;
 	}
-	if (in->status != 0) {
-		log_info("sheet %s: refused (%s): %s", in->msg_id[0] ?
-		    in->msg_id : "(unread)", in->err.code, in->err.msg);
+	if (in->v.status != 0) {
+		log_info("sheet %s: refused (%s): %s", in->v.msg_id[0] ?
+		    in->v.msg_id : "(unread)", in->v.err.code, in->v.err.msg);
 		wpd->sheets_by_state[METRIC_REFUSED]++;
-		if (in->status == 500 ||
-		    (xml = report_refused(in->msg_id, &in->err, &len)) == NULL)
+		if (in->v.status == 500 || (xml = report_refused(in->v.msg_id,
+		    &in->v.err, &len)) == NULL)
 			pending_reply(p, 500, NULL, NULL, 0);
 		else {
-			pending_reply(p, in->status, XML_CTYPE, xml, len);
+			pending_reply(p, in->v.status, XML_CTYPE, xml, len);
 			free(xml);
 		}
 		intake_free(in);
@@ -349,13 +314,12 @@ intake_done(void *arg)
 void
 sheetapi_submit(struct evhttp_request *req, const char *contractor)
 {
-	const char	*body;
-	size_t		 len;
+	struct evbuffer	*body = evhttp_request_get_input_buffer(req);
 	struct perr	 err;
 	struct intake	*in;
 
 	perr_clear(&err);
-	if (http_body(req, wpd->conf->max_body, &body, &len) == -1) {
+	if (evbuffer_get_length(body) > wpd->conf->max_body) {
 		perr_set(&err, "FF01", "body larger than %zu bytes",
 		    wpd->conf->max_body);
 		refuse(req, 413, "", &err);
@@ -366,14 +330,14 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 		http_reply(req, 500, NULL, NULL, 0);
 		return;
 	}
-	if ((in->body = malloc(len + 1)) == NULL ||
+	/* the body's chunks change hands, they are not copied */
+	if ((in->body = evbuffer_new()) == NULL ||
+	    evbuffer_add_buffer(in->body, body) == -1 ||
 	    (in->p = pending_new(req)) == NULL) {
 		intake_free(in);
 		http_reply(req, 500, NULL, NULL, 0);
 		return;
 	}
-	memcpy(in->body, body, len + 1);
-	in->len = len;
 	snprintf(in->contractor, sizeof(in->contractor), "%s", contractor);
 	in->trust = current_trust;
 	in->trust->refs++;

@@ -48,7 +48,7 @@ struct config {
 	size_t			 nregulators;
 	struct regulator_conf	*regulators;
 	int			 max_connections;	/* [limits] connections per listener, default 1024 */
-	size_t			 max_body;		/* [limits] body_bytes, default WP_MAX_BODY */
+	size_t			 max_body;		/* [limits] body_bytes, default WP_DEFAULT_BODY */
 	int			 workers;		/* [limits] worker threads, default 2 */
 	int			 timeout;		/* [limits] seconds to read a request, default 30 */
 };

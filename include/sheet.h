@@ -43,6 +43,10 @@ struct sheet {
 	char		 month[WP_MONTH_LEN];		/* the WAGE lines' month, or the latest BACKPAY month */
 	size_t		 nlines;
 	struct sheet_line *lines;			/* owned */
+	/* while reading: */
+	size_t		 seen;				/* CdtTrfTxInf met */
+	size_t		 cap;				/* lines allocated */
+	int64_t		 total;				/* of the lines, fen */
 };
 
 /*
@@ -59,5 +63,24 @@ struct sheet {
  */
 struct sheet	*sheet_parse(xmlDocPtr doc, struct perr *err);
 void		 sheet_free(struct sheet *);
+
+/*
+ * sheet_parse in pieces, for a document read as a stream whose
+ * transactions are freed once read (proto/sheetstream.c). In the order of
+ * precedence of their errors: sheet_check_frame (Document,
+ * CstmrCdtTrfInitn, exactly one PmtInf: needs the whole document, so it
+ * runs last but wins); sheet_read_header (GrpHdr, the PmtInf's own
+ * fields, once parsed); sheet_check_count (no line, or too many: wins over
+ * any line's error); sheet_add_line for each CdtTrfTxInf of the PmtInf in
+ * order (lines beyond the limit are counted, not read); sheet_close (the
+ * checks across lines, NbOfTxs and CtrlSum). Each: -1 with err set.
+ */
+int		 sheet_check_frame(xmlDocPtr doc, struct perr *err);
+struct sheet	*sheet_new(struct perr *err);
+int		 sheet_read_header(struct sheet *, xmlDocPtr doc,
+		    struct perr *err);
+int		 sheet_add_line(struct sheet *, xmlNodePtr tx, struct perr *err);
+int		 sheet_check_count(const struct sheet *, struct perr *err);
+int		 sheet_close(struct sheet *, xmlDocPtr doc, struct perr *err);
 
 #endif

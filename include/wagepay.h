@@ -27,7 +27,11 @@
 #define WP_PROJECT_LEN     65	/* project code */
 
 /* Input bounds, checked before any parsing work is done. */
-#define WP_MAX_BODY        (48u * 1024u * 1024u)	/* bytes of one request */
+#define WP_MAX_BODY        (256u * 1024u * 1024u)	/* ceiling of [limits] body_bytes */
+#define WP_DEFAULT_BODY    (128u * 1024u * 1024u)	/* its default: 150,000 lines */
+/* A document read whole as a tree (rosters, the core feed; not sheets,
+ * which are read as streams): a tree costs about 15 times its bytes. */
+#define WP_MAX_TREE        (48u * 1024u * 1024u)
 #define WP_MAX_SHEET_LINES 200000u
 #define WP_MAX_ROSTER      200000u
 

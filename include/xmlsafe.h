@@ -9,6 +9,7 @@
 #ifndef XMLSAFE_H
 #define XMLSAFE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <libxml/tree.h>
 #include "wagepay.h"
@@ -37,11 +38,37 @@ int		 schemas_validate(const struct schemas *, enum xsd_kind kind,
 		    xmlDocPtr doc, struct perr *err) WUR;
 
 /*
- * Parses len bytes (len <= WP_MAX_BODY) into a document. NULL with FF01 if
+ * Parses len bytes (len <= WP_MAX_TREE) into a document. NULL with FF01 if
  * the bytes are not well-formed XML, carry a DOCTYPE, or exceed the size.
  * The caller owns the returned document (xmlFreeDoc).
  */
 xmlDocPtr	 xmlsafe_parse(const char *buf, size_t len, struct perr *err);
+
+/*
+ * The same parse, streaming: bytes are fed as they come and the tree grows
+ * as they are parsed, validated on the way against one schema. The caller
+ * may unlink and free finished nodes that are not the last child of an
+ * open element (xmlsafe_stream_open and its ancestors). feed returns -1
+ * once the document is known not to be well-formed (finish says why).
+ * finish: -1 not well-formed (err, no tree); 1 well-formed but not valid
+ * (err, *docp); 0 valid (*docp). The caller owns *docp.
+ */
+struct xmlsafe_stream;
+struct xmlsafe_stream *xmlsafe_stream_new(const struct schemas *,
+		    enum xsd_kind kind, struct perr *err);
+void		 xmlsafe_stream_free(struct xmlsafe_stream *);
+int		 xmlsafe_stream_feed(struct xmlsafe_stream *, const char *buf,
+		    size_t len);
+/* The tree so far (NULL before the first element), and its innermost open
+ * element (NULL when none is open). */
+xmlDocPtr	 xmlsafe_stream_doc(const struct xmlsafe_stream *);
+xmlNodePtr	 xmlsafe_stream_open(const struct xmlsafe_stream *);
+/* Elements parsed so far, freed or not. */
+size_t		 xmlsafe_stream_elements(const struct xmlsafe_stream *);
+/* True once the schema has found an error. */
+bool		 xmlsafe_stream_invalid(const struct xmlsafe_stream *);
+int		 xmlsafe_stream_finish(struct xmlsafe_stream *, xmlDocPtr *docp,
+		    struct perr *err);
 
 /* The root element's namespace URI, or "" if none. */
 const char	*xmlsafe_root_ns(xmlDocPtr doc);

@@ -1,7 +1,7 @@
 /*
- * xmlsig.h: XML signatures with xmlsec1: verification of the
- * subcontractor's enveloped signature on a wage sheet, and the bank's own
- * signature on vouchers and alerts.
+ * xmlsig.h: XML signatures: verification of the subcontractor's enveloped
+ * signature on a wage sheet (proto/sigverify.c), and the bank's own
+ * signature on vouchers and alerts with xmlsec1 (proto/xmlsig.c).
  *
  * Verification is strict (STYLE.md "sharp edges"): exactly one ds:Signature
  * in the document, placed in CstmrCdtTrfInitn/SplmtryData/Envlp; exactly one
@@ -43,6 +43,26 @@ void		 sigtrust_free(struct sigtrust *);
  */
 int		 sigtrust_verify_sheet(struct sigtrust *, xmlDocPtr doc,
 		    char signer[WP_USCC_LEN], struct perr *err) WUR;
+
+#define SHA256_LEN	32
+
+/*
+ * The same, for a document whose transactions were canonicalised, hashed
+ * and freed while it was parsed (proto/sheetstream.c): md is the SHA-256 of
+ * the whole document's exclusive canonical form without its ds:Signature,
+ * and elsewhere the number of ds:Signature elements found in the freed
+ * parts (xmlsig_scan), which must be 0 for the sheet to pass.
+ */
+int		 sigtrust_verify_digest(struct sigtrust *, xmlDocPtr doc,
+		    const unsigned char md[SHA256_LEN], size_t elsewhere,
+		    char signer[WP_USCC_LEN], struct perr *err) WUR;
+/* md of a document whole, as sigtrust_verify_sheet computes it. 0 or -1. */
+int		 sigtrust_doc_digest(xmlDocPtr doc,
+		    unsigned char md[SHA256_LEN]) WUR;
+/* Counts ds:Signature elements under subtree into *signatures; -1 with WP30
+ * in err if it holds a ds:Object or ds:Manifest. */
+int		 xmlsig_scan(xmlNodePtr subtree, size_t *signatures,
+		    struct perr *err) WUR;
 
 struct signer;
 

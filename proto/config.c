@@ -407,7 +407,7 @@ config_parse(const char *name, const char *text, size_t len, struct perr *err)
 	if (c->max_connections == 0)
 		c->max_connections = 1024;
 	if (c->max_body == 0)
-		c->max_body = WP_MAX_BODY;
+		c->max_body = WP_DEFAULT_BODY;
 	if (c->workers == 0)
 		c->workers = 2;
 	if (c->timeout == 0)

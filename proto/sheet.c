@@ -618,83 +618,150 @@ check_months(struct sheet *sh, struct perr *err)
 	return 0;
 }
 
-/* Reads every CdtTrfTxInf of pmt into sh->lines, then the checks across
- * lines. */
-static int
-read_lines(xmlNodePtr grp, xmlNodePtr pmt, struct sheet *sh, struct perr *err)
+static void
+document_parts(xmlNodePtr root, xmlNodePtr *cct, xmlNodePtr *grp,
+    xmlNodePtr *pmt)
 {
-	xmlNodePtr	tx;
-	size_t		n;
-	int64_t		total = 0;
+	*cct = xmlsafe_child(root, NS, "CstmrCdtTrfInitn");
+	*grp = xmlsafe_child(*cct, NS, "GrpHdr");
+	*pmt = xmlsafe_child(*cct, NS, "PmtInf");
+}
 
-	n = count_children(pmt, NS, "CdtTrfTxInf");
-	if (n == 0)
-		return perr_set(err, "FF01", "PmtInf has no CdtTrfTxInf");
-	if (n > WP_MAX_SHEET_LINES)
-		return perr_set(err, "FF01", "sheet has %zu lines, more than the "
-		    "limit of %u", n, WP_MAX_SHEET_LINES);
-	if ((sh->lines = calloc(n, sizeof(*sh->lines))) == NULL)
-		return perr_set(err, "FF01", "out of memory");
-	for (tx = next_named(pmt->children, "CdtTrfTxInf"); tx != NULL;
-	    tx = next_named(tx->next, "CdtTrfTxInf")) {
-		sh->nlines++;
-		if (read_line(tx, sh->nlines, sh->subcontractor,
-		    &sh->lines[sh->nlines - 1], err) != 0)
-			return -1;
-		if (__builtin_add_overflow(total,
-		    sh->lines[sh->nlines - 1].amount, &total))
-			return perr_set(err, "FF01", "the lines' total overflows");
-	}
-	if (check_unique(sh, err) != 0 || check_months(sh, err) != 0)
-		return -1;
-	if (check_count(grp, "GrpHdr/NbOfTxs", n, &sh->nb_of_txs, err) != 0 ||
-	    check_sum(grp, "GrpHdr/CtrlSum", total, &sh->ctrl_sum, err) != 0)
-		return -1;
-	if (xmlsafe_child(pmt, NS, "NbOfTxs") != NULL &&
-	    check_count(pmt, "PmtInf/NbOfTxs", n, NULL, err) != 0)
-		return -1;
-	if (xmlsafe_child(pmt, NS, "CtrlSum") != NULL &&
-	    check_sum(pmt, "PmtInf/CtrlSum", total, NULL, err) != 0)
-		return -1;
+int
+sheet_check_frame(xmlDocPtr doc, struct perr *err)
+{
+	xmlNodePtr	root, cct;
+	size_t		npmt;
+
+	root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+	if (root == NULL || strcmp(xmlsafe_root_ns(doc), NS) != 0 ||
+	    strcmp((const char *)root->name, "Document") != 0 ||
+	    (cct = xmlsafe_child(root, NS, "CstmrCdtTrfInitn")) == NULL)
+		return perr_set(err, "FF01", "not a pain.001.001.10 Document with "
+		    "CstmrCdtTrfInitn");
+	if ((npmt = count_children(cct, NS, "PmtInf")) != 1)
+		return perr_set(err, "FF01", "exactly one PmtInf required, found "
+		    "%zu", npmt);
 	return 0;
 }
 
 struct sheet *
-sheet_parse(xmlDocPtr doc, struct perr *err)
+sheet_new(struct perr *err)
 {
 	struct sheet	*sh;
-	xmlNodePtr	 root, cct, pmt;
-	size_t		 npmt;
+
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		perr_set(err, "FF01", "out of memory");
+	return sh;
+}
+
+int
+sheet_read_header(struct sheet *sh, xmlDocPtr doc, struct perr *err)
+{
+	xmlNodePtr	cct, grp, pmt;
+
+	document_parts(xmlDocGetRootElement(doc), &cct, &grp, &pmt);
+	if (cct == NULL || pmt == NULL)
+		return perr_set(err, "FF01", "not a pain.001.001.10 Document with "
+		    "CstmrCdtTrfInitn and PmtInf");
+	return read_group_header(cct, sh, err) != 0 ||
+	    read_payment_info(pmt, sh, err) != 0 ? -1 : 0;
+}
+
+int
+sheet_add_line(struct sheet *sh, xmlNodePtr tx, struct perr *err)
+{
+	struct sheet_line	*grown;
+	size_t			 cap;
+
+	if (++sh->seen > WP_MAX_SHEET_LINES)
+		return 0;	/* refused by sheet_check_count, with the count */
+	if (sh->nlines == sh->cap) {
+		cap = sh->cap ? sh->cap * 2 : 64;
+		if (cap > WP_MAX_SHEET_LINES)
+			cap = WP_MAX_SHEET_LINES;
+		if ((grown = realloc(sh->lines, cap * sizeof(*grown))) == NULL)
+			return perr_set(err, "FF01", "out of memory");
+		memset(grown + sh->cap, 0, (cap - sh->cap) * sizeof(*grown));
+		sh->lines = grown;
+		sh->cap = cap;
+	}
+	sh->nlines++;
+	if (read_line(tx, sh->nlines, sh->subcontractor,
+	    &sh->lines[sh->nlines - 1], err) != 0)
+		return -1;
+	if (__builtin_add_overflow(sh->total, sh->lines[sh->nlines - 1].amount,
+	    &sh->total))
+		return perr_set(err, "FF01", "the lines' total overflows");
+	return 0;
+}
+
+int
+sheet_check_count(const struct sheet *sh, struct perr *err)
+{
+	if (sh->seen == 0)
+		return perr_set(err, "FF01", "PmtInf has no CdtTrfTxInf");
+	if (sh->seen > WP_MAX_SHEET_LINES)
+		return perr_set(err, "FF01", "sheet has %zu lines, more than the "
+		    "limit of %u", sh->seen, WP_MAX_SHEET_LINES);
+	return 0;
+}
+
+int
+sheet_close(struct sheet *sh, xmlDocPtr doc, struct perr *err)
+{
+	xmlNodePtr	cct, grp, pmt;
+
+	document_parts(xmlDocGetRootElement(doc), &cct, &grp, &pmt);
+	if (sheet_check_count(sh, err) != 0 || check_unique(sh, err) != 0 ||
+	    check_months(sh, err) != 0)
+		return -1;
+	if (check_count(grp, "GrpHdr/NbOfTxs", sh->nlines, &sh->nb_of_txs,
+	    err) != 0 ||
+	    check_sum(grp, "GrpHdr/CtrlSum", sh->total, &sh->ctrl_sum, err) != 0)
+		return -1;
+	if (xmlsafe_child(pmt, NS, "NbOfTxs") != NULL &&
+	    check_count(pmt, "PmtInf/NbOfTxs", sh->nlines, NULL, err) != 0)
+		return -1;
+	if (xmlsafe_child(pmt, NS, "CtrlSum") != NULL &&
+	    check_sum(pmt, "PmtInf/CtrlSum", sh->total, NULL, err) != 0)
+		return -1;
+	return 0;
+}
+
+/* The whole-tree form of what proto/sheetstream.c does in pieces: the
+ * same functions, the same order of errors. */
+struct sheet *
+sheet_parse(xmlDocPtr doc, struct perr *err)
+{
+	struct sheet	*sh = NULL;
+	xmlNodePtr	 cct, grp, pmt, tx;
 	struct perr	 local;
 
 	if (err == NULL)
 		err = &local;
 	perr_clear(err);
-	root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-	if (root == NULL || strcmp(xmlsafe_root_ns(doc), NS) != 0 ||
-	    strcmp((const char *)root->name, "Document") != 0 ||
-	    (cct = xmlsafe_child(root, NS, "CstmrCdtTrfInitn")) == NULL) {
-		perr_set(err, "FF01", "not a pain.001.001.10 Document with "
-		    "CstmrCdtTrfInitn");
+	if (sheet_check_frame(doc, err) != 0 || (sh = sheet_new(err)) == NULL)
 		return NULL;
-	}
-	if ((npmt = count_children(cct, NS, "PmtInf")) != 1) {
-		perr_set(err, "FF01", "exactly one PmtInf required, found %zu",
-		    npmt);
-		return NULL;
-	}
-	pmt = xmlsafe_child(cct, NS, "PmtInf");
-	if ((sh = calloc(1, sizeof(*sh))) == NULL) {
-		perr_set(err, "FF01", "out of memory");
-		return NULL;
-	}
-	if (read_group_header(cct, sh, err) != 0 ||
-	    read_payment_info(pmt, sh, err) != 0 ||
-	    read_lines(xmlsafe_child(cct, NS, "GrpHdr"), pmt, sh, err) != 0) {
-		sheet_free(sh);
-		return NULL;
-	}
+	document_parts(xmlDocGetRootElement(doc), &cct, &grp, &pmt);
+	if (sheet_read_header(sh, doc, err) != 0)
+		goto fail;
+	/* the count is known before any line is read: a sheet over the
+	 * limit is refused as such, whatever its lines */
+	sh->seen = count_children(pmt, NS, "CdtTrfTxInf");
+	if (sheet_check_count(sh, err) != 0)
+		goto fail;
+	sh->seen = 0;
+	for (tx = next_named(pmt->children, "CdtTrfTxInf"); tx != NULL;
+	    tx = next_named(tx->next, "CdtTrfTxInf"))
+		if (sheet_add_line(sh, tx, err) != 0)
+			goto fail;
+	if (sheet_close(sh, doc, err) != 0)
+		goto fail;
 	return sh;
+fail:
+	sheet_free(sh);
+	return NULL;
 }
 
 void

@@ -29,6 +29,8 @@
 #include "ids.h"
 #include "xmlsafe.h"
 
+#define PARSE_OPTIONS	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
 /* The schemas, embedded by proto/schemas_blob.S. */
 extern const char	xsd_pain001[], xsd_pain002[], xsd_camt053[],
 			xsd_camt054[], xsd_roster[], xsd_line[], xsd_core[],
@@ -67,6 +69,7 @@ struct capture {
 	int		 line;
 	char		 msg[200];
 	const char	*refused;
+	size_t		 elements;	/* started so far (streams count them) */
 };
 
 /* Where a quoted value in a libxml2 message may be shown as is: it must
@@ -191,13 +194,15 @@ capture_error(struct capture *cap, const xmlError *e)
 	    cap->msg, sizeof(cap->msg));
 }
 
-/* Structured error handler of a parser context: data is the parser
- * context itself (its userData), our capture hangs off _private. */
+/* Structured error handler of a parser context; our capture hangs off its
+ * _private. The error names its parser context: data is not used, since
+ * under a schema plug (xmlsafe_stream) it is the plug, not the context. */
 static void
 parse_error_cb(void *data, xmlErrorPtr e)
 {
-	xmlParserCtxtPtr	ctxt = data;
+	xmlParserCtxtPtr	ctxt = e != NULL ? e->ctxt : NULL;
 
+	(void)data;
 	if (ctxt != NULL)
 		capture_error(ctxt->_private, e);
 }
@@ -246,6 +251,44 @@ entity_decl_cb(void *data, const xmlChar *name, int type,
 	xmlStopParser(ctxt);
 }
 
+/* Every parser context we make: errors captured, DOCTYPE and entity
+ * declarations refused. */
+static void
+harden(xmlParserCtxtPtr ctxt, struct capture *cap)
+{
+	memset(cap, 0, sizeof(*cap));
+	ctxt->_private = cap;
+	ctxt->sax->serror = parse_error_cb;
+	ctxt->sax->internalSubset = internal_subset_cb;
+	ctxt->sax->externalSubset = internal_subset_cb;
+	ctxt->sax->entityDecl = entity_decl_cb;
+}
+
+/* After the parse: FF01 in err unless doc is a well-formed document with a
+ * root element and no DOCTYPE. */
+static int
+parse_verdict(xmlParserCtxtPtr ctxt, const struct capture *cap, xmlDocPtr doc,
+    struct perr *err)
+{
+	if (cap->refused != NULL)
+		return perr_set(err, "FF01", "XML with a %s refused at line %d",
+		    cap->refused, cap->line);
+	if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
+		/* nsWellFormed: libxml2 builds a tree for "<a:b/>" with an
+		 * undeclared prefix, flagging only this; we refuse it. */
+		if (cap->have)
+			return perr_set(err, "FF01", "XML not well-formed at "
+			    "line %d: %s", cap->line, cap->msg);
+		return perr_set(err, "FF01", "XML not well-formed");
+	}
+	/* Cannot happen with the hooks of harden(); checked anyway. */
+	if (doc->intSubset != NULL || doc->extSubset != NULL)
+		return perr_set(err, "FF01", "XML with a DOCTYPE refused");
+	if (xmlDocGetRootElement(doc) == NULL)
+		return perr_set(err, "FF01", "XML without a root element");
+	return 0;
+}
+
 /*
  * Parses with a fresh parser context per call. Options: XML_PARSE_NONET
  * (no network, ever), and NOERROR|NOWARNING so that libxml2 prints nothing;
@@ -263,9 +306,9 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	if (err == NULL)
 		err = &local;
 	perr_clear(err);
-	if (len > WP_MAX_BODY) {
+	if (len > WP_MAX_TREE) {
 		perr_set(err, "FF01", "document of %zu bytes is larger than "
-		    "the limit of %u bytes", len, WP_MAX_BODY);
+		    "the limit of %u bytes", len, WP_MAX_TREE);
 		return NULL;
 	}
 	if (buf == NULL || len == 0) {
@@ -276,40 +319,189 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
-	memset(&cap, 0, sizeof(cap));
-	ctxt->_private = &cap;
-	ctxt->sax->serror = parse_error_cb;
-	ctxt->sax->internalSubset = internal_subset_cb;
-	ctxt->sax->externalSubset = internal_subset_cb;
-	ctxt->sax->entityDecl = entity_decl_cb;
-
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-
-	if (cap.refused != NULL) {
-		perr_set(err, "FF01", "XML with a %s refused at line %d",
-		    cap.refused, cap.line);
-	} else if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
-		/* nsWellFormed: libxml2 builds a tree for "<a:b/>" with an
-		 * undeclared prefix, flagging only this; we refuse it. */
-		if (cap.have)
-			perr_set(err, "FF01", "XML not well-formed at line %d: %s",
-			    cap.line, cap.msg);
-		else
-			perr_set(err, "FF01", "XML not well-formed");
-	} else if (doc->intSubset != NULL || doc->extSubset != NULL) {
-		/* Cannot happen with the hooks above; checked anyway. */
-		perr_set(err, "FF01", "XML with a DOCTYPE refused");
-	} else if (xmlDocGetRootElement(doc) == NULL) {
-		perr_set(err, "FF01", "XML without a root element");
-	}
-	if (perr_isset(err)) {
+	harden(ctxt, &cap);
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
+	if (parse_verdict(ctxt, &cap, doc, err) == -1) {
 		xmlFreeDoc(doc);
 		doc = NULL;
 	}
 	ctxt->_private = NULL;
 	xmlFreeParserCtxt(ctxt);
 	return doc;
+}
+
+/*
+ * The streaming form: a push parser that builds the tree as bytes arrive,
+ * validated against a schema on the way (libxml2's SAX plug, the streaming
+ * validation its xmlTextReader uses), so that the caller may free the parts
+ * it has finished with (proto/sheetstream.c). The same hardening and the
+ * same error precedence as xmlsafe_parse then schemas_validate: a document
+ * that is not well-formed is refused as such, even if a schema error came
+ * first.
+ */
+struct xmlsafe_stream {
+	xmlParserCtxtPtr	 ctxt;
+	xmlSchemaValidCtxtPtr	 vctxt;
+	xmlSchemaSAXPlugPtr	 plug;
+	struct capture		 cap;		/* the parser's */
+	struct capture		 vcap;		/* the validation's */
+	enum xsd_kind		 kind;
+	bool			 failed;	/* not well-formed: stop feeding */
+};
+
+/* Counts elements as the tree builder makes them (xmlsafe_stream_elements). */
+static void
+count_start_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
+    const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+    int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+	xmlParserCtxtPtr	 ctxt = data;
+	struct capture		*cap = ctxt->_private;
+
+	cap->elements++;
+	xmlSAX2StartElementNs(data, localname, prefix, uri, nb_namespaces,
+	    namespaces, nb_attributes, nb_defaulted, attributes);
+}
+
+/* A schema error met while streaming has no node to take a line from: the
+ * parser's line is where it was found (the start tag, or for what is
+ * missing in an element, its end tag). */
+static void
+stream_schema_error_cb(void *data, xmlErrorPtr e)
+{
+	struct xmlsafe_stream	*st = data;
+
+	if (st->vcap.have)
+		return;
+	capture_error(&st->vcap, e);
+	if (st->vcap.have && st->vcap.line <= 0)
+		st->vcap.line = xmlSAX2GetLineNumber(st->ctxt);
+}
+
+struct xmlsafe_stream *
+xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
+    struct perr *err)
+{
+	struct xmlsafe_stream	*st;
+
+	perr_clear(err);
+	if (s == NULL || (int)kind < 0 || (int)kind >= XSD__COUNT ||
+	    s->schema[kind] == NULL) {
+		perr_set(err, "FF01", "no schema");
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0,
+	    NULL)) == NULL ||
+	    (st->vctxt = xmlSchemaNewValidCtxt(s->schema[kind])) == NULL) {
+		xmlsafe_stream_free(st);
+		perr_set(err, "FF01", "out of memory");
+		return NULL;
+	}
+	st->kind = kind;
+	xmlCtxtUseOptions(st->ctxt, PARSE_OPTIONS);
+	harden(st->ctxt, &st->cap);
+	st->ctxt->sax->startElementNs = count_start_cb;
+	if ((st->plug = xmlSchemaSAXPlug(st->vctxt, &st->ctxt->sax,
+	    &st->ctxt->userData)) == NULL) {
+		xmlsafe_stream_free(st);
+		perr_set(err, "FF01", "out of memory");
+		return NULL;
+	}
+	xmlSchemaSetValidStructuredErrors(st->vctxt, stream_schema_error_cb, st);
+	/* the plug's own handler forwards errors nowhere: ours again */
+	st->ctxt->sax->serror = parse_error_cb;
+	return st;
+}
+
+void
+xmlsafe_stream_free(struct xmlsafe_stream *st)
+{
+	if (st == NULL)
+		return;
+	/* the plug owns ctxt->sax until unplugged */
+	if (st->plug != NULL)
+		xmlSchemaSAXUnplug(st->plug);
+	if (st->ctxt != NULL) {
+		xmlFreeDoc(st->ctxt->myDoc);
+		st->ctxt->myDoc = NULL;
+		st->ctxt->_private = NULL;
+		xmlFreeParserCtxt(st->ctxt);
+	}
+	if (st->vctxt != NULL)
+		xmlSchemaFreeValidCtxt(st->vctxt);
+	free(st);
+}
+
+int
+xmlsafe_stream_feed(struct xmlsafe_stream *st, const char *buf, size_t len)
+{
+	const size_t	step = 1u << 30;	/* xmlParseChunk takes an int */
+	size_t		n;
+
+	while (!st->failed && len > 0) {
+		n = len < step ? len : step;
+		if (xmlParseChunk(st->ctxt, buf, (int)n, 0) != 0 ||
+		    st->cap.refused != NULL || !st->ctxt->wellFormed)
+			st->failed = true;
+		buf += n;
+		len -= n;
+	}
+	return st->failed ? -1 : 0;
+}
+
+xmlDocPtr
+xmlsafe_stream_doc(const struct xmlsafe_stream *st)
+{
+	return st->ctxt->myDoc;
+}
+
+xmlNodePtr
+xmlsafe_stream_open(const struct xmlsafe_stream *st)
+{
+	return st->ctxt->node;
+}
+
+size_t
+xmlsafe_stream_elements(const struct xmlsafe_stream *st)
+{
+	return st->cap.elements;
+}
+
+bool
+xmlsafe_stream_invalid(const struct xmlsafe_stream *st)
+{
+	return st->vcap.have != 0;
+}
+
+int
+xmlsafe_stream_finish(struct xmlsafe_stream *st, xmlDocPtr *docp,
+    struct perr *err)
+{
+	xmlDocPtr	doc;
+
+	*docp = NULL;
+	perr_clear(err);
+	if (!st->failed) {
+		xmlParseChunk(st->ctxt, NULL, 0, 1);
+		st->failed = st->cap.refused != NULL || !st->ctxt->wellFormed;
+	}
+	doc = st->ctxt->myDoc;
+	if (parse_verdict(st->ctxt, &st->cap, doc, err) == -1)
+		return -1;
+	st->ctxt->myDoc = NULL;
+	*docp = doc;
+	if (st->vcap.have || xmlSchemaIsValid(st->vctxt) != 1) {
+		if (st->vcap.have)
+			perr_set(err, "FF01", "not valid against %s at line %d: "
+			    "%s", xsd_blobs[st->kind].name, st->vcap.line,
+			    st->vcap.msg);
+		else
+			perr_set(err, "FF01", "not valid against %s",
+			    xsd_blobs[st->kind].name);
+		return 1;
+	}
+	return 0;
 }
 
 /* The schemas' own error handlers write into a capture local to the call,

@@ -54,7 +54,7 @@ complete_file(void)
 	/* defaults */
 	CHECK_INT(c->max_connections, 1024);
 	CHECK_INT(c->workers, 2);
-	CHECK(c->max_body == WP_MAX_BODY);
+	CHECK(c->max_body == WP_DEFAULT_BODY);
 	config_free(c);
 }
 

@@ -161,7 +161,7 @@ oversized(void)
 {
 	struct perr	err;
 
-	CHECK(xmlsafe_parse("<a/>", (size_t)WP_MAX_BODY + 1, &err) == NULL);
+	CHECK(xmlsafe_parse("<a/>", (size_t)WP_MAX_TREE + 1, &err) == NULL);
 	CHECK_STR(err.code, "FF01");
 	CHECK(strstr(err.msg, "larger than") != NULL);
 	CHECK(xmlsafe_parse("<a/>", SIZE_MAX, &err) == NULL);

@@ -1,0 +1,46 @@
+/*
+ * sheetstream.h: a wage sheet read as a stream, the way the daemon reads
+ * every sheet: bytes in as they come, a decision out, with memory bounded
+ * by the sheet's header and one transaction rather than by its size.
+ *
+ * The checks and their order are those of the whole-tree path (xmlsafe_parse,
+ * the root's namespace, schemas_validate, sigtrust_verify_sheet,
+ * sheet_parse, the signer against UltmtDbtr), with the same messages: a
+ * sheet gets the same answer whichever way it is read (tests/unit/
+ * test_sheetstream.c reads every golden sheet both ways).
+ */
+#ifndef SHEETSTREAM_H
+#define SHEETSTREAM_H
+
+#include <stddef.h>
+#include "sheet.h"
+#include "xmlsafe.h"
+#include "xmlsig.h"
+
+/* Above this, a sheet is refused as unreadable (400): more elements alive
+ * at once than a header, a signature and one transaction ever need. */
+#define SHEETSTREAM_MAX_LIVE_ELEMENTS	20000
+
+struct sheet_verdict {
+	int		 status;	/* 0: to the database; else the HTTP
+					 * status of the refusal (400, 200 with
+					 * RJCT, 500) */
+	struct perr	 err;		/* why, when status != 0 */
+	char		 msg_id[WP_MAX35_LEN];	/* as written, or "" */
+	struct sheet	*sheet;		/* status 0: the caller's to free */
+	unsigned char	 body_sha256[SHA256_LEN];	/* of the bytes fed */
+};
+
+struct sheetstream;
+
+struct sheetstream *sheetstream_new(const struct schemas *, struct perr *err);
+void		 sheetstream_free(struct sheetstream *);
+/* Feeds the next bytes. -1 once the verdict is known to be a refusal:
+ * feeding more is useless (but harmless). */
+int		 sheetstream_feed(struct sheetstream *, const char *buf,
+		    size_t len);
+/* The end of the bytes: the verdict, against trust. */
+void		 sheetstream_finish(struct sheetstream *, struct sigtrust *trust,
+		    struct sheet_verdict *out);
+
+#endif

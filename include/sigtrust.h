@@ -1,0 +1,17 @@
+/*
+ * sigtrust.h: the trust store behind struct sigtrust, shared by the two
+ * files that use it and by no one else: proto/xmlsig.c loads it,
+ * proto/sigverify.c verifies sheets against it.
+ */
+#ifndef SIGTRUST_H
+#define SIGTRUST_H
+
+#include <openssl/x509.h>
+
+struct sigtrust {
+	X509_STORE		*store;	/* owned: the trusted CA certificates */
+	STACK_OF(X509_CRL)	*crls;	/* owned: revocation lists, each verified
+					 * against a trusted CA; NULL if none */
+};
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * sheetstream.c: reads a wage sheet as a stream (include/sheetstream.h).
+ *
+ * Why: a 100,000-line sheet is about 80 MB of XML, and as one libxml2 tree
+ * (with what verifying it took) it was about 14 KB a line, over a gigabyte.
+ * Here the tree grows as bytes are parsed (xmlsafe_stream, validating
+ * against the pain.001 schema on the way) and each finished transaction is,
+ * in document order: written to the exclusive canonical form whose SHA-256
+ * the signature must match (proto/c14n.c), read into the sheet's lines
+ * (sheet_add_line), searched for signature elements, and freed. What stays
+ * is the sheet's frame: Document, CstmrCdtTrfInitn, GrpHdr, the PmtInf's own
+ * fields and the signature, all small.
+ *
+ * The walk keeps a frame for each element of the spine (Document,
+ * CstmrCdtTrfInitn, PmtInf): their start tags are written as soon as they
+ * are parsed, their children one by one once finished, their end tags
+ * when they close. A child is finished when the parser has moved past it
+ * (it has a next sibling) or its parent is closed; the last child of an
+ * open element is left alone, because libxml2 may still append text to it,
+ * and unlinking a node there would leave the parser writing into freed
+ * memory.
+ *
+ * Errors are kept, not acted on at once, so that the verdict gives the
+ * same precedence as the whole-tree path: not well-formed, not valid
+ * against the schema, the signature, the bank profile.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "c14n.h"
+#include "sheetstream.h"
+
+/* Document, CstmrCdtTrfInitn, PmtInf. */
+#define SPINE_DEPTH	3
+
+struct frame {
+	xmlNodePtr	elem;	/* start tag written, end tag not yet */
+	xmlNodePtr	done;	/* its last child handled and kept */
+};
+
+struct sheetstream {
+	struct xmlsafe_stream	*xs;
+	xmlDocPtr		 doc;		/* the tree so far */
+	struct c14n		*c14n;
+	EVP_MD_CTX		*c14n_md;	/* of the canonical form */
+	EVP_MD_CTX		*body_md;	/* of the bytes as received */
+	struct frame		 spine[SPINE_DEPTH];
+	int			 depth;		/* frames in use */
+	xmlNodePtr		 doc_done;	/* the document's children */
+	bool			 root_written;
+	size_t			 npmt;		/* PmtInf met so far */
+	size_t			 freed;		/* elements freed */
+	size_t			 fed;		/* bytes */
+	/* the sheet, read as its transactions are finished */
+	struct sheet		*sheet;
+	bool			 header_read;
+	bool			 lines_stopped;
+	struct perr		 header_err;
+	struct perr		 line_err;
+	/* signatures in the freed parts */
+	size_t			 signatures;
+	struct perr		 scan_err;
+	/* a refusal that ends the reading (400) */
+	struct perr		 fatal;
+	bool			 stopped;
+};
+
+static int
+digest_sink(void *arg, const unsigned char *buf, size_t len)
+{
+	return EVP_DigestUpdate(arg, buf, len) == 1 ? 0 : -1;
+}
+
+struct sheetstream *
+sheetstream_new(const struct schemas *schemas, struct perr *err)
+{
+	struct sheetstream	*ss;
+
+	perr_clear(err);
+	if ((ss = calloc(1, sizeof(*ss))) == NULL) {
+		perr_set(err, "FF01", "out of memory");
+		return NULL;
+	}
+	if ((ss->xs = xmlsafe_stream_new(schemas, XSD_PAIN001, err)) == NULL) {
+		free(ss);
+		return NULL;
+	}
+	if ((ss->c14n_md = EVP_MD_CTX_new()) == NULL ||
+	    (ss->body_md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ss->c14n_md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(ss->body_md, EVP_sha256(), NULL) != 1 ||
+	    (ss->c14n = c14n_new(digest_sink, ss->c14n_md)) == NULL ||
+	    (ss->sheet = sheet_new(err)) == NULL) {
+		sheetstream_free(ss);
+		perr_set(err, "FF01", "out of memory");
+		return NULL;
+	}
+	return ss;
+}
+
+void
+sheetstream_free(struct sheetstream *ss)
+{
+	if (ss == NULL)
+		return;
+	xmlsafe_stream_free(ss->xs);
+	c14n_free(ss->c14n);
+	EVP_MD_CTX_free(ss->c14n_md);
+	EVP_MD_CTX_free(ss->body_md);
+	sheet_free(ss->sheet);
+	free(ss);
+}
+
+static bool
+is_pain(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	    n->ns->href != NULL && strcmp((const char *)n->ns->href,
+	    PAIN001_NS) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+/* Still being parsed: the innermost open element or one of its ancestors. */
+static bool
+is_open(const struct sheetstream *ss, xmlNodePtr n)
+{
+	xmlNodePtr	o;
+
+	for (o = xmlsafe_stream_open(ss->xs); o != NULL &&
+	    o->type == XML_ELEMENT_NODE; o = o->parent)
+		if (o == n)
+			return true;
+	return false;
+}
+
+/* Is c, a child element of the frame at depth, the next frame? */
+static bool
+is_spine(int depth, xmlNodePtr c)
+{
+	static const char *const names[SPINE_DEPTH] = { "Document",
+	    "CstmrCdtTrfInitn", "PmtInf" };
+
+	return depth < SPINE_DEPTH && is_pain(c, names[depth]);
+}
+
+/* A finished CdtTrfTxInf of the first PmtInf: into the sheet. */
+static void
+read_transaction(struct sheetstream *ss, xmlNodePtr tx)
+{
+	if (ss->npmt != 1 || xmlsafe_stream_invalid(ss->xs))
+		ss->lines_stopped = true;
+	if (ss->lines_stopped) {
+		ss->sheet->seen++;	/* counted for sheet_check_count */
+		return;
+	}
+	if (!ss->header_read) {
+		ss->header_read = true;
+		if (sheet_read_header(ss->sheet, ss->doc,
+		    &ss->header_err) == -1) {
+			ss->lines_stopped = true;
+			ss->sheet->seen++;
+			return;
+		}
+	}
+	if (sheet_add_line(ss->sheet, tx, &ss->line_err) == -1)
+		ss->lines_stopped = true;
+}
+
+/*
+ * A finished child c of the frame f, at depth (of f's children). A
+ * canonicalisation error is not acted on here: it sticks in c14n, the
+ * signature check reports it, and the walk goes on freeing what it can.
+ */
+static void
+handle_child(struct sheetstream *ss, struct frame *f, int depth, xmlNodePtr c)
+{
+	size_t	before = c14n_elements(ss->c14n);
+	bool	in_pmt = depth == SPINE_DEPTH;
+
+	(void)c14n_node(ss->c14n, c, ss->root_written);
+	if (!in_pmt) {
+		f->done = c;
+		return;
+	}
+	if (is_pain(c, "CdtTrfTxInf")) {
+		read_transaction(ss, c);
+		/* the first ds:Object or ds:Manifest is kept in scan_err */
+		if (!perr_isset(&ss->scan_err) &&
+		    xmlsig_scan(c, &ss->signatures, &ss->scan_err) == -1)
+			ss->lines_stopped = true;
+	} else if (c->type == XML_ELEMENT_NODE) {
+		f->done = c;	/* the PmtInf's own fields: kept */
+		return;
+	}
+	/* transactions, and the text between them: freed */
+	ss->freed += c14n_elements(ss->c14n) - before;
+	xmlUnlinkNode(c);
+	xmlFreeNode(c);
+}
+
+/* The next child to look at in a frame, or at the document level. */
+static xmlNodePtr
+next_child(xmlNodePtr parent, xmlNodePtr done)
+{
+	return done != NULL ? done->next : parent->children;
+}
+
+/* Writes, reads and frees all of doc that is finished. */
+static void
+drain(struct sheetstream *ss, xmlDocPtr doc)
+{
+	struct frame	*f;
+	xmlNodePtr	 c;
+
+	if ((ss->doc = doc) == NULL)
+		return;
+	for (;;) {
+		if (ss->depth == 0) {
+			/* the document's own children: the root, and any
+			 * processing instruction or comment beside it */
+			c = next_child((xmlNodePtr)doc, ss->doc_done);
+			if (c == NULL)
+				return;
+			if (c->type == XML_ELEMENT_NODE && !ss->root_written) {
+				(void)c14n_start(ss->c14n, c);
+				ss->spine[0].elem = c;
+				ss->spine[0].done = NULL;
+				ss->depth = 1;
+				continue;
+			}
+			/* a processing instruction or comment: complete as
+			 * soon as it is there */
+			(void)c14n_node(ss->c14n, c, ss->root_written);
+			ss->doc_done = c;
+			continue;
+		}
+		f = &ss->spine[ss->depth - 1];
+		c = next_child(f->elem, f->done);
+		if (c == NULL) {
+			if (is_open(ss, f->elem))
+				return;
+			(void)c14n_end(ss->c14n, f->elem);
+			ss->depth--;
+			if (ss->depth == 0) {
+				ss->root_written = true;
+				ss->doc_done = f->elem;
+			} else
+				ss->spine[ss->depth - 1].done = f->elem;
+			continue;
+		}
+		if (is_spine(ss->depth, c)) {
+			if (ss->depth == SPINE_DEPTH - 1)
+				ss->npmt++;
+			(void)c14n_start(ss->c14n, c);
+			ss->spine[ss->depth].elem = c;
+			ss->spine[ss->depth].done = NULL;
+			ss->depth++;
+			continue;
+		}
+		/* finished only once the parser is past it */
+		if (c->next == NULL && is_open(ss, f->elem))
+			return;
+		handle_child(ss, f, ss->depth, c);
+	}
+}
+
+static void
+stop(struct sheetstream *ss, const char *code, const char *msg)
+{
+	if (!ss->stopped)
+		perr_set(&ss->fatal, code, "%s", msg);
+	ss->stopped = true;
+}
+
+int
+sheetstream_feed(struct sheetstream *ss, const char *buf, size_t len)
+{
+	if (ss->stopped)
+		return -1;
+	ss->fed += len;
+	if (EVP_DigestUpdate(ss->body_md, buf, len) != 1) {
+		stop(ss, "FF01", "out of memory");
+		return -1;
+	}
+	if (xmlsafe_stream_feed(ss->xs, buf, len) == -1) {
+		ss->stopped = true;	/* finish says why */
+		return -1;
+	}
+	drain(ss, xmlsafe_stream_doc(ss->xs));
+	if (xmlsafe_stream_elements(ss->xs) - ss->freed >
+	    SHEETSTREAM_MAX_LIVE_ELEMENTS) {
+		stop(ss, "FF01", "document too large for a sheet: more than "
+		    "20000 XML elements in its header, its signature or one "
+		    "transaction");
+		return -1;
+	}
+	return 0;
+}
+
+/* MsgId as written, for the report of a sheet refused before its profile
+ * was read. */
+static void
+peek_msg_id(xmlDocPtr doc, char *out, size_t len)
+{
+	xmlNodePtr	n;
+
+	out[0] = '\0';
+	n = xmlsafe_path(xmlDocGetRootElement(doc), PAIN001_NS,
+	    "CstmrCdtTrfInitn/GrpHdr/MsgId");
+	if (n == NULL || xmlsafe_text(n, out, len) == -1)
+		out[0] = '\0';
+}
+
+/* The signature, against the canonical form hashed on the way. */
+static int
+check_signature(struct sheetstream *ss, xmlDocPtr doc, struct sigtrust *trust,
+    char signer[WP_USCC_LEN], struct perr *err)
+{
+	unsigned char	md[SHA256_LEN];
+
+	if (perr_isset(&ss->scan_err)) {
+		*err = ss->scan_err;
+		return -1;
+	}
+	if (c14n_flush(ss->c14n) == -1 ||
+	    EVP_DigestFinal_ex(ss->c14n_md, md, NULL) != 1)
+		return perr_set(err, "WP30", "could not canonicalise the sheet");
+	return sigtrust_verify_digest(trust, doc, md, ss->signatures, signer,
+	    err);
+}
+
+/* The bank profile, in sheet_parse's order of errors. */
+static int
+check_profile(struct sheetstream *ss, xmlDocPtr doc, struct perr *err)
+{
+	if (sheet_check_frame(doc, err) == -1)
+		return -1;
+	if (perr_isset(&ss->header_err)) {
+		*err = ss->header_err;
+		return -1;
+	}
+	if (!ss->header_read && sheet_read_header(ss->sheet, doc, err) == -1)
+		return -1;
+	if (sheet_check_count(ss->sheet, err) == -1)
+		return -1;
+	if (perr_isset(&ss->line_err)) {
+		*err = ss->line_err;
+		return -1;
+	}
+	return sheet_close(ss->sheet, doc, err);
+}
+
+void
+sheetstream_finish(struct sheetstream *ss, struct sigtrust *trust,
+    struct sheet_verdict *out)
+{
+	xmlDocPtr	doc = NULL;
+	char		signer[WP_USCC_LEN];
+	int		rc;
+
+	memset(out, 0, sizeof(*out));
+	EVP_DigestFinal_ex(ss->body_md, out->body_sha256, NULL);
+	if (ss->fed == 0)
+		stop(ss, "FF01", "empty document");
+	if (perr_isset(&ss->fatal)) {
+		out->status = 400;
+		out->err = ss->fatal;
+		if ((doc = xmlsafe_stream_doc(ss->xs)) != NULL)
+			peek_msg_id(doc, out->msg_id, sizeof(out->msg_id));
+		return;
+	}
+	rc = xmlsafe_stream_finish(ss->xs, &doc, &out->err);
+	if (rc == -1) {
+		out->status = 400;
+		return;
+	}
+	if (strcmp(xmlsafe_root_ns(doc), PAIN001_NS) != 0) {
+		perr_set(&out->err, "FF01", "expected a pain.001.001.10 document "
+		    "(%s), not namespace \"%.100s\"", PAIN001_NS,
+		    xmlsafe_root_ns(doc));
+		out->status = 400;
+		goto done;
+	}
+	peek_msg_id(doc, out->msg_id, sizeof(out->msg_id));
+	if (rc == 1) {
+		out->status = 400;
+		goto done;
+	}
+	/* all is closed now: the rest of the canonical form */
+	drain(ss, doc);
+	out->status = 200;
+	if (check_signature(ss, doc, trust, signer, &out->err) == -1 ||
+	    check_profile(ss, doc, &out->err) == -1)
+		goto done;
+	if (strcmp(signer, ss->sheet->subcontractor) != 0) {
+		perr_set(&out->err, "WP33", "the sheet is signed by another "
+		    "company than its subcontractor (UltmtDbtr)");
+		goto done;
+	}
+	out->status = 0;
+	out->sheet = ss->sheet;
+	ss->sheet = NULL;
+done:
+	xmlFreeDoc(doc);
+}
