@@ -30,7 +30,9 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(B)/daemon/console/blob.o
 # The daemon modules the unit tests link: the few under test, never main.c
 # (nor the handlers, which need the process context main.c owns).
 DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/log.o $(B)/daemon/util.o
-UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o
+# Test code shared by the unit tests and the fuzz targets.
+TEST_COMMON := $(B)/tests/common/tree_verdict.o
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o $(TEST_COMMON)
 TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(B)/%)
 # Fuzz targets, built here as replay drivers (tests/fuzz/replay in make test)
 # and by tests/fuzz/run under libFuzzer (make fuzz).
@@ -93,8 +95,8 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/groups.h
 $(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c tests/fuzz/fuzz.h $(PROTO_OBJ)
-	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_main.c $(PROTO_OBJ) $(LDLIBS)
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c tests/fuzz/fuzz.h $(PROTO_OBJ) $(TEST_COMMON)
+	$(CC) $(CFLAGS) -Itests/fuzz -Itests/common $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz_main.c $(PROTO_OBJ) $(TEST_COMMON) $(LDLIBS)
 
 $(B)/%: tests/tools/%.c $(PROTO_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROTO_OBJ) $(LDLIBS)

@@ -11,6 +11,8 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <jansson.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <libpq-fe.h>
 
@@ -128,8 +130,96 @@ void	rosterapi_get(struct evhttp_request *, const char *contractor,
 /* core.c */
 void	core_route(struct evhttp_request *, void *arg);
 
-/* console.c */
+/* console.c: the console listener's router, and what the console's
+ * handlers (session.c, consoleapi.c) share. */
 void	console_route(struct evhttp_request *, void *arg);
+
+/* What a call needs of the operator's role. */
+enum need {
+	NEED_READ,		/* any role */
+	NEED_MAKER,		/* maker or admin: proposals */
+	NEED_CHECKER,		/* checker or admin: decisions */
+	NEED_OPERATE		/* anyone but a viewer: retries */
+};
+
+struct console_call;
+typedef void console_next(struct console_call *);
+
+/* One console request on its way through the gate and the database. */
+struct console_call {
+	struct pending	*p;
+	json_t		*body;		/* parsed JSON body, or NULL; owned */
+	char		 arg[128];	/* path parameter */
+	char		 arg2[128];	/* query parameter, or "" */
+	long long	 op_id;		/* the signed-in operator */
+	char		 op_name[65];
+	char		 op_role[16];
+	enum need	 need;
+	console_next	*next;
+	char		 token_hex[2 * SHA256_DIGEST_LENGTH + 1];
+};
+
+/* Sends j (consumed; NULL answers 500) as the JSON answer and frees p. */
+void	console_reply_json(struct pending *p, int status, json_t *j);
+/* Sends {"error": msg} and frees p. */
+void	console_reply_error(struct pending *p, int status, const char *msg);
+/* {"error": msg}, for a request that has no struct pending yet. */
+void	console_plain_error(struct evhttp_request *, int status,
+	    const char *msg);
+/* True if the database call failed, and then the request is answered:
+ * 503 if the database did not answer, 500 if it refused. what names the
+ * call in the log. */
+bool	console_db_failed(struct console_call *, PGresult *res,
+	    const char *error, const char *what);
+/* "Now" as the day-based rules see it (clock.c). */
+void	console_now(char buf[40]);
+/* Sends sql with n parameters v; cb gets the call. 503 if it cannot be
+ * sent. */
+void	console_query(struct console_call *, const char *sql, int n,
+	    const char *const *v, db_cb *cb);
+/* True if s is min..max bytes, every one of them in charset. */
+bool	console_matches(const char *s, size_t min, size_t max,
+	    const char *charset);
+
+/* session.c: sign-in, sign-out, and the gate of every other /api/ call. */
+/* Authenticates, authorises and then runs next with arg (a path parameter)
+ * and arg2 (a query parameter) copied into the call; answers the error
+ * itself. A POST's body must be a JSON object. */
+void	session_gate(struct evhttp_request *, enum need need, const char *arg,
+	    const char *arg2, console_next *next);
+/* POST /api/session {"name","password"}: sets the session cookie. */
+void	session_signin(struct evhttp_request *);
+/* DELETE /api/session: ends the caller's session, clears the cookie. */
+void	session_signout(struct console_call *);
+/* GET /api/session: who is signed in. */
+void	session_get(struct console_call *);
+/* Sign-in outcomes since start, for /metrics. */
+enum signin_outcome { SIGNIN_OK, SIGNIN_REFUSED, SIGNIN_THROTTLED, SIGNIN_N };
+uint64_t session_signins(enum signin_outcome);
+
+/* consoleapi.c: the JSON API behind the gate; each answers the call. */
+/* GET /api/overview, /api/projects?q=, /api/projects/{code},
+ * /api/sheets/{id}?offset=, /api/alerts?state=, /api/approvals?state=,
+ * /api/audit?before=, /api/audit/verify */
+void	consoleapi_overview_get(struct console_call *);
+void	consoleapi_projects_get(struct console_call *);
+void	consoleapi_project_get(struct console_call *);
+void	consoleapi_sheet_get(struct console_call *);
+void	consoleapi_alerts_get(struct console_call *);
+void	consoleapi_approvals_get(struct console_call *);
+void	consoleapi_audit_get(struct console_call *);
+void	consoleapi_audit_verify(struct console_call *);
+/* POST /api/projects, /api/projects/{code}/close, /api/movements,
+ * /api/approvals/{id}, /api/alerts/{uuid}/retry */
+void	consoleapi_project_propose(struct console_call *);
+void	consoleapi_close_propose(struct console_call *);
+void	consoleapi_movement_propose(struct console_call *);
+void	consoleapi_approval_decide(struct console_call *);
+void	consoleapi_alert_retry(struct console_call *);
+
+/* metrics.c: the console listener's GET /healthz and GET /metrics. */
+void	metrics_healthz(struct evhttp_request *);
+void	metrics_get(struct evhttp_request *);
 
 /* page.c: serves the console's web page; false if path is not one of its
  * files. */

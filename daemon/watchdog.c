@@ -15,7 +15,7 @@
  * pile of them.
  *
  * Owns its two timer events; the counters are process-wide statics (read
- * only by console.c's /metrics, on the same thread).
+ * only by metrics.c's /metrics, on the same thread).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,8 @@
  * xmlout.h: helpers for the documents the bank writes as trees (alerts,
  * vouchers, statements), so that they can be signed before they are
  * serialized: text made safe for XML and cut to its ISO or wagepay length,
- * amounts in fen written as decimal yuan, and serialization.
+ * amounts in fen written as decimal yuan, and serialization. The text
+ * check alone (xmlout_cut) serves documents written otherwise (pain.002).
  */
 #ifndef XMLOUT_H
 #define XMLOUT_H
@@ -22,6 +23,15 @@
  */
 xmlNodePtr	 xmlout_text(xmlNodePtr parent, const char *name, const char *text,
 		    size_t max, const char *fallback);
+/*
+ * Sets *res to a malloc'd copy of s made safe as for xmlout_text: cut to
+ * max characters, bytes that are not part of an XML character become '?',
+ * white space trimmed at both ends. A NULL or blank s gives fallback made
+ * safe the same way, or *res NULL ("leave it out") when fallback is NULL.
+ * -1 only on out-of-memory.
+ */
+int		 xmlout_cut(const char *s, size_t max, const char *fallback,
+		    char **res) WUR;
 /* Appends an empty element <name/> in parent's namespace; NULL on
  * out-of-memory. */
 xmlNodePtr	 xmlout_node(xmlNodePtr parent, const char *name);

@@ -7,11 +7,11 @@
  * hold: it writes with xmlTextWriter, which escapes markup; it replaces
  * bytes that are not valid UTF-8 or not XML characters; it cuts texts to
  * the lengths of their ISO types (Max35Text, Max105Text) at character
- * boundaries, never inside a multi-byte character; and it writes "UNKNOWN"
+ * boundaries, never inside a multi-byte character (both with xmlout_cut,
+ * as the documents written as trees do); and it writes "UNKNOWN"
  * where ISO requires a reference the caller could not give. The caller's
  * messages must already be free of full ID and card numbers.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,96 +21,11 @@
 
 #include "pain002.h"
 #include "wagepay.h"
+#include "xmlout.h"
 
 #define MAX35		35
 #define MAX105		105
 #define UNKNOWN		"UNKNOWN"
-
-/*
- * Length of the UTF-8 sequence at s that encodes one XML character
- * (#x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF), or 0 if the
- * bytes there are not one: malformed, overlong, a surrogate, a control
- * character, U+FFFE or U+FFFF.
- */
-static size_t
-xml_char_len(const unsigned char *s)
-{
-	uint32_t	c;
-	size_t		n, i;
-
-	if (s[0] < 0x80) {
-		if (s[0] < 0x20 && s[0] != '\t' && s[0] != '\n' && s[0] != '\r')
-			return 0;
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
-	    (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff)
-		return 0;
-	return n;
-}
-
-/*
- * Sets *res to a malloc'd copy of s with at most max characters, every byte
- * that is not part of an XML character replaced by '?', and white space at
- * both ends removed (a Max..Text must not be blank). NULL or a blank s gives
- * a copy of fallback, or *res NULL ("leave it out") when fallback is NULL.
- * -1 only on out-of-memory.
- */
-static int
-text_cut(const char *s, size_t max, const char *fallback, char **res)
-{
-	const unsigned char	*p;
-	char			*out;
-	size_t			 o = 0, n, chars = 0;
-
-	*res = NULL;
-	if (s == NULL)
-		s = "";
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	/* Each character takes at most 4 bytes, a '?' one. */
-	if ((out = malloc(4 * max + 1)) == NULL)
-		return -1;
-	for (p = (const unsigned char *)s; *p != '\0' && chars < max; chars++) {
-		if ((n = xml_char_len(p)) == 0) {
-			out[o++] = '?';
-			p++;
-			continue;
-		}
-		memcpy(out + o, p, n);
-		o += n;
-		p += n;
-	}
-	while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t' ||
-	    out[o - 1] == '\n' || out[o - 1] == '\r'))
-		o--;
-	out[o] = '\0';
-	if (o > 0) {
-		*res = out;
-		return 0;
-	}
-	free(out);
-	if (fallback != NULL && (*res = strdup(fallback)) == NULL)
-		return -1;
-	return 0;
-}
 
 /* Writes <name>text</name> with text cut to max characters; a blank text
  * writes fallback, or nothing when fallback is NULL. -1 on out-of-memory. */
@@ -121,7 +36,7 @@ element(xmlTextWriterPtr w, const char *name, const char *text, size_t max,
 	char	*t;
 	int	 rc;
 
-	if (text_cut(text, max, fallback, &t) != 0)
+	if (xmlout_cut(text, max, fallback, &t) != 0)
 		return -1;
 	if (t == NULL)
 		return 0;
@@ -151,7 +66,7 @@ reason(xmlTextWriterPtr w, const char *code, const char *message)
 	char	*msg;
 	int	 has_code = code != NULL && code[0] != '\0';
 
-	if (text_cut(message, MAX105, NULL, &msg) != 0)
+	if (xmlout_cut(message, MAX105, NULL, &msg) != 0)
 		return -1;
 	if (!has_code && msg == NULL)
 		return 0;

@@ -7,7 +7,8 @@
  * surrogates become '?'), cut to the length of their type at a character
  * boundary, amounts written exactly from fen, and serialization. Trees (not
  * an xmlTextWriter, as pain002.c uses) because alerts and vouchers are
- * signed before they are sent, and xmlsec signs a tree.
+ * signed before they are sent, and xmlsec signs a tree; the one text check
+ * and cut, xmlout_cut(), serves pain002.c's writer too.
  * Pure: no I/O, no logging, no globals.
  */
 #include <stdlib.h>
@@ -100,6 +101,20 @@ xmlout_node(xmlNodePtr parent, const char *name)
 	return xmlNewChild(parent, parent->ns, BAD_CAST name, NULL);
 }
 
+int
+xmlout_cut(const char *s, size_t max, const char *fallback, char **res)
+{
+	if ((*res = safe_copy(s, max)) == NULL)
+		return -1;
+	if ((*res)[0] != '\0')
+		return 0;
+	free(*res);
+	*res = NULL;
+	if (fallback != NULL && (*res = safe_copy(fallback, max)) == NULL)
+		return -1;
+	return 0;
+}
+
 xmlNodePtr
 xmlout_text(xmlNodePtr parent, const char *name, const char *text, size_t max,
     const char *fallback)
@@ -107,15 +122,10 @@ xmlout_text(xmlNodePtr parent, const char *name, const char *text, size_t max,
 	char		*t;
 	xmlNodePtr	 n;
 
-	if ((t = safe_copy(text, max)) == NULL)
+	if (xmlout_cut(text, max, fallback, &t) == -1)
 		return NULL;
-	if (t[0] == '\0') {
-		free(t);
-		if (fallback == NULL)
-			return parent;
-		if ((t = safe_copy(fallback, max)) == NULL)
-			return NULL;
-	}
+	if (t == NULL)
+		return parent;
 	/* xmlNewTextChild escapes; xmlNewChild would read '&' as a reference */
 	n = xmlNewTextChild(parent, parent->ns, BAD_CAST name, BAD_CAST t);
 	free(t);

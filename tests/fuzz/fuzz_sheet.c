@@ -1,13 +1,15 @@
 /*
- * fuzz_sheet.c: a wage sheet as the daemon reads it: safe parse, the
- * official pain.001 schema, the signature checks, the bank profile.
+ * fuzz_sheet.c: a wage sheet as the daemon reads it, as a stream
+ * (proto/sheetstream.c), held to the whole-tree reading of the same bytes
+ * (tests/common/tree_verdict.c): a different decision aborts. The first
+ * byte of the input also chooses the size of the pieces the stream is fed
+ * in, so that the fuzzer explores where pieces end.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "sheet.h"
-#include "xmlsafe.h"
-#include "xmlsig.h"
+#include "tree_verdict.h"
 
 static const struct schemas	*schemas;
 static struct sigtrust	*trust;
@@ -26,18 +28,22 @@ fuzz_init(void)
 void
 fuzz_one(const uint8_t *data, size_t size)
 {
-	struct perr	 err;
-	xmlDocPtr	 doc;
-	struct sheet	*s;
-	char		 signer[WP_USCC_LEN];
+	struct sheet_verdict	 tree, stream;
+	size_t			 piece;
+	const char		*why;
 
-	if ((doc = xmlsafe_parse((const char *)data, size, &err)) == NULL)
-		return;
-	/* the profile and the signature are read whether or not the schema
-	 * passed, to reach more of both */
-	fuzz_sink += schemas_validate(schemas, XSD_PAIN001, doc, &err);
-	fuzz_sink += sigtrust_verify_sheet(trust, doc, signer, &err);
-	s = sheet_parse(doc, &err);
-	sheet_free(s);
-	xmlFreeDoc(doc);
+	piece = size > 0 && data[0] < 0x80 ? (size_t)data[0] * 37 + 1 : size;
+	tree_verdict(schemas, trust, (const char *)data, size, &tree);
+	stream_verdict(schemas, trust, (const char *)data, size, piece,
+	    &stream);
+	if ((why = verdict_differs(&tree, &stream)) != NULL) {
+		fprintf(stderr, "stream and tree differ (%s), pieces of %zu:\n"
+		    "  tree:   %d %s %s\n  stream: %d %s %s\n", why, piece,
+		    tree.status, tree.err.code, tree.err.msg, stream.status,
+		    stream.err.code, stream.err.msg);
+		abort();
+	}
+	fuzz_sink += tree.status;
+	sheet_free(tree.sheet);
+	sheet_free(stream.sheet);
 }

@@ -19,6 +19,7 @@
 
 #include "c14n.h"
 #include "sheetstream.h"
+#include "../common/tree_verdict.h"
 #include "unit.h"
 
 #define SUB_CA		"tests/data/xmlsig/sub-ca.pem"
@@ -54,126 +55,18 @@ read_path(const char *path, size_t *len)
 	return unit_read_data(name, len);
 }
 
-/* The reference: the checks one after the other on the whole tree, as the
- * daemon made them before it read sheets as streams. */
 static void
-tree_verdict(const char *buf, size_t len, struct sheet_verdict *v)
-{
-	xmlDocPtr	doc;
-	xmlNodePtr	n;
-	char		signer[WP_USCC_LEN];
-
-	memset(v, 0, sizeof(*v));
-	if ((doc = xmlsafe_parse(buf, len, &v->err)) == NULL) {
-		v->status = 400;
-		return;
-	}
-	v->status = 400;
-	if (strcmp(xmlsafe_root_ns(doc), PAIN001_NS) != 0) {
-		perr_set(&v->err, "FF01", "expected a pain.001.001.10 document "
-		    "(%s), not namespace \"%.100s\"", PAIN001_NS,
-		    xmlsafe_root_ns(doc));
-		goto done;
-	}
-	n = xmlsafe_path(xmlDocGetRootElement(doc), PAIN001_NS,
-	    "CstmrCdtTrfInitn/GrpHdr/MsgId");
-	if (n == NULL || xmlsafe_text(n, v->msg_id, sizeof(v->msg_id)) == -1)
-		v->msg_id[0] = '\0';
-	if (schemas_validate(schemas, XSD_PAIN001, doc, &v->err) == -1)
-		goto done;
-	v->status = 200;
-	if (sigtrust_verify_sheet(trust, doc, signer, &v->err) == -1 ||
-	    (v->sheet = sheet_parse(doc, &v->err)) == NULL)
-		goto done;
-	if (strcmp(signer, v->sheet->subcontractor) != 0) {
-		perr_set(&v->err, "WP33", "the sheet is signed by another "
-		    "company than its subcontractor (UltmtDbtr)");
-		goto done;
-	}
-	v->status = 0;
-done:
-	if (v->status != 0) {
-		sheet_free(v->sheet);
-		v->sheet = NULL;
-	}
-	xmlFreeDoc(doc);
-}
-
-static void
-stream_verdict(const char *buf, size_t len, size_t piece,
-    struct sheet_verdict *v)
-{
-	struct sheetstream	*ss;
-	struct perr		 err;
-	size_t			 off, n;
-
-	CHECK((ss = sheetstream_new(schemas, &err)) != NULL);
-	for (off = 0; off < len; off += n) {
-		n = len - off < piece ? len - off : piece;
-		if (sheetstream_feed(ss, buf + off, n) == -1)
-			break;
-	}
-	sheetstream_finish(ss, trust, v);
-	sheetstream_free(ss);
-}
-
-/*
- * The same message, but for what two libxml2 parsers may word differently:
- * the push parser reports the first bad byte of a broken document where
- * the memory parser may report where it gave up (NUL bytes: "Char 0x0 out
- * of allowed range" against "Premature end of data"); both are refusals as
- * not well-formed. And a schema error about an element's missing content
- * names, streaming, the line of its end tag rather than of its start tag.
- */
-static int
-same_message(const char *a, const char *b)
-{
-	static const char	nwf[] = "XML not well-formed";
-	static const char	inv[] = "not valid against ";
-	const char		*ra, *rb;
-
-	if (strncmp(a, nwf, sizeof(nwf) - 1) == 0 &&
-	    strncmp(b, nwf, sizeof(nwf) - 1) == 0)
-		return 1;
-	if (strncmp(a, inv, sizeof(inv) - 1) == 0 &&
-	    strncmp(b, inv, sizeof(inv) - 1) == 0 &&
-	    (ra = strstr(a, ": ")) != NULL && (rb = strstr(b, ": ")) != NULL)
-		return strcmp(ra, rb) == 0;
-	return strcmp(a, b) == 0;
-}
-
-static void
-same_verdict(const char *path, size_t piece, const struct sheet_verdict *a,
+report(const char *path, size_t piece, const struct sheet_verdict *a,
     const struct sheet_verdict *b)
 {
-	size_t	i;
+	const char	*why = verdict_differs(a, b);
 
-	if (a->status != b->status || strcmp(a->err.code, b->err.code) != 0 ||
-	    !same_message(a->err.msg, b->err.msg) ||
-	    strcmp(a->msg_id, b->msg_id) != 0)
-		fprintf(stderr, "  %s in pieces of %zu:\n    tree:   %d %s %s "
-		    "[%s]\n    stream: %d %s %s [%s]\n", path, piece, a->status,
-		    a->err.code, a->err.msg, a->msg_id, b->status, b->err.code,
-		    b->err.msg, b->msg_id);
-	CHECK_INT(a->status, b->status);
-	CHECK_STR(a->err.code, b->err.code);
-	CHECK(same_message(a->err.msg, b->err.msg));
-	CHECK_STR(a->msg_id, b->msg_id);
-	CHECK((a->sheet == NULL) == (b->sheet == NULL));
-	if (a->sheet == NULL)
-		return;
-	CHECK_INT(a->sheet->nlines, b->sheet->nlines);
-	CHECK_INT(a->sheet->ctrl_sum, b->sheet->ctrl_sum);
-	CHECK_STR(a->sheet->month, b->sheet->month);
-	CHECK_STR(a->sheet->subcontractor, b->sheet->subcontractor);
-	CHECK_STR(a->sheet->debtor_account, b->sheet->debtor_account);
-	for (i = 0; i < a->sheet->nlines; i++) {
-		CHECK_STR(a->sheet->lines[i].end_to_end_id,
-		    b->sheet->lines[i].end_to_end_id);
-		CHECK_INT(a->sheet->lines[i].amount, b->sheet->lines[i].amount);
-		CHECK_STR(a->sheet->lines[i].err.code,
-		    b->sheet->lines[i].err.code);
-	}
+	if (why != NULL)
+		fprintf(stderr, "  %s in pieces of %zu: %s differs\n    tree:   "
+		    "%d %s %s [%s]\n    stream: %d %s %s [%s]\n", path, piece,
+		    why, a->status, a->err.code, a->err.msg, a->msg_id,
+		    b->status, b->err.code, b->err.msg, b->msg_id);
+	CHECK(why == NULL);
 }
 
 static void
@@ -190,13 +83,13 @@ stream_equals_tree(void)
 		CHECK(glob(sets[s], 0, NULL, &g) == 0);
 		for (i = 0; i < g.gl_pathc; i++, files++) {
 			buf = read_path(g.gl_pathv[i], &len);
-			tree_verdict(buf, len, &want);
+			tree_verdict(schemas, trust, buf, len, &want);
 			accepted += want.status == 0;
 			for (p = 0; p < sizeof(pieces) / sizeof(pieces[0]);
 			    p++) {
-				stream_verdict(buf, len, pieces[p], &got);
-				same_verdict(g.gl_pathv[i], pieces[p], &want,
-				    &got);
+				stream_verdict(schemas, trust, buf, len,
+				    pieces[p], &got);
+				report(g.gl_pathv[i], pieces[p], &want, &got);
 				sheet_free(got.sheet);
 			}
 			sheet_free(want.sheet);

@@ -1,0 +1,478 @@
+/*
+ * consoleapi.c: the console's JSON API calls behind session.c's gate. The
+ * reads are schema/005's wp_console_* functions, which answer JSON with ID
+ * and card numbers already masked; the proposals and decisions are
+ * wp_approval_propose / wp_console_propose / wp_approval_decide, which
+ * enforce four eyes and append the audit records. One SQL call does the
+ * work of each request.
+ *
+ * Validates input and maps outcomes to HTTP; never builds money figures.
+ * Owns nothing beyond the request. Must not log a worker's data (the
+ * database's own error text may carry it: it is logged only for 500s,
+ * which no operator input can cause by design).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "ids.h"
+#include "log.h"
+#include "money.h"
+
+#define JSON_CTYPE	"application/json; charset=utf-8"
+#define REASON_MAX	200		/* characters of a maker's reason */
+
+#define DIGITS	"0123456789"
+#define ALNUM	DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+/* --- proposals and decisions ------------------------------------------ */
+
+static const char *
+str_field(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static bool
+int_field(json_t *o, const char *key, long long min, long long max,
+    long long *out)
+{
+	json_t	*v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		return false;
+	*out = json_integer_value(v);
+	return *out >= min && *out <= max;
+}
+
+/* Free text of 1..max characters (UTF-8, not bytes) without control
+ * characters. */
+static bool
+text_ok(const char *s, size_t max)
+{
+	size_t		 n = 0;
+	const char	*p;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			n++;
+	}
+	return n <= max;
+}
+
+static bool
+company_ok(json_t *o, const char *key, char *why, size_t whylen)
+{
+	json_t		*c = json_object_get(o, key);
+	const char	*uscc = str_field(c, "uscc"), *name = str_field(c, "name");
+
+	if (!json_is_object(c) || uscc == NULL || !ids_uscc_valid(uscc)) {
+		snprintf(why, whylen, "%s.uscc must be a valid unified social "
+		    "credit code", key);
+		return false;
+	}
+	if (!text_ok(name, 200)) {
+		snprintf(why, whylen, "%s.name must be 1 to 200 characters", key);
+		return false;
+	}
+	return true;
+}
+
+/* Checks a project proposal and normalises it into the stored payload. */
+static json_t *
+project_payload(json_t *b, char *why, size_t whylen)
+{
+	const char	*code = str_field(b, "code"), *name = str_field(b, "name");
+	const char	*region = str_field(b, "region");
+	const char	*industry = str_field(b, "industry");
+	const char	*account = str_field(b, "account");
+	const char	*total = str_field(b, "labour_cost_total");
+	const char	*start = str_field(b, "start_month");
+	long long	 months, pay_day;
+	int64_t		 fen;
+	char		 yuan[32];
+	json_t		*out;
+
+	if (!console_matches(code, 1, 64, ALNUM "._-") ||
+	    !isalnum((unsigned char)code[0]))
+		return snprintf(why, whylen, "code must be 1 to 64 letters, "
+		    "digits, '.', '_' or '-'"), NULL;
+	if (!text_ok(name, 200))
+		return snprintf(why, whylen, "name must be 1 to 200 characters"),
+		    NULL;
+	if (!console_matches(region, 6, 6, DIGITS))
+		return snprintf(why, whylen, "region must be a 6-digit "
+		    "administrative division code"), NULL;
+	if (industry == NULL || (strcmp(industry, "housing") != 0 &&
+	    strcmp(industry, "transport") != 0 && strcmp(industry, "water") != 0 &&
+	    strcmp(industry, "agriculture") != 0))
+		return snprintf(why, whylen, "industry must be housing, transport, "
+		    "water or agriculture"), NULL;
+	if (!company_ok(b, "owner", why, whylen) ||
+	    !company_ok(b, "contractor", why, whylen))
+		return NULL;
+	if (!console_matches(account, 1, 34, ALNUM "-"))
+		return snprintf(why, whylen, "account must be 1 to 34 letters, "
+		    "digits or '-'"), NULL;
+	if (total == NULL || money_parse(total, &fen) == -1 || fen <= 0)
+		return snprintf(why, whylen, "labour_cost_total must be a "
+		    "positive decimal string in yuan with at most 2 decimals, "
+		    "e.g. \"4500000.00\""), NULL;
+	if (!int_field(b, "contract_months", 1, 240, &months))
+		return snprintf(why, whylen, "contract_months must be a whole "
+		    "number from 1 to 240"), NULL;
+	if (start == NULL || strlen(start) != 7 || start[4] != '-' ||
+	    !console_matches(start, 7, 7, DIGITS "-") || atoi(start + 5) < 1 ||
+	    atoi(start + 5) > 12)
+		return snprintf(why, whylen, "start_month must be YYYY-MM"), NULL;
+	if (!int_field(b, "pay_day", 1, 28, &pay_day))
+		return snprintf(why, whylen, "pay_day must be a day of the month "
+		    "from 1 to 28"), NULL;
+	money_format(fen, yuan, sizeof(yuan));
+	out = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:I, s:I, "
+	    "s:s, s:I}", "code", code, "name", name, "region", region,
+	    "industry", industry, "owner", json_object_get(b, "owner"),
+	    "contractor", json_object_get(b, "contractor"), "account", account,
+	    "labour_cost_total", yuan, "labour_cost_fen", (json_int_t)fen,
+	    "contract_months", (json_int_t)months, "start_month", start,
+	    "pay_day", (json_int_t)pay_day);
+	if (out == NULL)
+		snprintf(why, whylen, "out of memory");
+	return out;
+}
+
+static void
+proposed_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "proposal"))
+		return;
+	if (PQgetisnull(res, 0, 0)) {
+		console_reply_error(c->p, 409, "that project or account number "
+		    "already exists: a project has exactly one dedicated "
+		    "account");
+		return;
+	}
+	log_info("console: operator %s proposed approval %s", c->op_name,
+	    PQgetvalue(res, 0, 0));
+	console_reply_json(c->p, 200, json_pack("{s:I}", "approval",
+	    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+}
+
+void
+consoleapi_project_propose(struct console_call *c)
+{
+	json_t		*payload;
+	char		 why[200], *s, id[24];
+	const char	*params[2];
+
+	if ((payload = project_payload(c->body, why, sizeof(why))) == NULL) {
+		console_reply_error(c->p, 400, why);
+		return;
+	}
+	s = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	if (s == NULL) {
+		console_reply_error(c->p, 500, "out of memory");
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", c->op_id);
+	params[0] = s;
+	params[1] = id;
+	console_query(c, "SELECT wp_approval_propose('OPEN_ACCOUNT', "
+	    "$1::jsonb, $2::bigint)", 2, params, proposed_cb);
+	free(s);
+}
+
+/* wp_console_propose_json answers {"approval":ID} or {"refusal":"…"}. */
+static void
+proposed_json_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	json_t			*j;
+	json_error_t		 jerr;
+	const char		*refusal;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "proposal"))
+		return;
+	if ((j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr)) == NULL) {
+		console_reply_error(c->p, 500, "internal error");
+		return;
+	}
+	if ((refusal = json_string_value(json_object_get(j, "refusal"))) != NULL) {
+		console_reply_error(c->p, 409, refusal);
+		json_decref(j);
+		return;
+	}
+	log_info("console: operator %s proposed approval %lld", c->op_name,
+	    (long long)json_integer_value(json_object_get(j, "approval")));
+	console_reply_json(c->p, 200, j);
+}
+
+static void
+propose(struct console_call *c, const char *kind, json_t *payload)
+{
+	char		*s, id[24], now[40];
+	const char	*params[4];
+
+	s = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	if (s == NULL) {
+		console_reply_error(c->p, 500, "out of memory");
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", c->op_id);
+	console_now(now);
+	params[0] = kind;
+	params[1] = s;
+	params[2] = id;
+	params[3] = now;
+	console_query(c, "SELECT wp_console_propose_json($1, $2::jsonb, "
+	    "$3::bigint, $4::timestamptz)", 4, params, proposed_json_cb);
+	free(s);
+}
+
+/* POST /api/projects/{code}/close {"reason"} */
+void
+consoleapi_close_propose(struct console_call *c)
+{
+	const char	*reason = str_field(c->body, "reason");
+
+	if (!text_ok(reason, REASON_MAX)) {
+		console_reply_error(c->p, 400, "reason must be 1 to 200 "
+		    "characters: why the account closes (e.g. project "
+		    "complete, no wages owed)");
+		return;
+	}
+	propose(c, "CLOSE_ACCOUNT", json_pack("{s:s, s:s}", "code", c->arg,
+	    "reason", reason));
+}
+
+/* POST /api/movements {"from","to","amount","reason"} */
+void
+consoleapi_movement_propose(struct console_call *c)
+{
+	const char	*from = str_field(c->body, "from");
+	const char	*to = str_field(c->body, "to");
+	const char	*amount = str_field(c->body, "amount");
+	const char	*reason = str_field(c->body, "reason");
+	int64_t		 fen;
+	char		 yuan[32];
+
+	if (!console_matches(from, 1, 34, ALNUM "-") ||
+	    !console_matches(to, 1, 34, ALNUM "-")) {
+		console_reply_error(c->p, 400,
+		    "from and to must be account numbers");
+		return;
+	}
+	if (amount == NULL || money_parse(amount, &fen) == -1 || fen <= 0) {
+		console_reply_error(c->p, 400, "amount must be a positive "
+		    "decimal string in yuan with at most 2 decimals, "
+		    "e.g. \"4500.00\"");
+		return;
+	}
+	if (!text_ok(reason, REASON_MAX)) {
+		console_reply_error(c->p, 400, "reason must be 1 to 200 "
+		    "characters: why the money moves");
+		return;
+	}
+	money_format(fen, yuan, sizeof(yuan));
+	propose(c, "MANUAL_MOVEMENT", json_pack("{s:s, s:s, s:s, s:I, s:s}",
+	    "from", from, "to", to, "amount", yuan, "amount_fen",
+	    (json_int_t)fen, "reason", reason));
+}
+
+static void
+decided_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	const char		*state, *outcome;
+	json_t			*j;
+	json_error_t		 jerr;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "approval"))
+		return;
+	state = PQgetvalue(res, 0, 0);
+	outcome = PQgetvalue(res, 0, 1);
+	if (strcmp(state, "NOT_FOUND") == 0) {
+		console_reply_error(c->p, 404, "no such approval");
+		return;
+	}
+	if (strcmp(state, "SAME_OPERATOR") == 0) {
+		console_reply_error(c->p, 403, outcome);
+		return;
+	}
+	if (strncmp(outcome, "already decided", 15) == 0) {
+		console_reply_error(c->p, 409, outcome);
+		return;
+	}
+	log_info("console: operator %s decided approval %s: %s", c->op_name,
+	    c->arg, state);
+	j = json_loads(PQgetvalue(res, 0, 2), 0, &jerr);
+	console_reply_json(c->p, 200, j);
+}
+
+/* POST /api/approvals/{id} {"decision"} */
+void
+consoleapi_approval_decide(struct console_call *c)
+{
+	const char	*decision = str_field(c->body, "decision");
+	const char	*params[4];
+	char		 id[24], now[40];
+
+	if (decision == NULL || (strcmp(decision, "approve") != 0 &&
+	    strcmp(decision, "reject") != 0)) {
+		console_reply_error(c->p, 400,
+		    "decision must be \"approve\" or \"reject\"");
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", c->op_id);
+	console_now(now);
+	params[0] = c->arg;
+	params[1] = id;
+	params[2] = decision;
+	params[3] = now;
+	console_query(c, "SELECT d.state, d.outcome, "
+	    "wp_approval_json($1::bigint) FROM wp_console_decide($1::bigint, "
+	    "$2::bigint, $3, $4::timestamptz) d", 4, params, decided_cb);
+}
+
+static void
+retried_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	const char		*s;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "alert retry"))
+		return;
+	if (PQgetisnull(res, 0, 0)) {
+		console_reply_error(c->p, 404, "no such alert");
+		return;
+	}
+	log_info("console: operator %s asked alert %s to be retried",
+	    c->op_name, c->arg);
+	alerts_kick();	/* look for due deliveries now, not at the next poll */
+	s = PQgetvalue(res, 0, 0);
+	pending_reply(c->p, 200, JSON_CTYPE, s, strlen(s));
+}
+
+/* POST /api/alerts/{uuid}/retry */
+void
+consoleapi_alert_retry(struct console_call *c)
+{
+	const char	*params[2];
+	char		 id[24];
+
+	snprintf(id, sizeof(id), "%lld", c->op_id);
+	params[0] = c->arg;
+	params[1] = id;
+	console_query(c, "SELECT wp_console_alert_retry($1::uuid, "
+	    "$2::bigint)", 2, params, retried_cb);
+}
+
+/* --- reads: one JSON value from one wp_console_* call -------------------- */
+
+static void
+json_row_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	const char		*s;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "read"))
+		return;
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
+		console_reply_error(c->p, 404, "not found");
+		return;
+	}
+	s = PQgetvalue(res, 0, 0);
+	pending_reply(c->p, 200, JSON_CTYPE, s, strlen(s));
+}
+
+/* Runs sql with n (0..2) parameters (NULL: SQL NULL) and answers its one
+ * JSON value, or 404 if it is NULL. */
+static void
+read1(struct console_call *c, const char *sql, int n, const char *p1,
+    const char *p2)
+{
+	const char	*params[2] = { p1, p2 };
+
+	console_query(c, sql, n, params, json_row_cb);
+}
+
+void
+consoleapi_overview_get(struct console_call *c)
+{
+	char	now[40];
+
+	console_now(now);
+	read1(c, "SELECT wp_console_overview($1::timestamptz)", 1, now, NULL);
+}
+
+void
+consoleapi_projects_get(struct console_call *c)
+{
+	char	now[40];
+
+	console_now(now);
+	read1(c, "SELECT wp_console_projects($1, $2::timestamptz)", 2, c->arg2,
+	    now);
+}
+
+void
+consoleapi_project_get(struct console_call *c)
+{
+	char	now[40];
+
+	console_now(now);
+	read1(c, "SELECT wp_console_project($1, $2::timestamptz)", 2, c->arg,
+	    now);
+}
+
+void
+consoleapi_sheet_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_sheet($1::bigint, $2::int)", 2, c->arg,
+	    c->arg2[0] ? c->arg2 : "0");
+}
+
+void
+consoleapi_alerts_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_alerts($1::boolean)", 1,
+	    strcmp(c->arg2, "all") == 0 ? "true" : "false", NULL);
+}
+
+void
+consoleapi_approvals_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_approvals($1::boolean)", 1,
+	    strcmp(c->arg2, "all") == 0 ? "true" : "false", NULL);
+}
+
+void
+consoleapi_audit_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_audit($1::bigint)", 1,
+	    c->arg2[0] ? c->arg2 : NULL, NULL);
+}
+
+void
+consoleapi_audit_verify(struct console_call *c)
+{
+	read1(c, "SELECT json_strip_nulls(row_to_json(v)) FROM wp_audit_verify() v",
+	    0, NULL, NULL);
+}

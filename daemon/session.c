@@ -1,0 +1,503 @@
+/*
+ * session.c: the console's operators signing in and out, and the gate
+ * every other /api/ call passes, session_gate(): a state-changing call
+ * whose Origin (or Sec-Fetch-Site) says another site is refused, the
+ * session cookie is looked up in the database, and the role is checked
+ * against what the call needs (console.c's routes say what that is).
+ *
+ * Owns the sign-in throttle table and the sign-in counters of /metrics.
+ * The session token lives only in the operator's cookie: the database
+ * keeps its SHA-256. Must not log a password or a session token.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define COOKIE_NAME	"wp_session"
+#define SESSION_SECS	(8 * 3600)
+#define THROTTLE_FAILS	5		/* failures before 429 */
+#define THROTTLE_SECS	(15 * 60)	/* window and lock-out */
+#define THROTTLE_SLOTS	1024
+#define API_BODY_MAX	(64 * 1024)
+
+/* Sign-in throttle: failures per operator name, in this process. */
+struct throttle {
+	char	name[65];
+	int	fails;
+	time_t	first;
+	time_t	locked_until;
+};
+static struct throttle	throttle[THROTTLE_SLOTS];
+
+/* Sign-in outcomes since start, by enum signin_outcome, for /metrics. */
+static uint64_t		signins[SIGNIN_N];
+
+static void
+call_free(void *arg)
+{
+	struct console_call	*c = arg;
+
+	if (c == NULL)
+		return;
+	json_decref(c->body);
+	free(c);
+}
+
+static void
+ignore_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	(void)unknown; (void)arg;
+	if (res == NULL)
+		log_warnx("console: audit record not written: %s", error);
+	else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("console: audit record not written: %s",
+		    PQresultErrorMessage(res));
+}
+
+/* --- the gate --------------------------------------------------------- */
+
+static bool
+cookie_token(struct evhttp_request *req, char out[65])
+{
+	const char	*h = evhttp_find_header(evhttp_request_get_input_headers(req),
+			    "Cookie");
+	const char	*p;
+	size_t		 n;
+
+	if (h == NULL)
+		return false;
+	for (p = h; (p = strstr(p, COOKIE_NAME "=")) != NULL; p++) {
+		if (p != h && p[-1] != ' ' && p[-1] != ';')
+			continue;
+		p += strlen(COOKIE_NAME "=");
+		n = strspn(p, "0123456789abcdef");
+		if (n != 64)
+			return false;
+		memcpy(out, p, 64);
+		out[64] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* Only the token's hash is stored: a copy of the session table signs
+ * nobody in. */
+static void
+token_hash_hex(const char *token, char out[2 * SHA256_DIGEST_LENGTH + 1])
+{
+	unsigned char	h[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)token, strlen(token), h);
+	util_hex(h, sizeof(h), out);
+}
+
+/* A state-changing call from a page of another origin is refused. Scripts
+ * send no Origin; browsers send it on every POST and DELETE, and modern
+ * ones say Sec-Fetch-Site too, which also covers a browser that left Origin
+ * out. GETs change nothing, and the SameSite=Strict cookie does not travel
+ * with a cross-site one. */
+static bool
+origin_ok(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	const char		*origin = evhttp_find_header(h, "Origin");
+	const char		*host = evhttp_find_header(h, "Host");
+	const char		*site = evhttp_find_header(h, "Sec-Fetch-Site");
+	char			 want[300];
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		return true;
+	if (site != NULL && strcmp(site, "same-origin") != 0 &&
+	    strcmp(site, "none") != 0)
+		return false;
+	if (origin == NULL)
+		return true;
+	if (host == NULL)
+		return false;
+	snprintf(want, sizeof(want), "https://%s", host);
+	return strcmp(origin, want) == 0;
+}
+
+static bool
+role_allows(enum need need, const char *role)
+{
+	bool	admin = strcmp(role, "admin") == 0;
+
+	switch (need) {
+	case NEED_READ:
+		return admin || strcmp(role, "viewer") == 0 ||
+		    strcmp(role, "maker") == 0 || strcmp(role, "checker") == 0;
+	case NEED_MAKER:
+		return admin || strcmp(role, "maker") == 0;
+	case NEED_CHECKER:
+		return admin || strcmp(role, "checker") == 0;
+	case NEED_OPERATE:
+		return admin || strcmp(role, "maker") == 0 ||
+		    strcmp(role, "checker") == 0;
+	}
+	return false;
+}
+
+static void
+gate_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "session"))
+		return;
+	if (PQntuples(res) != 1) {
+		console_reply_error(c->p, 401,
+		    "not signed in, or the session expired");
+		return;
+	}
+	c->op_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(c->op_name, sizeof(c->op_name), "%s", PQgetvalue(res, 0, 1));
+	snprintf(c->op_role, sizeof(c->op_role), "%s", PQgetvalue(res, 0, 2));
+	if (!role_allows(c->need, c->op_role)) {
+		log_info("console: operator %s (%s) refused a call that needs "
+		    "another role", c->op_name, c->op_role);
+		console_reply_error(c->p, 403, "your role may not do this");
+		return;
+	}
+	c->next(c);
+}
+
+/*
+ * Authenticates, authorises and then runs next with arg (a path parameter)
+ * and arg2 (a query parameter) copied into the call; answers the error
+ * itself. A POST's body must be a JSON object.
+ */
+void
+session_gate(struct evhttp_request *req, enum need need, const char *arg,
+    const char *arg2, console_next *next)
+{
+	struct console_call	*c;
+	char			 token[65];
+	const char		*body;
+	size_t			 len;
+	json_error_t		 jerr;
+	const char		*params[1];
+
+	if (!origin_ok(req)) {
+		console_plain_error(req, 403, "cross-site request refused "
+		    "(Origin is not this console)");
+		return;
+	}
+	if (!cookie_token(req, token)) {
+		console_plain_error(req, 401, "not signed in");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+		if (http_body(req, API_BODY_MAX, &body, &len) == -1) {
+			free(c);
+			console_plain_error(req, 413, "body too large");
+			return;
+		}
+		if ((c->body = json_loadb(body, len, JSON_REJECT_DUPLICATES,
+		    &jerr)) == NULL || !json_is_object(c->body)) {
+			call_free(c);
+			console_plain_error(req, 400,
+			    "body must be a JSON object");
+			return;
+		}
+	}
+	snprintf(c->arg, sizeof(c->arg), "%s", arg ? arg : "");
+	snprintf(c->arg2, sizeof(c->arg2), "%s", arg2 ? arg2 : "");
+	c->need = need;
+	c->next = next;
+	token_hash_hex(token, c->token_hex);
+	explicit_bzero(token, sizeof(token));
+	if ((c->p = pending_new(req)) == NULL) {
+		call_free(c);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	c->p->data = c;
+	c->p->free_fn = call_free;
+	params[0] = c->token_hex;
+	console_query(c, "SELECT o.id, o.name, o.role FROM operator_session s "
+	    "JOIN operator o ON o.id = s.operator_id WHERE s.token_hash = "
+	    "decode($1, 'hex') AND s.expires_at > now() AND NOT o.disabled",
+	    1, params, gate_cb);
+}
+
+/* --- sign-in ---------------------------------------------------------- */
+
+static struct throttle *
+throttle_find(const char *name, bool create)
+{
+	size_t		 i, oldest = 0;
+
+	for (i = 0; i < THROTTLE_SLOTS; i++) {
+		if (strcmp(throttle[i].name, name) == 0)
+			return &throttle[i];
+		if (throttle[i].first < throttle[oldest].first)
+			oldest = i;
+	}
+	if (!create)
+		return NULL;
+	memset(&throttle[oldest], 0, sizeof(throttle[oldest]));
+	snprintf(throttle[oldest].name, sizeof(throttle[oldest].name), "%s",
+	    name);
+	return &throttle[oldest];
+}
+
+static bool
+throttled(const char *name)
+{
+	struct throttle	*t = throttle_find(name, false);
+
+	return t != NULL && t->locked_until > time(NULL);
+}
+
+/* Counts a failure; true if it locked the name. */
+static bool
+throttle_fail(const char *name)
+{
+	struct throttle	*t = throttle_find(name, true);
+	time_t		 now = time(NULL);
+
+	if (now - t->first > THROTTLE_SECS) {
+		t->first = now;
+		t->fails = 0;
+	}
+	if (++t->fails >= THROTTLE_FAILS && t->locked_until <= now) {
+		t->locked_until = now + THROTTLE_SECS;
+		log_warnx("console: sign-in for %s locked for %d minutes after "
+		    "%d failures", name, THROTTLE_SECS / 60, t->fails);
+		return true;
+	}
+	return false;
+}
+
+struct signin {
+	struct pending	*p;
+	char		 name[65];
+	char		*password;	/* owned; wiped when freed */
+	char		 token[65];	/* wiped when freed */
+};
+
+static void
+signin_free(void *arg)
+{
+	struct signin	*s = arg;
+
+	if (s == NULL)
+		return;
+	if (s->password != NULL) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
+	explicit_bzero(s->token, sizeof(s->token));
+	free(s);
+}
+
+static void
+session_stored_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct signin	*s = arg;
+	char		 cookie[200];
+
+	(void)unknown;
+	if (res == NULL) {
+		log_warnx("console sign-in: database: %s", error);
+		pending_unavailable(s->p);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		log_warnx("console sign-in: could not store the session: %s",
+		    PQresultErrorMessage(res));
+		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	if (s->p->req != NULL) {
+		snprintf(cookie, sizeof(cookie), COOKIE_NAME "=%s; Path=/; "
+		    "HttpOnly; Secure; SameSite=Strict; Max-Age=%d", s->token,
+		    SESSION_SECS);
+		evhttp_add_header(evhttp_request_get_output_headers(s->p->req),
+		    "Set-Cookie", cookie);
+		explicit_bzero(cookie, sizeof(cookie));
+	}
+	signins[SIGNIN_OK]++;
+	log_info("console: operator %s signed in", s->name);
+	console_reply_json(s->p, 200, json_pack("{s:s, s:s}", "name", s->name,
+	    "role", PQgetvalue(res, 0, 0)));
+}
+
+static void
+signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct signin	*s = arg;
+	unsigned char	 rnd[32];
+	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24];
+	const char	*params[3];
+	bool		 ok, locked;
+
+	(void)unknown;
+	if (res == NULL) {
+		log_warnx("console sign-in: database: %s", error);
+		pending_unavailable(s->p);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	if (PQntuples(res) == 1)
+		ok = password_verify(s->password, PQgetvalue(res, 0, 1));
+	else {
+		/* the same work for an unknown name, so timing tells nothing */
+		(void)password_verify(s->password, "scrypt$16384$8$1$"
+		    "00000000000000000000000000000000$"
+		    "0000000000000000000000000000000000000000000000000000000000000000");
+		ok = false;
+	}
+	if (!ok) {
+		locked = throttle_fail(s->name);
+		signins[SIGNIN_REFUSED]++;
+		log_info("console: failed sign-in for %s", s->name);
+		/* an existing operator's failures go into the audit trail;
+		 * unknown names only into the log (strangers could flood it) */
+		if (PQntuples(res) == 1) {
+			params[0] = s->name;
+			params[1] = locked ? "true" : "false";
+			if (db_query(wpd->db, "SELECT wp_console_signin_failed($1, "
+			    "$2::boolean)", 2, params, ignore_cb, NULL) == -1)
+				log_warnx("console: audit record of a failed "
+				    "sign-in for %s not written", s->name);
+		}
+		console_reply_error(s->p, 401, "wrong name or password");
+		return;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	util_hex(rnd, sizeof(rnd), s->token);
+	explicit_bzero(rnd, sizeof(rnd));
+	token_hash_hex(s->token, hash_hex);
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	params[0] = hash_hex;
+	params[1] = id;
+	params[2] = s->name;
+	/* the same statement drops expired sessions: they sign nobody in
+	 * (the gate checks expires_at), and the table stays small */
+	if (db_query(wpd->db, "WITH x AS (DELETE FROM operator_session WHERE "
+	    "expires_at < now()), s AS (INSERT INTO operator_session "
+	    "(token_hash, operator_id, expires_at) VALUES (decode($1, 'hex'), "
+	    "$2::bigint, now() + interval '8 hours') RETURNING operator_id), "
+	    "a AS (SELECT wp_audit_append('operator:' || $3, 'session.signin', "
+	    "'operator:' || $3, '')) SELECT o.role FROM operator o, s, a "
+	    "WHERE o.id = s.operator_id", 3, params, session_stored_cb, s) == -1)
+		pending_unavailable(s->p);
+}
+
+void
+session_signin(struct evhttp_request *req)
+{
+	const char	*body, *name, *password;
+	size_t		 len;
+	json_t		*j;
+	json_error_t	 jerr;
+	struct signin	*s;
+	const char	*params[1];
+
+	if (!origin_ok(req)) {
+		console_plain_error(req, 403, "cross-site request refused");
+		return;
+	}
+	if (http_body(req, API_BODY_MAX, &body, &len) == -1 ||
+	    (j = json_loadb(body, len, 0, &jerr)) == NULL) {
+		console_plain_error(req, 400,
+		    "body must be {\"name\":…,\"password\":…}");
+		return;
+	}
+	name = json_string_value(json_object_get(j, "name"));
+	password = json_string_value(json_object_get(j, "password"));
+	if (name == NULL || password == NULL || strlen(name) == 0 ||
+	    strlen(name) > 64 || strlen(password) > 1024) {
+		json_decref(j);
+		console_plain_error(req, 400,
+		    "body must be {\"name\":…,\"password\":…}");
+		return;
+	}
+	if (throttled(name)) {
+		json_decref(j);
+		signins[SIGNIN_THROTTLED]++;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "900");
+		console_plain_error(req, 429, "too many failed sign-ins for "
+		    "this name; try again later");
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->password = strdup(password)) == NULL ||
+	    (s->p = pending_new(req)) == NULL) {
+		signin_free(s);
+		json_decref(j);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	json_decref(j);
+	s->p->data = s;
+	s->p->free_fn = signin_free;
+	params[0] = s->name;
+	if (db_query(wpd->db, "SELECT id, password_hash FROM operator WHERE "
+	    "name = $1 AND NOT disabled", 1, params, signin_lookup_cb, s) == -1)
+		pending_unavailable(s->p);
+}
+
+static void
+signout_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+
+	(void)unknown;
+	if (console_db_failed(c, res, error, "sign-out"))
+		return;
+	if (c->p->req != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(c->p->req),
+		    "Set-Cookie", COOKIE_NAME "=; Path=/; HttpOnly; Secure; "
+		    "SameSite=Strict; Max-Age=0");
+	log_info("console: operator %s signed out", c->op_name);
+	console_reply_json(c->p, 200, json_pack("{s:b}", "signed_out", 1));
+}
+
+void
+session_signout(struct console_call *c)
+{
+	const char	*params[1] = { c->token_hex };
+
+	console_query(c, "SELECT wp_console_signout(decode($1, 'hex'))", 1,
+	    params, signout_cb);
+}
+
+/* GET /api/session: who is signed in (the page asks on load). */
+void
+session_get(struct console_call *c)
+{
+	console_reply_json(c->p, 200, json_pack("{s:s, s:s}", "name",
+	    c->op_name, "role", c->op_role));
+}
+
+uint64_t
+session_signins(enum signin_outcome outcome)
+{
+	return signins[outcome];
+}
