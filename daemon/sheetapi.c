@@ -145,7 +145,7 @@ lines_json(const struct sheet *s)
 		    "method", l->confirm_method, "ref", l->confirm_ref);
 		if (o == NULL)
 			goto fail;
-		if (perr_isset(&l->err) &&
+		if (l->err.code[0] != '\0' &&
 		    (json_object_set_new(o, "pre_code", json_string(l->err.code)) ||
 		    json_object_set_new(o, "pre_text", json_string(l->err.msg)))) {
 			json_decref(o);

@@ -13,6 +13,13 @@
 #define PAIN001_NS "urn:iso:std:iso:20022:tech:xsd:pain.001.001.10"
 #define LINE_NS    "urn:wagepay:line:1"
 
+/* A line refused alone: code and message (a masked number in it at most),
+ * kept small since a sheet may have 200,000 lines. */
+struct line_err {
+	char	code[8];	/* "" means none */
+	char	msg[96];
+};
+
 struct sheet_line {
 	char		 end_to_end_id[WP_MAX35_LEN];
 	int64_t		 amount;		/* fen, > 0 */
@@ -29,7 +36,7 @@ struct sheet_line {
 	char		 confirm_ref[WP_MAX35_LEN * 2];
 	/* Set when this line alone is refused by a check that needs no
 	 * database (ID check digit, card Luhn): code + message. */
-	struct perr	 err;
+	struct line_err	 err;
 };
 
 struct sheet {

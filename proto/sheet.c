@@ -17,6 +17,7 @@
  * It does not keep the xmlDoc, and its messages carry no ID number, card
  * number or worker name (masked with ids_mask where one is needed).
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,21 @@
 #include "xmlsafe.h"
 
 #define NS	PAIN001_NS
+
+static void line_refuse(struct sheet_line *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Marks a line refused alone, by a check that needs no database. */
+static void
+line_refuse(struct sheet_line *l, const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	snprintf(l->err.code, sizeof(l->err.code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(l->err.msg, sizeof(l->err.msg), fmt, ap);
+	va_end(ap);
+}
 
 /* The line's EndToEndId, which names it in every message about it. */
 #define E2E(l)	((l)->end_to_end_id)
@@ -492,8 +508,8 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 		memcpy(l->id_number, raw, strlen(raw) + 1);
 	if (!ids_resident_id_valid(raw)) {
 		ids_mask(raw, masked, sizeof(masked));
-		perr_set(&l->err, "WP05", "ID number %s fails its GB 11643 "
-		    "check", masked);
+		line_refuse(l, "WP05", "ID number %s fails its GB 11643 check",
+		    masked);
 	}
 	if (read_account(xmlsafe_child(tx, NS, "CdtrAcct"), "CdtrAcct", raw,
 	    sizeof(raw), &acct) != 0)
@@ -501,10 +517,9 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 		    acct.msg);
 	if (strlen(raw) < sizeof(l->card))
 		memcpy(l->card, raw, strlen(raw) + 1);
-	if (!perr_isset(&l->err) && !ids_card_valid(raw)) {
+	if (l->err.code[0] == '\0' && !ids_card_valid(raw)) {
 		ids_mask(raw, masked, sizeof(masked));
-		perr_set(&l->err, "AC01", "card %s fails its check digit",
-		    masked);
+		line_refuse(l, "AC01", "card %s fails its check digit", masked);
 	}
 	if (text_at(tx, "CdtrAgt/FinInstnId/ClrSysMmbId/MmbId", l->card_bank,
 	    sizeof(l->card_bank)) != 0 || !ids_bank_code_valid(l->card_bank))

@@ -90,7 +90,7 @@ good_3lines(void)
 	CHECK_STR(l->confirmed_at, "2026-10-31T18:05:00+08:00");
 	CHECK_STR(l->confirm_method, "SIGN");
 	CHECK_STR(l->confirm_ref, "CF-202610-0001");
-	CHECK(!perr_isset(&l->err));
+	CHECK(l->err.code[0] == '\0');
 
 	l = &sh->lines[1];
 	CHECK_STR(l->end_to_end_id, "E2E-202610-0002");
@@ -98,7 +98,7 @@ good_3lines(void)
 	CHECK_STR(l->id_number, "411022199208150021");
 	CHECK_STR(l->card, "62220212345678903");
 	CHECK_STR(l->confirm_method, "FACE");
-	CHECK(!perr_isset(&l->err));
+	CHECK(l->err.code[0] == '\0');
 
 	l = &sh->lines[2];
 	CHECK_STR(l->end_to_end_id, "E2E-202610-0003");
@@ -107,7 +107,7 @@ good_3lines(void)
 	CHECK_INT(l->days_worked, 18);
 	CHECK_STR(l->confirmed_at, "2026-11-01T08:00:00Z");
 	CHECK_STR(l->confirm_method, "APP");
-	CHECK(!perr_isset(&l->err));
+	CHECK(l->err.code[0] == '\0');
 	sheet_free(sh);
 	sheet_free(NULL);
 }
@@ -157,7 +157,7 @@ good_line_errors(void)
 	CHECK_STR(sh->lines[1].err.code, "AC01");
 	CHECK(strstr(sh->lines[1].err.msg, "6222*********8904") != NULL);
 	CHECK(strstr(sh->lines[1].err.msg, "62220212345678904") == NULL);
-	CHECK(!perr_isset(&sh->lines[2].err));
+	CHECK(sh->lines[2].err.code[0] == '\0');
 	sheet_free(sh);
 }
 
