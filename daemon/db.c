@@ -3,8 +3,9 @@
  *
  * Responsible for: connecting (PQconnectStartParams + PQconnectPoll driven by
  * events on PQsocket), reconnecting with backoff forever, a bounded FIFO of
- * requests, sending each to an idle connection (PQsendQueryParams, text in and
- * out), reading results without blocking, and the per-request deadline.
+ * requests, sending each to an idle connection (PQsendQueryParams; parameters
+ * in text or binary, results in text), reading results without blocking, and
+ * the per-request deadline.
  * Owns: every PGconn, every queued or in-flight request (its copied SQL and
  * parameters), every PGresult until the request's callback has returned.
  * Must not: call a blocking libpq function after db_new (no PQexec,
@@ -57,6 +58,8 @@ struct dbreq {
 	void			*arg;
 	int			 nparams;
 	const char		**values;	/* points into this allocation */
+	int			*lengths;	/* idem; NULL when all are text */
+	int			*formats;	/* idem; NULL when all are text */
 	const char		*sql;		/* points into this allocation */
 };
 TAILQ_HEAD(dbreq_list, dbreq);
@@ -654,7 +657,7 @@ conn_send(struct dbconn *c, struct dbreq *r)
 	int		 rv;
 
 	if (!PQsendQueryParams(c->pg, r->sql, r->nparams, NULL, r->values,
-	    NULL, NULL, 0)) {
+	    r->lengths, r->formats, 0)) {
 		if (PQstatus(c->pg) == CONNECTION_BAD) {
 			TAILQ_INSERT_HEAD(&db->queue, r, entry);
 			db->nqueued++;
@@ -820,39 +823,73 @@ db_free(struct db *db)
 	free(db);
 }
 
+/* The byte length of parameter i as db_query_bin copies it. */
+static size_t
+param_len(const char *const *values, const int *lengths, const int *formats,
+    int i)
+{
+	if (formats != NULL && formats[i] != 0)
+		return (size_t)lengths[i];
+	return strlen(values[i]) + 1;
+}
+
 int
-db_query(struct db *db, const char *sql, int nparams,
-    const char *const *values, db_cb *cb, void *arg)
+db_query_bin(struct db *db, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    db_cb *cb, void *arg)
 {
 	struct dbreq	*r;
 	struct timeval	 tv;
 	size_t		 size, len;
+	bool		 binary = false;
 	char		*p;
 	int		 i;
 
 	if (db->closing || sql == NULL || cb == NULL || nparams < 0 ||
 	    nparams > MAX_PARAMS || (nparams > 0 && values == NULL))
 		return -1;
+	for (i = 0; formats != NULL && i < nparams; i++) {
+		if (formats[i] != 0 && formats[i] != 1)
+			return -1;
+		if (formats[i] == 1 && values[i] != NULL) {
+			if (lengths == NULL || lengths[i] < 0)
+				return -1;
+			binary = true;
+		}
+	}
 	if (db->nqueued >= DB_QUEUE_MAX)
 		return -1;
 	if (db->nup == 0 && ms_since(&db->down_since) >= db->grace_ms)
 		return -1;
 
-	/* One allocation: the request, the parameter pointers, the strings. */
+	/* One allocation: the request, the parameter pointers, their lengths
+	 * and formats if any is binary, the values, the SQL. A request that
+	 * goes back to the queue (reconnect) keeps all of it. */
 	size = sizeof(*r) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
+	if (binary)
+		size += 2 * (size_t)nparams * sizeof(int);
 	for (i = 0; i < nparams; i++)
 		if (values[i] != NULL)
-			size += strlen(values[i]) + 1;
+			size += param_len(values, lengths, formats, i);
 	if ((r = calloc(1, size)) == NULL)
 		return -1;
 	r->values = (const char **)(r + 1);
 	p = (char *)(r->values + nparams);
+	if (binary) {
+		r->lengths = (int *)p;
+		r->formats = r->lengths + nparams;
+		p = (char *)(r->formats + nparams);
+	}
 	for (i = 0; i < nparams; i++) {
+		if (binary)
+			r->formats[i] = formats[i];
 		if (values[i] == NULL)
 			continue;
-		len = strlen(values[i]) + 1;
+		len = param_len(values, lengths, formats, i);
 		memcpy(p, values[i], len);
 		r->values[i] = p;
+		if (binary && formats[i] != 0)
+			r->lengths[i] = (int)len;
 		p += len;
 	}
 	memcpy(p, sql, strlen(sql) + 1);
@@ -875,6 +912,13 @@ db_query(struct db *db, const char *sql, int nparams,
 	db->nqueued++;
 	db_dispatch(db);
 	return 0;
+}
+
+int
+db_query(struct db *db, const char *sql, int nparams,
+    const char *const *values, db_cb *cb, void *arg)
+{
+	return db_query_bin(db, sql, nparams, values, NULL, NULL, cb, arg);
 }
 
 bool

@@ -41,6 +41,16 @@ void       db_free(struct db *);   /* fails every queued request (callback with 
  * answers 503 at once; the callback is NOT called). values are copied. */
 int        db_query(struct db *, const char *sql, int nparams, const char *const *values,
                db_cb *cb, void *arg) WUR;
+/* As db_query, with parameters in PostgreSQL's binary format where formats[i]
+ * is 1: lengths[i] bytes of values[i] (NULL still means SQL NULL); formats[i]
+ * 0, or formats NULL, means text as in db_query, and then lengths may be NULL.
+ * The SQL must give each binary parameter its type (`$9::int8[]`): the server
+ * reads the bytes with that type's receive function. Everything is copied
+ * before it returns; -1 also for a format other than 0 or 1 or a negative
+ * length. Results are text. */
+int        db_query_bin(struct db *, const char *sql, int nparams,
+               const char *const *values, const int *lengths, const int *formats,
+               db_cb *cb, void *arg) WUR;
 bool       db_available(struct db *);      /* at least one connection is up */
 int        db_backlog(struct db *);        /* queued + in flight */
 /* Replaces the DSN (SIGHUP): new connections use it; existing ones finish. */

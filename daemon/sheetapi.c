@@ -17,17 +17,22 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <jansson.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "sheetlines.h"
 #include "sheetstream.h"
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
+/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col */
+#define SUBMIT_SCALARS	8
 static const char submit_sql[] =
     "SELECT * FROM wp_sheet_submit($1, $2, decode($3, 'hex'), $4, $5, "
-    "($6 || '-01')::date, $7::int, $8::bigint, $9::json)";
+    "($6 || '-01')::date, $7::int, $8::bigint, $9::text[], $10::int8[], "
+    "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
+    "$16::date[], $17::int8[], $18::int4[], $19::text[]::timestamptz[], "
+    "$20::text[], $21::text[], $22::text[], $23::text[])";
 static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
 
 struct sheet_call {
@@ -119,49 +124,6 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	free(xml);
 }
 
-/* The lines as JSON for wp_sheet_submit (jansson escapes every string). */
-static char *
-lines_json(const struct sheet *s)
-{
-	json_t		*arr, *o;
-	char		 month[16];
-	char		*out;
-	size_t		 i;
-	const struct sheet_line *l;
-
-	if ((arr = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < s->nlines; i++) {
-		l = &s->lines[i];
-		snprintf(month, sizeof(month), "%s-01", l->month);
-		o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, "
-		    "s:I, s:i, s:s, s:s, s:s}",
-		    "seq", (json_int_t)(i + 1), "e2e", l->end_to_end_id,
-		    "amount", (json_int_t)l->amount, "name", l->name,
-		    "idn", l->id_number, "card", l->card, "bank", l->card_bank,
-		    "kind", l->kind == LINE_WAGE ? "WAGE" : "BACKPAY",
-		    "month", month, "gross", (json_int_t)l->gross,
-		    "days", l->days_worked, "at", l->confirmed_at,
-		    "method", l->confirm_method, "ref", l->confirm_ref);
-		if (o == NULL)
-			goto fail;
-		if (l->err.code[0] != '\0' &&
-		    (json_object_set_new(o, "pre_code", json_string(l->err.code)) ||
-		    json_object_set_new(o, "pre_text", json_string(l->err.msg)))) {
-			json_decref(o);
-			goto fail;
-		}
-		if (json_array_append_new(arr, o) == -1)
-			goto fail;
-	}
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out;
-fail:
-	json_decref(arr);
-	return NULL;
-}
-
 /*
  * The signature trust store in use. A worker may be verifying with it while
  * SIGHUP installs a new one, so each is reference-counted on the loop
@@ -206,7 +168,7 @@ struct intake {
 	struct pending		*p;
 	/* out, written by the worker */
 	struct sheet_verdict	 v;
-	char			*json;
+	struct sheetlines	*lines;
 	char			 digest_hex[2 * SHA256_LEN + 1];
 };
 
@@ -215,7 +177,7 @@ intake_free(struct intake *in)
 {
 	if (in->body != NULL)
 		evbuffer_free(in->body);
-	free(in->json);
+	sheetlines_free(in->lines);
 	sheet_free(in->v.sheet);
 	free(in);
 }
@@ -248,10 +210,9 @@ intake_work(void *arg)
 	sheetstream_finish(ss, in->trust->sig, &in->v);
 	sheetstream_free(ss);
 	util_hex(in->v.body_sha256, sizeof(in->v.body_sha256), in->digest_hex);
-	if (in->v.status == 0 && (in->json = lines_json(in->v.sheet)) == NULL) {
-		perr_set(&in->v.err, "FF01", "out of memory");
+	if (in->v.status == 0 &&
+	    (in->lines = sheetlines_new(in->v.sheet, &in->v.err)) == NULL)
 		in->v.status = 500;
-	}
 }
 
 /* On the loop thread: refuse, or hand the sheet to the database. */
@@ -263,8 +224,11 @@ intake_done(void *arg)
 	struct sheet_call	*call;
 	struct sheet		*s = in->v.sheet;
 	char			 nb[16], sum[24], *xml;
-	const char		*params[9];
+	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS];
+	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
+	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
 	size_t			 len;
+	int			 i;
 
 	trust_release(in->trust);
 	if (p->req == NULL) {		/* the client went away */
@@ -305,8 +269,13 @@ intake_done(void *arg)
 	params[5] = s->month;
 	params[6] = nb;
 	params[7] = sum;
-	params[8] = in->json;
-	if (db_query(wpd->db, submit_sql, 9, params, answer_cb, p) == -1)
+	for (i = 0; i < SHEETLINES_NCOLS; i++) {
+		params[SUBMIT_SCALARS + i] = in->lines->values[i];
+		lengths[SUBMIT_SCALARS + i] = in->lines->lengths[i];
+		formats[SUBMIT_SCALARS + i] = in->lines->formats[i];
+	}
+	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS,
+	    params, lengths, formats, answer_cb, p) == -1)
 		pending_unavailable(p);
 	intake_free(in);
 }

@@ -102,6 +102,23 @@ deposit DEP-2 20000.00 >/dev/null
 check_eq "deposit replay: DUPLICATE" "$(xval '/*/@outcome' "$T/body")" DUPLICATE
 check_eq "deposit replay: balance unchanged" "$(balance)" $((before + 2000000 - 1210000))
 
+# --- lines refused in C (check digits) reach the database as pre_code/pre_text
+badid=$(worker 12 id | python3 -c 'import sys; s = sys.stdin.read().strip(); print(s[:17] + ("1" if s[17] != "1" else "2"))')
+badcard=$(worker 13 card | python3 -c 'import sys; s = sys.stdin.read().strip(); print(s[:-1] + str((int(s[-1]) + 1) % 10))')
+{
+	line C1 11 100.00
+	printf 'C2\t%s\t%s\t%s\t%s\t100.00\tWAGE\n' "$badid" "$(worker 12 name)" "$(worker 12 card)" "$(worker 12 cardbank)"
+	printf 'C3\t%s\t%s\t%s\t%s\t100.00\tWAGE\n' "$(worker 13 id)" "$(worker 13 name)" "$badcard" "$(worker 13 cardbank)"
+} >"$T/l9"
+sheet s8 --msg-id SHEET-8 --sub "$SUB1_USCC" --month 2026-10 <"$T/l9"
+submit s8
+check_eq "check digits: PART" "$(grpsts "$T/s8.pain002.xml")" PART
+check_eq "check digits: bad ID WP05" "$(reason C2 "$T/s8.pain002.xml")" WP05
+check_eq "check digits: bad card AC01" "$(reason C3 "$T/s8.pain002.xml")" AC01
+check_eq "check digits: lines as stored, in order, texts from C" \
+    "$(q "SELECT string_agg(l.seq || ':' || l.end_to_end_id || ':' || coalesce(l.reason_code, '-') || ':' || coalesce(l.reason_text ~ '^(ID number .* fails its GB 11643 check|card .* fails its check digit)$', false), ',' ORDER BY l.seq) FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'SHEET-8'")" \
+    "1:C1:-:false,2:C2:WP05:true,3:C3:AC01:true"
+
 # --- another contractor gets 403 and nothing about the project --------------
 gc2 POST /v1/sheets --data-binary @"$T/s1.xml" >/dev/null
 check_eq "another contractor: 403" "$(status)" 403

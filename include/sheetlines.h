@@ -1,0 +1,64 @@
+/*
+ * sheetlines.h: a sheet's lines as PostgreSQL binary-format arrays, one
+ * array per column, for the parameters of wp_sheet_submit
+ * (daemon/sheetlines.c). Pure: no I/O, no libpq.
+ */
+#ifndef SHEETLINES_H
+#define SHEETLINES_H
+
+#include "sheet.h"
+#include "wagepay.h"
+
+/* The columns, in wp_sheet_submit's parameter order, with the SQL type each
+ * array must be given (`$9::text[]`, ...). Element i is line i; the line's
+ * sequence number is its position (unnest ... WITH ORDINALITY). */
+enum sheetlines_col {
+	SHEETLINES_E2E = 0,	/* text[]: EndToEndId */
+	SHEETLINES_AMOUNT,	/* int8[]: fen */
+	SHEETLINES_NAME,	/* text[]: Cdtr/Nm */
+	SHEETLINES_IDN,		/* text[]: resident ID number */
+	SHEETLINES_CARD,	/* text[] */
+	SHEETLINES_BANK,	/* text[]: the card bank's CNAPS code */
+	SHEETLINES_KIND,	/* text[]: WAGE | BACKPAY */
+	SHEETLINES_MONTH,	/* date[]: the first of the line's month */
+	SHEETLINES_GROSS,	/* int8[]: fen */
+	SHEETLINES_DAYS,	/* int4[] */
+	SHEETLINES_AT,		/* text[]: confirmed_at as received */
+	SHEETLINES_METHOD,	/* text[] */
+	SHEETLINES_REF,		/* text[] */
+	SHEETLINES_PRE_CODE,	/* text[]: line->err's code, NULL when none */
+	SHEETLINES_PRE_TEXT,	/* text[]: line->err's message, NULL when none */
+	SHEETLINES_NCOLS
+};
+
+/* The element type OIDs of PostgreSQL's catalogue (pg_type.dat). */
+#define SHEETLINES_INT4OID	23
+#define SHEETLINES_INT8OID	20
+#define SHEETLINES_TEXTOID	25
+#define SHEETLINES_DATEOID	1082
+
+/* Ready to pass to db_query_bin: values[c] is lengths[c] bytes, formats[c]
+ * is 1 (binary). Read-only for the caller. */
+struct sheetlines {
+	const char	*values[SHEETLINES_NCOLS];	/* point into buf */
+	int		 lengths[SHEETLINES_NCOLS];
+	int		 formats[SHEETLINES_NCOLS];
+	char		*buf;				/* owned: every array */
+};
+
+/* The SQL type of each column's array, "text[]" etc., in column order. */
+extern const char *const sheetlines_sqltype[SHEETLINES_NCOLS];
+
+/*
+ * Builds the arrays of s's lines (one-dimensional, lower bound 1; an empty
+ * sheet gives empty arrays). Returns NULL with err set (FF01) on out of
+ * memory, an array over PostgreSQL's 1 GB field limit, or a line month that
+ * is not YYYY-MM (sheet_parse never lets one through). Strings go as they
+ * are: the server checks that they are valid in the client encoding.
+ * The caller owns the result (sheetlines_free).
+ */
+struct sheetlines	*sheetlines_new(const struct sheet *s, struct perr *err)
+			    WUR;
+void			 sheetlines_free(struct sheetlines *);
+
+#endif
