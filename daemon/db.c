@@ -40,6 +40,8 @@
  * clock per host attempt: this one unless the DSN sets connect_timeout. */
 #define CONNECT_TIMEOUT_MS	10000
 #define MAX_PARAMS		65535	/* the protocol's Bind limit */
+/* A statement larger than this renews its connection once it is idle. */
+#define RECYCLE_BYTES		(4u * 1024u * 1024u)
 
 static const char ERR_LOST[] = "connection to database lost";
 static const char ERR_DEADLINE_QUEUED[] =
@@ -61,6 +63,7 @@ struct dbreq {
 	int			*lengths;	/* idem; NULL when all are text */
 	int			*formats;	/* idem; NULL when all are text */
 	const char		*sql;		/* points into this allocation */
+	size_t			 size;		/* of this allocation */
 };
 TAILQ_HEAD(dbreq_list, dbreq);
 
@@ -84,6 +87,7 @@ struct dbconn {
 	unsigned		 rotate;	/* start the host list here */
 	unsigned		 gen;		/* DSN generation it connected with */
 	bool			 flushing;	/* PQflush said 1: wait for EV_WRITE */
+	bool			 recycle;	/* renew once idle (RECYCLE_BYTES) */
 	PGresult		*last;		/* owned; latest result of inflight head */
 	struct dbreq_list	 inflight;
 	int			 ninflight;
@@ -619,8 +623,12 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		conn_lost(c, "no socket");
 		return;
 	}
-	/* A new DSN takes effect on each connection once it is idle. */
-	if (c->ninflight == 0 && c->gen != db->gen) {
+	/* A new DSN takes effect on each connection once it is idle; so does
+	 * a renewal after a large statement: libpq keeps its send buffer as
+	 * large as the largest message sent, which would hold a big sheet's
+	 * megabytes for the life of the connection. */
+	if (c->ninflight == 0 && (c->gen != db->gen || c->recycle)) {
+		c->recycle = false;
 		conn_close(c);
 		conn_start(c);
 	}
@@ -675,6 +683,8 @@ conn_send(struct dbconn *c, struct dbreq *r)
 		return;
 	}
 	r->conn = c;
+	if (r->size > RECYCLE_BYTES)
+		c->recycle = true;
 	TAILQ_INSERT_TAIL(&c->inflight, r, entry);
 	c->ninflight++;
 	db->ninflight++;
@@ -894,6 +904,7 @@ db_query_bin(struct db *db, const char *sql, int nparams,
 	}
 	memcpy(p, sql, strlen(sql) + 1);
 	r->sql = p;
+	r->size = size;
 	r->db = db;
 	r->nparams = nparams;
 	r->cb = cb;

@@ -968,6 +968,41 @@ sheetlines_round_trip(void)
 	free(full);
 }
 
+/* A statement over 4 MiB renews its connection once idle (libpq would keep
+ * a send buffer that large for the life of the connection); a small one
+ * does not. One connection, so the backend's pid tells. */
+static void
+large_statement_renews(void)
+{
+	struct seen	 a, b, c;
+	const char	*vals[1];
+	int		 lens[1], fmts[1] = { 1 };
+	char		*big;
+	size_t		 n = 5u << 20;
+
+	pg_setup();
+	setup_loop();
+	db = db_open(pg_dsn, 1);
+	db_set_down_grace(db, 15000);
+	run_until(is_available, 5000, "first connection");
+	run_query(&a, "SELECT pg_backend_pid()", 5000);
+	run_query(&b, "SELECT pg_backend_pid()", 5000);
+	CHECK_STR(a.value, b.value);		/* small: the same backend */
+
+	CHECK((big = calloc(1, n)) != NULL);
+	vals[0] = big;
+	lens[0] = (int)n;
+	run_full("SELECT length($1::bytea)", 1, vals, lens, fmts);
+	CHECK_STR(full, "5242880");
+	free(big);
+	run_until(is_available, 5000, "the renewed connection");
+	run_query(&c, "SELECT pg_backend_pid()", 5000);
+	CHECK(c.had_res && c.value[0] != '\0');
+	CHECK(strcmp(c.value, b.value) != 0);	/* large: a new backend */
+	db_free(db);
+	free(full);
+}
+
 const struct unit_case db_cases[] = {
 	{ "concurrent", concurrent },
 	{ "sql_error", sql_error },
@@ -981,5 +1016,6 @@ const struct unit_case db_cases[] = {
 	{ "backoff", backoff },
 	{ "binary_params", binary_params },
 	{ "sheetlines_round_trip", sheetlines_round_trip },
+	{ "large_statement_renews", large_statement_renews },
 	{ NULL, NULL }
 };
