@@ -65,6 +65,9 @@ const L = {
 		'money.manual': '手工划转 manual movement', 'sheet.paid': '工资表支付 sheet paid',
 		'deposit.booked': '人工费入账 deposit booked', 'roster.upload': '花名册上传 roster upload',
 		'operator.added': '新增操作员 operator added', 'alert.retry': '预警重发 alert retry',
+		'wage.returned': '工资退回 wage returned', 'debit.refused': '拒绝扣款 debit refused',
+		'legal_order.applied': '司法扣划 legal order applied',
+		'legal_order.refused': '拒绝司法扣划 legal order refused',
 	},
 };
 
@@ -588,18 +591,19 @@ async function viewAudit(params) {
 		api('GET', '/api/audit/verify')]);
 	const last = list.length ? list[list.length - 1].id : null;
 	mount(
-		h('h1', '审计日志 ', h('small', 'Audit trail (hash chained)')),
+		h('h1', '审计日志 ', h('small', 'Audit trail (hash chained: one chain per dedicated account, one for the rest)')),
 		h('section.panel', { id: 'verify' },
 			h('div.verify',
 				v.ok ? h('span.chip.ok.big', '链完整 Chain intact') : h('span.chip.bad.big', '链已断裂 Chain broken'),
-				h('span', `共 ${v.records} 条记录 records`),
+				h('span', `共 ${v.records} 条记录 records, ${v.chains} 条链 chains`),
+				v.ok ? null : h('span', { id: 'broken-chain' }, `断裂的链 broken chain: ${v.broken_chain}`),
 				v.ok ? null : h('strong.refusal', { id: 'first-broken' }, `首个断点 first broken record: #${v.first_broken}`),
 				h('button.secondary', { type: 'button', onclick: () => route() }, '重新校验 Verify again'))),
 		h('section.panel',
-			table([th('编号', 'No.', 'num'), th('时间', 'At'), th('操作人', 'Actor'), th('动作', 'Action'),
+			table([th('编号', 'No.', 'num'), th('链', 'Chain'), th('时间', 'At'), th('操作人', 'Actor'), th('动作', 'Action'),
 				th('对象', 'Object'), th('说明', 'Detail'), th('哈希', 'Hash')],
 			list.map((r) => h('tr' + (!v.ok && r.id === v.first_broken ? '.broken' : ''), { 'data-audit': r.id },
-				h('td.num', String(r.id)), h('td.nowrap', when(r.at)), h('td', r.actor),
+				h('td.num', String(r.id)), h('td.mono', r.chain), h('td.nowrap', when(r.at)), h('td', r.actor),
 				h('td', L.action[r.action] || r.action), h('td.mono', r.object), h('td.wrap', r.detail),
 				h('td.mono', { title: r.hash }, r.hash.slice(0, 12) + '…'))),
 			'无记录 / no records'),

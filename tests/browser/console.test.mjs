@@ -167,6 +167,8 @@ test('the held sheet and the undelivered alert are shown', async () => {
 	await go(page, '#/audit', '#verify');
 	assert.match(await page.textContent('#verify'), /链完整 Chain intact/);
 	assert.match(await page.textContent('main table'), /预警重发 alert retry/);
+	assert.match(await page.textContent('main table'), new RegExp(`account:${process.env.WP_ACCOUNT}`),
+		'each record shows its chain');
 	await shot(page, '12-audit');
 	await page.context().close();
 });
@@ -282,6 +284,7 @@ test('a tampered audit record is named on the page', async () => {
 	await go(page, '#/audit', '#verify');
 	assert.match(await page.textContent('#verify'), /链已断裂 Chain broken/);
 	assert.match(await page.textContent('#first-broken'), new RegExp(`#${victim}$`));
+	assert.match(await page.textContent('#broken-chain'), /global$/, 'the broken chain is named');
 	assert.ok(await page.$(`tr.broken[data-audit="${victim}"]`), 'the broken record is marked in the list');
 	await shot(page, '18-audit-broken');
 	await page.context().close();

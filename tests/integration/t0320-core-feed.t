@@ -158,6 +158,14 @@ check "it verifies and is valid" alert_ok "$f"
 check "its Detail has the order and the legal status" sh -c "grep -q 'FREEZE order' '$f' && grep -q 'attachable only for its wages' '$f'"
 check "every alert the regulator received verifies and is valid" wait_for 10 every_alert_ok hrss
 
+# --- the audit trail: the feed's records are in the account's chain (011) ----------
+check_eq "deposits, returns, refused debits and legal orders are in the account's chain" \
+    "$(q "SELECT string_agg(DISTINCT action || '@' || chain, ' ' ORDER BY action || '@' || chain) FROM audit WHERE actor = 'core' AND object NOT LIKE 'account:9999%'")" \
+    "$(for a in debit.refused deposit.booked legal_order.applied legal_order.refused sheet.paid wage.returned; do printf '%s@account:%s ' "$a" "$ACCOUNT"; done | sed 's/ $//')"
+check_eq "a debit of an account that is not a dedicated one is in 'global'" \
+    "$(q "SELECT chain FROM audit WHERE action = 'debit.refused' AND object LIKE 'account:9999%'")" global
+check_eq "every chain verifies" "$(q "SELECT ok || ' ' || chains FROM wp_audit_verify()")" "true 2"
+
 earmark_exact "at the end"
 check_eq "the attached account holds what was attached" "$(q "SELECT coalesce(sum(amount), 0) FROM transfer t JOIN account a ON a.id = t.credit_account WHERE a.kind = 'ATTACHED'")" 55000000
 ledger_exact
