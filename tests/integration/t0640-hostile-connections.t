@@ -1,7 +1,7 @@
 #!/bin/sh
 # Hostile connections: slowloris clients that trickle a request and never
 # finish it are cut off after [limits] timeout while honest clients are
-# served; a 100 MB body is refused with 413 without the daemon's memory
+# served; a 140 MB body is refused with 413 without the daemon's memory
 # growing; nothing reaches the ledger.
 . "$(dirname "$0")/lib.sh"
 
@@ -55,12 +55,12 @@ check "every slowloris connection was cut off" grep -q '^closed 40 of 40' "$T/sl
 latest=$(sed -n 's/.*latest after \([0-9]*\)\..*/\1/p' "$T/slow.out")
 check "cut off within the timeout (3 s) plus a little, though it kept sending" [ "${latest:-99}" -le 8 ]
 
-# --- a 100 MB body -------------------------------------------------------------
-head -c 104857600 /dev/zero >"$T/huge.xml"
+# --- a 140 MB body: over body_bytes (128 MiB by default) ------------------------
+head -c 146800640 /dev/zero >"$T/huge.xml"
 code=$(curl -sk -o /dev/null -w '%{http_code}' --cert "$PKI/contractor.pem" --key "$PKI/contractor.key" \
     --data-binary @"$T/huge.xml" "https://127.0.0.1:$CPORT/v1/sheets")
 rm -f "$T/huge.xml"
-check_eq "a 100 MB body: 413" "$code" 413
+check_eq "a 140 MB body: 413" "$code" 413
 check "the daemon did not buffer it: RSS grew by less than 64 MB" [ $(( $(rss) - rss_before )) -lt 65536 ]
 diag "daemon RSS before $rss_before kB, after $(rss) kB"
 check "the daemon still serves" sh -c "curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:$OPORT/healthz | grep -q 200"
