@@ -132,63 +132,38 @@ puts_(struct c14n *c, const char *s)
 	put(c, s, strlen(s));
 }
 
-/* Text content: & < > and CR escaped. */
+/* What each kind of value escapes (C14N 1.0, section 2.3). */
+enum escape { ESC_TEXT, ESC_ATTR, ESC_PI };
+
+/* The escape of ch in a value of kind k, or NULL to write ch as is. */
+static const char *
+escape_of(enum escape k, xmlChar ch)
+{
+	switch (ch) {
+	case '&': return k != ESC_PI ? "&amp;" : NULL;
+	case '<': return k != ESC_PI ? "&lt;" : NULL;
+	case '>': return k == ESC_TEXT ? "&gt;" : NULL;
+	case '"': return k == ESC_ATTR ? "&quot;" : NULL;
+	case '\t': return k == ESC_ATTR ? "&#x9;" : NULL;
+	case '\n': return k == ESC_ATTR ? "&#xA;" : NULL;
+	case '\r': return "&#xD;";
+	default: return NULL;
+	}
+}
+
+/* Text content: & < > CR escaped; an attribute value (or a namespace
+ * URI): & < " TAB LF CR; a processing instruction's data: CR only. */
 static void
-put_text(struct c14n *c, const xmlChar *s)
+put_escaped(struct c14n *c, const xmlChar *s, enum escape k)
 {
 	const xmlChar	*run = s;
 	const char	*esc;
 
 	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': esc = "&amp;"; break;
-		case '<': esc = "&lt;"; break;
-		case '>': esc = "&gt;"; break;
-		case '\r': esc = "&#xD;"; break;
-		default: continue;
-		}
-		put(c, run, (size_t)(s - run));
-		puts_(c, esc);
-		run = s + 1;
-	}
-	put(c, run, (size_t)(s - run));
-}
-
-/* An attribute value (or a namespace URI): & < " TAB LF CR escaped. */
-static void
-put_attr_value(struct c14n *c, const xmlChar *s)
-{
-	const xmlChar	*run = s;
-	const char	*esc;
-
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': esc = "&amp;"; break;
-		case '<': esc = "&lt;"; break;
-		case '"': esc = "&quot;"; break;
-		case '\t': esc = "&#x9;"; break;
-		case '\n': esc = "&#xA;"; break;
-		case '\r': esc = "&#xD;"; break;
-		default: continue;
-		}
-		put(c, run, (size_t)(s - run));
-		puts_(c, esc);
-		run = s + 1;
-	}
-	put(c, run, (size_t)(s - run));
-}
-
-/* A processing instruction's data: only CR escaped. */
-static void
-put_pi_data(struct c14n *c, const xmlChar *s)
-{
-	const xmlChar	*run = s;
-
-	for (; *s != '\0'; s++) {
-		if (*s != '\r')
+		if ((esc = escape_of(k, *s)) == NULL)
 			continue;
 		put(c, run, (size_t)(s - run));
-		puts_(c, "&#xD;");
+		puts_(c, esc);
 		run = s + 1;
 	}
 	put(c, run, (size_t)(s - run));
@@ -343,7 +318,7 @@ put_attr_children(struct c14n *c, xmlAttrPtr a)
 		if (t->type != XML_TEXT_NODE)
 			return fail(c, "an attribute holds an entity reference");
 		if (t->content != NULL)
-			put_attr_value(c, t->content);
+			put_escaped(c, t->content, ESC_ATTR);
 	}
 	return 0;
 }
@@ -394,7 +369,7 @@ c14n_start(struct c14n *c, xmlNodePtr e)
 			puts_(c, "=\"");
 		} else
 			puts_(c, " xmlns=\"");
-		put_attr_value(c, decl[i].href);
+		put_escaped(c, decl[i].href, ESC_ATTR);
 		put(c, "\"", 1);
 	}
 	for (i = 0; i < nattr; i++) {
@@ -435,7 +410,7 @@ leaf(struct c14n *c, xmlNodePtr n, bool top, bool after_root)
 	case XML_TEXT_NODE:
 	case XML_CDATA_SECTION_NODE:
 		if (n->content != NULL)
-			put_text(c, n->content);
+			put_escaped(c, n->content, ESC_TEXT);
 		return 0;
 	case XML_COMMENT_NODE:
 		return 0;
@@ -446,7 +421,7 @@ leaf(struct c14n *c, xmlNodePtr n, bool top, bool after_root)
 		puts_(c, (const char *)n->name);
 		if (n->content != NULL) {
 			put(c, " ", 1);
-			put_pi_data(c, n->content);
+			put_escaped(c, n->content, ESC_PI);
 		}
 		puts_(c, "?>");
 		if (top && !after_root)
