@@ -20,6 +20,11 @@
 #include "wagepay.h"
 #include "db.h"
 
+/* A sheet body larger than this (about 10,000 lines) is read on the bulk
+ * worker, at this niceness. */
+#define BULK_BYTES	(8u * 1024u * 1024u)
+#define BULK_NICE	10
+
 struct schemas;
 struct sigtrust;
 struct signer;
@@ -31,6 +36,8 @@ struct wpd {
 	struct db		*db;
 	struct schemas		*schemas;
 	struct workers		*workers;	/* CPU-heavy intake off the loop */
+	struct workers		*bulk;		/* the same for sheets over
+						 * BULK_BYTES, one thread, nice */
 	struct signer		*bank;		/* [signing] bank_cert, bank_key */
 	struct listener		*contractor;
 	struct listener		*core;
@@ -251,7 +258,7 @@ char	*report_refused(const char *orig_msg_id, const struct perr *err,
  * worker and must touch nothing shared and mutable; done() runs afterwards
  * on the loop thread. */
 struct workers;
-struct workers	*workers_new(struct event_base *, int nthreads);
+struct workers	*workers_new(struct event_base *, int nthreads, int nice);
 int		 workers_submit(struct workers *, void (*work)(void *),
 		    void (*done)(void *), void *arg) WUR;
 int		 workers_backlog(struct workers *);	/* done() not yet run */

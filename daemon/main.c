@@ -91,7 +91,8 @@ static void
 drain_tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
-	if ((db_backlog(wpd->db) == 0 && workers_backlog(wpd->workers) == 0) ||
+	if ((db_backlog(wpd->db) == 0 && workers_backlog(wpd->workers) == 0 &&
+	    workers_backlog(wpd->bulk) == 0) ||
 	    ++drain_ticks > DRAIN_SECS * 10) {
 		if (db_backlog(wpd->db) != 0)
 			log_warnx("drain: %d database requests still open after "
@@ -223,8 +224,10 @@ run(struct config *conf)
 		fatalx("could not enable libevent's thread support");
 	if ((wpd->base = event_base_new()) == NULL)
 		fatalx("could not create the event loop");
-	if ((wpd->workers = workers_new(wpd->base, conf->workers)) == NULL)
+	if ((wpd->workers = workers_new(wpd->base, conf->workers, 0)) == NULL)
 		fatalx("could not start %d worker threads", conf->workers);
+	if ((wpd->bulk = workers_new(wpd->base, 1, BULK_NICE)) == NULL)
+		fatalx("could not start the bulk worker thread");
 	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
 	    &err)) == NULL)
 		fatalx("[database] dsn: %s", err.msg);
@@ -261,6 +264,7 @@ run(struct config *conf)
 	alerts_stop();
 	rules_stop();
 	workers_free(wpd->workers);
+	workers_free(wpd->bulk);
 	listener_free(wpd->contractor);
 	listener_free(wpd->core);
 	listener_free(wpd->console);

@@ -310,7 +310,10 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 	snprintf(in->contractor, sizeof(in->contractor), "%s", contractor);
 	in->trust = current_trust;
 	in->trust->refs++;
-	if (workers_submit(wpd->workers, intake_work, intake_done, in) == -1) {
+	/* a sheet of many megabytes is read on the bulk worker, at a lower
+	 * priority: small sheets keep their latency while it is read */
+	if (workers_submit(evbuffer_get_length(in->body) > BULK_BYTES ?
+	    wpd->bulk : wpd->workers, intake_work, intake_done, in) == -1) {
 		trust_release(in->trust);
 		pending_free(in->p);
 		intake_free(in);

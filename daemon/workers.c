@@ -6,10 +6,16 @@
  * A job's work() runs on a worker thread and must touch nothing mutable
  * that is shared: it reads its own input and writes its own output. Its
  * done() runs afterwards on the loop thread, where everything else lives.
- * Owns the threads, the two queues and the wake-up event.
+ * Owns the threads, the two queues and the wake-up event. A pool may run at
+ * a lower priority (nice): the daemon reads sheets of many megabytes on
+ * such a pool of their own, so that a 100,000-line sheet never takes the
+ * CPU from the small sheets that keep arriving while it is read.
  */
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -32,6 +38,7 @@ struct workers {
 	struct event	*finished_ev;
 	pthread_t	*threads;
 	int		 nthreads;
+	int		 nice;		/* of its threads */
 	int		 queued;	/* submitted, done() not yet run */
 	bool		 stopping;
 };
@@ -42,6 +49,10 @@ worker_main(void *arg)
 	struct workers	*w = arg;
 	struct job	*j;
 
+	/* Linux schedules threads one by one: this lowers only this one */
+	if (w->nice != 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), w->nice) == -1)
+		log_warn("could not lower a bulk worker's priority");
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		while (w->todo == NULL && !w->stopping)
@@ -86,7 +97,7 @@ finished_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 struct workers *
-workers_new(struct event_base *base, int n)
+workers_new(struct event_base *base, int n, int nice)
 {
 	struct workers	*w;
 	int		 i;
@@ -96,6 +107,7 @@ workers_new(struct event_base *base, int n)
 		free(w);
 		return NULL;
 	}
+	w->nice = nice;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if ((w->finished_ev = event_new(base, -1, 0, finished_cb, w)) == NULL)
