@@ -12,6 +12,7 @@
  * Must not decide anything about money itself: the database function is
  * the one place that does, under the account's row lock.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static const char submit_sql[] =
 static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
 
 struct sheet_call {
+	bool	bulk;		/* read on the bulk worker */
 	char	msg_id[WP_MAX35_LEN];
 	int	nlines;
 };
@@ -74,6 +76,38 @@ count_outcome(const char *xml)
 		wpd->sheets_by_state[METRIC_RJCT]++;
 }
 
+/*
+ * After a sheet of many megabytes: give the freed memory back to the
+ * system. Its body was allocated by the loop thread and freed by a worker,
+ * its lines on the worker's own malloc arena; left alone, glibc would keep
+ * those pages for the daemon's life (t0650 measures it).
+ */
+static void
+bulk_trim(bool bulk)
+{
+	if (bulk)
+		malloc_trim(0);
+}
+
+static void
+trim_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	malloc_trim(0);
+}
+
+/* The same once the database request that carried the lines is freed,
+ * which happens after its callback returns. */
+static void
+bulk_trim_later(bool bulk)
+{
+	struct timeval	now = { 0, 0 };
+
+	if (bulk && event_base_once(wpd->base, -1, EV_TIMEOUT, trim_cb, NULL,
+	    &now) == -1)
+		malloc_trim(0);
+}
+
 static void
 answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
@@ -83,6 +117,7 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	int			 status;
 	size_t			 len = 0;
 
+	bulk_trim_later(call->bulk);
 	if (res == NULL) {
 		log_warnx("sheet %s: database: %s%s", call->msg_id, error,
 		    unknown ? " (outcome unknown: a retry with the same MsgId "
@@ -161,6 +196,7 @@ sheetapi_set_trust(struct sigtrust *sig)
 
 /* One sheet on its way from the request, through a worker, to the database. */
 struct intake {
+	bool			 bulk;		/* on wpd->bulk */
 	/* in: owned, so the worker depends on nothing the loop frees */
 	struct evbuffer		*body;		/* moved from the request */
 	char			 contractor[WP_USCC_LEN];
@@ -175,11 +211,14 @@ struct intake {
 static void
 intake_free(struct intake *in)
 {
+	bool	bulk = in->bulk;
+
 	if (in->body != NULL)
 		evbuffer_free(in->body);
 	sheetlines_free(in->lines);
 	sheet_free(in->v.sheet);
 	free(in);
+	bulk_trim(bulk);
 }
 
 /*
@@ -256,6 +295,7 @@ intake_done(void *arg)
 		return;
 	}
 	snprintf(call->msg_id, sizeof(call->msg_id), "%s", s->msg_id);
+	call->bulk = in->bulk;
 	call->nlines = (int)s->nlines;
 	p->data = call;
 	p->free_fn = free;
@@ -312,8 +352,9 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 	in->trust->refs++;
 	/* a sheet of many megabytes is read on the bulk worker, at a lower
 	 * priority: small sheets keep their latency while it is read */
-	if (workers_submit(evbuffer_get_length(in->body) > BULK_BYTES ?
-	    wpd->bulk : wpd->workers, intake_work, intake_done, in) == -1) {
+	in->bulk = evbuffer_get_length(in->body) > BULK_BYTES;
+	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
+	    intake_done, in) == -1) {
 		trust_release(in->trust);
 		pending_free(in->p);
 		intake_free(in);

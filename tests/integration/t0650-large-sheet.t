@@ -8,6 +8,7 @@
 
 N=20000
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status"; }
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status"; }
 
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 check "a maker proposes and a checker approves the project" open_project
@@ -42,9 +43,11 @@ check "$N lines: pain.002 valid against the official schema" valid_pain002 "$T/b
 check_eq "$N wage transfers" "$(q "SELECT count(*) FROM transfer WHERE reason = 'WAGE'")" "$N"
 check_eq "the sheet's total left the account" \
     "$(q "SELECT 50000000000 - sum(amount) FROM transfer WHERE reason = 'WAGE'")" "$(balance)"
-diag "daemon peak RSS before $before kB, after $after kB"
+diag "daemon peak RSS before $before kB, after $after kB; RSS now $(rss) kB"
 check "peak RSS over both sheets grew by less than 120 MB (as one tree: about 270 MB)" \
     [ $((after - before)) -lt 122880 ]
+check "then RSS is back within 20 MB of where it started (freed memory given back)" \
+    [ $(($(rss) - before)) -lt 20480 ]
 submit big
 check_eq "replay: still ACSC" "$(grpsts "$T/big.pain002.xml")" ACSC
 check_eq "replay: nothing paid again" "$(q "SELECT count(*) FROM transfer WHERE reason = 'WAGE'")" "$N"
