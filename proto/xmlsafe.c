@@ -347,6 +347,7 @@ struct xmlsafe_stream {
 	struct capture		 vcap;		/* the validation's */
 	enum xsd_kind		 kind;
 	bool			 failed;	/* not well-formed: stop feeding */
+	int			 halted;	/* xmlParseChunk's error, or 0 */
 };
 
 /* Counts elements as the tree builder makes them (xmlsafe_stream_elements). */
@@ -441,7 +442,7 @@ xmlsafe_stream_feed(struct xmlsafe_stream *st, const char *buf, size_t len)
 
 	while (!st->failed && len > 0) {
 		n = len < step ? len : step;
-		if (xmlParseChunk(st->ctxt, buf, (int)n, 0) != 0 ||
+		if ((st->halted = xmlParseChunk(st->ctxt, buf, (int)n, 0)) != 0 ||
 		    st->cap.refused != NULL || !st->ctxt->wellFormed)
 			st->failed = true;
 		buf += n;
@@ -482,9 +483,23 @@ xmlsafe_stream_finish(struct xmlsafe_stream *st, xmlDocPtr *docp,
 
 	*docp = NULL;
 	perr_clear(err);
-	if (!st->failed) {
-		xmlParseChunk(st->ctxt, NULL, 0, 1);
-		st->failed = st->cap.refused != NULL || !st->ctxt->wellFormed;
+	if (!st->failed)
+		st->halted = xmlParseChunk(st->ctxt, NULL, 0, 1);
+	/*
+	 * The push parser may stop on an input error (bytes not in the
+	 * declared encoding) without counting the document as broken: what
+	 * it parsed would then pass for all of it. xmlCtxtReadMemory reports
+	 * such a document as not well-formed; so does this.
+	 */
+	if (st->halted != 0 && st->ctxt->wellFormed) {
+		st->ctxt->wellFormed = 0;
+		if (!st->cap.have) {
+			st->cap.have = 1;
+			st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
+			snprintf(st->cap.msg, sizeof(st->cap.msg), "input stops "
+			    "being readable in its declared encoding (libxml2 "
+			    "error %d)", st->halted);
+		}
 	}
 	doc = st->ctxt->myDoc;
 	if (parse_verdict(st->ctxt, &st->cap, doc, err) == -1)
