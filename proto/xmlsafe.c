@@ -302,6 +302,7 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	xmlDocPtr		 doc;
 	struct capture		 cap;
 	struct perr		 local;
+	long			 used;
 
 	if (err == NULL)
 		err = &local;
@@ -321,6 +322,17 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	}
 	harden(ctxt, &cap);
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
+	/* libxml2 reading from memory takes a NUL byte after the root element
+	 * for the end of the input and ignores what follows; the push parser
+	 * of xmlsafe_stream refuses it, and so does this */
+	if (doc != NULL && !cap.refused && (used = xmlByteConsumed(ctxt)) >= 0 &&
+	    (size_t)used < len && memchr(buf + used, '\0', len - (size_t)used)) {
+		cap.have = 1;
+		cap.line = xmlSAX2GetLineNumber(ctxt);
+		snprintf(cap.msg, sizeof(cap.msg), "a NUL byte after the end of "
+		    "the document");
+		ctxt->wellFormed = 0;
+	}
 	if (parse_verdict(ctxt, &cap, doc, err) == -1) {
 		xmlFreeDoc(doc);
 		doc = NULL;
