@@ -33,7 +33,8 @@ DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/log.o $(B)/daemon/util.o \
               $(B)/daemon/sheetlines.o
 # Test code shared by the unit tests and the fuzz targets.
 TEST_COMMON := $(B)/tests/common/tree_verdict.o
-UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o $(TEST_COMMON)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o \
+              $(B)/tests/unit/pgharness.o $(TEST_COMMON)
 TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(B)/%)
 # Fuzz targets, built here as replay drivers (tests/fuzz/replay in make test)
 # and by tests/fuzz/run under libFuzzer (make fuzz).
@@ -142,9 +143,10 @@ $(B)/bench/loadgen: tests/bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
-$(B)/bench/gen: tests/bench/gen.c $(PROTO_OBJ)
+GEN_SRC    := $(wildcard tests/bench/gen*.c)
+$(B)/bench/gen: $(GEN_SRC) tests/bench/gen.h $(PROTO_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROTO_OBJ) $(LDLIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GEN_SRC) $(PROTO_OBJ) $(LDLIBS) -lm
 
 bench: deps all $(BENCH_TOOLS)
 	tests/bench/run

@@ -19,6 +19,11 @@ check_eq "deposit booked" "$(status)" 200
 # the roster, a tree of 16 MB, has its own)
 daemon_stop && daemon_start
 before=$(hwm)
+# sheets over 8 MiB are read on a thread of their own at nice 10: the
+# 19th field of /proc/PID/task/TID/stat (the 17th after the command name)
+thread_nices() { for f in /proc/$DAEMON_PID/task/*/stat; do sed 's/.*) //' "$f" | cut -d' ' -f17; done; }
+check_eq "one daemon thread runs at nice 10 (the bulk worker)" "$(thread_nices | grep -c '^10$')" 1
+check_eq "every other thread at nice 0" "$(thread_nices | grep -c '^0$')" "$(thread_nices | grep -vc '^10$')"
 
 python3 "$TOOLS/mksheet" --account "$ACCOUNT" --demo "$N" --msg-id BIG-1 \
     --month 2026-10 >"$T/big.unsigned.xml"
