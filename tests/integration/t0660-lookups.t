@@ -1,0 +1,119 @@
+#!/bin/sh
+# The database's work for a sheet grows with the sheet, not with the bank:
+# the plans wp_sheet_submit really runs (auto_explain, nested statements,
+# actual row counts) read the roster only for the sheet's workers, find an
+# earlier sheet by its unique index, probe "already paid" once a line, and
+# find the clearing account by index (schema/012_lookups.sql).
+. "$(dirname "$0")/lib.sh"
+
+setup_world || { echo "Bail out! setup failed"; exit 1; }
+check "a maker proposes and a checker approves the project" open_project
+check "a roster of 400 workers is accepted" roster_demo 400
+deposit DEP-1 90000.00 >/dev/null
+check_eq "deposit booked" "$(status)" 200
+
+# A few sheets through the daemon first, so that the sheet table is not
+# empty when a new MsgId is looked up.
+for n in 1 2 3; do
+	line "E$n" "$n" 100.00 >"$T/l$n"
+	sheet "s$n" --msg-id "SHEET-$n" --sub "$SUB1_USCC" --month 2026-10 <"$T/l$n"
+	submit "s$n"
+done
+check_eq "three sheets paid through the daemon" \
+    "$(q "SELECT count(*) FROM sheet WHERE state = 'PAID'")" 3
+q "ANALYZE" >/dev/null
+
+# explain_submit MSGID FIRST COUNT: wp_sheet_submit of COUNT rostered
+# workers of subcontractor one (from the FIRST-th, by ID number), called
+# as the daemon calls it, with every nested statement's plan logged to the
+# client with its actual row counts. The tables here are small enough that
+# reading them whole is the cheapest plan, so the planner is told to use an
+# index wherever one can serve (what the bank's table sizes make it do):
+# what is checked is that one can.
+explain_submit() {
+	psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 <<EOF 2>&1
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_timing = off;
+SET client_min_messages = log;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+WITH r AS (
+	SELECT e.* FROM roster_entry e JOIN project p ON p.id = e.project_id
+	WHERE p.code = '$PROJECT' AND e.employer_uscc = '$SUB1_USCC'
+	ORDER BY e.id_number OFFSET $2 LIMIT $3
+), a AS (
+	SELECT array_agg('X' || id_number ORDER BY id_number) e2e,
+		array_agg(100::bigint ORDER BY id_number) amount,
+		array_agg(name ORDER BY id_number) nm,
+		array_agg(id_number::text ORDER BY id_number) idn,
+		array_agg(card ORDER BY id_number) card,
+		array_agg(card_bank::text ORDER BY id_number) bank,
+		array_agg('WAGE'::text ORDER BY id_number) kind,
+		array_agg(date '2026-11-01' ORDER BY id_number) lm,
+		array_agg(100::bigint ORDER BY id_number) gross,
+		array_agg(20 ORDER BY id_number) days,
+		array_agg(now() ORDER BY id_number) at,
+		array_agg('SIGN'::text ORDER BY id_number) meth,
+		array_agg('R' || id_number ORDER BY id_number) ref,
+		array_agg(NULL::text ORDER BY id_number) pc,
+		array_agg(NULL::text ORDER BY id_number) pt,
+		count(*)::int n
+	FROM r
+)
+SELECT s.kind || ':' || s.outcome || ':' || coalesce(s.state, '')
+FROM a, wp_sheet_submit('$GC_USCC', '$1', '\\x00'::bytea, '$ACCOUNT',
+	'$SUB1_USCC', date '2026-11-01', a.n, a.n * 100::bigint, a.e2e, a.amount,
+	a.nm, a.idn, a.card, a.bank, a.kind, a.lm, a.gross, a.days, a.at, a.meth,
+	a.ref, a.pc, a.pt) s
+WHERE s.kind = 'S';
+EOF
+}
+
+explain_submit PLAN-1 0 3 >"$T/plan1"
+check "a 3-line sheet called directly is paid" grep -q '^S:NEW:PAID$' "$T/plan1"
+
+# rows_read PATTERN FILE: the rows that the function's nodes matching
+# PATTERN returned, summed over their loops (auto_explain's "actual
+# rows=R loops=L"); the calling statement's own plan, logged last, is left
+# out.
+inner() { sed '/^Query Text: WITH r AS/,$d' "$1"; }
+rows_read() {
+	inner "$2" | grep -E "$1" |
+	    sed -n 's/.*actual rows=\([0-9]*\) loops=\([0-9]*\).*/\1 \2/p' |
+	    awk '{ s += $1 * $2 } END { print s + 0 }'
+}
+check_eq "the roster is read for the sheet's 3 workers, not the project's 400" \
+    "$(rows_read 'on roster_entry' "$T/plan1")" 3
+check "the roster is probed by ID number" \
+    grep -Eq 'Index Cond: .*id_number = ' "$T/plan1"
+check "an earlier sheet is found by contractor and MsgId on the unique index" \
+    grep -Eq 'Index Cond: \(\(contractor_uscc = .*msg_id = ' "$T/plan1"
+check_eq "'already paid this month' is one subplan of the lines' INSERT, not three" \
+    "$(inner "$T/plan1" | sed -n '/^Query Text: INSERT INTO sheet_line/,/^LOG:/p' |
+    grep -c 'using sheet_line_wage_once')" 1
+check_eq "no sequential scan of the accounts" \
+    "$(inner "$T/plan1" | grep -c 'Seq Scan on account')" 0
+check "the clearing account is found by index" \
+    grep -Eq 'Index Scan using account_clearing' "$T/plan1"
+
+# The same answers as before the lookups changed: a worker already paid
+# for the month is refused AM05, one twice in the sheet too, and a replay
+# is answered from the first decision.
+explain_submit PLAN-2 2 3 >"$T/plan2"
+check_eq "overlapping workers: lines already paid are refused AM05" \
+    "$(q "SELECT string_agg(coalesce(l.reason_code, 'paid'), ',' ORDER BY l.seq)
+        FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'PLAN-2'")" \
+    "AM05,paid,paid"
+explain_submit PLAN-1 0 3 >"$T/plan3"
+check "the same MsgId again is answered as a replay" grep -q '^S:REPLAY:PAID$' "$T/plan3"
+check_eq "the roster is not read for a replay" "$(rows_read 'on roster_entry' "$T/plan3")" 0
+check_eq "a replay pays nothing" \
+    "$(q "SELECT count(*) FROM transfer t JOIN sheet s ON s.id = t.sheet_id WHERE s.msg_id = 'PLAN-1'")" 3
+
+ledger_exact
+finish
