@@ -191,6 +191,8 @@ c14n_is_signature(xmlNodePtr n)
 static bool
 same(const xmlChar *a, const xmlChar *b)
 {
+	if (a == b)		/* the parser's dictionary: often the same string */
+		return true;
 	if (a == NULL)
 		a = BAD_CAST "";
 	if (b == NULL)

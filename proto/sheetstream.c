@@ -135,7 +135,9 @@ is_open(const struct sheetstream *ss, xmlNodePtr n)
 	return false;
 }
 
-/* Is c, a child element of the frame at depth, the next frame? */
+/* Is c, a child element of the frame at depth, the next frame? Asked
+ * from depth 1 on: the root (names[0]) is taken whatever its name, and
+ * the schema refuses any other. */
 static bool
 is_spine(int depth, xmlNodePtr c)
 {

@@ -687,60 +687,82 @@ is_xml_space(char c)
 }
 
 /*
- * The trimmed text of an element that holds only text (and comments). An
- * element with element children has no "text" here: NULL, so that a
- * value is never silently assembled from pieces.
+ * The text of an element that holds only text (and comments), trimmed of
+ * XML white space, as a span: in the tree itself when the element has a
+ * single text child (almost every value read), else in *owned, which the
+ * caller frees. -1 when the element has element children, so that a value
+ * is never silently assembled from pieces.
  */
-static char *
-trimmed_text(xmlNodePtr node, size_t *lenp)
+static int
+text_span(xmlNodePtr node, const char **startp, size_t *lenp, xmlChar **owned)
 {
 	xmlNodePtr	 c;
-	xmlChar		*content;
-	char		*start, *end, *out;
-	size_t		 len;
+	const char	*start, *end;
 
+	*owned = NULL;
 	if (node == NULL || node->type != XML_ELEMENT_NODE)
-		return NULL;
+		return -1;
 	for (c = node->children; c != NULL; c = c->next)
 		if (c->type == XML_ELEMENT_NODE ||
 		    c->type == XML_ENTITY_REF_NODE)
-			return NULL;
-	if ((content = xmlNodeGetContent(node)) == NULL)
-		return NULL;
-	start = (char *)content;
+			return -1;
+	c = node->children;
+	if (c != NULL && c->next == NULL && c->content != NULL &&
+	    (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE))
+		start = (const char *)c->content;
+	else if ((*owned = xmlNodeGetContent(node)) != NULL)
+		start = (const char *)*owned;
+	else
+		return -1;
 	while (is_xml_space(*start))
 		start++;
 	end = start + strlen(start);
 	while (end > start && is_xml_space(end[-1]))
 		end--;
-	len = (size_t)(end - start);
+	*startp = start;
+	*lenp = (size_t)(end - start);
+	return 0;
+}
+
+static char *
+trimmed_text(xmlNodePtr node, size_t *lenp)
+{
+	xmlChar		*owned;
+	const char	*start;
+	char		*out;
+	size_t		 len;
+
+	if (text_span(node, &start, &len, &owned) == -1)
+		return NULL;
 	if ((out = malloc(len + 1)) != NULL) {
 		memcpy(out, start, len);
 		out[len] = '\0';
 		*lenp = len;
 	}
-	xmlFree(content);
+	xmlFree(owned);
 	return out;
 }
 
 int
 xmlsafe_text(xmlNodePtr node, char *buf, size_t len)
 {
-	char	*t;
-	size_t	 n = 0;
+	xmlChar		*owned;
+	const char	*start;
+	size_t		 n;
+	int		 rc = -1;
 
 	if (buf == NULL || len == 0)
 		return -1;
 	buf[0] = '\0';
-	if ((t = trimmed_text(node, &n)) == NULL)
+	if (text_span(node, &start, &n, &owned) == -1)
 		return -1;
-	if (n >= len) {
-		free(t);
-		return -1;
+	if (n < len) {
+		memcpy(buf, start, n);
+		buf[n] = '\0';
+		rc = 0;
 	}
-	memcpy(buf, t, n + 1);
-	free(t);
-	return 0;
+	xmlFree(owned);
+	return rc;
 }
 
 char *
