@@ -187,6 +187,16 @@ content_unchanged(void)
 	CHECK(xmlsafe_text(xmlsafe_child(root, NULL, "b"), buf, sizeof(buf)) == 0);
 	CHECK_STR(buf, "x & \xe4\xb8\xad");
 	CHECK(xmlsafe_child(root, NULL, "c")->children->type == XML_CDATA_SECTION_NODE);
+	CHECK(xmlsafe_text(xmlsafe_child(root, NULL, "c"), buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "<y>");
+	xmlFreeDoc(doc);
+
+	/* A value in several pieces (text, comment, CDATA) reads as one. */
+	doc = parse_str("<a><s> a<!-- c -->b <![CDATA[c]]>\n</s></a>", &err);
+	CHECK(doc != NULL);
+	root = xmlDocGetRootElement(doc);
+	CHECK(xmlsafe_text(xmlsafe_child(root, NULL, "s"), buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "ab c");
 	xmlFreeDoc(doc);
 }
 
