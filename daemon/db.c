@@ -18,6 +18,12 @@
  * connection are nevertheless kept in a FIFO (conn->inflight), matched to
  * results in order, so that pipeline mode can later raise conn_can_take()'s
  * limit without changing the rest.
+ *
+ * A lease takes one idle connection out of the pool for a session of
+ * statements in order (a transaction spanning several calls): its requests
+ * queue on the lease, never on the pool, so none can run outside the
+ * session, nor a pool request inside it. A leased connection given back
+ * inside a transaction is closed rather than returned.
  */
 #include <sys/queue.h>
 
@@ -50,11 +56,14 @@ static const char ERR_DEADLINE_SENT[] = "deadline passed waiting for the databas
 static const char ERR_SHUTDOWN[] = "database pool shut down";
 static const char ERR_SEND[] = "could not send query to database";
 static const char ERR_COPY[] = "COPY is not supported by the database pool";
+static const char ERR_RELEASED[] = "database session ended before the request ran";
 
 struct dbreq {
-	TAILQ_ENTRY(dbreq)	 entry;		/* db->queue or conn->inflight */
+	TAILQ_ENTRY(dbreq)	 entry;		/* db->queue, lease->queue or
+						 * conn->inflight */
 	struct db		*db;
 	struct dbconn		*conn;		/* NULL while queued */
+	struct dblease		*lease;		/* queued on it, while not sent */
 	struct event		*deadline;	/* owned */
 	db_cb			*cb;
 	void			*arg;
@@ -66,6 +75,12 @@ struct dbreq {
 	size_t			 size;		/* of this allocation */
 };
 TAILQ_HEAD(dbreq_list, dbreq);
+
+struct dblease {
+	struct db		*db;
+	struct dbconn		*conn;		/* NULL once lost */
+	struct dbreq_list	 queue;		/* not yet sent, in order */
+};
 
 enum dbconn_state {
 	DBC_DOWN = 0,		/* no PGconn; the timer brings it back */
@@ -89,6 +104,7 @@ struct dbconn {
 	bool			 flushing;	/* PQflush said 1: wait for EV_WRITE */
 	bool			 recycle;	/* renew once idle (RECYCLE_BYTES) */
 	PGresult		*last;		/* owned; latest result of inflight head */
+	struct dblease		*lease;		/* taken out of the pool by it */
 	struct dbreq_list	 inflight;
 	int			 ninflight;
 };
@@ -189,6 +205,9 @@ req_finish(struct dbreq *r, PGresult *res, const char *error, bool unknown)
 		r->conn->ninflight--;
 		db->ninflight--;
 		r->conn = NULL;
+	} else if (r->lease != NULL) {
+		TAILQ_REMOVE(&r->lease->queue, r, entry);
+		r->lease = NULL;
 	} else {
 		TAILQ_REMOVE(&db->queue, r, entry);
 		db->nqueued--;
@@ -234,7 +253,7 @@ conn_is_up(const struct dbconn *c)
 static bool
 conn_can_take(const struct dbconn *c)
 {
-	return c->state == DBC_UP && c->ninflight == 0 &&
+	return c->state == DBC_UP && c->ninflight == 0 && c->lease == NULL &&
 	    c->gen == c->db->gen && !c->db->closing;
 }
 
@@ -322,11 +341,19 @@ conn_schedule_backoff(struct dbconn *c)
 static void
 conn_drop(struct dbconn *c, const char *error, bool backoff)
 {
-	struct dbreq_list	 sent;
+	struct dbreq_list	 sent, unsent;
 	struct dbreq		*r;
 
 	TAILQ_INIT(&sent);
+	TAILQ_INIT(&unsent);
 	TAILQ_CONCAT(&sent, &c->inflight, entry);
+	/* A lease loses its connection, and with it its session: what it
+	 * had not sent yet fails too, and later requests are refused. */
+	if (c->lease != NULL) {
+		TAILQ_CONCAT(&unsent, &c->lease->queue, entry);
+		c->lease->conn = NULL;
+		c->lease = NULL;
+	}
 	conn_close(c);
 	if (backoff)
 		conn_schedule_backoff(c);
@@ -337,6 +364,13 @@ conn_drop(struct dbconn *c, const char *error, bool backoff)
 		TAILQ_REMOVE(&sent, r, entry);
 		TAILQ_INSERT_TAIL(&c->inflight, r, entry);
 		req_finish(r, NULL, error, true);
+	}
+	while ((r = TAILQ_FIRST(&unsent)) != NULL) {
+		TAILQ_REMOVE(&unsent, r, entry);
+		r->lease = NULL;
+		TAILQ_INSERT_TAIL(&c->db->queue, r, entry);
+		c->db->nqueued++;
+		req_finish(r, NULL, error, false);
 	}
 }
 
@@ -627,7 +661,8 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	 * a renewal after a large statement: libpq keeps its send buffer as
 	 * large as the largest message sent, which would hold a big sheet's
 	 * megabytes for the life of the connection. */
-	if (c->ninflight == 0 && (c->gen != db->gen || c->recycle)) {
+	if (c->ninflight == 0 && c->lease == NULL &&
+	    (c->gen != db->gen || c->recycle)) {
 		c->recycle = false;
 		conn_close(c);
 		conn_start(c);
@@ -666,6 +701,13 @@ conn_send(struct dbconn *c, struct dbreq *r)
 
 	if (!PQsendQueryParams(c->pg, r->sql, r->nparams, NULL, r->values,
 	    r->lengths, r->formats, 0)) {
+		if (c->lease != NULL) {
+			/* never to the pool's queue: outside its session */
+			TAILQ_INSERT_HEAD(&c->lease->queue, r, entry);
+			r->lease = c->lease;
+			conn_lost(c, PQerrorMessage(c->pg));
+			return;
+		}
 		if (PQstatus(c->pg) == CONNECTION_BAD) {
 			TAILQ_INSERT_HEAD(&db->queue, r, entry);
 			db->nqueued++;
@@ -709,6 +751,16 @@ db_dispatch(struct db *db)
 	if (db->dispatching || db->closing)
 		return;
 	db->dispatching = true;
+	for (i = 0; i < db->nconns; i++) {
+		struct dbconn	*c = &db->conns[i];
+
+		if (c->lease != NULL && c->state == DBC_UP && c->ninflight == 0 &&
+		    (r = TAILQ_FIRST(&c->lease->queue)) != NULL) {
+			TAILQ_REMOVE(&c->lease->queue, r, entry);
+			r->lease = NULL;
+			conn_send(c, r);
+		}
+	}
 	while ((r = TAILQ_FIRST(&db->queue)) != NULL) {
 		for (i = 0; i < db->nconns; i++)
 			if (conn_can_take(&db->conns[(db->next + i) % db->nconns]))
@@ -823,6 +875,12 @@ db_free(struct db *db)
 		c = &db->conns[i];
 		while ((r = TAILQ_FIRST(&c->inflight)) != NULL)
 			req_finish(r, NULL, ERR_SHUTDOWN, true);
+		if (c->lease != NULL) {
+			while ((r = TAILQ_FIRST(&c->lease->queue)) != NULL)
+				req_finish(r, NULL, ERR_SHUTDOWN, false);
+			c->lease->conn = NULL;
+			c->lease = NULL;
+		}
 		conn_close(c);
 		event_free(c->timer);
 	}
@@ -843,8 +901,10 @@ param_len(const char *const *values, const int *lengths, const int *formats,
 	return strlen(values[i]) + 1;
 }
 
-int
-db_query_bin(struct db *db, const char *sql, int nparams,
+/* A request with its own copy of everything, its deadline running; NULL
+ * for arguments db_query_bin refuses or out of memory. */
+static struct dbreq *
+req_new(struct db *db, const char *sql, int nparams,
     const char *const *values, const int *lengths, const int *formats,
     db_cb *cb, void *arg)
 {
@@ -857,20 +917,16 @@ db_query_bin(struct db *db, const char *sql, int nparams,
 
 	if (db->closing || sql == NULL || cb == NULL || nparams < 0 ||
 	    nparams > MAX_PARAMS || (nparams > 0 && values == NULL))
-		return -1;
+		return NULL;
 	for (i = 0; formats != NULL && i < nparams; i++) {
 		if (formats[i] != 0 && formats[i] != 1)
-			return -1;
+			return NULL;
 		if (formats[i] == 1 && values[i] != NULL) {
 			if (lengths == NULL || lengths[i] < 0)
-				return -1;
+				return NULL;
 			binary = true;
 		}
 	}
-	if (db->nqueued >= DB_QUEUE_MAX)
-		return -1;
-	if (db->nup == 0 && ms_since(&db->down_since) >= db->grace_ms)
-		return -1;
 
 	/* One allocation: the request, the parameter pointers, their lengths
 	 * and formats if any is binary, the values, the SQL. A request that
@@ -882,7 +938,7 @@ db_query_bin(struct db *db, const char *sql, int nparams,
 		if (values[i] != NULL)
 			size += param_len(values, lengths, formats, i);
 	if ((r = calloc(1, size)) == NULL)
-		return -1;
+		return NULL;
 	r->values = (const char **)(r + 1);
 	p = (char *)(r->values + nparams);
 	if (binary) {
@@ -911,18 +967,118 @@ db_query_bin(struct db *db, const char *sql, int nparams,
 	r->arg = arg;
 	if ((r->deadline = evtimer_new(db->base, req_deadline_cb, r)) == NULL) {
 		free(r);
-		return -1;
+		return NULL;
 	}
 	tv = tv_ms(db->deadline_ms);
 	if (evtimer_add(r->deadline, &tv) == -1) {
 		event_free(r->deadline);
 		free(r);
-		return -1;
+		return NULL;
 	}
+	return r;
+}
+
+int
+db_query_bin(struct db *db, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    db_cb *cb, void *arg)
+{
+	struct dbreq	*r;
+
+	if (db->nqueued >= DB_QUEUE_MAX)
+		return -1;
+	if (db->nup == 0 && ms_since(&db->down_since) >= db->grace_ms)
+		return -1;
+	if ((r = req_new(db, sql, nparams, values, lengths, formats, cb,
+	    arg)) == NULL)
+		return -1;
 	TAILQ_INSERT_TAIL(&db->queue, r, entry);
 	db->nqueued++;
 	db_dispatch(db);
 	return 0;
+}
+
+struct dblease *
+db_lease(struct db *db, int keep)
+{
+	struct dblease	*l;
+	int		 i, pick = -1, others = 0;
+
+	/* the pool's own queue goes first: a lease never jumps it */
+	if (db->closing || db->nqueued > 0)
+		return NULL;
+	for (i = 0; i < db->nconns; i++) {
+		if (!conn_is_up(&db->conns[i]) || db->conns[i].lease != NULL)
+			continue;
+		if (pick == -1 && conn_can_take(&db->conns[i]))
+			pick = i;
+		else
+			others++;
+	}
+	if (pick == -1 || others < keep || (l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->db = db;
+	l->conn = &db->conns[pick];
+	TAILQ_INIT(&l->queue);
+	l->conn->lease = l;
+	return l;
+}
+
+int
+db_lease_query_bin(struct dblease *l, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    db_cb *cb, void *arg)
+{
+	struct dbreq	*r;
+
+	if (l->conn == NULL || (r = req_new(l->db, sql, nparams, values,
+	    lengths, formats, cb, arg)) == NULL)
+		return -1;
+	r->lease = l;
+	TAILQ_INSERT_TAIL(&l->queue, r, entry);
+	db_dispatch(l->db);
+	return 0;
+}
+
+bool
+db_lease_lost(const struct dblease *l)
+{
+	return l->conn == NULL;
+}
+
+void
+db_release(struct dblease *l)
+{
+	struct db	*db;
+	struct dbconn	*c;
+	struct dbreq	*r;
+
+	if (l == NULL)
+		return;
+	db = l->db;
+	if ((c = l->conn) == NULL) {	/* lost: nothing of it is left */
+		free(l);
+		return;
+	}
+	while ((r = TAILQ_FIRST(&l->queue)) != NULL)
+		req_finish(r, NULL, ERR_RELEASED, false);
+	c->lease = NULL;
+	l->conn = NULL;
+	free(l);
+	if (c->state != DBC_UP)
+		return;
+	/* A session left open (a statement still running, a transaction not
+	 * ended) must not swallow the pool's one-call statements. */
+	if (c->ninflight > 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		log_warnx("database connection %d: session given back inside a "
+		    "transaction: closing it", c->id);
+		conn_drop(c, ERR_RELEASED, false);
+	} else if (c->gen != db->gen || c->recycle) {
+		c->recycle = false;
+		conn_close(c);
+		conn_start(c);
+	}
+	db_dispatch(db);
 }
 
 int

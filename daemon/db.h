@@ -51,6 +51,24 @@ int        db_query(struct db *, const char *sql, int nparams, const char *const
 int        db_query_bin(struct db *, const char *sql, int nparams,
                const char *const *values, const int *lengths, const int *formats,
                db_cb *cb, void *arg) WUR;
+/*
+ * Sessions: a connection taken out of the pool for statements run in order
+ * on it, e.g. BEGIN ... COMMIT across several calls. db_lease returns NULL
+ * (take the one-call path) unless a connection is idle now, nothing waits
+ * in the pool's queue, and keep other connections stay in the pool.
+ * db_lease_query_bin is db_query_bin on the session (-1 once it has lost its
+ * connection: every request queued or sent on it then fails, unknown when
+ * sent). db_release gives the connection back, and closes it instead if a
+ * transaction is still open on it; requests still queued fail. After a
+ * loss, db_release only frees the lease.
+ */
+struct dblease;
+struct dblease *db_lease(struct db *, int keep);
+int        db_lease_query_bin(struct dblease *, const char *sql, int nparams,
+               const char *const *values, const int *lengths, const int *formats,
+               db_cb *cb, void *arg) WUR;
+bool       db_lease_lost(const struct dblease *);
+void       db_release(struct dblease *);
 bool       db_available(struct db *);      /* at least one connection is up */
 int        db_backlog(struct db *);        /* queued + in flight */
 /* Replaces the DSN (SIGHUP): new connections use it; existing ones finish. */
