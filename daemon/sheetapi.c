@@ -194,6 +194,42 @@ sheetapi_set_trust(struct sigtrust *sig)
 	current_trust = t;
 }
 
+/*
+ * Sheets of at least OVERLAP_BYTES are read in slices, and the lines of
+ * each slice go to the database while the next is read: BEGIN,
+ * wp_sheet_open, wp_sheet_lines per slice, then at the end wp_sheet_close
+ * and COMMIT, on one session (db_lease), so that reading and deciding
+ * overlap (schema/015_sheet_overlap.sql). Nothing of the sheet is visible
+ * until COMMIT. Whatever goes wrong on the way (no session to be had, the
+ * MsgId already there, the header refused, a statement failed, the
+ * connection lost, COMMIT unanswered) ends the session unwritten and the
+ * sheet is decided in one call as any other, which answers a COMMIT that
+ * did land as the replay it then is.
+ */
+#define OVERLAP_BYTES	(256u * 1024u)
+#define SLICE_MIN	(128u * 1024u)		/* a slice: 1/16 of the body */
+#define SLICE_MAX	(4u * 1024u * 1024u)
+
+static const char open_sql[] =
+    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4)";
+/* $4.. are the batch's arrays, as in submit_sql */
+#define LINES_SCALARS	3
+static const char lines_sql[] =
+    "SELECT wp_sheet_lines(s.id, $3::int, $4::text[], $5::int8[], "
+    "$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
+    "$11::date[], $12::int8[], $13::int4[], $14::text[]::timestamptz[], "
+    "$15::text[], $16::text[], $17::text[], $18::text[]) FROM sheet s "
+    "WHERE s.contractor_uscc = $1::bpchar AND s.msg_id = $2 "
+    "AND s.state = 'RECEIVED'";
+static const char close_sql[] =
+    "SELECT r.* FROM sheet s, wp_sheet_close(s.id, decode($3, 'hex'), "
+    "($4 || '-01')::date, $5::int, $6::bigint) r "
+    "WHERE s.contractor_uscc = $1::bpchar AND s.msg_id = $2 "
+    "AND s.state = 'RECEIVED'";
+
+/* What follows the end of a session. */
+enum after { AFTER_NOTHING, AFTER_ONE_CALL };
+
 /* One sheet on its way from the request, through a worker, to the database. */
 struct intake {
 	bool			 bulk;		/* on wpd->bulk */
@@ -202,10 +238,30 @@ struct intake {
 	char			 contractor[WP_USCC_LEN];
 	struct trust		*trust;
 	struct pending		*p;
+	/* the worker's, between slices */
+	struct sheetstream	*ss;
+	size_t			 slice;		/* bytes fed per job */
 	/* out, written by the worker */
+	bool			 finished;	/* the verdict is in */
 	struct sheet_verdict	 v;
-	struct sheetlines	*lines;
+	struct sheetlines	*lines;		/* all of them: the one call */
 	char			 digest_hex[2 * SHA256_LEN + 1];
+	struct sheetlines	*batch;		/* lines batch_first.. */
+	size_t			 batch_first;
+	size_t			 sent;		/* lines batched so far */
+	char			 msg_id[WP_MAX35_LEN];	/* the header, for */
+	char			 account[WP_CARD_LEN];	/* wp_sheet_open */
+	char			 sub[WP_USCC_LEN];
+	/* the session, on the loop thread */
+	bool			 overlap;	/* batches wanted */
+	bool			 declined;	/* no (more) batches: one call */
+	struct dblease		*lease;
+	bool			 broken;	/* the session will not commit */
+	const char		*why;		/* the first reason it broke */
+	enum after		 after;
+	char			*answer;	/* close's pain.002, sent on COMMIT */
+	size_t			 answer_len;
+	int			 answer_status;
 };
 
 static void
@@ -215,83 +271,109 @@ intake_free(struct intake *in)
 
 	if (in->body != NULL)
 		evbuffer_free(in->body);
+	sheetstream_free(in->ss);
 	sheetlines_free(in->lines);
+	sheetlines_free(in->batch);
 	sheet_free(in->v.sheet);
+	free(in->answer);
 	free(in);
 	bulk_trim(bulk);
 }
 
+/* On the worker: lines read since the last batch, into the next batch
+ * (with the header, the first time). */
+static void
+batch_take(struct intake *in, const struct sheet *s)
+{
+	struct perr	err;
+
+	if (!in->overlap || in->declined || s == NULL || s->nlines <= in->sent)
+		return;
+	if (in->sent == 0) {
+		snprintf(in->msg_id, sizeof(in->msg_id), "%s", s->msg_id);
+		snprintf(in->account, sizeof(in->account), "%s", s->debtor_account);
+		snprintf(in->sub, sizeof(in->sub), "%s", s->subcontractor);
+	}
+	perr_clear(&err);
+	in->batch_first = in->sent + 1;
+	if ((in->batch = sheetlines_range(s, in->sent, s->nlines - in->sent,
+	    &err)) == NULL)
+		return;		/* the loop finds no batch: one call */
+	in->sent = s->nlines;
+}
+
 /*
- * On a worker thread: everything that needs no database. The body is fed
- * to the stream piece by piece as libevent received it, each piece freed
- * once parsed, so that a sheet never costs its bytes twice.
+ * On a worker thread: everything that needs no database, one slice of the
+ * body at a time. The body is fed to the stream piece by piece as libevent
+ * received it, each piece freed once parsed, so that a sheet never costs
+ * its bytes twice.
  */
 static void
 intake_work(void *arg)
 {
 	struct intake		*in = arg;
-	struct sheetstream	*ss;
 	struct evbuffer_iovec	 v;
 	struct perr		 err;
+	size_t			 left = in->slice, n;
+	bool			 stopped = false;
 
-	if ((ss = sheetstream_new(wpd->schemas, &err)) == NULL) {
+	if (in->ss == NULL &&
+	    (in->ss = sheetstream_new(wpd->schemas, &err)) == NULL) {
 		in->v.status = 500;
 		in->v.err = err;
+		in->finished = true;
 		return;
 	}
-	while (evbuffer_peek(in->body, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
-		if (sheetstream_feed(ss, v.iov_base, v.iov_len) == -1)
+	while (left > 0 && evbuffer_peek(in->body, -1, NULL, &v, 1) > 0 &&
+	    v.iov_len > 0) {
+		n = v.iov_len < left ? v.iov_len : left;
+		if (sheetstream_feed(in->ss, v.iov_base, n) == -1) {
+			stopped = true;		/* refused: no use reading on */
 			break;
-		evbuffer_drain(in->body, v.iov_len);
+		}
+		evbuffer_drain(in->body, n);
+		left -= n;
+	}
+	if (!stopped && evbuffer_get_length(in->body) > 0) {
+		batch_take(in, sheetstream_sheet(in->ss));
+		return;
 	}
 	evbuffer_free(in->body);
 	in->body = NULL;
-	sheetstream_finish(ss, in->trust->sig, &in->v);
-	sheetstream_free(ss);
+	sheetstream_finish(in->ss, in->trust->sig, &in->v);
+	sheetstream_free(in->ss);
+	in->ss = NULL;
+	in->finished = true;
 	util_hex(in->v.body_sha256, sizeof(in->v.body_sha256), in->digest_hex);
-	if (in->v.status == 0 &&
+	if (in->v.status != 0)
+		return;
+	batch_take(in, in->v.sheet);
+	if ((!in->overlap || in->declined) &&
 	    (in->lines = sheetlines_new(in->v.sheet, &in->v.err)) == NULL)
 		in->v.status = 500;
 }
 
-/* On the loop thread: refuse, or hand the sheet to the database. */
+/* On the loop thread: the sheet in one call, wp_sheet_submit. */
 static void
-intake_done(void *arg)
+submit_one_call(struct intake *in)
 {
-	struct intake		*in = arg;
 	struct pending		*p = in->p;
 	struct sheet_call	*call;
 	struct sheet		*s = in->v.sheet;
-	char			 nb[16], sum[24], *xml;
+	char			 nb[16], sum[24];
 	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS];
 	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
 	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
-	size_t			 len;
 	int			 i;
 
-	trust_release(in->trust);
-	if (p->req == NULL) {		/* the client went away */
-		pending_free(p);
-		intake_free(in);
-		return;
-	}
-	if (in->v.status != 0) {
-		log_info("sheet %s: refused (%s): %s", in->v.msg_id[0] ?
-		    in->v.msg_id : "(unread)", in->v.err.code, in->v.err.msg);
-		wpd->sheets_by_state[METRIC_REFUSED]++;
-		if (in->v.status == 500 || (xml = report_refused(in->v.msg_id,
-		    &in->v.err, &len)) == NULL)
-			pending_reply(p, 500, NULL, NULL, 0);
-		else {
-			pending_reply(p, in->v.status, XML_CTYPE, xml, len);
-			free(xml);
-		}
-		intake_free(in);
+	in->p = NULL;
+	if (in->lines == NULL &&
+	    (in->lines = sheetlines_new(s, &in->v.err)) == NULL) {
+		pending_reply(p, 500, NULL, NULL, 0);
 		return;
 	}
 	if ((call = calloc(1, sizeof(*call))) == NULL) {
 		pending_reply(p, 500, NULL, NULL, 0);
-		intake_free(in);
 		return;
 	}
 	snprintf(call->msg_id, sizeof(call->msg_id), "%s", s->msg_id);
@@ -317,7 +399,247 @@ intake_done(void *arg)
 	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS,
 	    params, lengths, formats, answer_cb, p) == -1)
 		pending_unavailable(p);
+}
+
+/* The session is over (ended, or lost): the connection goes back to the
+ * pool, then what was to follow. */
+static void
+session_done(struct intake *in)
+{
+	db_release(in->lease);
+	in->lease = NULL;
+	if (in->after == AFTER_ONE_CALL) {
+		if (in->overlap)
+			log_info("sheet %s: decided in one call, not as it was "
+			    "read (%s)", in->v.sheet->msg_id, in->why != NULL ?
+			    in->why : "no database session free");
+		submit_one_call(in);
+	} else if (in->p != NULL)
+		pending_free(in->p);
 	intake_free(in);
+}
+
+static void
+session_broke(struct intake *in, const char *why)
+{
+	if (!in->broken)
+		in->why = why;
+	in->broken = true;
+	in->declined = true;	/* the worker batches no more */
+}
+
+static void
+rollback_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	(void)res; (void)error; (void)unknown;
+	/* a ROLLBACK that failed leaves the transaction open: db_release
+	 * closes the connection, which ends it unwritten as well */
+	session_done(arg);
+}
+
+/* Ends the session unwritten, then after. Requests still in flight are
+ * answered first (one connection, in order). */
+static void
+session_end(struct intake *in, enum after after)
+{
+	in->after = after;
+	if (in->lease == NULL || db_lease_query_bin(in->lease, "ROLLBACK", 0,
+	    NULL, NULL, NULL, rollback_cb, in) == -1)
+		session_done(in);
+}
+
+/* BEGIN and each batch: a failure breaks the session. */
+static void
+step_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct intake	*in = arg;
+
+	(void)error; (void)unknown;
+	if (res == NULL)
+		session_broke(in, "the database connection was lost");
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warnx("sheet %s: database refused a step of the session: %s",
+		    in->msg_id, PQresultErrorMessage(res));
+		wpd->db_errors++;
+		session_broke(in, "a step of the session failed");
+	}
+}
+
+static void
+open_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct intake	*in = arg;
+
+	step_cb(res, error, unknown, arg);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "OPEN") != 0))
+		/* the MsgId is there, or the header is refused: the one call
+		 * answers it as ever */
+		session_broke(in, PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) :
+		    "no answer to the opening");
+}
+
+static void
+commit_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct intake	*in = arg;
+	struct pending	*p = in->p;
+
+	(void)error; (void)unknown;
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		/* unanswered: it may have committed, and the one call then
+		 * answers it as a replay; refused: nothing was written */
+		session_broke(in, res == NULL ? "COMMIT went unanswered" :
+		    "COMMIT was refused");
+		in->after = AFTER_ONE_CALL;
+		session_done(in);
+		return;
+	}
+	count_outcome(in->answer);
+	log_info("sheet %s: decided, %zu lines, read and decided together",
+	    in->msg_id, in->v.sheet->nlines);
+	in->p = NULL;
+	pending_reply(p, in->answer_status, XML_CTYPE, in->answer,
+	    in->answer_len);
+	in->after = AFTER_NOTHING;
+	session_done(in);
+}
+
+static void
+close_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct intake	*in = arg;
+	char		 outcome[32];
+
+	step_cb(res, error, unknown, arg);
+	if (!in->broken && (PQntuples(res) == 0 || (in->answer =
+	    report_from_rows(res, in->msg_id, &in->answer_status, outcome,
+	    sizeof(outcome), &in->answer_len)) == NULL ||
+	    strcmp(outcome, "NEW") != 0))
+		session_broke(in, "the decision gave no report");
+	if (in->broken) {
+		session_end(in, AFTER_ONE_CALL);
+		return;
+	}
+	if (db_lease_query_bin(in->lease, "COMMIT", 0, NULL, NULL, NULL,
+	    commit_cb, in) == -1) {
+		session_broke(in, "the database connection was lost");
+		session_end(in, AFTER_ONE_CALL);
+	}
+}
+
+/* Sends a batch the worker made, opening the session with the first. */
+static void
+session_batch(struct intake *in)
+{
+	struct sheetlines	*b = in->batch;
+	char			 first[16];
+	const char		*params[LINES_SCALARS + SHEETLINES_NCOLS];
+	int			 lengths[LINES_SCALARS + SHEETLINES_NCOLS] = { 0 };
+	int			 formats[LINES_SCALARS + SHEETLINES_NCOLS] = { 0 };
+	const char		*open_params[4] = { in->contractor, in->msg_id,
+				    in->account, in->sub };
+	int			 i;
+
+	in->batch = NULL;
+	if (in->lease == NULL && !in->broken && in->batch_first == 1) {
+		/* the pool keeps a connection of its own for everyone else */
+		if ((in->lease = db_lease(wpd->db, 1)) == NULL)
+			session_broke(in, NULL);
+		else if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL,
+		    NULL, step_cb, in) == -1 || db_lease_query_bin(in->lease,
+		    open_sql, 4, open_params, NULL, NULL, open_cb, in) == -1)
+			session_broke(in, "the database connection was lost");
+	}
+	if (in->lease != NULL && !in->broken) {
+		snprintf(first, sizeof(first), "%zu", in->batch_first);
+		params[0] = in->contractor;
+		params[1] = in->msg_id;
+		params[2] = first;
+		for (i = 0; i < SHEETLINES_NCOLS; i++) {
+			params[LINES_SCALARS + i] = b->values[i];
+			lengths[LINES_SCALARS + i] = b->lengths[i];
+			formats[LINES_SCALARS + i] = b->formats[i];
+		}
+		if (db_lease_query_bin(in->lease, lines_sql,
+		    LINES_SCALARS + SHEETLINES_NCOLS, params, lengths, formats,
+		    step_cb, in) == -1)
+			session_broke(in, "the database connection was lost");
+	}
+	sheetlines_free(b);
+}
+
+/* The verdict is in: refuse, decide the session, or the one call. */
+static void
+intake_decide(struct intake *in)
+{
+	struct pending	*p = in->p;
+	struct sheet	*s = in->v.sheet;
+	char		 nb[16], sum[24], *xml;
+	const char	*params[6];
+	size_t		 len;
+
+	trust_release(in->trust);
+	in->trust = NULL;
+	if (p->req == NULL) {		/* the client went away */
+		session_end(in, AFTER_NOTHING);
+		return;
+	}
+	if (in->v.status != 0) {
+		log_info("sheet %s: refused (%s): %s", in->v.msg_id[0] ?
+		    in->v.msg_id : "(unread)", in->v.err.code, in->v.err.msg);
+		wpd->sheets_by_state[METRIC_REFUSED]++;
+		in->p = NULL;
+		if (in->v.status == 500 || (xml = report_refused(in->v.msg_id,
+		    &in->v.err, &len)) == NULL)
+			pending_reply(p, 500, NULL, NULL, 0);
+		else {
+			pending_reply(p, in->v.status, XML_CTYPE, xml, len);
+			free(xml);
+		}
+		session_end(in, AFTER_NOTHING);
+		return;
+	}
+	if (in->lease == NULL || in->broken) {
+		session_end(in, AFTER_ONE_CALL);
+		return;
+	}
+	snprintf(nb, sizeof(nb), "%d", s->nb_of_txs);
+	snprintf(sum, sizeof(sum), "%lld", (long long)s->ctrl_sum);
+	params[0] = in->contractor;
+	params[1] = in->msg_id;
+	params[2] = in->digest_hex;
+	params[3] = s->month;
+	params[4] = nb;
+	params[5] = sum;
+	if (db_lease_query_bin(in->lease, close_sql, 6, params, NULL, NULL,
+	    close_cb, in) == -1) {
+		session_broke(in, "the database connection was lost");
+		session_end(in, AFTER_ONE_CALL);
+	}
+}
+
+/* On the loop thread, after each slice: its batch to the database, then
+ * the next slice, or the verdict. */
+static void
+intake_done(void *arg)
+{
+	struct intake	*in = arg;
+
+	if (in->batch != NULL)
+		session_batch(in);
+	if (in->finished) {
+		intake_decide(in);
+		return;
+	}
+	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
+	    intake_done, in) == -1) {
+		trust_release(in->trust);
+		pending_reply(in->p, 500, NULL, NULL, 0);
+		in->p = NULL;
+		session_end(in, AFTER_NOTHING);
+	}
 }
 
 void
@@ -326,6 +648,7 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 	struct evbuffer	*body = evhttp_request_get_input_buffer(req);
 	struct perr	 err;
 	struct intake	*in;
+	size_t		 len;
 
 	perr_clear(&err);
 	if (evbuffer_get_length(body) > wpd->conf->max_body) {
@@ -350,9 +673,15 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 	snprintf(in->contractor, sizeof(in->contractor), "%s", contractor);
 	in->trust = current_trust;
 	in->trust->refs++;
+	len = evbuffer_get_length(in->body);
 	/* a sheet of many megabytes is read on the bulk worker, at a lower
 	 * priority: small sheets keep their latency while it is read */
-	in->bulk = evbuffer_get_length(in->body) > BULK_BYTES;
+	in->bulk = len > BULK_BYTES;
+	in->overlap = len >= OVERLAP_BYTES;
+	in->slice = SIZE_MAX;
+	if (in->overlap)
+		in->slice = len / 16 < SLICE_MIN ? SLICE_MIN :
+		    len / 16 > SLICE_MAX ? SLICE_MAX : len / 16;
 	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
 	    intake_done, in) == -1) {
 		trust_release(in->trust);

@@ -287,6 +287,23 @@ sheetlines_new(const struct sheet *s, struct perr *err)
 	return sl;
 }
 
+struct sheetlines *
+sheetlines_range(const struct sheet *s, size_t first, size_t count,
+    struct perr *err)
+{
+	struct sheet	view;
+
+	if (first > s->nlines || count > s->nlines - first) {
+		perr_set(err, "FF01", "lines %zu..%zu are not in the sheet",
+		    first + 1, first + count);
+		return NULL;
+	}
+	view = *s;
+	view.lines = s->lines + first;
+	view.nlines = count;
+	return sheetlines_new(&view, err);
+}
+
 void
 sheetlines_free(struct sheetlines *sl)
 {

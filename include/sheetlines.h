@@ -59,6 +59,9 @@ extern const char *const sheetlines_sqltype[SHEETLINES_NCOLS];
  */
 struct sheetlines	*sheetlines_new(const struct sheet *s, struct perr *err)
 			    WUR;
+/* The same for lines first+1 .. first+count only (a batch). */
+struct sheetlines	*sheetlines_range(const struct sheet *s, size_t first,
+			    size_t count, struct perr *err) WUR;
 void			 sheetlines_free(struct sheetlines *);
 
 #endif

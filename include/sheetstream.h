@@ -39,6 +39,11 @@ void		 sheetstream_free(struct sheetstream *);
  * feeding more is useless (but harmless). */
 int		 sheetstream_feed(struct sheetstream *, const char *buf,
 		    size_t len);
+/* The sheet as read so far, for the daemon to send its lines ahead of the
+ * verdict: its header, and lines[0..nlines) final, each as the verdict's
+ * sheet will hold it. NULL before the header is read, and once reading
+ * lines has stopped (then the verdict is a refusal). */
+const struct sheet *sheetstream_sheet(const struct sheetstream *);
 /* The end of the bytes: the verdict, against trust. */
 void		 sheetstream_finish(struct sheetstream *, struct sigtrust *trust,
 		    struct sheet_verdict *out);

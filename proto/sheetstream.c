@@ -354,6 +354,15 @@ check_profile(struct sheetstream *ss, xmlDocPtr doc, struct perr *err)
 	return sheet_close(ss->sheet, doc, err);
 }
 
+const struct sheet *
+sheetstream_sheet(const struct sheetstream *ss)
+{
+	if (ss->sheet == NULL || !ss->header_read || ss->lines_stopped ||
+	    perr_isset(&ss->header_err))
+		return NULL;
+	return ss->sheet;
+}
+
 void
 sheetstream_finish(struct sheetstream *ss, struct sigtrust *trust,
     struct sheet_verdict *out)
