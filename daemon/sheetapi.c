@@ -409,10 +409,14 @@ session_done(struct intake *in)
 	db_release(in->lease);
 	in->lease = NULL;
 	if (in->after == AFTER_ONE_CALL) {
-		if (in->overlap)
+		/* every session busy is the ordinary state of a full
+		 * pool: news only when debugging */
+		if (in->overlap && in->why != NULL)
 			log_info("sheet %s: decided in one call, not as it was "
-			    "read (%s)", in->v.sheet->msg_id, in->why != NULL ?
-			    in->why : "no database session free");
+			    "read (%s)", in->v.sheet->msg_id, in->why);
+		else if (in->overlap)
+			log_debug("sheet %s: decided in one call: no database "
+			    "session free", in->v.sheet->msg_id);
 		submit_one_call(in);
 	} else if (in->p != NULL)
 		pending_free(in->p);

@@ -120,12 +120,19 @@ BEGIN
 			WHEN r.card <> l.card OR r.card_bank <> l.bank THEN 'AC01'
 			WHEN r.entered > (l.month + interval '1 month' - interval '1 day')::date
 			    OR r.left_on < l.month THEN 'WP03'
-			WHEN l.kind = 'WAGE' AND EXISTS (SELECT 1 FROM sheet_line o
-			    WHERE o.project_id = v_sheet.project_id AND o.id_number = l.idn
-			    AND o.month = l.month AND o.kind = 'WAGE' AND o.reason_code IS NULL) THEN 'AM05'
+			WHEN l.kind = 'WAGE' AND paid.one IS NOT NULL THEN 'AM05'
 		END AS code
 		FROM l LEFT JOIN roster_entry r ON r.project_id = v_sheet.project_id
 		    AND r.id_number = l.idn::bpchar AND r.id_number::text = l.idn
+		-- already paid: one probe of sheet_line_wage_once a line. A
+		-- lateral LIMIT 1, not EXISTS: a generic plan made while the
+		-- table was small may hash an EXISTS, that is read every WAGE
+		-- line of the project for every batch, for the life of the
+		-- connection (measured: latency growing sheet after sheet)
+		LEFT JOIN LATERAL (SELECT 1 AS one FROM sheet_line o
+			WHERE o.project_id = v_sheet.project_id AND o.id_number = l.idn
+			AND o.month = l.month AND o.kind = 'WAGE' AND o.reason_code IS NULL
+			LIMIT 1) paid ON l.kind = 'WAGE'
 	), ranked AS (
 		-- the same worker's WAGE for the same month twice in one batch: the later lines are duplicates
 		SELECT c.*, CASE WHEN c.code IS NULL AND c.kind = 'WAGE' THEN
@@ -136,12 +143,16 @@ BEGIN
 	SELECT p_sheet, r.seq, r.e2e, v_sheet.project_id, r.idn, r.name, r.card, r.bank, r.kind,
 		r.month, r.amount, r.gross, r.days, r.at, r.method, r.ref,
 		CASE WHEN r.nth > 1 THEN 'AM05' ELSE r.code END,
-		CASE WHEN r.nth > 1 OR (r.code = 'AM05' AND r.pre_code IS NULL AND EXISTS (
+		CASE WHEN r.nth > 1 OR CASE WHEN r.code = 'AM05' AND r.pre_code IS NULL THEN
 		    -- paid by an earlier batch of this sheet (this statement's own
-		    -- rows are not visible to it): rare, so asked only then
-		    SELECT 1 FROM sheet_line o WHERE o.sheet_id = p_sheet
-		    AND o.project_id = v_sheet.project_id AND o.id_number = r.idn
-		    AND o.month = r.month AND o.kind = 'WAGE' AND o.reason_code IS NULL))
+		    -- rows are not visible to it)? Rare, so asked only then: a
+		    -- CASE, because "NULL AND x" evaluates x; a scalar subquery,
+		    -- because an EXISTS may be planned as a hash of all the
+		    -- project's paid lines
+		    (SELECT true FROM sheet_line o WHERE o.project_id = v_sheet.project_id
+		    AND o.id_number = r.idn AND o.month = r.month AND o.kind = 'WAGE'
+		    AND o.reason_code IS NULL AND o.sheet_id = p_sheet LIMIT 1) IS NOT NULL
+		    ELSE false END
 		THEN 'the worker''s wage for this month appears earlier in this sheet'
 		WHEN r.code IS NULL THEN NULL
 		ELSE CASE r.code
