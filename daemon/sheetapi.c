@@ -548,8 +548,15 @@ session_batch(struct intake *in)
 
 	in->batch = NULL;
 	if (in->lease == NULL && !in->broken && in->batch_first == 1) {
-		/* the pool keeps a connection of its own for everyone else */
-		if ((in->lease = db_lease(wpd->db, 1)) == NULL)
+		/* Overlapping costs CPU (the parse and the posting share the
+		 * cores and their caches): for an ordinary sheet it pays for
+		 * latency only when the database is idle, not when every core
+		 * is busy anyway. A sheet of many megabytes takes it whenever
+		 * it can: it is read at a lower priority, and seconds of its
+		 * decision are saved. The pool keeps a connection of its own
+		 * for everyone else. */
+		if ((!in->bulk && db_backlog(wpd->db) > 0) ||
+		    (in->lease = db_lease(wpd->db, 1)) == NULL)
 			session_broke(in, NULL);
 		else if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL,
 		    NULL, step_cb, in) == -1 || db_lease_query_bin(in->lease,
