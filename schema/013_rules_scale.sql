@@ -24,8 +24,7 @@
 -- - a change judges again the project-months it touches: after project
 --   1's 99,000 unpaid workers were paid, 0.9 s (its 100,000-worker roster).
 -- The triggers below cost the paths that pay (warm, EXPLAIN ANALYZE,
--- 1,000-line sheets): 0.20-0.27 ms per sheet's line insert, 0.36-0.54 ms
--- per sheet paid; a roster row 0.02 ms.
+-- 1,000-line sheets): 0.36-0.54 ms per sheet paid; a roster row 0.02 ms.
 --
 -- How:
 -- - WAGES_OVERDUE's truth for a project-month (is anybody on site unpaid?)
@@ -61,9 +60,13 @@
 --   sheet          a sheet becoming PAID (or, never done, ceasing to be):
 --                  the version of every (project, month) of its accepted
 --                  lines;
---   sheet_line     lines inserted into a sheet that is already PAID (never
---                  done: lines are inserted while the sheet is RECEIVED):
---                  the version of their (project, month);
+--   sheet_line     lines are inserted only by the sheet functions, and only
+--                  into a sheet still RECEIVED (wp_sheet_submit here,
+--                  wp_sheet_lines from 015, which refuses any other): they
+--                  count once their sheet becomes PAID, above. (A trigger
+--                  for lines inserted into a PAID sheet cost every insert
+--                  statement a copy of its rows; the raw COPY of the
+--                  benchmark about a third more database CPU: removed.)
 --   line_return    a returned line: its (project, month).
 -- Lines, returns and deposits are never updated or deleted (001, 006), nor
 -- sheets deleted or renumbered (009). The judgement reads the versions and
@@ -170,27 +173,6 @@ CREATE TRIGGER sheet_rules AFTER UPDATE ON sheet
 CREATE TRIGGER sheet_rules_insert AFTER INSERT ON sheet
 	FOR EACH ROW WHEN (NEW.state = 'PAID')
 	EXECUTE FUNCTION wp_rule_sheet_paid();
-
--- Lines inserted into a sheet already PAID (the code never does: lines are
--- inserted while their sheet is RECEIVED; for completeness, one look per
--- insert statement).
-CREATE FUNCTION wp_rule_lines_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	IF EXISTS (SELECT 1 FROM sheet s WHERE s.state = 'PAID'
-	    AND s.id IN (SELECT DISTINCT n.sheet_id FROM new_lines n)) THEN
-		INSERT INTO rule_lines_version AS v (project_id, month, version)
-		SELECT x.project_id, x.month, nextval('rule_version')
-		FROM (SELECT DISTINCT n.project_id, n.month FROM new_lines n
-		      JOIN sheet s ON s.id = n.sheet_id
-		      WHERE n.reason_code IS NULL AND s.state = 'PAID') x
-		ORDER BY x.project_id, x.month
-		ON CONFLICT (project_id, month) DO UPDATE SET version = nextval('rule_version');
-	END IF;
-	RETURN NULL;
-END $$;
-CREATE TRIGGER sheet_line_rules AFTER INSERT ON sheet_line
-	REFERENCING NEW TABLE AS new_lines
-	FOR EACH STATEMENT EXECUTE FUNCTION wp_rule_lines_inserted();
 
 -- A returned line is unpaid again.
 CREATE FUNCTION wp_rule_line_returned() RETURNS trigger LANGUAGE plpgsql AS $$
