@@ -82,6 +82,21 @@ BEGIN
 	RETURN QUERY SELECT v_sheet, 'OPEN', NULL::text, NULL::text;
 END $$;
 
+-- The row of an open sheet, or an error: lines and a decision are only
+-- ever for a sheet still RECEIVED (in the transaction that opened it).
+CREATE FUNCTION wp_sheet_received(p_sheet bigint) RETURNS sheet
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_sheet		sheet%ROWTYPE;
+BEGIN
+	SELECT * INTO STRICT v_sheet FROM sheet WHERE id = p_sheet;
+	IF v_sheet.state <> 'RECEIVED' THEN
+		RAISE EXCEPTION 'sheet % is already decided', p_sheet
+			USING ERRCODE = 'invalid_transaction_state';
+	END IF;
+	RETURN v_sheet;
+END $$;
+
 -- Lines p_first, p_first + 1, ... of an open sheet, checked against the
 -- roster set-based (as 012's wp_sheet_submit did for the whole sheet).
 CREATE FUNCTION wp_sheet_lines(p_sheet bigint, p_first int,
@@ -95,11 +110,7 @@ DECLARE
 	v_sheet		sheet%ROWTYPE;
 	v_n		int;
 BEGIN
-	SELECT * INTO STRICT v_sheet FROM sheet WHERE id = p_sheet;
-	IF v_sheet.state <> 'RECEIVED' THEN
-		RAISE EXCEPTION 'sheet % is already decided', p_sheet
-			USING ERRCODE = 'invalid_transaction_state';
-	END IF;
+	v_sheet := wp_sheet_received(p_sheet);
 	INSERT INTO sheet_line (sheet_id, seq, end_to_end_id, project_id, id_number, name, card,
 		card_bank, kind, month, amount, gross, days_worked, confirmed_at, confirm_method,
 		confirm_ref, reason_code, reason_text)
@@ -186,11 +197,7 @@ DECLARE
 	v_free		bigint;
 	v_state		text;
 BEGIN
-	SELECT * INTO STRICT v_sheet FROM sheet WHERE id = p_sheet;
-	IF v_sheet.state <> 'RECEIVED' THEN
-		RAISE EXCEPTION 'sheet % is already decided', p_sheet
-			USING ERRCODE = 'invalid_transaction_state';
-	END IF;
+	v_sheet := wp_sheet_received(p_sheet);
 	-- the row lock taken by wp_sheet_open in this transaction
 	SELECT a.* INTO STRICT v_acc FROM account a WHERE a.id = v_sheet.account_id FOR UPDATE;
 	SELECT count(*), count(*) FILTER (WHERE l.reason_code IS NULL),

@@ -311,4 +311,21 @@ line() {
 balance() { q "SELECT balance FROM account WHERE number = '$ACCOUNT'"; }
 
 # valid_xsd NAME FILE: validates against proto/xsd/NAME.xsd.
+# explain_settings: the psql lines that log, to the client, the plan of
+# every statement run after them, nested ones too, with actual row counts
+# (auto_explain) and with an index used wherever one can serve: test tables
+# are tiny, and a sequential scan would be the planner's cheapest choice
+# where the bank's table sizes make it take the index.
+explain_settings() {
+	cat <<'EOF'
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_timing = off;
+SET client_min_messages = log;
+SET enable_seqscan = off;
+EOF
+}
+
 valid_xsd() { xmllint --noout --schema "$TOP/proto/xsd/$1.xsd" "$2" 2>/dev/null; }

@@ -31,14 +31,7 @@ q "ANALYZE" >/dev/null
 # index wherever one can serve (what the bank's table sizes make it do):
 # what is checked is that one can.
 explain_submit() {
-	psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 <<EOF 2>&1
-LOAD 'auto_explain';
-SET auto_explain.log_min_duration = 0;
-SET auto_explain.log_nested_statements = on;
-SET auto_explain.log_analyze = on;
-SET auto_explain.log_timing = off;
-SET client_min_messages = log;
-SET enable_seqscan = off;
+	{ explain_settings; cat; } <<EOF | psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 2>&1
 SET enable_bitmapscan = off;
 SET enable_hashjoin = off;
 SET enable_mergejoin = off;

@@ -29,14 +29,7 @@ q "ANALYZE" >/dev/null
 # explain SQL: SQL's plans, every nested statement's with actual rows,
 # in a transaction rolled back.
 explain() {
-	psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 <<EOF 2>&1
-LOAD 'auto_explain';
-SET auto_explain.log_min_duration = 0;
-SET auto_explain.log_nested_statements = on;
-SET auto_explain.log_analyze = on;
-SET auto_explain.log_timing = off;
-SET client_min_messages = log;
-SET enable_seqscan = off;
+	{ explain_settings; cat; } <<EOF | psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 2>&1
 BEGIN;
 $1;
 ROLLBACK;
