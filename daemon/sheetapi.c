@@ -257,7 +257,8 @@ struct intake {
 	bool			 declined;	/* no (more) batches: one call */
 	struct dblease		*lease;
 	bool			 broken;	/* the session will not commit */
-	const char		*why;		/* the first reason it broke */
+	char			 why[64];	/* the first reason it broke,
+						 * "" for no session free */
 	enum after		 after;
 	char			*answer;	/* close's pain.002, sent on COMMIT */
 	size_t			 answer_len;
@@ -411,7 +412,7 @@ session_done(struct intake *in)
 	if (in->after == AFTER_ONE_CALL) {
 		/* every session busy is the ordinary state of a full
 		 * pool: news only when debugging */
-		if (in->overlap && in->why != NULL)
+		if (in->overlap && in->why[0] != '\0')
 			log_info("sheet %s: decided in one call, not as it was "
 			    "read (%s)", in->v.sheet->msg_id, in->why);
 		else if (in->overlap)
@@ -423,11 +424,12 @@ session_done(struct intake *in)
 	intake_free(in);
 }
 
+/* why is copied: it may be in a result freed after the callback. */
 static void
 session_broke(struct intake *in, const char *why)
 {
 	if (!in->broken)
-		in->why = why;
+		snprintf(in->why, sizeof(in->why), "%s", why != NULL ? why : "");
 	in->broken = true;
 	in->declined = true;	/* the worker batches no more */
 }
