@@ -39,12 +39,10 @@
 #include "log.h"
 #include "wagepay.h"
 #include "db.h"
+#include "dbdsn.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
-/* libpq ignores connect_timeout under PQconnectPoll, so db.c keeps its own
- * clock per host attempt: this one unless the DSN sets connect_timeout. */
-#define CONNECT_TIMEOUT_MS	10000
 #define MAX_PARAMS		65535	/* the protocol's Bind limit */
 /* A statement larger than this renews its connection once it is idle. */
 #define RECYCLE_BYTES		(4u * 1024u * 1024u)
@@ -399,90 +397,14 @@ conn_notice_cb(void *arg, const PGresult *res)
 	    sev != NULL ? sev : "NOTICE", state != NULL ? state : "");
 }
 
-/* Rotates a comma-separated list by k (of n) elements, so that a host that
- * swallows connection attempts is not always the first one tried. */
-static char *
-rotate_list(const char *s, unsigned k, int n)
-{
-	const char	*p, *start;
-	size_t		 len = strlen(s);
-	char		*out;
-
-	if ((out = malloc(len + 2)) == NULL)
-		return NULL;
-	k %= (unsigned)n;
-	for (start = s; k > 0; k--)
-		start = strchr(start, ',') + 1;
-	/* start..end, then s..start-1 */
-	p = s + len;
-	memcpy(out, start, (size_t)(p - start));
-	out[p - start] = '\0';
-	if (start != s) {
-		strcat(out, ",");
-		strncat(out, s, (size_t)(start - s - 1));
-	}
-	return out;
-}
-
-static int
-list_count(const char *s)
-{
-	int	n = 1;
-
-	if (s == NULL)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s == ',')
-			n++;
-	return n;
-}
-
 /* Begins one connection attempt with the current DSN. */
 static void
 conn_start(struct dbconn *c)
 {
-	struct db		*db = c->db;
-	PQconninfoOption	*o;
-	const char		**keys, **vals;
-	char			*rotated[3] = { NULL, NULL, NULL };
-	int			 nopt = 0, nhosts = 0, i = 0, j, n;
+	struct db	*db = c->db;
 
-	for (o = db->opts; o->keyword != NULL; o++) {
-		nopt++;
-		if (o->val != NULL && (strcmp(o->keyword, "host") == 0 ||
-		    strcmp(o->keyword, "hostaddr") == 0) &&
-		    list_count(o->val) > nhosts)
-			nhosts = list_count(o->val);
-	}
-	keys = calloc((size_t)nopt + 1, sizeof(*keys));
-	vals = calloc((size_t)nopt + 1, sizeof(*vals));
-	if (keys == NULL || vals == NULL)
-		fatalx("database: out of memory");
-	for (o = db->opts; o->keyword != NULL; o++) {
-		if (o->val == NULL)
-			continue;
-		keys[i] = o->keyword;
-		vals[i] = o->val;
-		n = list_count(o->val);
-		if (nhosts > 1 && c->rotate % (unsigned)nhosts != 0 &&
-		    n == nhosts && (strcmp(o->keyword, "host") == 0 ||
-		    strcmp(o->keyword, "hostaddr") == 0 ||
-		    strcmp(o->keyword, "port") == 0)) {
-			for (j = 0; rotated[j] != NULL; j++)
-				;
-			if ((rotated[j] = rotate_list(o->val, c->rotate, n)) == NULL)
-				fatalx("database: out of memory");
-			vals[i] = rotated[j];
-		}
-		i++;
-	}
 	c->gen = db->gen;
-	c->pg = PQconnectStartParams(keys, vals, 0);
-	for (j = 0; j < 3; j++)
-		free(rotated[j]);
-	free(keys);
-	free(vals);
-	if (c->pg == NULL)
+	if ((c->pg = dbdsn_connect_start(db->opts, c->rotate)) == NULL)
 		fatalx("database: out of memory");
 	c->state = DBC_CONNECTING;
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
@@ -782,40 +704,6 @@ db_dispatch(struct db *db)
  * The API.
  */
 
-static PQconninfoOption *
-parse_dsn(const char *dsn, int *connect_ms, struct perr *err)
-{
-	PQconninfoOption	*opts, *o;
-	char			*msg = NULL;
-	long			 secs;
-	char			*end;
-
-	if (dsn == NULL) {
-		perr_set(err, "WP90", "database: no dsn");
-		return NULL;
-	}
-	if ((opts = PQconninfoParse(dsn, &msg)) == NULL) {
-		/* libpq's message names the bad keyword, never a password */
-		if (msg != NULL)
-			msg[strcspn(msg, "\n")] = '\0';
-		perr_set(err, "WP90", "database: invalid dsn: %s",
-		    msg != NULL ? msg : "out of memory");
-		PQfreemem(msg);
-		return NULL;
-	}
-	*connect_ms = CONNECT_TIMEOUT_MS;
-	for (o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "connect_timeout") != 0 || o->val == NULL)
-			continue;
-		errno = 0;
-		secs = strtol(o->val, &end, 10);
-		/* libpq's own rule: values under 2 s mean 2 s, 0 means none */
-		if (errno == 0 && *end == '\0' && secs > 0 && secs < 3600)
-			*connect_ms = (int)(secs < 2 ? 2 : secs) * 1000;
-	}
-	return opts;
-}
-
 struct db *
 db_new(struct event_base *base, const char *dsn, int nconns, struct perr *err)
 {
@@ -834,7 +722,7 @@ db_new(struct event_base *base, const char *dsn, int nconns, struct perr *err)
 		perr_set(err, "WP90", "database: out of memory");
 		return NULL;
 	}
-	if ((db->opts = parse_dsn(dsn, &db->connect_ms, err)) == NULL) {
+	if ((db->opts = dbdsn_parse(dsn, &db->connect_ms, err)) == NULL) {
 		free(db->conns);
 		free(db);
 		return NULL;
@@ -1107,7 +995,7 @@ db_set_dsn(struct db *db, const char *dsn, struct perr *err)
 	struct dbconn		*c;
 	int			 connect_ms, i;
 
-	if ((opts = parse_dsn(dsn, &connect_ms, err)) == NULL)
+	if ((opts = dbdsn_parse(dsn, &connect_ms, err)) == NULL)
 		return -1;
 	PQconninfoFree(db->opts);
 	db->opts = opts;
