@@ -19,11 +19,9 @@
  * results in order, so that pipeline mode can later raise conn_can_take()'s
  * limit without changing the rest.
  *
- * A lease takes one idle connection out of the pool for a session of
- * statements in order (a transaction spanning several calls): its requests
- * queue on the lease, never on the pool, so none can run outside the
- * session, nor a pool request inside it. A leased connection given back
- * inside a transaction is closed rather than returned.
+ * Sessions (daemon/dblease.c) take a connection out of the pool; here, a
+ * leased connection takes its requests only from its session's queue and
+ * a lost one fails them (dbint.h holds what the two files share).
  */
 #include <sys/queue.h>
 
@@ -40,6 +38,7 @@
 #include "wagepay.h"
 #include "db.h"
 #include "dbdsn.h"
+#include "dbint.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
@@ -54,85 +53,11 @@ static const char ERR_DEADLINE_SENT[] = "deadline passed waiting for the databas
 static const char ERR_SHUTDOWN[] = "database pool shut down";
 static const char ERR_SEND[] = "could not send query to database";
 static const char ERR_COPY[] = "COPY is not supported by the database pool";
-static const char ERR_RELEASED[] = "database session ended before the request ran";
+const char ERR_RELEASED[] = "database session ended before the request ran";
 
-struct dbreq {
-	TAILQ_ENTRY(dbreq)	 entry;		/* db->queue, lease->queue or
-						 * conn->inflight */
-	struct db		*db;
-	struct dbconn		*conn;		/* NULL while queued */
-	struct dblease		*lease;		/* queued on it, while not sent */
-	struct event		*deadline;	/* owned */
-	db_cb			*cb;
-	void			*arg;
-	int			 nparams;
-	const char		**values;	/* points into this allocation */
-	int			*lengths;	/* idem; NULL when all are text */
-	int			*formats;	/* idem; NULL when all are text */
-	const char		*sql;		/* points into this allocation */
-	size_t			 size;		/* of this allocation */
-};
-TAILQ_HEAD(dbreq_list, dbreq);
-
-struct dblease {
-	struct db		*db;
-	struct dbconn		*conn;		/* NULL once lost */
-	struct dbreq_list	 queue;		/* not yet sent, in order */
-};
-
-enum dbconn_state {
-	DBC_DOWN = 0,		/* no PGconn; the timer brings it back */
-	DBC_CONNECTING,		/* PQconnectPoll in progress; timer = attempt clock */
-	DBC_UP			/* usable; idle when inflight is empty */
-};
-
-struct dbconn {
-	struct db		*db;
-	int			 id;		/* for log lines */
-	enum dbconn_state	 state;
-	PGconn			*pg;		/* owned; NULL when DOWN */
-	struct event		*ev;		/* owned; I/O on PQsocket */
-	evutil_socket_t		 evfd;
-	short			 evwhat;
-	struct event		*timer;		/* owned; backoff or connect clock */
-	int			 backoff_ms;	/* next delay after a failure */
-	int			 failures;	/* consecutive failed attempts */
-	unsigned		 rotate;	/* start the host list here */
-	unsigned		 gen;		/* DSN generation it connected with */
-	bool			 flushing;	/* PQflush said 1: wait for EV_WRITE */
-	bool			 recycle;	/* renew once idle (RECYCLE_BYTES) */
-	PGresult		*last;		/* owned; latest result of inflight head */
-	struct dblease		*lease;		/* taken out of the pool by it */
-	struct dbreq_list	 inflight;
-	int			 ninflight;
-};
-
-struct db {
-	struct event_base	*base;
-	PQconninfoOption	*opts;		/* owned; parsed current DSN */
-	unsigned		 gen;		/* bumped by db_set_dsn */
-	int			 connect_ms;
-	struct dbconn		*conns;		/* owned; nconns of them */
-	int			 nconns;
-	int			 nup;
-	struct timespec		 down_since;	/* when nup last became 0 */
-	struct dbreq_list	 queue;
-	int			 nqueued;
-	int			 ninflight;
-	int			 next;		/* round robin over idle connections */
-	int			 deadline_ms;
-	int			 grace_ms;
-	bool			 dispatching;
-	bool			 closing;
-	unsigned long		 notices;	/* NOTICE/WARNING seen, for debugging */
-};
-
-static void	conn_start(struct dbconn *);
 static void	conn_io_cb(evutil_socket_t, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
-static void	conn_drop(struct dbconn *, const char *error, bool backoff);
 static void	conn_lost(struct dbconn *, const char *why);
-static void	db_dispatch(struct db *);
 
 static void
 now(struct timespec *ts)
@@ -193,7 +118,7 @@ log_pq(struct dbconn *c, const char *what, const char *msg)
 
 /* Ends a request: unlinks it, runs the callback, then clears res and frees
  * it. The callback may queue more requests (db_query) meanwhile. */
-static void
+void
 req_finish(struct dbreq *r, PGresult *res, const char *error, bool unknown)
 {
 	struct db	*db = r->db;
@@ -240,7 +165,7 @@ req_deadline_cb(evutil_socket_t fd, short what, void *arg)
  * Connections.
  */
 
-static bool
+bool
 conn_is_up(const struct dbconn *c)
 {
 	return c->state == DBC_UP;
@@ -248,7 +173,7 @@ conn_is_up(const struct dbconn *c)
 
 /* Pipeline mode would raise this limit. A connection made with an old DSN
  * takes no new work, so that it is recycled once idle even under load. */
-static bool
+bool
 conn_can_take(const struct dbconn *c)
 {
 	return c->state == DBC_UP && c->ninflight == 0 && c->lease == NULL &&
@@ -298,7 +223,7 @@ conn_arm_timer(struct dbconn *c, int ms)
 }
 
 /* Drops the PGconn. The caller has taken care of inflight requests. */
-static void
+void
 conn_close(struct dbconn *c)
 {
 	struct db	*db = c->db;
@@ -336,7 +261,7 @@ conn_schedule_backoff(struct dbconn *c)
  * comes back after its backoff, or at once when backoff is false (we closed
  * it ourselves; the server is not at fault).
  */
-static void
+void
 conn_drop(struct dbconn *c, const char *error, bool backoff)
 {
 	struct dbreq_list	 sent, unsent;
@@ -398,7 +323,7 @@ conn_notice_cb(void *arg, const PGresult *res)
 }
 
 /* Begins one connection attempt with the current DSN. */
-static void
+void
 conn_start(struct dbconn *c)
 {
 	struct db	*db = c->db;
@@ -664,7 +589,7 @@ conn_send(struct dbconn *c, struct dbreq *r)
 /* Gives queued requests to idle connections, oldest first. Not reentrant:
  * a callback run from inside (a failed send) that queues more leaves them
  * to this loop. */
-static void
+void
 db_dispatch(struct db *db)
 {
 	struct dbreq	*r;
@@ -791,7 +716,7 @@ param_len(const char *const *values, const int *lengths, const int *formats,
 
 /* A request with its own copy of everything, its deadline running; NULL
  * for arguments db_query_bin refuses or out of memory. */
-static struct dbreq *
+struct dbreq *
 req_new(struct db *db, const char *sql, int nparams,
     const char *const *values, const int *lengths, const int *formats,
     db_cb *cb, void *arg)
@@ -884,96 +809,6 @@ db_query_bin(struct db *db, const char *sql, int nparams,
 	db->nqueued++;
 	db_dispatch(db);
 	return 0;
-}
-
-struct dblease *
-db_lease(struct db *db, int keep)
-{
-	struct dblease	*l;
-	int		 i, pick = -1, others = 0;
-
-	/* the pool's own queue goes first: a lease never jumps it */
-	if (db->closing || db->nqueued > 0)
-		return NULL;
-	for (i = 0; i < db->nconns; i++) {
-		if (!conn_is_up(&db->conns[i]) || db->conns[i].lease != NULL)
-			continue;
-		if (pick == -1 && conn_can_take(&db->conns[i]))
-			pick = i;
-		else
-			others++;
-	}
-	if (pick == -1 || others < keep || (l = calloc(1, sizeof(*l))) == NULL)
-		return NULL;
-	l->db = db;
-	l->conn = &db->conns[pick];
-	TAILQ_INIT(&l->queue);
-	l->conn->lease = l;
-	return l;
-}
-
-int
-db_lease_query_bin(struct dblease *l, const char *sql, int nparams,
-    const char *const *values, const int *lengths, const int *formats,
-    db_cb *cb, void *arg)
-{
-	struct dbreq	*r;
-
-	if (l->conn == NULL || (r = req_new(l->db, sql, nparams, values,
-	    lengths, formats, cb, arg)) == NULL)
-		return -1;
-	r->lease = l;
-	TAILQ_INSERT_TAIL(&l->queue, r, entry);
-	db_dispatch(l->db);
-	return 0;
-}
-
-bool
-db_lease_lost(const struct dblease *l)
-{
-	return l->conn == NULL;
-}
-
-void
-db_release(struct dblease *l)
-{
-	struct db	*db;
-	struct dbconn	*c;
-	struct dbreq	*r;
-
-	if (l == NULL)
-		return;
-	db = l->db;
-	if ((c = l->conn) == NULL) {	/* lost: nothing of it is left */
-		free(l);
-		return;
-	}
-	while ((r = TAILQ_FIRST(&l->queue)) != NULL)
-		req_finish(r, NULL, ERR_RELEASED, false);
-	c->lease = NULL;
-	l->conn = NULL;
-	free(l);
-	if (c->state != DBC_UP)
-		return;
-	/* A session left open (a statement still running, a transaction not
-	 * ended) must not swallow the pool's one-call statements. */
-	if (c->ninflight > 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-		log_warnx("database connection %d: session given back inside a "
-		    "transaction: closing it", c->id);
-		conn_drop(c, ERR_RELEASED, false);
-	} else if (c->gen != db->gen || c->recycle) {
-		c->recycle = false;
-		conn_close(c);
-		conn_start(c);
-	}
-	db_dispatch(db);
-}
-
-int
-db_query(struct db *db, const char *sql, int nparams,
-    const char *const *values, db_cb *cb, void *arg)
-{
-	return db_query_bin(db, sql, nparams, values, NULL, NULL, cb, arg);
 }
 
 bool

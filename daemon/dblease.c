@@ -1,0 +1,107 @@
+/*
+ * dblease.c: sessions of the pool (daemon/db.c): a connection taken out of
+ * the pool for statements run in order on it, a transaction spanning
+ * several calls. Its requests queue on the session, never on the pool, so
+ * none can run outside the session, nor a pool request inside it; a
+ * connection given back inside a transaction is closed, not returned. The
+ * pool does the rest: db_dispatch sends a session's next request, conn_drop
+ * fails what a lost session had sent or queued.
+ */
+#include <stdlib.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "wagepay.h"
+#include "db.h"
+#include "dbint.h"
+
+struct dblease *
+db_lease(struct db *db, int keep)
+{
+	struct dblease	*l;
+	int		 i, pick = -1, others = 0;
+
+	/* the pool's own queue goes first: a lease never jumps it */
+	if (db->closing || db->nqueued > 0)
+		return NULL;
+	for (i = 0; i < db->nconns; i++) {
+		if (!conn_is_up(&db->conns[i]) || db->conns[i].lease != NULL)
+			continue;
+		if (pick == -1 && conn_can_take(&db->conns[i]))
+			pick = i;
+		else
+			others++;
+	}
+	if (pick == -1 || others < keep || (l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->db = db;
+	l->conn = &db->conns[pick];
+	TAILQ_INIT(&l->queue);
+	l->conn->lease = l;
+	return l;
+}
+
+int
+db_lease_query_bin(struct dblease *l, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    db_cb *cb, void *arg)
+{
+	struct dbreq	*r;
+
+	if (l->conn == NULL || (r = req_new(l->db, sql, nparams, values,
+	    lengths, formats, cb, arg)) == NULL)
+		return -1;
+	r->lease = l;
+	TAILQ_INSERT_TAIL(&l->queue, r, entry);
+	db_dispatch(l->db);
+	return 0;
+}
+
+bool
+db_lease_lost(const struct dblease *l)
+{
+	return l->conn == NULL;
+}
+
+void
+db_release(struct dblease *l)
+{
+	struct db	*db;
+	struct dbconn	*c;
+	struct dbreq	*r;
+
+	if (l == NULL)
+		return;
+	db = l->db;
+	if ((c = l->conn) == NULL) {	/* lost: nothing of it is left */
+		free(l);
+		return;
+	}
+	while ((r = TAILQ_FIRST(&l->queue)) != NULL)
+		req_finish(r, NULL, ERR_RELEASED, false);
+	c->lease = NULL;
+	l->conn = NULL;
+	free(l);
+	if (c->state != DBC_UP)
+		return;
+	/* A session left open (a statement still running, a transaction not
+	 * ended) must not swallow the pool's one-call statements. */
+	if (c->ninflight > 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		log_warnx("database connection %d: session given back inside a "
+		    "transaction: closing it", c->id);
+		conn_drop(c, ERR_RELEASED, false);
+	} else if (c->gen != db->gen || c->recycle) {
+		c->recycle = false;
+		conn_close(c);
+		conn_start(c);
+	}
+	db_dispatch(db);
+}
+
+int
+db_query(struct db *db, const char *sql, int nparams,
+    const char *const *values, db_cb *cb, void *arg)
+{
+	return db_query_bin(db, sql, nparams, values, NULL, NULL, cb, arg);
+}
