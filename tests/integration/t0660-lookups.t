@@ -86,11 +86,11 @@ check "the roster is probed by ID number" \
     grep -Eq 'Index Cond: .*id_number = ' "$T/plan1"
 check "an earlier sheet is found by contractor and MsgId on the unique index" \
     grep -Eq 'Index Cond: \(\(contractor_uscc = .*msg_id = ' "$T/plan1"
-# each line probes sheet_line_wage_once once (before 012 three times, and
+# each line probes the worker-month index (016) once (before 012 three times, and
 # a hash of all the project's paid lines was possible)
 check_eq "'already paid this month' is probed once a line" \
     "$(inner "$T/plan1" | sed -n '/^Query Text: INSERT INTO sheet_line/,/^LOG:/p' |
-    grep 'using sheet_line_wage_once' | grep -v 'never executed' |
+    grep 'using sheet_line_worker_month' | grep -v 'never executed' |
     sed -n 's/.*loops=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')" 3
 check_eq "no sequential scan of the accounts" \
     "$(inner "$T/plan1" | grep -c 'Seq Scan on account')" 0
@@ -110,6 +110,40 @@ check "the same MsgId again is answered as a replay" grep -q '^S:REPLAY:PAID$' "
 check_eq "the roster is not read for a replay" "$(rows_read 'on roster_entry' "$T/plan3")" 0
 check_eq "a replay pays nothing" \
     "$(q "SELECT count(*) FROM transfer t JOIN sheet s ON s.id = t.sheet_id WHERE s.msg_id = 'PLAN-1'")" 3
+
+# 016: one unique index on (project, worker, month, payable WAGE) holds the
+# rule that sheet_line_wage_once held, and serves a worker's lines as
+# sheet_line_worker did. Straight inserts, each rolled back: a second
+# payable WAGE line of a paid worker-month is refused by the index itself,
+# while a refused line or a BACKPAY line of the same worker-month is not.
+copy_line() {	# KIND REASON_CODE REASON_TEXT: the insert's SQLSTATE, or ok
+	psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v VERBOSITY=verbose \
+	    -v ON_ERROR_STOP=1 2>&1 <<EOF |
+BEGIN;
+INSERT INTO sheet_line (sheet_id, seq, end_to_end_id, project_id, id_number, name, card,
+	card_bank, kind, month, amount, gross, days_worked, confirmed_at, confirm_method,
+	confirm_ref, reason_code, reason_text)
+SELECT l.sheet_id + 1000000, l.seq, l.end_to_end_id, l.project_id, l.id_number, l.name,
+	l.card, l.card_bank, '$1', l.month, l.amount, l.gross, l.days_worked, l.confirmed_at,
+	l.confirm_method, l.confirm_ref, $2, $3
+FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'SHEET-1' AND l.seq = 1;
+SELECT 'INSERTED';
+ROLLBACK;
+EOF
+	    sed -n 's/.*ERROR: *\([0-9A-Z]\{5\}\).*/\1/p; s/^INSERTED$/ok/p'
+}
+check_eq "016: a second payable WAGE line of a paid worker-month is a unique violation" \
+    "$(copy_line WAGE NULL NULL)" 23505
+check_eq "016: the same worker-month refused (AM05) is stored" \
+    "$(copy_line WAGE "'AM05'" "'already paid'")" ok
+check_eq "016: the same worker-month as BACKPAY is stored" \
+    "$(copy_line BACKPAY NULL NULL)" ok
+check_eq "016: one index of a worker's lines, unique, where there were two" \
+    "$(q "SELECT string_agg(indexrelid::regclass::text || ':' || indisunique, ',')
+        FROM pg_index WHERE indrelid = 'sheet_line'::regclass
+        AND indexrelid::regclass::text IN ('sheet_line_worker_month',
+            'sheet_line_worker', 'sheet_line_wage_once')")" \
+    "sheet_line_worker_month:true"
 
 ledger_exact
 finish
