@@ -25,6 +25,7 @@
 
 #define COOKIE_NAME	"wp_session"
 #define SESSION_SECS	(8 * 3600)
+#define SESSION_IDLE_SECS	(30 * 60)	/* without a request: ended */
 #define THROTTLE_FAILS	5		/* failures before 429 */
 #define THROTTLE_SECS	(15 * 60)	/* window and lock-out */
 #define THROTTLE_SLOTS	1024
@@ -187,7 +188,8 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	const char		*body;
 	size_t			 len;
 	json_error_t		 jerr;
-	const char		*params[1];
+	const char		*params[2];
+	char			 idle[16];
 
 	if (!origin_ok(req)) {
 		console_plain_error(req, 403, "cross-site request refused "
@@ -229,11 +231,17 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	}
 	c->p->data = c;
 	c->p->free_fn = call_free;
+	snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
 	params[0] = c->token_hex;
-	console_query(c, "SELECT o.id, o.name, o.role FROM operator_session s "
-	    "JOIN operator o ON o.id = s.operator_id WHERE s.token_hash = "
-	    "decode($1, 'hex') AND s.expires_at > now() AND NOT o.disabled",
-	    1, params, gate_cb);
+	params[1] = idle;
+	/* a session lives 8 hours from sign-in, and ends sooner after
+	 * SESSION_IDLE_SECS without a request; each request it passes
+	 * counts as one (017) */
+	console_query(c, "UPDATE operator_session s SET last_seen = now() "
+	    "FROM operator o WHERE o.id = s.operator_id AND s.token_hash = "
+	    "decode($1, 'hex') AND s.expires_at > now() AND s.last_seen > "
+	    "now() - make_interval(secs => $2::int) AND NOT o.disabled "
+	    "RETURNING o.id, o.name, o.role", 2, params, gate_cb);
 }
 
 /* --- sign-in ---------------------------------------------------------- */
@@ -344,8 +352,8 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
 	struct signin	*s = arg;
 	unsigned char	 rnd[32];
-	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24];
-	const char	*params[3];
+	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24], idle[16];
+	const char	*params[4];
 	bool		 ok, locked;
 
 	(void)unknown;
@@ -395,15 +403,18 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	params[0] = hash_hex;
 	params[1] = id;
 	params[2] = s->name;
-	/* the same statement drops expired sessions: they sign nobody in
-	 * (the gate checks expires_at), and the table stays small */
+	snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
+	params[3] = idle;
+	/* the same statement drops expired and idle sessions: they sign
+	 * nobody in (the gate checks both), and the table stays small */
 	if (db_query(wpd->db, "WITH x AS (DELETE FROM operator_session WHERE "
-	    "expires_at < now()), s AS (INSERT INTO operator_session "
+	    "expires_at < now() OR last_seen < now() - make_interval(secs => "
+	    "$4::int)), s AS (INSERT INTO operator_session "
 	    "(token_hash, operator_id, expires_at) VALUES (decode($1, 'hex'), "
 	    "$2::bigint, now() + interval '8 hours') RETURNING operator_id), "
 	    "a AS (SELECT wp_audit_append('operator:' || $3, 'session.signin', "
 	    "'operator:' || $3, '')) SELECT o.role FROM operator o, s, a "
-	    "WHERE o.id = s.operator_id", 3, params, session_stored_cb, s) == -1)
+	    "WHERE o.id = s.operator_id", 4, params, session_stored_cb, s) == -1)
 		pending_unavailable(s->p);
 }
 

@@ -147,6 +147,39 @@ check_eq "the signed-out token no longer works: 401" "$(status)" 401
 check_eq "the signed-out session is gone from the database" \
     "$(q "SELECT count(*) FROM operator_session WHERE token_hash = sha256(convert_to('$tok', 'UTF8'))")" 0
 
+# --- idle and expired sessions (017) ---------------------------------------
+# A session ends 30 minutes after its last request, and 8 hours after
+# sign-in whatever its use. The clock is moved by moving the session's
+# own times back: the session in checker1's cookie jar, found by the
+# SHA-256 of its token.
+jar_session() {
+	echo "token_hash = sha256(convert_to('$(awk '$6 == "wp_session" { print $7 }' \
+	    "$T/cookies-$1")', 'UTF8'))"
+}
+console_login checker1 checker-password-1 >/dev/null
+q "UPDATE operator_session SET last_seen = now() - interval '29 minutes'
+   WHERE $(jar_session checker1)" >/dev/null
+console checker1 GET "/api/projects/P-1" >/dev/null
+check_eq "29 minutes idle: the session still works" "$(status)" 200
+check_eq "and the request counts as activity (last_seen is now)" \
+    "$(q "SELECT count(*) FROM operator_session WHERE $(jar_session checker1)
+        AND last_seen > now() - interval '1 minute'")" 1
+q "UPDATE operator_session SET last_seen = now() - interval '31 minutes'
+   WHERE $(jar_session checker1)" >/dev/null
+console checker1 GET "/api/projects/P-1" >"$T/idle.json"
+check_eq "31 minutes idle: 401" "$(status)" 401
+check "and told why" grep -q 'session expired' "$T/idle.json"
+console checker1 GET "/api/session" >/dev/null
+check_eq "who-am-I with the idle session: 401 too" "$(status)" 401
+console_login maker1 maker-password-1 >/dev/null
+check_eq "the next sign-in (anyone's) drops the idle session" \
+    "$(q "SELECT count(*) FROM operator_session WHERE $(jar_session checker1)")" 0
+console_login checker1 checker-password-1 >/dev/null
+q "UPDATE operator_session SET expires_at = now() - interval '1 second'
+   WHERE $(jar_session checker1)" >/dev/null
+console checker1 GET "/api/projects/P-1" >/dev/null
+check_eq "a session past its 8 hours, used a moment ago: 401" "$(status)" 401
+
 # --- audit chain -----------------------------------------------------------
 console viewer1 GET /api/audit/verify >"$T/v1"
 check_eq "the audit chain verifies" "$(json ok <"$T/v1")" True
