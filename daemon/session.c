@@ -5,14 +5,15 @@
  * session cookie is looked up in the database, and the role is checked
  * against what the call needs (console.c's routes say what that is).
  *
- * Owns the sign-in throttle table and the sign-in counters of /metrics.
+ * Owns the sign-in counters of /metrics. The sign-in throttle is counted
+ * in the database (schema/018_signin_throttle.sql), so that every instance
+ * sees the same failures.
  * The session token lives only in the operator's cookie: the database
  * keeps its SHA-256. Must not log a password or a session token.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -28,17 +29,9 @@
 #define SESSION_IDLE_SECS	(30 * 60)	/* without a request: ended */
 #define THROTTLE_FAILS	5		/* failures before 429 */
 #define THROTTLE_SECS	(15 * 60)	/* window and lock-out */
-#define THROTTLE_SLOTS	1024
+#define THROTTLE_RETRY_AFTER	"900"	/* THROTTLE_SECS, as a header */
 #define API_BODY_MAX	(64 * 1024)
 
-/* Sign-in throttle: failures per operator name, in this process. */
-struct throttle {
-	char	name[65];
-	int	fails;
-	time_t	first;
-	time_t	locked_until;
-};
-static struct throttle	throttle[THROTTLE_SLOTS];
 
 /* Sign-in outcomes since start, by enum signin_outcome, for /metrics. */
 static uint64_t		signins[SIGNIN_N];
@@ -52,17 +45,6 @@ call_free(void *arg)
 		return;
 	json_decref(c->body);
 	free(c);
-}
-
-static void
-ignore_cb(PGresult *res, const char *error, bool unknown, void *arg)
-{
-	(void)unknown; (void)arg;
-	if (res == NULL)
-		log_warnx("console: audit record not written: %s", error);
-	else if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		log_warnx("console: audit record not written: %s",
-		    PQresultErrorMessage(res));
 }
 
 /* --- the gate --------------------------------------------------------- */
@@ -246,53 +228,6 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 
 /* --- sign-in ---------------------------------------------------------- */
 
-static struct throttle *
-throttle_find(const char *name, bool create)
-{
-	size_t		 i, oldest = 0;
-
-	for (i = 0; i < THROTTLE_SLOTS; i++) {
-		if (strcmp(throttle[i].name, name) == 0)
-			return &throttle[i];
-		if (throttle[i].first < throttle[oldest].first)
-			oldest = i;
-	}
-	if (!create)
-		return NULL;
-	memset(&throttle[oldest], 0, sizeof(throttle[oldest]));
-	snprintf(throttle[oldest].name, sizeof(throttle[oldest].name), "%s",
-	    name);
-	return &throttle[oldest];
-}
-
-static bool
-throttled(const char *name)
-{
-	struct throttle	*t = throttle_find(name, false);
-
-	return t != NULL && t->locked_until > time(NULL);
-}
-
-/* Counts a failure; true if it locked the name. */
-static bool
-throttle_fail(const char *name)
-{
-	struct throttle	*t = throttle_find(name, true);
-	time_t		 now = time(NULL);
-
-	if (now - t->first > THROTTLE_SECS) {
-		t->first = now;
-		t->fails = 0;
-	}
-	if (++t->fails >= THROTTLE_FAILS && t->locked_until <= now) {
-		t->locked_until = now + THROTTLE_SECS;
-		log_warnx("console: sign-in for %s locked for %d minutes after "
-		    "%d failures", name, THROTTLE_SECS / 60, t->fails);
-		return true;
-	}
-	return false;
-}
-
 struct signin {
 	struct pending	*p;
 	char		 name[65];
@@ -347,6 +282,52 @@ session_stored_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	    "role", PQgetvalue(res, 0, 0)));
 }
 
+/* The count of a failed sign-in is in, with whether it locked the name:
+ * only now the 401, so that a client's next try sees its last one. */
+static void
+failure_counted_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct signin	*s = arg;
+
+	(void)unknown;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1)
+		log_warnx("console: a failed sign-in for %s was not counted: %s",
+		    s->name, res == NULL ? error : PQresultErrorMessage(res));
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		log_warnx("console: sign-in for %s locked for %d minutes after "
+		    "%d failures", s->name, THROTTLE_SECS / 60, THROTTLE_FAILS);
+	console_reply_error(s->p, 401, "wrong name or password");
+}
+
+/*
+ * Counts a failed sign-in in the database, where every instance counts
+ * (018), then answers 401; an existing operator's failure, and the lock it
+ * may cause, also go into the audit trail, unknown names only into the
+ * log (strangers could flood it).
+ */
+static void
+signin_count_failure(struct signin *s, bool known)
+{
+	char		 fails[16], secs[16];
+	const char	*params[4];
+
+	snprintf(fails, sizeof(fails), "%d", THROTTLE_FAILS);
+	snprintf(secs, sizeof(secs), "%d", THROTTLE_SECS);
+	params[0] = s->name;
+	params[1] = fails;
+	params[2] = secs;
+	params[3] = known ? "true" : "false";
+	if (db_query(wpd->db, "WITH f AS (SELECT wp_signin_failed($1, $2::int, "
+	    "$3::int) AS locked) SELECT f.locked, (SELECT count(*) FROM "
+	    "(SELECT wp_console_signin_failed($1, f.locked) WHERE $4::boolean) "
+	    "a) FROM f", 4, params, failure_counted_cb, s) == -1) {
+		log_warnx("console: a failed sign-in for %s was not counted",
+		    s->name);
+		console_reply_error(s->p, 401, "wrong name or password");
+	}
+}
+
 static void
 signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
@@ -354,7 +335,7 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	unsigned char	 rnd[32];
 	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24], idle[16];
 	const char	*params[4];
-	bool		 ok, locked;
+	bool		 ok, known;
 
 	(void)unknown;
 	if (res == NULL) {
@@ -366,7 +347,22 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		pending_reply(s->p, 500, NULL, NULL, 0);
 		return;
 	}
-	if (PQntuples(res) == 1)
+	if (PQntuples(res) != 1) {
+		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	/* locked, known name or not: no password is even looked at */
+	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+		signins[SIGNIN_THROTTLED]++;
+		if (s->p->req != NULL)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    s->p->req), "Retry-After", THROTTLE_RETRY_AFTER);
+		console_reply_error(s->p, 429, "too many failed sign-ins for "
+		    "this name; try again later");
+		return;
+	}
+	known = !PQgetisnull(res, 0, 0);
+	if (known)
 		ok = password_verify(s->password, PQgetvalue(res, 0, 1));
 	else {
 		/* the same work for an unknown name, so timing tells nothing */
@@ -376,20 +372,9 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		ok = false;
 	}
 	if (!ok) {
-		locked = throttle_fail(s->name);
 		signins[SIGNIN_REFUSED]++;
 		log_info("console: failed sign-in for %s", s->name);
-		/* an existing operator's failures go into the audit trail;
-		 * unknown names only into the log (strangers could flood it) */
-		if (PQntuples(res) == 1) {
-			params[0] = s->name;
-			params[1] = locked ? "true" : "false";
-			if (db_query(wpd->db, "SELECT wp_console_signin_failed($1, "
-			    "$2::boolean)", 2, params, ignore_cb, NULL) == -1)
-				log_warnx("console: audit record of a failed "
-				    "sign-in for %s not written", s->name);
-		}
-		console_reply_error(s->p, 401, "wrong name or password");
+		signin_count_failure(s, known);
 		return;
 	}
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -405,11 +390,13 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	params[2] = s->name;
 	snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
 	params[3] = idle;
-	/* the same statement drops expired and idle sessions: they sign
-	 * nobody in (the gate checks both), and the table stays small */
+	/* the same statement drops expired and idle sessions (they sign
+	 * nobody in: the gate checks both, and the table stays small) and
+	 * clears the name's failed sign-ins */
 	if (db_query(wpd->db, "WITH x AS (DELETE FROM operator_session WHERE "
 	    "expires_at < now() OR last_seen < now() - make_interval(secs => "
-	    "$4::int)), s AS (INSERT INTO operator_session "
+	    "$4::int)), t AS (DELETE FROM signin_throttle WHERE name = $3), "
+	    "s AS (INSERT INTO operator_session "
 	    "(token_hash, operator_id, expires_at) VALUES (decode($1, 'hex'), "
 	    "$2::bigint, now() + interval '8 hours') RETURNING operator_id), "
 	    "a AS (SELECT wp_audit_append('operator:' || $3, 'session.signin', "
@@ -447,15 +434,6 @@ session_signin(struct evhttp_request *req)
 		    "body must be {\"name\":…,\"password\":…}");
 		return;
 	}
-	if (throttled(name)) {
-		json_decref(j);
-		signins[SIGNIN_THROTTLED]++;
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Retry-After", "900");
-		console_plain_error(req, 429, "too many failed sign-ins for "
-		    "this name; try again later");
-		return;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->password = strdup(password)) == NULL ||
 	    (s->p = pending_new(req)) == NULL) {
@@ -469,8 +447,12 @@ session_signin(struct evhttp_request *req)
 	s->p->data = s;
 	s->p->free_fn = signin_free;
 	params[0] = s->name;
-	if (db_query(wpd->db, "SELECT id, password_hash FROM operator WHERE "
-	    "name = $1 AND NOT disabled", 1, params, signin_lookup_cb, s) == -1)
+	/* one row whatever the name: the operator (or NULLs) and whether
+	 * the name is locked (018) */
+	if (db_query(wpd->db, "SELECT o.id, o.password_hash, EXISTS (SELECT 1 "
+	    "FROM signin_throttle t WHERE t.name = $1 AND t.locked_until > "
+	    "now()) FROM (SELECT 1) x LEFT JOIN operator o ON o.name = $1 AND "
+	    "NOT o.disabled", 1, params, signin_lookup_cb, s) == -1)
 		pending_unavailable(s->p);
 }
 

@@ -129,6 +129,33 @@ curl -sk -D "$T/h429" -o /dev/null -H 'Content-Type: application/json' \
 check "429 carries Retry-After" grep -qi '^retry-after:' "$T/h429"
 console_login maker1 maker-password-1 >/dev/null
 check_eq "another name is not locked" "$(status)" 200
+# 018: the count and the lock are the database's, so every instance sees
+# them (t0620 checks two); the lock is audited for an operator
+check_eq "the lock is kept in the database" \
+    "$(q "SELECT fails || ':' || (locked_until > now() + interval '14 minutes')
+        FROM signin_throttle WHERE name = 'viewer1'")" "5:true"
+check_eq "and audited as session.locked" \
+    "$(q "SELECT count(*) FROM audit WHERE action = 'session.locked' AND object = 'operator:viewer1'")" 1
+for i in 1 2 3 4 5; do
+	curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	    -d "{\"name\":\"no-such-operator\",\"password\":\"guess-$i\"}" "$URL/api/session" >"$T/status"
+done
+curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"name":"no-such-operator","password":"guess-6"}' "$URL/api/session" >"$T/status"
+check_eq "a name that does not exist is locked the same way (429 tells nothing)" "$(status)" 429
+check_eq "nor is it audited (strangers could flood the trail)" \
+    "$(q "SELECT count(*) FROM audit WHERE object = 'operator:no-such-operator'")" 0
+for i in 1 2 3 4; do
+	curl -sk -o /dev/null -H 'Content-Type: application/json' \
+	    -d "{\"name\":\"checker1\",\"password\":\"typo-$i\"}" "$URL/api/session"
+done
+console_login checker1 checker-password-1 >/dev/null
+check_eq "4 typos then the right password: signed in" "$(status)" 200
+check_eq "and the name's count is cleared" \
+    "$(q "SELECT count(*) FROM signin_throttle WHERE name = 'checker1'")" 0
+curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"name":"checker1","password":"typo-5"}' "$URL/api/session" >"$T/status"
+check_eq "so one more typo is a 401, not a lock" "$(status)" 401
 console viewer1 GET "/api/projects/P-1" >/dev/null
 check_eq "the viewer's existing session still works" "$(status)" 200
 

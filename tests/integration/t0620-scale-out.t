@@ -10,7 +10,7 @@ open_project && roster_demo 40 && deposit DEP-0 30000.00 >/dev/null || { echo "B
 # the second instance: same database, its own ports
 CONF1=$CONF; CPORT1=$CPORT; KPORT1=$KPORT; OPORT1=$OPORT; PID1=$DAEMON_PID
 write_config
-CONF2=$CONF; CPORT2=$CPORT; KPORT2=$KPORT
+CONF2=$CONF; CPORT2=$CPORT; KPORT2=$KPORT; OPORT2=$OPORT
 "$WAGEPAYD" -f "$CONF2" >>"$T/wagepayd2.log" 2>&1 & PID2=$!
 for _ in $(seq 1 100); do
 	curl -sk -o /dev/null "https://127.0.0.1:$OPORT/healthz" && break; sleep 0.1
@@ -18,6 +18,17 @@ done
 check "two instances are running" kill -0 "$PID1" "$PID2"
 trap 'kill -9 $PID2 2>/dev/null; cleanup' EXIT
 CONF=$CONF1; CPORT=$CPORT1; KPORT=$KPORT1; OPORT=$OPORT1
+
+# --- failed console sign-ins count across instances (018) -------------------
+signin_at() { # PORT PASSWORD: the HTTP status
+	curl -sk -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	    -d "{\"name\":\"viewer1\",\"password\":\"$2\"}" "https://127.0.0.1:$1/api/session"
+}
+for i in 1 2 3; do signin_at "$OPORT1" "wrong-$i" >/dev/null; done
+for i in 4 5; do signin_at "$OPORT2" "wrong-$i" >/dev/null; done
+check_eq "3 failures on one instance and 2 on the other lock the name: 429 on the first" \
+    "$(signin_at "$OPORT1" viewer-password-1)" 429
+check_eq "and on the second" "$(signin_at "$OPORT2" viewer-password-1)" 429
 
 post_to() { # PORT FILE OUT
 	curl -sk -o "$3" -w '%{http_code}' --max-time 30 --cert "$PKI/contractor.pem" \
