@@ -334,7 +334,8 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct signin	*s = arg;
 	unsigned char	 rnd[32];
 	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24], idle[16];
-	const char	*params[4];
+	char		 life[16];
+	const char	*params[5];
 	bool		 ok, known;
 
 	(void)unknown;
@@ -390,6 +391,8 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	params[2] = s->name;
 	snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
 	params[3] = idle;
+	snprintf(life, sizeof(life), "%d", SESSION_SECS);
+	params[4] = life;
 	/* the same statement drops expired and idle sessions (they sign
 	 * nobody in: the gate checks both, and the table stays small) and
 	 * clears the name's failed sign-ins */
@@ -398,10 +401,11 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	    "$4::int)), t AS (DELETE FROM signin_throttle WHERE name = $3), "
 	    "s AS (INSERT INTO operator_session "
 	    "(token_hash, operator_id, expires_at) VALUES (decode($1, 'hex'), "
-	    "$2::bigint, now() + interval '8 hours') RETURNING operator_id), "
+	    "$2::bigint, now() + make_interval(secs => $5::int)) RETURNING "
+	    "operator_id), "
 	    "a AS (SELECT wp_audit_append('operator:' || $3, 'session.signin', "
 	    "'operator:' || $3, '')) SELECT o.role FROM operator o, s, a "
-	    "WHERE o.id = s.operator_id", 4, params, session_stored_cb, s) == -1)
+	    "WHERE o.id = s.operator_id", 5, params, session_stored_cb, s) == -1)
 		pending_unavailable(s->p);
 }
 
