@@ -792,6 +792,13 @@ req_new(struct db *db, const char *sql, int nparams,
 }
 
 int
+db_query(struct db *db, const char *sql, int nparams,
+    const char *const *values, db_cb *cb, void *arg)
+{
+	return db_query_bin(db, sql, nparams, values, NULL, NULL, cb, arg);
+}
+
+int
 db_query_bin(struct db *db, const char *sql, int nparams,
     const char *const *values, const int *lengths, const int *formats,
     db_cb *cb, void *arg)

@@ -98,10 +98,3 @@ db_release(struct dblease *l)
 	}
 	db_dispatch(db);
 }
-
-int
-db_query(struct db *db, const char *sql, int nparams,
-    const char *const *values, db_cb *cb, void *arg)
-{
-	return db_query_bin(db, sql, nparams, values, NULL, NULL, cb, arg);
-}

@@ -29,9 +29,7 @@
 #define SESSION_IDLE_SECS	(30 * 60)	/* without a request: ended */
 #define THROTTLE_FAILS	5		/* failures before 429 */
 #define THROTTLE_SECS	(15 * 60)	/* window and lock-out */
-#define THROTTLE_RETRY_AFTER	"900"	/* THROTTLE_SECS, as a header */
 #define API_BODY_MAX	(64 * 1024)
-
 
 /* Sign-in outcomes since start, by enum signin_outcome, for /metrics. */
 static uint64_t		signins[SIGNIN_N];
@@ -301,10 +299,9 @@ failure_counted_cb(PGresult *res, const char *error, bool unknown, void *arg)
 }
 
 /*
- * Counts a failed sign-in in the database, where every instance counts
- * (018), then answers 401; an existing operator's failure, and the lock it
- * may cause, also go into the audit trail, unknown names only into the
- * log (strangers could flood it).
+ * Counts a failed sign-in in the database, where every instance counts,
+ * then answers 401; wp_signin_failed (018) also puts an existing
+ * operator's failure, and the lock it may cause, into the audit trail.
  */
 static void
 signin_count_failure(struct signin *s, bool known)
@@ -318,10 +315,8 @@ signin_count_failure(struct signin *s, bool known)
 	params[1] = fails;
 	params[2] = secs;
 	params[3] = known ? "true" : "false";
-	if (db_query(wpd->db, "WITH f AS (SELECT wp_signin_failed($1, $2::int, "
-	    "$3::int) AS locked) SELECT f.locked, (SELECT count(*) FROM "
-	    "(SELECT wp_console_signin_failed($1, f.locked) WHERE $4::boolean) "
-	    "a) FROM f", 4, params, failure_counted_cb, s) == -1) {
+	if (db_query(wpd->db, "SELECT wp_signin_failed($1, $2::int, $3::int, "
+	    "$4::boolean)", 4, params, failure_counted_cb, s) == -1) {
 		log_warnx("console: a failed sign-in for %s was not counted",
 		    s->name);
 		console_reply_error(s->p, 401, "wrong name or password");
@@ -334,7 +329,7 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct signin	*s = arg;
 	unsigned char	 rnd[32];
 	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24], idle[16];
-	char		 life[16];
+	char		 life[16], retry[16];
 	const char	*params[5];
 	bool		 ok, known;
 
@@ -355,9 +350,10 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	/* locked, known name or not: no password is even looked at */
 	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
 		signins[SIGNIN_THROTTLED]++;
+		snprintf(retry, sizeof(retry), "%d", THROTTLE_SECS);
 		if (s->p->req != NULL)
 			evhttp_add_header(evhttp_request_get_output_headers(
-			    s->p->req), "Retry-After", THROTTLE_RETRY_AFTER);
+			    s->p->req), "Retry-After", retry);
 		console_reply_error(s->p, 429, "too many failed sign-ins for "
 		    "this name; try again later");
 		return;

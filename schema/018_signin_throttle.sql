@@ -19,12 +19,15 @@ CREATE TABLE signin_throttle (
 -- (p_fails within p_secs of the window's first; locked for p_secs). Rows
 -- whose window and lock are both over are dropped on the way: a flood of
 -- made-up names (each costing the caller a password hash) leaves no more
--- than a window's worth.
-CREATE FUNCTION wp_signin_failed(p_name text, p_fails int, p_secs int) RETURNS boolean
-LANGUAGE plpgsql AS $$
+-- than a window's worth. An existing operator's failure (p_known), and the
+-- lock, go into the audit trail as before (005); made-up names do not
+-- (strangers could flood it).
+CREATE FUNCTION wp_signin_failed(p_name text, p_fails int, p_secs int, p_known boolean)
+RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-	v_span	interval := make_interval(secs => p_secs);
-	v	signin_throttle%ROWTYPE;
+	v_span		interval := make_interval(secs => p_secs);
+	v		signin_throttle%ROWTYPE;
+	v_locked	boolean := false;
 BEGIN
 	DELETE FROM signin_throttle
 	WHERE first_at < now() - v_span AND (locked_until IS NULL OR locked_until < now())
@@ -36,7 +39,10 @@ BEGIN
 	RETURNING * INTO v;
 	IF v.fails >= p_fails AND (v.locked_until IS NULL OR v.locked_until <= now()) THEN
 		UPDATE signin_throttle SET locked_until = now() + v_span WHERE name = p_name;
-		RETURN true;
+		v_locked := true;
 	END IF;
-	RETURN false;
+	IF p_known THEN
+		PERFORM wp_console_signin_failed(p_name, v_locked);
+	END IF;
+	RETURN v_locked;
 END $$;

@@ -310,7 +310,6 @@ line() {
 
 balance() { q "SELECT balance FROM account WHERE number = '$ACCOUNT'"; }
 
-# valid_xsd NAME FILE: validates against proto/xsd/NAME.xsd.
 # explain_settings: the psql lines that log, to the client, the plan of
 # every statement run after them, nested ones too, with actual row counts
 # (auto_explain) and with an index used wherever one can serve: test tables
@@ -328,4 +327,5 @@ SET enable_seqscan = off;
 EOF
 }
 
+# valid_xsd NAME FILE: validates against proto/xsd/NAME.xsd.
 valid_xsd() { xmllint --noout --schema "$TOP/proto/xsd/$1.xsd" "$2" 2>/dev/null; }
