@@ -70,6 +70,22 @@ bool		 xmlsafe_stream_invalid(const struct xmlsafe_stream *);
 int		 xmlsafe_stream_finish(struct xmlsafe_stream *, xmlDocPtr *docp,
 		    struct perr *err);
 
+/*
+ * Subtrees the caller reads once and drops, built in an arena
+ * (include/xmlarena.h) instead of the tree: want is asked at each element
+ * that starts outside such a subtree, with the open element it starts in;
+ * if it says yes, that element and all inside it go to the arena, never
+ * into the tree, and done is given the whole subtree at its end tag, which
+ * is dropped when done returns. want may free finished parts of the tree
+ * (as the caller may between feeds); done must not keep the subtree's
+ * nodes. -1: out of memory.
+ */
+typedef bool	 xmlsafe_want_cb(void *arg, xmlNodePtr parent,
+		    const xmlChar *localname, const xmlChar *uri);
+typedef void	 xmlsafe_done_cb(void *arg, xmlNodePtr subtree);
+int		 xmlsafe_stream_capture(struct xmlsafe_stream *,
+		    xmlsafe_want_cb *want, xmlsafe_done_cb *done, void *arg);
+
 /* The root element's namespace URI, or "" if none. */
 const char	*xmlsafe_root_ns(xmlDocPtr doc);
 

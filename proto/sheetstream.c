@@ -20,6 +20,16 @@
  * and unlinking a node there would leave the parser writing into freed
  * memory.
  *
+ * A PmtInf's transactions never enter the tree: each is built in an arena
+ * as it is parsed (xmlsafe_stream_capture, proto/xmlarena.c) and handled
+ * whole at its end tag, then dropped, which costs a fraction of libxml2's
+ * node-by-node building and freeing. When a transaction starts, everything
+ * of its PmtInf before it is finished, the text just before it included,
+ * and is written first: in the canonical form nothing of the PmtInf may
+ * come after the transaction that followed it, and that text must not stay
+ * the PmtInf's last child, or the text after the transaction would be
+ * added to it.
+ *
  * Errors are kept, not acted on at once, so that the verdict gives the
  * same precedence as the whole-tree path: not well-formed, not valid
  * against the schema, the signature, the bank profile.
@@ -68,6 +78,9 @@ struct sheetstream {
 	bool			 stopped;
 };
 
+static xmlsafe_want_cb	want_transaction;
+static xmlsafe_done_cb	transaction_done;
+
 static int
 digest_sink(void *arg, const unsigned char *buf, size_t len)
 {
@@ -88,7 +101,9 @@ sheetstream_new(const struct schemas *schemas, struct perr *err)
 		free(ss);
 		return NULL;
 	}
-	if ((ss->c14n_md = EVP_MD_CTX_new()) == NULL ||
+	if (xmlsafe_stream_capture(ss->xs, want_transaction, transaction_done,
+	    ss) == -1 ||
+	    (ss->c14n_md = EVP_MD_CTX_new()) == NULL ||
 	    (ss->body_md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(ss->c14n_md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestInit_ex(ss->body_md, EVP_sha256(), NULL) != 1 ||
@@ -170,6 +185,19 @@ read_transaction(struct sheetstream *ss, xmlNodePtr tx)
 		ss->lines_stopped = true;
 }
 
+/* A whole transaction of a PmtInf: written, read, searched for
+ * signature elements. */
+static void
+handle_transaction(struct sheetstream *ss, xmlNodePtr tx)
+{
+	(void)c14n_node(ss->c14n, tx, ss->root_written);
+	read_transaction(ss, tx);
+	/* the first ds:Object or ds:Manifest is kept in scan_err */
+	if (!perr_isset(&ss->scan_err) &&
+	    xmlsig_scan(tx, &ss->signatures, &ss->scan_err) == -1)
+		ss->lines_stopped = true;
+}
+
 /*
  * A finished child c of the frame f, at depth (of f's children). A
  * canonicalisation error is not acted on here: it sticks in c14n, the
@@ -181,22 +209,16 @@ handle_child(struct sheetstream *ss, struct frame *f, int depth, xmlNodePtr c)
 	size_t	before = c14n_elements(ss->c14n);
 	bool	in_pmt = depth == SPINE_DEPTH;
 
-	(void)c14n_node(ss->c14n, c, ss->root_written);
-	if (!in_pmt) {
-		f->done = c;
+	if (in_pmt && is_pain(c, "CdtTrfTxInf"))
+		handle_transaction(ss, c);	/* not captured: cannot be */
+	else
+		(void)c14n_node(ss->c14n, c, ss->root_written);
+	if (!in_pmt || (c->type == XML_ELEMENT_NODE &&
+	    !is_pain(c, "CdtTrfTxInf"))) {
+		f->done = c;	/* the spine's and the PmtInf's own fields */
 		return;
 	}
-	if (is_pain(c, "CdtTrfTxInf")) {
-		read_transaction(ss, c);
-		/* the first ds:Object or ds:Manifest is kept in scan_err */
-		if (!perr_isset(&ss->scan_err) &&
-		    xmlsig_scan(c, &ss->signatures, &ss->scan_err) == -1)
-			ss->lines_stopped = true;
-	} else if (c->type == XML_ELEMENT_NODE) {
-		f->done = c;	/* the PmtInf's own fields: kept */
-		return;
-	}
-	/* transactions, and the text between them: freed */
+	/* the text and the rest between transactions: freed */
 	ss->freed += c14n_elements(ss->c14n) - before;
 	xmlUnlinkNode(c);
 	xmlFreeNode(c);
@@ -266,6 +288,43 @@ drain(struct sheetstream *ss, xmlDocPtr doc)
 			return;
 		handle_child(ss, f, ss->depth, c);
 	}
+}
+
+/*
+ * Asked by the parser at each element that starts: a CdtTrfTxInf in a
+ * PmtInf of the spine is built in the arena. Before saying so, all of the
+ * PmtInf so far is written and its text freed (the header of this file
+ * says why), the last child included: the parser is past it.
+ */
+static bool
+want_transaction(void *arg, xmlNodePtr parent, const xmlChar *localname,
+    const xmlChar *uri)
+{
+	struct sheetstream	*ss = arg;
+	struct frame		*f;
+	xmlNodePtr		 c;
+
+	if (uri == NULL || strcmp((const char *)localname, "CdtTrfTxInf") != 0 ||
+	    strcmp((const char *)uri, PAIN001_NS) != 0)
+		return false;
+	drain(ss, xmlsafe_stream_doc(ss->xs));
+	f = &ss->spine[SPINE_DEPTH - 1];
+	if (ss->depth != SPINE_DEPTH || f->elem != parent)
+		return false;
+	while ((c = next_child(f->elem, f->done)) != NULL)
+		handle_child(ss, f, SPINE_DEPTH, c);
+	return true;
+}
+
+/* A transaction's end tag: the whole of it, from the arena. */
+static void
+transaction_done(void *arg, xmlNodePtr tx)
+{
+	struct sheetstream	*ss = arg;
+	size_t			 before = c14n_elements(ss->c14n);
+
+	handle_transaction(ss, tx);
+	ss->freed += c14n_elements(ss->c14n) - before;
 }
 
 static void

@@ -27,6 +27,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "ids.h"
+#include "xmlarena.h"
 #include "xmlsafe.h"
 
 #define PARSE_OPTIONS	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
@@ -70,6 +71,7 @@ struct capture {
 	char		 msg[200];
 	const char	*refused;
 	size_t		 elements;	/* started so far (streams count them) */
+	struct xmlsafe_stream *stream;	/* whose parser this is, if a stream's */
 };
 
 /* Where a quoted value in a libxml2 message may be shown as is: it must
@@ -360,20 +362,169 @@ struct xmlsafe_stream {
 	enum xsd_kind		 kind;
 	bool			 failed;	/* not well-formed: stop feeding */
 	int			 halted;	/* xmlParseChunk's error, or 0 */
+	bool			 oom;		/* stopped for want of memory */
+	/* libxml2's tree builder, which the handlers below call for all
+	 * that is not captured */
+	xmlSAXHandler		 tree;
+	/* subtrees built in an arena (xmlsafe_stream_capture) */
+	struct xmlarena		*arena;
+	xmlsafe_want_cb		*want;
+	xmlsafe_done_cb		*done;
+	void			*arg;
 };
 
-/* Counts elements as the tree builder makes them (xmlsafe_stream_elements). */
+static struct xmlsafe_stream *
+stream_of(void *data)
+{
+	xmlParserCtxtPtr	 ctxt = data;
+
+	return ((struct capture *)ctxt->_private)->stream;
+}
+
+/* Inside a subtree being captured. */
+static bool
+capturing(const struct xmlsafe_stream *st)
+{
+	return st->arena != NULL && xmlarena_open(st->arena);
+}
+
+/* The arena could not take a node: the document is refused rather than
+ * read in part. */
 static void
-count_start_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
+capture_failed(struct xmlsafe_stream *st)
+{
+	st->oom = true;
+	xmlStopParser(st->ctxt);
+}
+
+/*
+ * The SAX handlers of a stream: an element starting is counted
+ * (xmlsafe_stream_elements), and is the root of a captured subtree if the
+ * caller wants it; everything inside one goes to the arena, everything
+ * else to libxml2's tree builder.
+ */
+static void
+stream_start_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
+	struct xmlsafe_stream	*st = stream_of(data);
 	xmlParserCtxtPtr	 ctxt = data;
-	struct capture		*cap = ctxt->_private;
 
-	cap->elements++;
-	xmlSAX2StartElementNs(data, localname, prefix, uri, nb_namespaces,
+	st->cap.elements++;
+	if (capturing(st) || (st->arena != NULL && ctxt->node != NULL &&
+	    st->want(st->arg, ctxt->node, localname, uri))) {
+		/* the tree builder must not take text after the subtree
+		 * for more of what came before it */
+		ctxt->nodemem = -1;
+		if (xmlarena_start(st->arena, ctxt, ctxt->node, localname,
+		    prefix, uri, nb_namespaces, namespaces, nb_attributes,
+		    attributes) == -1)
+			capture_failed(st);
+		return;
+	}
+	st->tree.startElementNs(data, localname, prefix, uri, nb_namespaces,
 	    namespaces, nb_attributes, nb_defaulted, attributes);
+}
+
+static void
+stream_end_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
+    const xmlChar *uri)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+	xmlParserCtxtPtr	 ctxt = data;
+	xmlNodePtr		 root;
+
+	if (!capturing(st)) {
+		st->tree.endElementNs(data, localname, prefix, uri);
+		return;
+	}
+	if ((root = xmlarena_end(st->arena)) != NULL) {
+		st->done(st->arg, root);
+		xmlarena_reset(st->arena);
+		ctxt->nodemem = -1;
+	}
+}
+
+static void
+stream_text(void *data, xmlElementType type, const xmlChar *ch, int len)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (xmlarena_text(st->arena, data, type, ch, len) == -1)
+		capture_failed(st);
+}
+
+static void
+stream_characters_cb(void *data, const xmlChar *ch, int len)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (capturing(st))
+		stream_text(data, XML_TEXT_NODE, ch, len);
+	else
+		st->tree.characters(data, ch, len);
+}
+
+static void
+stream_whitespace_cb(void *data, const xmlChar *ch, int len)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (!capturing(st))
+		st->tree.ignorableWhitespace(data, ch, len);
+	else if (st->tree.ignorableWhitespace == st->tree.characters)
+		stream_text(data, XML_TEXT_NODE, ch, len);	/* kept blanks */
+}
+
+static void
+stream_cdata_cb(void *data, const xmlChar *ch, int len)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (capturing(st))
+		stream_text(data, XML_CDATA_SECTION_NODE, ch, len);
+	else
+		st->tree.cdataBlock(data, ch, len);
+}
+
+static void
+stream_comment_cb(void *data, const xmlChar *value)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (!capturing(st))
+		st->tree.comment(data, value);
+	else if (xmlarena_comment(st->arena, data, value) == -1)
+		capture_failed(st);
+}
+
+static void
+stream_pi_cb(void *data, const xmlChar *target, const xmlChar *value)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (!capturing(st))
+		st->tree.processingInstruction(data, target, value);
+	else if (xmlarena_pi(st->arena, data, target, value) == -1)
+		capture_failed(st);
+}
+
+/* An entity reference reaches SAX only for an entity a DTD declared, and
+ * a DOCTYPE is refused first; inside a captured subtree it would have no
+ * node to be, so it is refused there too. */
+static void
+stream_reference_cb(void *data, const xmlChar *name)
+{
+	struct xmlsafe_stream	*st = stream_of(data);
+
+	if (!capturing(st)) {
+		st->tree.reference(data, name);
+		return;
+	}
+	st->cap.refused = "reference to an entity";
+	st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
+	xmlStopParser(st->ctxt);
 }
 
 /* A schema error met while streaming has no node to take a line from: the
@@ -414,7 +565,16 @@ xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
 	st->kind = kind;
 	xmlCtxtUseOptions(st->ctxt, PARSE_OPTIONS);
 	harden(st->ctxt, &st->cap);
-	st->ctxt->sax->startElementNs = count_start_cb;
+	st->cap.stream = st;
+	st->tree = *st->ctxt->sax;
+	st->ctxt->sax->startElementNs = stream_start_cb;
+	st->ctxt->sax->endElementNs = stream_end_cb;
+	st->ctxt->sax->characters = stream_characters_cb;
+	st->ctxt->sax->ignorableWhitespace = stream_whitespace_cb;
+	st->ctxt->sax->cdataBlock = stream_cdata_cb;
+	st->ctxt->sax->comment = stream_comment_cb;
+	st->ctxt->sax->processingInstruction = stream_pi_cb;
+	st->ctxt->sax->reference = stream_reference_cb;
 	if ((st->plug = xmlSchemaSAXPlug(st->vctxt, &st->ctxt->sax,
 	    &st->ctxt->userData)) == NULL) {
 		xmlsafe_stream_free(st);
@@ -443,7 +603,20 @@ xmlsafe_stream_free(struct xmlsafe_stream *st)
 	}
 	if (st->vctxt != NULL)
 		xmlSchemaFreeValidCtxt(st->vctxt);
+	xmlarena_free(st->arena);
 	free(st);
+}
+
+int
+xmlsafe_stream_capture(struct xmlsafe_stream *st, xmlsafe_want_cb *want,
+    xmlsafe_done_cb *done, void *arg)
+{
+	if (st->arena == NULL && (st->arena = xmlarena_new()) == NULL)
+		return -1;
+	st->want = want;
+	st->done = done;
+	st->arg = arg;
+	return 0;
 }
 
 int
@@ -497,6 +670,8 @@ xmlsafe_stream_finish(struct xmlsafe_stream *st, xmlDocPtr *docp,
 	perr_clear(err);
 	if (!st->failed)
 		st->halted = xmlParseChunk(st->ctxt, NULL, 0, 1);
+	if (st->oom)
+		return perr_set(err, "FF01", "out of memory reading the document");
 	/*
 	 * The push parser may stop on an input error (bytes not in the
 	 * declared encoding) without counting the document as broken: what
