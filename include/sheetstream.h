@@ -47,5 +47,10 @@ const struct sheet *sheetstream_sheet(const struct sheetstream *);
 /* The end of the bytes: the verdict, against trust. */
 void		 sheetstream_finish(struct sheetstream *, struct sigtrust *trust,
 		    struct sheet_verdict *out);
+/* After finish: the SHA-256 of the canonical form the signature was
+ * checked against (the document without its signature), for tests to hold
+ * to libxml2's; -1 if the reading stopped before it was complete. */
+int		 sheetstream_c14n_sha256(const struct sheetstream *,
+		    unsigned char md[SHA256_LEN]);
 
 #endif

@@ -76,6 +76,9 @@ struct sheetstream {
 	/* a refusal that ends the reading (400) */
 	struct perr		 fatal;
 	bool			 stopped;
+	/* the canonical form's SHA-256, once finished */
+	unsigned char		 c14n_sha256[SHA256_LEN];
+	bool			 c14n_done;
 };
 
 static xmlsafe_want_cb	want_transaction;
@@ -388,6 +391,8 @@ check_signature(struct sheetstream *ss, xmlDocPtr doc, struct sigtrust *trust,
 	if (c14n_flush(ss->c14n) == -1 ||
 	    EVP_DigestFinal_ex(ss->c14n_md, md, NULL) != 1)
 		return perr_set(err, "WP30", "could not canonicalise the sheet");
+	memcpy(ss->c14n_sha256, md, SHA256_LEN);
+	ss->c14n_done = true;
 	return sigtrust_verify_digest(trust, doc, md, ss->signatures, signer,
 	    err);
 }
@@ -411,6 +416,16 @@ check_profile(struct sheetstream *ss, xmlDocPtr doc, struct perr *err)
 		return -1;
 	}
 	return sheet_close(ss->sheet, doc, err);
+}
+
+int
+sheetstream_c14n_sha256(const struct sheetstream *ss,
+    unsigned char md[SHA256_LEN])
+{
+	if (!ss->c14n_done)
+		return -1;
+	memcpy(md, ss->c14n_sha256, SHA256_LEN);
+	return 0;
 }
 
 const struct sheet *

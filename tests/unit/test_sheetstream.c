@@ -237,9 +237,188 @@ c14n_corners(void)
 	}
 }
 
+/* The stream's canonical form of buf fed in pieces, if it got that far:
+ * -1 if not (not valid, or it could not be canonicalised). */
+static int
+stream_digest(const char *buf, size_t len, size_t piece,
+    unsigned char md[SHA256_LEN])
+{
+	struct sheetstream	*ss;
+	struct sheet_verdict	 v;
+	struct perr		 err;
+	size_t			 off, n;
+	int			 rc;
+
+	CHECK((ss = sheetstream_new(schemas, &err)) != NULL);
+	for (off = 0; off < len; off += n) {
+		n = len - off < piece ? len - off : piece;
+		if (sheetstream_feed(ss, buf + off, n) == -1)
+			break;
+	}
+	sheetstream_finish(ss, trust, &v);
+	rc = sheetstream_c14n_sha256(ss, md);
+	sheet_free(v.sheet);
+	sheetstream_free(ss);
+	return rc;
+}
+
+/* Edits of good-rsa.xml's transactions, for stream_c14n_equals_libxml2:
+ * each still valid against pain.001 (what the signature says of them does
+ * not matter there; Envlp holds one element, and wp:Line anything).
+ * "@BIG@" is replaced by 60,000 characters of text with
+ * references, which the arena gets in many pieces. */
+static const char *const tx_edits[][2] = {
+	{ "<CdtTrfTxInf>\n<PmtId>", "<CdtTrfTxInf xmlns:r=\"rel/ative\">\n"
+	    "<PmtId>" },
+	{ "<Ustrd>WAGE/2026-10</Ustrd>", "<Ustrd>WAGE&#13;/&lt;&gt;&amp;"
+	    "\"'2026-10</Ustrd>" },
+	{ "<wp:Line xmlns:wp=\"urn:wagepay:line:1\">", "<wp:Line xmlns:wp="
+	    "\"urn:wagepay:line:1\"><free xmlns=\"\" a=\"1\"><inner/>"
+	    "<p:x xmlns:p=\"urn:p\" xml:lang=\"zh\" p:y=\"&#9;&#13;&#10;&quot;"
+	    "&lt;&gt;&amp;'\" b=\"\"/></free>" },
+	{ "<wp:Line xmlns:wp=\"urn:wagepay:line:1\">", "<wp:Line xmlns:wp="
+	    "\"urn:wagepay:line:1\"><x:big xmlns:x=\"urn:x\">@BIG@</x:big>" },
+	{ "</CdtTrfTxInf>\n<CdtTrfTxInf>", "</CdtTrfTxInf>\n<!-- a -->\n"
+	    "<?b c?>\n<CdtTrfTxInf>" },
+	{ "</UltmtDbtr>\n<CdtTrfTxInf>\n<PmtId>", "</UltmtDbtr><CdtTrfTxInf>"
+	    "<PmtId>" },
+};
+
+/* good-rsa.xml with one of tx_edits. */
+static char *
+edited(size_t which, size_t *len)
+{
+	char	*src, *out, *at, *big = NULL;
+	const char	*to = tx_edits[which][1], *mark;
+	size_t	 srclen, i, n;
+
+	src = unit_read_data("xmlsig/good-rsa.xml", &srclen);
+	CHECK((at = strstr(src, tx_edits[which][0])) != NULL);
+	if ((mark = strstr(to, "@BIG@")) != NULL) {
+		CHECK((big = malloc(60001)) != NULL);
+		for (i = 0; i < 60000; i += 6)
+			memcpy(big + i, i % 60 ? "ab&lt;" : "&#xA;", 6);
+		big[60000] = '\0';
+	}
+	n = srclen + strlen(to) + (big ? 60000 : 0) + 1;
+	CHECK((out = malloc(n)) != NULL);
+	*len = (size_t)snprintf(out, n, "%.*s%.*s%s%s%s", (int)(at - src), src,
+	    (int)(mark ? mark - to : (long)strlen(to)), to, big ? big : "",
+	    mark ? mark + 5 : "", at + strlen(tx_edits[which][0]));
+	free(big);
+	free(src);
+	return out;
+}
+
+/* The canonical form the stream hashes is libxml2's exclusive C14N of the
+ * document without its signature, whatever the pieces: every document of
+ * the sets the stream gets that far with, and transactions written every
+ * legal way (the transactions are built by proto/xmlarena.c, the rest by
+ * libxml2). */
+static void
+stream_c14n_equals_libxml2(void)
+{
+	static const size_t	 pieces[] = { (size_t)-1, 13, 1 };
+	unsigned char		 ours[SHA256_LEN], theirs[SHA256_LEN];
+	glob_t			 g;
+	size_t			 s, i, p, len, compared = 0, refused = 0;
+	size_t			 nfiles, nedits = sizeof(tx_edits) /
+				    sizeof(tx_edits[0]);
+	char			*buf;
+	xmlDocPtr		 doc;
+	struct perr		 err;
+	int			 a, b;
+
+	setup();
+	for (s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
+		CHECK(glob(sets[s], 0, NULL, &g) == 0);
+		nfiles = g.gl_pathc;
+		for (i = 0; i < nfiles + (s == 0 ? nedits : 0); i++) {
+			buf = i < nfiles ? read_path(g.gl_pathv[i], &len) :
+			    edited(i - nfiles, &len);
+			if ((doc = xmlsafe_parse(buf, len, &err)) == NULL ||
+			    (b = libxml2_digest(doc, theirs)) == -2) {
+				xmlFreeDoc(doc);
+				free(buf);
+				continue;
+			}
+			for (p = 0; p < sizeof(pieces) / sizeof(pieces[0]);
+			    p++) {
+				/* byte by byte only for what is small */
+				if (pieces[p] == 1 && len > 70000)
+					continue;
+				a = stream_digest(buf, len, pieces[p], ours);
+				if (a == 0 && (b != 0 ||
+				    memcmp(ours, theirs, SHA256_LEN) != 0))
+					fprintf(stderr, "  %s in pieces of %zu: "
+					    "the stream's c14n differs\n",
+					    i < nfiles ? g.gl_pathv[i] :
+					    tx_edits[i - nfiles][1], pieces[p]);
+				CHECK(a != 0 || (b == 0 && memcmp(ours, theirs,
+				    SHA256_LEN) == 0));
+				/* what libxml2 cannot canonicalise, neither
+				 * does the stream */
+				CHECK(b == 0 || a == -1);
+				compared += a == 0;
+				refused += b == -1 && a == -1;
+				/* every edit is valid: it got that far */
+				if (i >= nfiles && i - nfiles > 0 && a != 0)
+					fprintf(stderr, "  edit %zu in pieces of "
+					    "%zu: no canonical form\n", i - nfiles,
+					    pieces[p]);
+				if (i >= nfiles && i - nfiles > 0)
+					CHECK_INT(a, 0);
+			}
+			xmlFreeDoc(doc);
+			free(buf);
+		}
+		globfree(&g);
+	}
+	CHECK(compared > 150);
+	CHECK(refused >= 3);	/* the relative namespace, in 3 piece sizes */
+}
+
+/* good-odd-ec.xml (tests/data/xmlsig/oddify.py: transactions written
+ * every legal odd way, signed over libxml2's canonical form) is accepted
+ * in any pieces, its lines read as written. */
+static void
+odd_transactions_accepted(void)
+{
+	static const size_t	 pieces[] = { (size_t)-1, 4096, 13, 1 };
+	struct sheet_verdict	 v;
+	const struct sheet_line	*l;
+	size_t			 p, len;
+	char			*buf;
+
+	setup();
+	buf = read_path("tests/data/xmlsig/good-odd-ec.xml", &len);
+	for (p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++) {
+		stream_verdict(schemas, trust, buf, len, pieces[p], &v);
+		if (v.status != 0)
+			fprintf(stderr, "  pieces of %zu: %d %s %s\n", pieces[p],
+			    v.status, v.err.code, v.err.msg);
+		CHECK_INT(v.status, 0);
+		CHECK(v.sheet != NULL && v.sheet->nlines == 2);
+		l = &v.sheet->lines[0];
+		CHECK_STR(l->end_to_end_id, "W202610-0000001");
+		CHECK_STR(l->name, "\xe6\x9d\x8e\xe5\xbb\xba\xe6\x98\x8e");
+		CHECK_INT(l->amount, 307919);
+		CHECK_STR(l->month, "2026-10");
+		CHECK_INT(l->gross, 338711);
+		CHECK_STR(l->confirm_ref, "CONF-W202610-0000001");
+		l = &v.sheet->lines[1];
+		CHECK_STR(l->end_to_end_id, "W202610-0000003");
+		CHECK_INT(l->amount, 323757);
+		sheet_free(v.sheet);
+	}
+	free(buf);
+}
+
 const struct unit_case sheetstream_cases[] = {
 	{ "sheetstream/stream_equals_tree", stream_equals_tree },
 	{ "sheetstream/c14n_equals_libxml2", c14n_equals_libxml2 },
 	{ "sheetstream/c14n_corners", c14n_corners },
+	{ "sheetstream/stream_c14n_equals_libxml2", stream_c14n_equals_libxml2 },
+	{ "sheetstream/odd_transactions_accepted", odd_transactions_accepted },
 	{ NULL, NULL }
 };

@@ -57,6 +57,14 @@ EOF
 sign sub1 "$tmp/rsa.tmpl" "$out/good-rsa.xml"
 sign sub2 "$tmp/ec.tmpl" "$out/good-ec.xml"
 
+# Good, with its transactions written in every legal odd way (oddify.py
+# says which), for the streaming reader (test_sheetstream.c).
+"$tools/mksheet" --demo 2 --sub "$SUB2_USCC" --ec --msg-id SIG-ODD-EC \
+    > "$tmp/odd.tmpl"
+python3 "$out/oddify.py" "$tmp/odd.tmpl" "$tmp/odd-edited.tmpl"
+sign sub2 "$tmp/odd-edited.tmpl" "$tmp/odd.xml"
+python3 "$out/oddify.py" --refs "$tmp/odd.xml" "$out/good-odd-ec.xml"
+
 # Unsigned: the template as mksheet makes it, and a sheet without any.
 cp "$tmp/rsa.tmpl" "$out/unsigned.xml"
 edit "$tmp/rsa.tmpl" "$out/nosig.xml" \
