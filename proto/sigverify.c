@@ -216,7 +216,11 @@ scan_ds(xmlNodePtr top, size_t *count, xmlNodePtr *first, struct perr *err)
 	xmlNodePtr	n = top;
 
 	while (n != NULL) {
-		if (n->type == XML_ELEMENT_NODE) {
+		/* the namespace first: asked of every element of a sheet,
+		 * and almost none is in ds */
+		if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+		    n->ns->href != NULL && strcmp((const char *)n->ns->href,
+		    DS_NS) == 0) {
 			if (is_ds(n, "Signature")) {
 				if ((*count)++ == 0 && first != NULL)
 					*first = n;
