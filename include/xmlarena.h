@@ -41,7 +41,10 @@ int		 xmlarena_start(struct xmlarena *, xmlParserCtxtPtr ctxt,
  * subtree is complete), else NULL. */
 xmlNodePtr	 xmlarena_end(struct xmlarena *);
 /* Text or CDATA (type XML_TEXT_NODE or XML_CDATA_SECTION_NODE), a comment,
- * a processing instruction, in the innermost open element. */
+ * a processing instruction, in the innermost open element. Text may also
+ * fail with XMLARENA_HUGE_TEXT: longer than libxml2's tree builder takes
+ * (XML_MAX_TEXT_LENGTH without XML_PARSE_HUGE). */
+#define XMLARENA_HUGE_TEXT	(-2)
 int		 xmlarena_text(struct xmlarena *, xmlParserCtxtPtr ctxt,
 		    xmlElementType type, const xmlChar *ch, int len);
 int		 xmlarena_comment(struct xmlarena *, xmlParserCtxtPtr ctxt,

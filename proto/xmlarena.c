@@ -17,7 +17,8 @@
  * itself); adjacent text, and adjacent CDATA, is one node; an attribute's
  * value is one text node, with the "&#38;" the parser leaves for an
  * ampersand (and any other reference) replaced as xmlStringLenGetNodeList
- * replaces it; line numbers are kept up to 65535.
+ * replaces it; line numbers are kept up to 65535; a text node longer than
+ * XML_MAX_TEXT_LENGTH is refused, as xmlSAX2Characters refuses it.
  */
 #include <stdalign.h>
 #include <stdint.h>
@@ -44,6 +45,7 @@ struct xmlarena {
 	xmlNodePtr	 cur;		/* innermost open element */
 	xmlNodePtr	 text;		/* the last node, text that may grow */
 	size_t		 text_len, text_cap;
+	struct block	*text_block;	/* the text's own block, if it has one */
 	bool		 failed;
 };
 
@@ -86,6 +88,7 @@ xmlarena_reset(struct xmlarena *a)
 	a->blocks = keep;
 	a->root = a->cur = a->text = NULL;
 	a->text_len = a->text_cap = 0;
+	a->text_block = NULL;
 	a->failed = false;
 }
 
@@ -156,6 +159,7 @@ new_node(struct xmlarena *a, xmlParserCtxtPtr ctxt, xmlElementType type)
 	n->doc = ctxt->myDoc;
 	n->line = line_of(ctxt);
 	a->text = NULL;
+	a->text_block = NULL;
 	if (parent == NULL)
 		return n;
 	n->parent = parent;
@@ -416,6 +420,7 @@ xmlarena_end(struct xmlarena *a)
 	xmlNodePtr	e = a->cur;
 
 	a->text = NULL;
+	a->text_block = NULL;
 	if (e == NULL)
 		return NULL;
 	if (e == a->root) {
@@ -423,6 +428,49 @@ xmlarena_end(struct xmlarena *a)
 		return e;
 	}
 	a->cur = e->parent;
+	return NULL;
+}
+
+/*
+ * Room for need bytes of the growing text, its first text_len bytes kept.
+ * Doubled each time, so a text in many pieces costs linear time; once
+ * large, in a block of its own that realloc grows, so that a huge text
+ * (a hostile sheet's) costs about what libxml2's own realloc did, not the
+ * sum of every size it went through.
+ */
+static xmlChar *
+grow_text(struct xmlarena *a, size_t need)
+{
+	struct block	*b;
+	size_t		 cap = 2 * need;
+
+	if (a->text_block != a->blocks)
+		a->text_block = NULL;	/* cannot be: something came after */
+	if (a->text_block == NULL && cap <= BLOCK_SIZE / 4) {
+		if ((b = (void *)alloc(a, cap)) == NULL)
+			return NULL;
+		memcpy(b, a->text->content, a->text_len);
+		a->text_cap = cap;
+		return (xmlChar *)b;
+	}
+	if (a->text_block != NULL) {
+		/* the newest block: nothing was cut after the text */
+		if ((b = realloc(a->text_block, sizeof(*b) + cap)) == NULL)
+			goto fail;
+		a->blocks = b;
+	} else {
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			goto fail;
+		memcpy(b->data, a->text->content, a->text_len);
+		b->next = a->blocks;
+		a->blocks = b;
+	}
+	b->size = b->used = cap;
+	a->text_block = b;
+	a->text_cap = cap;
+	return b->data;
+fail:
+	a->failed = true;
 	return NULL;
 }
 
@@ -437,15 +485,15 @@ xmlarena_text(struct xmlarena *a, xmlParserCtxtPtr ctxt, xmlElementType type,
 	if (a->failed || a->cur == NULL)
 		return a->failed ? -1 : 0;
 	if (t != NULL && t->type == type && t == a->cur->last) {
-		/* more of the same text: doubled when full, so a text in
-		 * many pieces costs linear time */
+		/* more of the same text, within libxml2's limit of a text
+		 * node (xmlSAX2Characters'; CDATA has none) */
+		if (type == XML_TEXT_NODE && a->text_len + n >
+		    XML_MAX_TEXT_LENGTH && !(ctxt->options & XML_PARSE_HUGE))
+			return XMLARENA_HUGE_TEXT;
 		if (a->text_len + n + 1 > a->text_cap) {
-			cap = 2 * (a->text_len + n + 1);
-			if ((grown = alloc(a, cap)) == NULL)
+			if ((grown = grow_text(a, a->text_len + n + 1)) == NULL)
 				return -1;
-			memcpy(grown, t->content, a->text_len);
 			t->content = grown;
-			a->text_cap = cap;
 		}
 		memcpy(t->content + a->text_len, ch, n);
 		a->text_len += n;

@@ -388,13 +388,28 @@ capturing(const struct xmlsafe_stream *st)
 	return st->arena != NULL && xmlarena_open(st->arena);
 }
 
+/*
+ * Stops the parser from inside one of its callbacks, as libxml2's tree
+ * builder stops it (xmlSAX2ErrMemory): no more callbacks, the end of the
+ * input. Not xmlStopParser, which also empties the input buffer under a
+ * parsing loop that may still hold pointers into it (xmlParseCharData
+ * crashed on it, with a huge text).
+ */
+static void
+stop_from_callback(struct xmlsafe_stream *st, int why)
+{
+	st->ctxt->errNo = why;
+	st->ctxt->instate = XML_PARSER_EOF;
+	st->ctxt->disableSAX = 1;
+}
+
 /* The arena could not take a node: the document is refused rather than
  * read in part. */
 static void
 capture_failed(struct xmlsafe_stream *st)
 {
 	st->oom = true;
-	xmlStopParser(st->ctxt);
+	stop_from_callback(st, XML_ERR_NO_MEMORY);
 }
 
 /*
@@ -446,13 +461,35 @@ stream_end_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
 	}
 }
 
+/* The refusal libxml2's tree builder makes of a text node that grows past
+ * XML_MAX_TEXT_LENGTH: the same message, line and stop, so that a sheet
+ * gets the same answer whichever builder met the text. */
+static void
+huge_text(struct xmlsafe_stream *st)
+{
+	if (!st->cap.have) {
+		st->cap.have = 1;
+		st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
+		snprintf(st->cap.msg, sizeof(st->cap.msg),
+		    "xmlSAX2Characters: huge text node");
+	}
+	stop_from_callback(st, XML_ERR_NO_MEMORY);
+}
+
 static void
 stream_text(void *data, xmlElementType type, const xmlChar *ch, int len)
 {
 	struct xmlsafe_stream	*st = stream_of(data);
 
-	if (xmlarena_text(st->arena, data, type, ch, len) == -1)
+	switch (xmlarena_text(st->arena, data, type, ch, len)) {
+	case 0:
+		break;
+	case XMLARENA_HUGE_TEXT:
+		huge_text(st);
+		break;
+	default:
 		capture_failed(st);
+	}
 }
 
 static void
@@ -524,7 +561,7 @@ stream_reference_cb(void *data, const xmlChar *name)
 	}
 	st->cap.refused = "reference to an entity";
 	st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
-	xmlStopParser(st->ctxt);
+	stop_from_callback(st, XML_ERR_USER_STOP);
 }
 
 /* A schema error met while streaming has no node to take a line from: the
