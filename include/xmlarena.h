@@ -51,8 +51,9 @@ int		 xmlarena_comment(struct xmlarena *, xmlParserCtxtPtr ctxt,
 		    const xmlChar *value);
 int		 xmlarena_pi(struct xmlarena *, xmlParserCtxtPtr ctxt,
 		    const xmlChar *target, const xmlChar *data);
-/* An element of the subtree is open. */
+/* An element of the subtree is open; how many are. */
 bool		 xmlarena_open(const struct xmlarena *);
+unsigned int	 xmlarena_depth(const struct xmlarena *);
 /* Drops the subtree (every node of it), keeping memory for the next. */
 void		 xmlarena_reset(struct xmlarena *);
 

@@ -43,6 +43,7 @@ struct xmlarena {
 	struct block	*blocks;	/* newest first */
 	xmlNodePtr	 root;
 	xmlNodePtr	 cur;		/* innermost open element */
+	unsigned int	 depth;		/* open elements */
 	xmlNodePtr	 text;		/* the last node, text that may grow */
 	size_t		 text_len, text_cap;
 	struct block	*text_block;	/* the text's own block, if it has one */
@@ -87,6 +88,7 @@ xmlarena_reset(struct xmlarena *a)
 	}
 	a->blocks = keep;
 	a->root = a->cur = a->text = NULL;
+	a->depth = 0;
 	a->text_len = a->text_cap = 0;
 	a->text_block = NULL;
 	a->failed = false;
@@ -96,6 +98,12 @@ bool
 xmlarena_open(const struct xmlarena *a)
 {
 	return a->cur != NULL;
+}
+
+unsigned int
+xmlarena_depth(const struct xmlarena *a)
+{
+	return a->depth;
 }
 
 static void *
@@ -405,6 +413,7 @@ xmlarena_start(struct xmlarena *a, xmlParserCtxtPtr ctxt, xmlNodePtr outer,
 	if (uri != NULL && e->ns == NULL)
 		e->ns = lookup_ns(a, ctxt, parent, prefix);
 	a->cur = e;
+	a->depth++;
 	for (i = 0; i < nb_attributes; i++)
 		if (add_attribute(a, ctxt, e, attributes + 5 * i) == -1)
 			goto fail;
@@ -423,6 +432,7 @@ xmlarena_end(struct xmlarena *a)
 	a->text_block = NULL;
 	if (e == NULL)
 		return NULL;
+	a->depth--;
 	if (e == a->root) {
 		a->cur = NULL;
 		return e;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
@@ -413,6 +414,31 @@ capture_failed(struct xmlsafe_stream *st)
 }
 
 /*
+ * The limit libxml2's tree builder puts on nesting (nodePush, under
+ * xmlSAX2StartElementNs): more than xmlParserMaxDepth open elements above
+ * a new one is refused as not well-formed, with its message, and the
+ * parser stopped. Captured elements are not pushed, so it is counted here.
+ */
+static bool
+too_deep(struct xmlsafe_stream *st)
+{
+	xmlParserCtxtPtr	ctxt = st->ctxt;
+
+	if ((unsigned int)ctxt->nodeNr + xmlarena_depth(st->arena) <=
+	    xmlParserMaxDepth || (ctxt->options & XML_PARSE_HUGE))
+		return false;
+	if (!st->cap.have) {
+		st->cap.have = 1;
+		st->cap.line = xmlSAX2GetLineNumber(ctxt);
+		snprintf(st->cap.msg, sizeof(st->cap.msg), "Excessive depth in "
+		    "document: %u use XML_PARSE_HUGE option", xmlParserMaxDepth);
+	}
+	ctxt->wellFormed = 0;
+	stop_from_callback(st, XML_ERR_INTERNAL_ERROR);
+	return true;
+}
+
+/*
  * The SAX handlers of a stream: an element starting is counted
  * (xmlsafe_stream_elements), and is the root of a captured subtree if the
  * caller wants it; everything inside one goes to the arena, everything
@@ -429,6 +455,8 @@ stream_start_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
 	st->cap.elements++;
 	if (capturing(st) || (st->arena != NULL && ctxt->node != NULL &&
 	    st->want(st->arg, ctxt->node, localname, uri))) {
+		if (too_deep(st))
+			return;
 		/* the tree builder must not take text after the subtree
 		 * for more of what came before it */
 		ctxt->nodemem = -1;

@@ -461,6 +461,62 @@ huge_text_refused(void)
 	free(src);
 }
 
+/* good-rsa.xml with n nested elements inside its first wp:Line. */
+static char *
+nested(size_t n, size_t *len)
+{
+	const char	*at = "<wp:Line xmlns:wp=\"urn:wagepay:line:1\">";
+	char		*src, *buf, *p, *mark;
+	size_t		 srclen, i;
+
+	src = unit_read_data("xmlsig/good-rsa.xml", &srclen);
+	CHECK((mark = strstr(src, at)) != NULL);
+	mark += strlen(at);
+	CHECK((buf = malloc(srclen + 12 * n + 64)) != NULL);
+	p = buf;
+	memcpy(p, src, (size_t)(mark - src));
+	p += mark - src;
+	p += sprintf(p, "<x:d xmlns:x=\"urn:x\">");
+	for (i = 1; i < n; i++)
+		p += sprintf(p, "<x:d>");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "</x:d>");
+	memcpy(p, mark, srclen - (size_t)(mark - src));
+	*len = (size_t)(p - buf) + srclen - (size_t)(mark - src);
+	free(src);
+	return buf;
+}
+
+/* libxml2's tree builder refuses an element with more than 256 open
+ * above it; a transaction's elements, built in the arena, are held to the
+ * same limit at the same depth (wp:Line is the 7th level: 250 elements
+ * inside it are read, 251 are not), in any pieces. */
+static void
+depth_limit_kept(void)
+{
+	static const size_t	 pieces[] = { (size_t)-1, 13 };
+	struct sheet_verdict	 v;
+	size_t			 i, len;
+	char			*buf;
+
+	setup();
+	for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		buf = nested(250, &len);
+		stream_verdict(schemas, trust, buf, len, pieces[i], &v);
+		CHECK_INT(v.status, 200);	/* read, then refused */
+		CHECK_STR(v.err.code, "WP31");
+		sheet_free(v.sheet);
+		free(buf);
+		buf = nested(251, &len);
+		stream_verdict(schemas, trust, buf, len, pieces[i], &v);
+		CHECK_INT(v.status, 400);
+		CHECK_STR(v.err.msg, "XML not well-formed at line 30: Excessive "
+		    "depth in document: 256 use XML_PARSE_HUGE option");
+		sheet_free(v.sheet);
+		free(buf);
+	}
+}
+
 const struct unit_case sheetstream_cases[] = {
 	{ "sheetstream/stream_equals_tree", stream_equals_tree },
 	{ "sheetstream/c14n_equals_libxml2", c14n_equals_libxml2 },
@@ -468,5 +524,6 @@ const struct unit_case sheetstream_cases[] = {
 	{ "sheetstream/stream_c14n_equals_libxml2", stream_c14n_equals_libxml2 },
 	{ "sheetstream/odd_transactions_accepted", odd_transactions_accepted },
 	{ "sheetstream/huge_text_refused", huge_text_refused },
+	{ "sheetstream/depth_limit_kept", depth_limit_kept },
 	{ NULL, NULL }
 };
