@@ -34,6 +34,11 @@ struct sheet_verdict {
 struct sheetstream;
 
 struct sheetstream *sheetstream_new(const struct schemas *, struct perr *err);
+/* The same reading with libxml2's tree builder making the transactions
+ * too, as before proto/xmlarena.c: the reference the arena is held to by
+ * tests/unit/test_sheetstream.c and tests/fuzz/fuzz_sheet.c. */
+struct sheetstream *sheetstream_new_reference(const struct schemas *,
+		    struct perr *err);
 void		 sheetstream_free(struct sheetstream *);
 /* Feeds the next bytes. -1 once the verdict is known to be a refusal:
  * feeding more is useless (but harmless). */

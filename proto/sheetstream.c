@@ -90,8 +90,8 @@ digest_sink(void *arg, const unsigned char *buf, size_t len)
 	return EVP_DigestUpdate(arg, buf, len) == 1 ? 0 : -1;
 }
 
-struct sheetstream *
-sheetstream_new(const struct schemas *schemas, struct perr *err)
+static struct sheetstream *
+new_stream(const struct schemas *schemas, bool arena, struct perr *err)
 {
 	struct sheetstream	*ss;
 
@@ -104,8 +104,8 @@ sheetstream_new(const struct schemas *schemas, struct perr *err)
 		free(ss);
 		return NULL;
 	}
-	if (xmlsafe_stream_capture(ss->xs, want_transaction, transaction_done,
-	    ss) == -1 ||
+	if ((arena && xmlsafe_stream_capture(ss->xs, want_transaction,
+	    transaction_done, ss) == -1) ||
 	    (ss->c14n_md = EVP_MD_CTX_new()) == NULL ||
 	    (ss->body_md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(ss->c14n_md, EVP_sha256(), NULL) != 1 ||
@@ -117,6 +117,18 @@ sheetstream_new(const struct schemas *schemas, struct perr *err)
 		return NULL;
 	}
 	return ss;
+}
+
+struct sheetstream *
+sheetstream_new(const struct schemas *schemas, struct perr *err)
+{
+	return new_stream(schemas, true, err);
+}
+
+struct sheetstream *
+sheetstream_new_reference(const struct schemas *schemas, struct perr *err)
+{
+	return new_stream(schemas, false, err);
 }
 
 void

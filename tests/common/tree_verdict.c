@@ -52,15 +52,17 @@ done:
 	xmlFreeDoc(doc);
 }
 
-void
-stream_verdict(const struct schemas *schemas, struct sigtrust *trust,
-    const char *buf, size_t len, size_t piece, struct sheet_verdict *v)
+static void
+stream_verdict_of(const struct schemas *schemas, struct sigtrust *trust,
+    const char *buf, size_t len, size_t piece, bool arena,
+    struct sheet_verdict *v, unsigned char c14n[SHA256_LEN], int *c14n_rc)
 {
 	struct sheetstream	*ss;
 	struct perr		 err;
 	size_t			 off, n;
 
-	if ((ss = sheetstream_new(schemas, &err)) == NULL)
+	if ((ss = arena ? sheetstream_new(schemas, &err) :
+	    sheetstream_new_reference(schemas, &err)) == NULL)
 		abort();
 	if (piece == 0)
 		piece = 1;
@@ -70,7 +72,44 @@ stream_verdict(const struct schemas *schemas, struct sigtrust *trust,
 			break;
 	}
 	sheetstream_finish(ss, trust, v);
+	if (c14n_rc != NULL)
+		*c14n_rc = sheetstream_c14n_sha256(ss, c14n);
 	sheetstream_free(ss);
+}
+
+void
+stream_verdict(const struct schemas *schemas, struct sigtrust *trust,
+    const char *buf, size_t len, size_t piece, struct sheet_verdict *v)
+{
+	stream_verdict_of(schemas, trust, buf, len, piece, true, v, NULL, NULL);
+}
+
+const char *
+arena_differs(const struct schemas *schemas, struct sigtrust *trust,
+    const char *buf, size_t len, size_t piece)
+{
+	struct sheet_verdict	 a, b;
+	unsigned char		 ca[SHA256_LEN], cb[SHA256_LEN];
+	int			 ra, rb;
+	const char		*why;
+
+	stream_verdict_of(schemas, trust, buf, len, piece, true, &a, ca, &ra);
+	stream_verdict_of(schemas, trust, buf, len, piece, false, &b, cb, &rb);
+	why = verdict_differs(&b, &a);
+	/* exactly: the same message word for word, the same canonical form */
+	if (why == NULL && (strcmp(a.err.msg, b.err.msg) != 0 ||
+	    a.status != b.status))
+		why = "message";
+	if (why == NULL && (ra != rb || (ra == 0 && memcmp(ca, cb,
+	    SHA256_LEN) != 0)))
+		why = "canonical form";
+	if (why != NULL)
+		fprintf(stderr, "    libxml2's tree: %d %s %s\n    arena:          "
+		    "%d %s %s\n", b.status, b.err.code, b.err.msg, a.status,
+		    a.err.code, a.err.msg);
+	sheet_free(a.sheet);
+	sheet_free(b.sheet);
+	return why;
 }
 
 /*

@@ -14,6 +14,12 @@ void	tree_verdict(const struct schemas *, struct sigtrust *,
 /* The verdict of buf fed to a sheetstream in pieces of piece bytes. */
 void	stream_verdict(const struct schemas *, struct sigtrust *,
 	    const char *buf, size_t len, size_t piece, struct sheet_verdict *v);
+/* buf read as the daemon reads it (transactions in the arena) and by
+ * sheetstream_new_reference (libxml2's tree builder): NULL if the two give
+ * the same verdict, word for word, and the same canonical form; else what
+ * differs (both verdicts printed to stderr). */
+const char *arena_differs(const struct schemas *, struct sigtrust *,
+	    const char *buf, size_t len, size_t piece);
 /* NULL if a and b are the same decision, else what differs. */
 const char *verdict_differs(const struct sheet_verdict *a,
 	    const struct sheet_verdict *b);

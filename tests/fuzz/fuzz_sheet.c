@@ -1,7 +1,9 @@
 /*
  * fuzz_sheet.c: a wage sheet as the daemon reads it, as a stream
  * (proto/sheetstream.c), held to the whole-tree reading of the same bytes
- * (tests/common/tree_verdict.c): a different decision aborts. The first
+ * (tests/common/tree_verdict.c), and its transactions built in the arena
+ * to the same stream with libxml2 building them (sheetstream_new_reference,
+ * word for word): a different decision aborts. The first
  * byte of the input also chooses the size of the pieces the stream is fed
  * in, so that the fuzzer explores where pieces end.
  */
@@ -41,6 +43,13 @@ fuzz_one(const uint8_t *data, size_t size)
 		    "  tree:   %d %s %s\n  stream: %d %s %s\n", why, piece,
 		    tree.status, tree.err.code, tree.err.msg, stream.status,
 		    stream.err.code, stream.err.msg);
+		abort();
+	}
+	/* and the arena against libxml2's tree builder, word for word */
+	if ((why = arena_differs(schemas, trust, (const char *)data, size,
+	    piece)) != NULL) {
+		fprintf(stderr, "arena and libxml2's tree differ (%s), pieces "
+		    "of %zu\n", why, piece);
 		abort();
 	}
 	fuzz_sink += tree.status;

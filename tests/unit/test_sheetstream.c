@@ -517,6 +517,52 @@ depth_limit_kept(void)
 	}
 }
 
+/*
+ * The arena against libxml2's tree builder, the reader before it (the same
+ * stream otherwise: sheetstream_new_reference): the same verdict word for
+ * word and the same canonical form, for every document of the sets, the
+ * edits of transactions and nesting at the depth limit, in four piece sizes.
+ */
+static void
+arena_equals_reference(void)
+{
+	static const size_t	 pieces[] = { (size_t)-1, 4096, 13, 1 };
+	glob_t			 g;
+	size_t			 s, i, p, len, nfiles, compared = 0;
+	size_t			 nedits = sizeof(tx_edits) / sizeof(tx_edits[0]);
+	char			*buf;
+	const char		*why;
+
+	setup();
+	for (s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
+		CHECK(glob(sets[s], 0, NULL, &g) == 0);
+		nfiles = g.gl_pathc;
+		for (i = 0; i < nfiles + (s == 0 ? nedits + 2 : 0); i++) {
+			if (i < nfiles)
+				buf = read_path(g.gl_pathv[i], &len);
+			else if (i < nfiles + nedits)
+				buf = edited(i - nfiles, &len);
+			else
+				buf = nested(250 + (i - nfiles - nedits), &len);
+			for (p = 0; p < sizeof(pieces) / sizeof(pieces[0]);
+			    p++) {
+				if (pieces[p] == 1 && len > 70000)
+					continue;
+				if ((why = arena_differs(schemas, trust, buf, len,
+				    pieces[p])) != NULL)
+					fprintf(stderr, "  %s, document %zu in "
+					    "pieces of %zu: %s differs\n",
+					    sets[s], i, pieces[p], why);
+				CHECK(why == NULL);
+				compared++;
+			}
+			free(buf);
+		}
+		globfree(&g);
+	}
+	CHECK(compared > 300);
+}
+
 const struct unit_case sheetstream_cases[] = {
 	{ "sheetstream/stream_equals_tree", stream_equals_tree },
 	{ "sheetstream/c14n_equals_libxml2", c14n_equals_libxml2 },
@@ -525,5 +571,6 @@ const struct unit_case sheetstream_cases[] = {
 	{ "sheetstream/odd_transactions_accepted", odd_transactions_accepted },
 	{ "sheetstream/huge_text_refused", huge_text_refused },
 	{ "sheetstream/depth_limit_kept", depth_limit_kept },
+	{ "sheetstream/arena_equals_reference", arena_equals_reference },
 	{ NULL, NULL }
 };
