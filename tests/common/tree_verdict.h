@@ -16,8 +16,13 @@ void	stream_verdict(const struct schemas *, struct sigtrust *,
 	    const char *buf, size_t len, size_t piece, struct sheet_verdict *v);
 /* buf read as the daemon reads it (transactions in the arena) and by
  * sheetstream_new_reference (libxml2's tree builder): NULL if the two give
- * the same verdict, word for word, and the same canonical form; else what
- * differs (both verdicts printed to stderr). */
+ * the same verdict (verdict_differs) and the same canonical form; else
+ * what differs (both verdicts printed to stderr). Which error a document
+ * that is not well-formed is refused with may differ: libxml2 reports
+ * duplicate xml:id values while it builds, as a first error of a document
+ * refused later for another reason, and its streaming reader forgot those
+ * of a transaction once freed, so that the message depended on where the
+ * pieces ended. */
 const char *arena_differs(const struct schemas *, struct sigtrust *,
 	    const char *buf, size_t len, size_t piece);
 /* NULL if a and b are the same decision, else what differs. */

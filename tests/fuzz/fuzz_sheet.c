@@ -3,7 +3,7 @@
  * (proto/sheetstream.c), held to the whole-tree reading of the same bytes
  * (tests/common/tree_verdict.c), and its transactions built in the arena
  * to the same stream with libxml2 building them (sheetstream_new_reference,
- * word for word): a different decision aborts. The first
+ * and the same canonical form): a different decision aborts. The first
  * byte of the input also chooses the size of the pieces the stream is fed
  * in, so that the fuzzer explores where pieces end.
  */
@@ -45,7 +45,7 @@ fuzz_one(const uint8_t *data, size_t size)
 		    stream.err.code, stream.err.msg);
 		abort();
 	}
-	/* and the arena against libxml2's tree builder, word for word */
+	/* and the arena against libxml2's tree builder */
 	if ((why = arena_differs(schemas, trust, (const char *)data, size,
 	    piece)) != NULL) {
 		fprintf(stderr, "arena and libxml2's tree differ (%s), pieces "

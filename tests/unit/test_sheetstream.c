@@ -519,8 +519,8 @@ depth_limit_kept(void)
 
 /*
  * The arena against libxml2's tree builder, the reader before it (the same
- * stream otherwise: sheetstream_new_reference): the same verdict word for
- * word and the same canonical form, for every document of the sets, the
+ * stream otherwise: sheetstream_new_reference): the same verdict and the
+ * same canonical form, for every document of the sets, the
  * edits of transactions and nesting at the depth limit, in four piece sizes.
  */
 static void
