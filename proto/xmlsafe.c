@@ -336,6 +336,24 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 		    "the document");
 		ctxt->wellFormed = 0;
 	}
+	/*
+	 * libxml2's tree builder gives up on what it will not hold (a text
+	 * node over XML_MAX_TEXT_LENGTH: "huge text node") by stopping the
+	 * parser without counting the document as broken: the tree would be
+	 * the document cut short there, and read as if whole. The push parser
+	 * of xmlsafe_stream refuses it (xmlParseChunk returns the error), and
+	 * so does this.
+	 */
+	if (doc != NULL && !cap.refused && ctxt->wellFormed &&
+	    ctxt->disableSAX) {
+		if (!cap.have) {
+			cap.have = 1;
+			cap.line = xmlSAX2GetLineNumber(ctxt);
+			snprintf(cap.msg, sizeof(cap.msg), "the parser stopped "
+			    "before the end of the document");
+		}
+		ctxt->wellFormed = 0;
+	}
 	if (parse_verdict(ctxt, &cap, doc, err) == -1) {
 		xmlFreeDoc(doc);
 		doc = NULL;
