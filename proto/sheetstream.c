@@ -201,11 +201,15 @@ read_transaction(struct sheetstream *ss, xmlNodePtr tx)
 }
 
 /* A whole transaction of a PmtInf: written, read, searched for
- * signature elements. */
+ * signature elements; its elements counted as freed (its caller frees
+ * it). */
 static void
 handle_transaction(struct sheetstream *ss, xmlNodePtr tx)
 {
+	size_t	before = c14n_elements(ss->c14n);
+
 	(void)c14n_node(ss->c14n, tx, ss->root_written);
+	ss->freed += c14n_elements(ss->c14n) - before;
 	read_transaction(ss, tx);
 	/* the first ds:Object or ds:Manifest is kept in scan_err */
 	if (!perr_isset(&ss->scan_err) &&
@@ -221,20 +225,18 @@ handle_transaction(struct sheetstream *ss, xmlNodePtr tx)
 static void
 handle_child(struct sheetstream *ss, struct frame *f, int depth, xmlNodePtr c)
 {
-	size_t	before = c14n_elements(ss->c14n);
 	bool	in_pmt = depth == SPINE_DEPTH;
+	bool	tx = in_pmt && is_pain(c, "CdtTrfTxInf");
 
-	if (in_pmt && is_pain(c, "CdtTrfTxInf"))
-		handle_transaction(ss, c);	/* not captured: cannot be */
+	if (tx)		/* built by libxml2: sheetstream_new_reference */
+		handle_transaction(ss, c);
 	else
 		(void)c14n_node(ss->c14n, c, ss->root_written);
-	if (!in_pmt || (c->type == XML_ELEMENT_NODE &&
-	    !is_pain(c, "CdtTrfTxInf"))) {
+	if (!in_pmt || (c->type == XML_ELEMENT_NODE && !tx)) {
 		f->done = c;	/* the spine's and the PmtInf's own fields */
 		return;
 	}
-	/* the text and the rest between transactions: freed */
-	ss->freed += c14n_elements(ss->c14n) - before;
+	/* transactions, and the text and the rest between them: freed */
 	xmlUnlinkNode(c);
 	xmlFreeNode(c);
 }
@@ -335,11 +337,7 @@ want_transaction(void *arg, xmlNodePtr parent, const xmlChar *localname,
 static void
 transaction_done(void *arg, xmlNodePtr tx)
 {
-	struct sheetstream	*ss = arg;
-	size_t			 before = c14n_elements(ss->c14n);
-
-	handle_transaction(ss, tx);
-	ss->freed += c14n_elements(ss->c14n) - before;
+	handle_transaction(arg, tx);
 }
 
 static void

@@ -8,7 +8,8 @@
  * verified over the document as sent), and any DOCTYPE is refused while it
  * is being read, so no entity is ever declared, let alone expanded. It owns
  * the compiled schemas (struct schemas), which are read-only after
- * schemas_load and may be shared by threads.
+ * schemas_load and may be shared by threads. The streaming parse is in
+ * proto/xmlstream.c, with the same hardening (proto/xmlsafeint.h).
  *
  * Errors are captured per parser or validation context, never through
  * libxml2's global handlers, so that parsing on several threads at once
@@ -22,16 +23,13 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
 #include "ids.h"
-#include "xmlarena.h"
 #include "xmlsafe.h"
-
-#define PARSE_OPTIONS	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+#include "xmlsafeint.h"
 
 /* The schemas, embedded by proto/schemas_blob.S. */
 extern const char	xsd_pain001[], xsd_pain002[], xsd_camt053[],
@@ -55,24 +53,6 @@ static const struct {
 	[XSD_CORE] = { "core", xsd_core, &xsd_core_len },
 	[XSD_ALERT] = { "alert", xsd_alert, &xsd_alert_len },
 	[XSD_VOUCHER] = { "voucher", xsd_voucher, &xsd_voucher_len },
-};
-
-struct schemas {
-	xmlSchemaPtr	 schema[XSD__COUNT];	/* owned, read-only once loaded */
-};
-
-/*
- * The first error a context reported; later ones are usually consequences.
- * refused is set by our own SAX hooks (DOCTYPE, entity declaration), which
- * stop the parser without libxml2 counting the document as broken.
- */
-struct capture {
-	int		 have;
-	int		 line;
-	char		 msg[200];
-	const char	*refused;
-	size_t		 elements;	/* started so far (streams count them) */
-	struct xmlsafe_stream *stream;	/* whose parser this is, if a stream's */
 };
 
 /* Where a quoted value in a libxml2 message may be shown as is: it must
@@ -182,8 +162,8 @@ clean_message(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-static void
-capture_error(struct capture *cap, const xmlError *e)
+void
+xmlsafe_capture_error(struct capture *cap, const xmlError *e)
 {
 	if (cap == NULL || e == NULL || cap->have)
 		return;
@@ -200,21 +180,21 @@ capture_error(struct capture *cap, const xmlError *e)
 /* Structured error handler of a parser context; our capture hangs off its
  * _private. The error names its parser context: data is not used, since
  * under a schema plug (xmlsafe_stream) it is the plug, not the context. */
-static void
-parse_error_cb(void *data, xmlErrorPtr e)
+void
+xmlsafe_parse_error_cb(void *data, xmlErrorPtr e)
 {
 	xmlParserCtxtPtr	ctxt = e != NULL ? e->ctxt : NULL;
 
 	(void)data;
 	if (ctxt != NULL)
-		capture_error(ctxt->_private, e);
+		xmlsafe_capture_error(ctxt->_private, e);
 }
 
 /* Structured error handler of a schema parser or validation context. */
 static void
 schema_error_cb(void *data, xmlErrorPtr e)
 {
-	capture_error(data, e);
+	xmlsafe_capture_error(data, e);
 }
 
 /* A DOCTYPE (internal or external subset): refused before libxml2 reads a
@@ -256,12 +236,12 @@ entity_decl_cb(void *data, const xmlChar *name, int type,
 
 /* Every parser context we make: errors captured, DOCTYPE and entity
  * declarations refused. */
-static void
-harden(xmlParserCtxtPtr ctxt, struct capture *cap)
+void
+xmlsafe_harden(xmlParserCtxtPtr ctxt, struct capture *cap)
 {
 	memset(cap, 0, sizeof(*cap));
 	ctxt->_private = cap;
-	ctxt->sax->serror = parse_error_cb;
+	ctxt->sax->serror = xmlsafe_parse_error_cb;
 	ctxt->sax->internalSubset = internal_subset_cb;
 	ctxt->sax->externalSubset = internal_subset_cb;
 	ctxt->sax->entityDecl = entity_decl_cb;
@@ -269,8 +249,8 @@ harden(xmlParserCtxtPtr ctxt, struct capture *cap)
 
 /* After the parse: FF01 in err unless doc is a well-formed document with a
  * root element and no DOCTYPE. */
-static int
-parse_verdict(xmlParserCtxtPtr ctxt, const struct capture *cap, xmlDocPtr doc,
+int
+xmlsafe_parse_verdict(xmlParserCtxtPtr ctxt, const struct capture *cap, xmlDocPtr doc,
     struct perr *err)
 {
 	if (cap->refused != NULL)
@@ -284,7 +264,7 @@ parse_verdict(xmlParserCtxtPtr ctxt, const struct capture *cap, xmlDocPtr doc,
 			    "line %d: %s", cap->line, cap->msg);
 		return perr_set(err, "FF01", "XML not well-formed");
 	}
-	/* Cannot happen with the hooks of harden(); checked anyway. */
+	/* Cannot happen with the hooks of xmlsafe_harden(); checked anyway. */
 	if (doc->intSubset != NULL || doc->extSubset != NULL)
 		return perr_set(err, "FF01", "XML with a DOCTYPE refused");
 	if (xmlDocGetRootElement(doc) == NULL)
@@ -295,7 +275,7 @@ parse_verdict(xmlParserCtxtPtr ctxt, const struct capture *cap, xmlDocPtr doc,
 /*
  * Parses with a fresh parser context per call. Options: XML_PARSE_NONET
  * (no network, ever), and NOERROR|NOWARNING so that libxml2 prints nothing;
- * errors come to parse_error_cb instead. No NOENT, DTDLOAD, HUGE, NOBLANKS
+ * errors come to xmlsafe_parse_error_cb instead. No NOENT, DTDLOAD, HUGE, NOBLANKS
  * or NOCDATA: the tree must be the document as signed.
  */
 xmlDocPtr
@@ -323,7 +303,7 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
-	harden(ctxt, &cap);
+	xmlsafe_harden(ctxt, &cap);
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
 	/* libxml2 reading from memory takes a NUL byte after the root element
 	 * for the end of the input and ignores what follows; the push parser
@@ -354,7 +334,7 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 		}
 		ctxt->wellFormed = 0;
 	}
-	if (parse_verdict(ctxt, &cap, doc, err) == -1) {
+	if (xmlsafe_parse_verdict(ctxt, &cap, doc, err) == -1) {
 		xmlFreeDoc(doc);
 		doc = NULL;
 	}
@@ -363,430 +343,10 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	return doc;
 }
 
-/*
- * The streaming form: a push parser that builds the tree as bytes arrive,
- * validated against a schema on the way (libxml2's SAX plug, the streaming
- * validation its xmlTextReader uses), so that the caller may free the parts
- * it has finished with (proto/sheetstream.c). The same hardening and the
- * same error precedence as xmlsafe_parse then schemas_validate: a document
- * that is not well-formed is refused as such, even if a schema error came
- * first.
- */
-struct xmlsafe_stream {
-	xmlParserCtxtPtr	 ctxt;
-	xmlSchemaValidCtxtPtr	 vctxt;
-	xmlSchemaSAXPlugPtr	 plug;
-	struct capture		 cap;		/* the parser's */
-	struct capture		 vcap;		/* the validation's */
-	enum xsd_kind		 kind;
-	bool			 failed;	/* not well-formed: stop feeding */
-	int			 halted;	/* xmlParseChunk's error, or 0 */
-	bool			 oom;		/* stopped for want of memory */
-	/* libxml2's tree builder, which the handlers below call for all
-	 * that is not captured */
-	xmlSAXHandler		 tree;
-	/* subtrees built in an arena (xmlsafe_stream_capture) */
-	struct xmlarena		*arena;
-	xmlsafe_want_cb		*want;
-	xmlsafe_done_cb		*done;
-	void			*arg;
-};
-
-static struct xmlsafe_stream *
-stream_of(void *data)
+const char *
+xmlsafe_schema_name(enum xsd_kind kind)
 {
-	xmlParserCtxtPtr	 ctxt = data;
-
-	return ((struct capture *)ctxt->_private)->stream;
-}
-
-/* Inside a subtree being captured. */
-static bool
-capturing(const struct xmlsafe_stream *st)
-{
-	return st->arena != NULL && xmlarena_open(st->arena);
-}
-
-/*
- * Stops the parser from inside one of its callbacks, as libxml2's tree
- * builder stops it (xmlSAX2ErrMemory): no more callbacks, the end of the
- * input. Not xmlStopParser, which also empties the input buffer under a
- * parsing loop that may still hold pointers into it (xmlParseCharData
- * crashed on it, with a huge text).
- */
-static void
-stop_from_callback(struct xmlsafe_stream *st, int why)
-{
-	st->ctxt->errNo = why;
-	st->ctxt->instate = XML_PARSER_EOF;
-	st->ctxt->disableSAX = 1;
-}
-
-/* The arena could not take a node: the document is refused rather than
- * read in part. */
-static void
-capture_failed(struct xmlsafe_stream *st)
-{
-	st->oom = true;
-	stop_from_callback(st, XML_ERR_NO_MEMORY);
-}
-
-/*
- * The limit libxml2's tree builder puts on nesting (nodePush, under
- * xmlSAX2StartElementNs): more than xmlParserMaxDepth open elements above
- * a new one is refused as not well-formed, with its message, and the
- * parser stopped. Captured elements are not pushed, so it is counted here.
- */
-static bool
-too_deep(struct xmlsafe_stream *st)
-{
-	xmlParserCtxtPtr	ctxt = st->ctxt;
-
-	if ((unsigned int)ctxt->nodeNr + xmlarena_depth(st->arena) <=
-	    xmlParserMaxDepth || (ctxt->options & XML_PARSE_HUGE))
-		return false;
-	if (!st->cap.have) {
-		st->cap.have = 1;
-		st->cap.line = xmlSAX2GetLineNumber(ctxt);
-		snprintf(st->cap.msg, sizeof(st->cap.msg), "Excessive depth in "
-		    "document: %u use XML_PARSE_HUGE option", xmlParserMaxDepth);
-	}
-	ctxt->wellFormed = 0;
-	stop_from_callback(st, XML_ERR_INTERNAL_ERROR);
-	return true;
-}
-
-/*
- * The SAX handlers of a stream: an element starting is counted
- * (xmlsafe_stream_elements), and is the root of a captured subtree if the
- * caller wants it; everything inside one goes to the arena, everything
- * else to libxml2's tree builder.
- */
-static void
-stream_start_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
-    const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-    int nb_attributes, int nb_defaulted, const xmlChar **attributes)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-	xmlParserCtxtPtr	 ctxt = data;
-
-	st->cap.elements++;
-	if (capturing(st) || (st->arena != NULL && ctxt->node != NULL &&
-	    st->want(st->arg, ctxt->node, localname, uri))) {
-		if (too_deep(st))
-			return;
-		/* the tree builder must not take text after the subtree
-		 * for more of what came before it */
-		ctxt->nodemem = -1;
-		if (xmlarena_start(st->arena, ctxt, ctxt->node, localname,
-		    prefix, uri, nb_namespaces, namespaces, nb_attributes,
-		    attributes) == -1)
-			capture_failed(st);
-		return;
-	}
-	st->tree.startElementNs(data, localname, prefix, uri, nb_namespaces,
-	    namespaces, nb_attributes, nb_defaulted, attributes);
-}
-
-static void
-stream_end_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
-    const xmlChar *uri)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-	xmlParserCtxtPtr	 ctxt = data;
-	xmlNodePtr		 root;
-
-	if (!capturing(st)) {
-		st->tree.endElementNs(data, localname, prefix, uri);
-		return;
-	}
-	if ((root = xmlarena_end(st->arena)) != NULL) {
-		st->done(st->arg, root);
-		xmlarena_reset(st->arena);
-		ctxt->nodemem = -1;
-	}
-}
-
-/* The refusal libxml2's tree builder makes of a text node that grows past
- * XML_MAX_TEXT_LENGTH: the same message, line and stop, so that a sheet
- * gets the same answer whichever builder met the text. */
-static void
-huge_text(struct xmlsafe_stream *st)
-{
-	if (!st->cap.have) {
-		st->cap.have = 1;
-		st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
-		snprintf(st->cap.msg, sizeof(st->cap.msg),
-		    "xmlSAX2Characters: huge text node");
-	}
-	stop_from_callback(st, XML_ERR_NO_MEMORY);
-}
-
-static void
-stream_text(void *data, xmlElementType type, const xmlChar *ch, int len)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	switch (xmlarena_text(st->arena, data, type, ch, len)) {
-	case 0:
-		break;
-	case XMLARENA_HUGE_TEXT:
-		huge_text(st);
-		break;
-	default:
-		capture_failed(st);
-	}
-}
-
-static void
-stream_characters_cb(void *data, const xmlChar *ch, int len)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	if (capturing(st))
-		stream_text(data, XML_TEXT_NODE, ch, len);
-	else
-		st->tree.characters(data, ch, len);
-}
-
-static void
-stream_whitespace_cb(void *data, const xmlChar *ch, int len)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	if (!capturing(st))
-		st->tree.ignorableWhitespace(data, ch, len);
-	else if (st->tree.ignorableWhitespace == st->tree.characters)
-		stream_text(data, XML_TEXT_NODE, ch, len);	/* kept blanks */
-}
-
-static void
-stream_cdata_cb(void *data, const xmlChar *ch, int len)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	if (capturing(st))
-		stream_text(data, XML_CDATA_SECTION_NODE, ch, len);
-	else
-		st->tree.cdataBlock(data, ch, len);
-}
-
-static void
-stream_comment_cb(void *data, const xmlChar *value)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	if (!capturing(st))
-		st->tree.comment(data, value);
-	else if (xmlarena_comment(st->arena, data, value) == -1)
-		capture_failed(st);
-}
-
-static void
-stream_pi_cb(void *data, const xmlChar *target, const xmlChar *value)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	if (!capturing(st))
-		st->tree.processingInstruction(data, target, value);
-	else if (xmlarena_pi(st->arena, data, target, value) == -1)
-		capture_failed(st);
-}
-
-/* An entity reference reaches SAX only for an entity a DTD declared, and
- * a DOCTYPE is refused first; inside a captured subtree it would have no
- * node to be, so it is refused there too. */
-static void
-stream_reference_cb(void *data, const xmlChar *name)
-{
-	struct xmlsafe_stream	*st = stream_of(data);
-
-	if (!capturing(st)) {
-		st->tree.reference(data, name);
-		return;
-	}
-	st->cap.refused = "reference to an entity";
-	st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
-	stop_from_callback(st, XML_ERR_USER_STOP);
-}
-
-/* A schema error met while streaming has no node to take a line from: the
- * parser's line is where it was found (the start tag, or for what is
- * missing in an element, its end tag). */
-static void
-stream_schema_error_cb(void *data, xmlErrorPtr e)
-{
-	struct xmlsafe_stream	*st = data;
-
-	if (st->vcap.have)
-		return;
-	capture_error(&st->vcap, e);
-	if (st->vcap.have && st->vcap.line <= 0)
-		st->vcap.line = xmlSAX2GetLineNumber(st->ctxt);
-}
-
-struct xmlsafe_stream *
-xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
-    struct perr *err)
-{
-	struct xmlsafe_stream	*st;
-
-	perr_clear(err);
-	if (s == NULL || (int)kind < 0 || (int)kind >= XSD__COUNT ||
-	    s->schema[kind] == NULL) {
-		perr_set(err, "FF01", "no schema");
-		return NULL;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0,
-	    NULL)) == NULL ||
-	    (st->vctxt = xmlSchemaNewValidCtxt(s->schema[kind])) == NULL) {
-		xmlsafe_stream_free(st);
-		perr_set(err, "FF01", "out of memory");
-		return NULL;
-	}
-	st->kind = kind;
-	xmlCtxtUseOptions(st->ctxt, PARSE_OPTIONS);
-	harden(st->ctxt, &st->cap);
-	st->cap.stream = st;
-	st->tree = *st->ctxt->sax;
-	st->ctxt->sax->startElementNs = stream_start_cb;
-	st->ctxt->sax->endElementNs = stream_end_cb;
-	st->ctxt->sax->characters = stream_characters_cb;
-	st->ctxt->sax->ignorableWhitespace = stream_whitespace_cb;
-	st->ctxt->sax->cdataBlock = stream_cdata_cb;
-	st->ctxt->sax->comment = stream_comment_cb;
-	st->ctxt->sax->processingInstruction = stream_pi_cb;
-	st->ctxt->sax->reference = stream_reference_cb;
-	if ((st->plug = xmlSchemaSAXPlug(st->vctxt, &st->ctxt->sax,
-	    &st->ctxt->userData)) == NULL) {
-		xmlsafe_stream_free(st);
-		perr_set(err, "FF01", "out of memory");
-		return NULL;
-	}
-	xmlSchemaSetValidStructuredErrors(st->vctxt, stream_schema_error_cb, st);
-	/* the plug's own handler forwards errors nowhere: ours again */
-	st->ctxt->sax->serror = parse_error_cb;
-	return st;
-}
-
-void
-xmlsafe_stream_free(struct xmlsafe_stream *st)
-{
-	if (st == NULL)
-		return;
-	/* the plug owns ctxt->sax until unplugged */
-	if (st->plug != NULL)
-		xmlSchemaSAXUnplug(st->plug);
-	if (st->ctxt != NULL) {
-		xmlFreeDoc(st->ctxt->myDoc);
-		st->ctxt->myDoc = NULL;
-		st->ctxt->_private = NULL;
-		xmlFreeParserCtxt(st->ctxt);
-	}
-	if (st->vctxt != NULL)
-		xmlSchemaFreeValidCtxt(st->vctxt);
-	xmlarena_free(st->arena);
-	free(st);
-}
-
-int
-xmlsafe_stream_capture(struct xmlsafe_stream *st, xmlsafe_want_cb *want,
-    xmlsafe_done_cb *done, void *arg)
-{
-	if (st->arena == NULL && (st->arena = xmlarena_new()) == NULL)
-		return -1;
-	st->want = want;
-	st->done = done;
-	st->arg = arg;
-	return 0;
-}
-
-int
-xmlsafe_stream_feed(struct xmlsafe_stream *st, const char *buf, size_t len)
-{
-	const size_t	step = 1u << 30;	/* xmlParseChunk takes an int */
-	size_t		n;
-
-	while (!st->failed && len > 0) {
-		n = len < step ? len : step;
-		if ((st->halted = xmlParseChunk(st->ctxt, buf, (int)n, 0)) != 0 ||
-		    st->cap.refused != NULL || !st->ctxt->wellFormed)
-			st->failed = true;
-		buf += n;
-		len -= n;
-	}
-	return st->failed ? -1 : 0;
-}
-
-xmlDocPtr
-xmlsafe_stream_doc(const struct xmlsafe_stream *st)
-{
-	return st->ctxt->myDoc;
-}
-
-xmlNodePtr
-xmlsafe_stream_open(const struct xmlsafe_stream *st)
-{
-	return st->ctxt->node;
-}
-
-size_t
-xmlsafe_stream_elements(const struct xmlsafe_stream *st)
-{
-	return st->cap.elements;
-}
-
-bool
-xmlsafe_stream_invalid(const struct xmlsafe_stream *st)
-{
-	return st->vcap.have != 0;
-}
-
-int
-xmlsafe_stream_finish(struct xmlsafe_stream *st, xmlDocPtr *docp,
-    struct perr *err)
-{
-	xmlDocPtr	doc;
-
-	*docp = NULL;
-	perr_clear(err);
-	if (!st->failed)
-		st->halted = xmlParseChunk(st->ctxt, NULL, 0, 1);
-	if (st->oom)
-		return perr_set(err, "FF01", "out of memory reading the document");
-	/*
-	 * The push parser may stop on an input error (bytes not in the
-	 * declared encoding) without counting the document as broken: what
-	 * it parsed would then pass for all of it. xmlCtxtReadMemory reports
-	 * such a document as not well-formed; so does this.
-	 */
-	if (st->halted != 0 && st->ctxt->wellFormed) {
-		st->ctxt->wellFormed = 0;
-		if (!st->cap.have) {
-			st->cap.have = 1;
-			st->cap.line = xmlSAX2GetLineNumber(st->ctxt);
-			snprintf(st->cap.msg, sizeof(st->cap.msg), "input stops "
-			    "being readable in its declared encoding (libxml2 "
-			    "error %d)", st->halted);
-		}
-	}
-	doc = st->ctxt->myDoc;
-	if (parse_verdict(st->ctxt, &st->cap, doc, err) == -1)
-		return -1;
-	st->ctxt->myDoc = NULL;
-	*docp = doc;
-	if (st->vcap.have || xmlSchemaIsValid(st->vctxt) != 1) {
-		if (st->vcap.have)
-			perr_set(err, "FF01", "not valid against %s at line %d: "
-			    "%s", xsd_blobs[st->kind].name, st->vcap.line,
-			    st->vcap.msg);
-		else
-			perr_set(err, "FF01", "not valid against %s",
-			    xsd_blobs[st->kind].name);
-		return 1;
-	}
-	return 0;
+	return xsd_blobs[kind].name;
 }
 
 /* The schemas' own error handlers write into a capture local to the call,
