@@ -15,7 +15,9 @@
  * (proto/c14n.c) and hashed, against DigestValue; the certificate of
  * KeyInfo chained to the trust store (validity and revocation included);
  * SignedInfo, canonicalised alone, against SignatureValue with the
- * certificate's key; the signer's own checks (signer_uscc). xmlsec's own
+ * certificate's key; the signer's own checks (signer_uscc). A set of
+ * certificates that chained once is not decoded and chained again while
+ * its verdict holds (include/certcache.h). xmlsec's own
  * verification built XPath node sets for the enveloped transform that cost
  * more than everything else a sheet needs (tests/bench/RESULTS.md), and
  * needs the whole document as a tree, which a 100,000-line sheet read as a
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/c14n.h>
 #include <libxml/tree.h>
@@ -46,6 +49,7 @@
 #include <xmlsec/base64.h>
 
 #include "c14n.h"
+#include "certcache.h"
 #include "ids.h"
 #include "sheet.h"
 #include "sigtrust.h"
@@ -458,24 +462,31 @@ check_structure(xmlNodePtr sig, struct perr *err)
 	return method;
 }
 
-static STACK_OF(X509)	*doc_certs(xmlNodePtr, struct perr *);
-static void		 cert_time(const ASN1_TIME *, char *, size_t);
+/* The certificates of a signature's KeyInfo, the name of the set in the
+ * trust store's cache, and whether the set verified before (then the chain
+ * and revocation checks are not repeated). */
+struct signer_certs {
+	STACK_OF(X509)	*certs;
+	unsigned char	 key[CERTCACHE_KEY_LEN];
+	bool		 known;
+};
+
+static int	load_certs(struct sigtrust *, xmlNodePtr, struct signer_certs *,
+		    struct perr *);
+static void	cert_time(const ASN1_TIME *, char *, size_t);
 
 /* WP32 if the signer's certificate is on a revocation list of its CA. */
 static int
-check_revocation(struct sigtrust *st, xmlNodePtr sig, struct perr *err)
+check_revocation(struct sigtrust *st, STACK_OF(X509) *certs, struct perr *err)
 {
-	STACK_OF(X509)	*certs;
 	X509		*leaf = NULL;
 	X509_REVOKED	*rev;
 	X509_CRL	*crl;
 	char		 when[64];
-	int		 i, rc = 0;
+	int		 i;
 
 	if (st->crls == NULL)
 		return 0;
-	if ((certs = doc_certs(sig, err)) == NULL)
-		return -1;
 	for (i = 0; i < sk_X509_num(certs) && leaf == NULL; i++)
 		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
 			leaf = sk_X509_value(certs, i);
@@ -487,31 +498,37 @@ check_revocation(struct sigtrust *st, xmlNodePtr sig, struct perr *err)
 		if (X509_CRL_get0_by_cert(crl, &rev, leaf) == 1) {
 			cert_time(X509_REVOKED_get0_revocationDate(rev), when,
 			    sizeof(when));
-			rc = perr_set(err, "WP32", "certificate of signer was "
+			return perr_set(err, "WP32", "certificate of signer was "
 			    "revoked on %s", when);
-			break;
 		}
 	}
-	sk_X509_pop_free(certs, X509_free);
-	return rc;
+	return 0;
 }
 
-/* The certificates of KeyInfo/X509Data, decoded; NULL with WP30 if one is
- * not base64 DER. */
-static STACK_OF(X509) *
-doc_certs(xmlNodePtr sig, struct perr *err)
-{
-	STACK_OF(X509)		*certs;
-	xmlNodePtr		 ki, c;
-	xmlChar			*b64;
-	xmlSecSize		 n;
-	const unsigned char	*p;
-	X509			*x;
+/* The DER of each X509Certificate of KeyInfo/X509Data, base64-decoded in
+ * place (check_key_info allows at most MAX_X509_CERTS); WP30 if one is
+ * not base64. */
+struct ders {
+	xmlChar		*der[MAX_X509_CERTS];
+	size_t		 len[MAX_X509_CERTS];
+	int		 n;
+};
 
-	if ((certs = sk_X509_new_null()) == NULL) {
-		perr_set(err, "WP30", "out of memory");
-		return NULL;
-	}
+static void
+ders_free(struct ders *d)
+{
+	while (d->n > 0)
+		xmlFree(d->der[--d->n]);
+}
+
+static int
+doc_ders(xmlNodePtr sig, struct ders *d, struct perr *err)
+{
+	xmlNodePtr	 ki, c;
+	xmlChar		*b64;
+	xmlSecSize	 n;
+
+	d->n = 0;
 	for (ki = first_elem(sig); ki != NULL && !is_ds(ki, "KeyInfo");)
 		ki = after_elem(ki);
 	c = ki != NULL && first_elem(ki) != NULL ?
@@ -519,22 +536,114 @@ doc_certs(xmlNodePtr sig, struct perr *err)
 	for (; c != NULL; c = after_elem(c)) {
 		if (!is_ds(c, "X509Certificate"))
 			continue;
-		x = NULL;
-		if ((b64 = xmlNodeGetContent(c)) != NULL &&
-		    xmlSecBase64DecodeInPlace(b64, &n) == 0) {
-			p = b64;
-			x = d2i_X509(NULL, &p, (long)n);
+		if (d->n == MAX_X509_CERTS ||
+		    (b64 = xmlNodeGetContent(c)) == NULL) {
+			ders_free(d);
+			return perr_set(err, "WP30", "signature X509Data could "
+			    "not be read");
 		}
-		xmlFree(b64);
-		if (x == NULL || sk_X509_push(certs, x) <= 0) {
+		if (xmlSecBase64DecodeInPlace(b64, &n) != 0 || n == 0) {
+			xmlFree(b64);
+			ders_free(d);
+			return perr_set(err, "WP30", "signature X509Certificate "
+			    "is not a base64 DER certificate");
+		}
+		d->der[d->n] = b64;
+		d->len[d->n++] = (size_t)n;
+	}
+	return 0;
+}
+
+/* The cache's name for a set of certificates: SHA-256 over each one's
+ * length (4 bytes, big-endian) and DER, in order. */
+static int
+ders_key(const struct ders *d, unsigned char key[CERTCACHE_KEY_LEN])
+{
+	EVP_MD_CTX	*h;
+	unsigned char	 be[4];
+	int		 i, ok;
+
+	if ((h = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1;
+	for (i = 0; ok && i < d->n; i++) {
+		be[0] = (unsigned char)(d->len[i] >> 24);
+		be[1] = (unsigned char)(d->len[i] >> 16);
+		be[2] = (unsigned char)(d->len[i] >> 8);
+		be[3] = (unsigned char)d->len[i];
+		ok = EVP_DigestUpdate(h, be, sizeof(be)) == 1 &&
+		    EVP_DigestUpdate(h, d->der[i], d->len[i]) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(h, key, NULL) == 1;
+	EVP_MD_CTX_free(h);
+	return ok ? 0 : -1;
+}
+
+/* The certificates of KeyInfo/X509Data into sc: from the cache if the set
+ * verified before and its verdict holds, else decoded (WP30 if one is not
+ * a DER certificate). */
+static int
+load_certs(struct sigtrust *st, xmlNodePtr sig, struct signer_certs *sc,
+    struct perr *err)
+{
+	struct ders		 d;
+	const unsigned char	*p;
+	X509			*x;
+	int			 i, rc = -1;
+
+	sc->known = false;
+	if (doc_ders(sig, &d, err) == -1)
+		return -1;
+	if (ders_key(&d, sc->key) == -1) {
+		perr_set(err, "WP30", "out of memory");
+		goto done;
+	}
+	if ((sc->certs = certcache_get(st->verified, sc->key,
+	    time(NULL))) != NULL) {
+		sc->known = true;
+		rc = 0;
+		goto done;
+	}
+	if ((sc->certs = sk_X509_new_null()) == NULL) {
+		perr_set(err, "WP30", "out of memory");
+		goto done;
+	}
+	for (i = 0; i < d.n; i++) {
+		p = d.der[i];
+		if ((x = d2i_X509(NULL, &p, (long)d.len[i])) == NULL ||
+		    sk_X509_push(sc->certs, x) <= 0) {
 			X509_free(x);
-			sk_X509_pop_free(certs, X509_free);
+			sk_X509_pop_free(sc->certs, X509_free);
+			sc->certs = NULL;
 			perr_set(err, "WP30", "signature X509Certificate is not "
 			    "a base64 DER certificate");
-			return NULL;
+			goto done;
 		}
 	}
-	return certs;
+	rc = 0;
+done:
+	ders_free(&d);
+	return rc;
+}
+
+/* The first notAfter of a verified chain, as a time_t: how long the
+ * verdict holds; -1 if a time cannot be read (then it is not cached). */
+static time_t
+chain_until(STACK_OF(X509) *chain)
+{
+	struct tm	 tm;
+	time_t		 t, until = -1;
+	int		 i;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		memset(&tm, 0, sizeof(tm));
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(sk_X509_value(chain, i)),
+		    &tm) != 1 || (t = timegm(&tm)) == (time_t)-1)
+			return -1;
+		if (until == -1 || t < until)
+			until = t;
+	}
+	return until;
 }
 
 /* Copies the certificate's notBefore or notAfter as text. */
@@ -560,10 +669,9 @@ cert_time(const ASN1_TIME *t, char *buf, size_t len)
  * (WP30). Never accepts anything: it only explains a refusal.
  */
 static int
-explain_key_failure(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
+explain_key_failure(struct sigtrust *st, STACK_OF(X509) *certs, bool is_ec,
     struct perr *err)
 {
-	STACK_OF(X509)	*certs;
 	X509_STORE_CTX	*xsc = NULL;
 	X509		*leaf = NULL;
 	EVP_PKEY	*pkey;
@@ -571,26 +679,20 @@ explain_key_failure(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 	int		 i, e = X509_V_OK;
 	bool		 key_is_ec;
 
-	if ((certs = doc_certs(sig, err)) == NULL)
-		return -1;
 	for (i = 0; i < sk_X509_num(certs) && leaf == NULL; i++)
 		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
 			leaf = sk_X509_value(certs, i);
 	if (leaf == NULL && sk_X509_num(certs) > 0)
 		leaf = sk_X509_value(certs, 0);
-	if (leaf == NULL) {
-		sk_X509_pop_free(certs, X509_free);
+	if (leaf == NULL)
 		return perr_set(err, "WP30", "signature KeyInfo/X509Data "
 		    "carries no certificate");
-	}
 	pkey = X509_get0_pubkey(leaf);
 	key_is_ec = pkey != NULL && EVP_PKEY_base_id(pkey) == EVP_PKEY_EC;
-	if (pkey != NULL && key_is_ec != is_ec) {
-		sk_X509_pop_free(certs, X509_free);
+	if (pkey != NULL && key_is_ec != is_ec)
 		return perr_set(err, "WP30", "SignatureMethod %s does not match "
 		    "the signer's %s key", is_ec ? "ecdsa-sha256" : "rsa-sha256",
 		    key_is_ec ? "EC" : "non-EC");
-	}
 	if ((xsc = X509_STORE_CTX_new()) != NULL &&
 	    X509_STORE_CTX_init(xsc, st->store, leaf, certs) == 1 &&
 	    X509_verify_cert(xsc) != 1)
@@ -625,7 +727,6 @@ explain_key_failure(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 		    "%s", X509_verify_cert_error_string(e));
 		break;
 	}
-	sk_X509_pop_free(certs, X509_free);
 	return -1;
 }
 
@@ -790,17 +891,18 @@ done:
 	return rc;
 }
 
-/* After the structure checks: digest, certificate, signature value. */
+/* After the structure checks: digest, certificate, signature value. sc
+ * holds the certificates if the revocation check loaded them. */
 static int
 check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
-    const unsigned char md[SHA256_LEN], char signer[WP_USCC_LEN],
-    struct perr *err)
+    const unsigned char md[SHA256_LEN], struct signer_certs *sc,
+    char signer[WP_USCC_LEN], struct perr *err)
 {
 	unsigned char	 want[64];
-	STACK_OF(X509)	*certs = NULL;
 	X509_STORE_CTX	*xs = NULL;
 	X509		*leaf = NULL;
 	EVP_PKEY	*pkey;
+	time_t		 until;
 	int		 i, rc = -1;
 
 	if (b64_value(ds_child(ds_child(ds_child(sig, "SignedInfo"),
@@ -810,29 +912,31 @@ check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 		    "changed after it was signed");
 		goto done;
 	}
-	if ((certs = doc_certs(sig, err)) == NULL)
+	if (sc->certs == NULL && load_certs(st, sig, sc, err) == -1)
 		goto done;
 	/* the leaf: the first certificate that is not a CA, as
 	 * explain_key_failure picks it */
-	for (i = 0; i < sk_X509_num(certs) && leaf == NULL; i++)
-		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
-			leaf = sk_X509_value(certs, i);
+	for (i = 0; i < sk_X509_num(sc->certs) && leaf == NULL; i++)
+		if (X509_check_ca(sk_X509_value(sc->certs, i)) == 0)
+			leaf = sk_X509_value(sc->certs, i);
 	if (leaf == NULL || (pkey = X509_get0_pubkey(leaf)) == NULL ||
 	    EVP_PKEY_base_id(pkey) != (is_ec ? EVP_PKEY_EC : EVP_PKEY_RSA) ||
-	    (xs = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(xs, st->store, leaf, certs) != 1 ||
-	    X509_verify_cert(xs) != 1) {
+	    (!sc->known && ((xs = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(xs, st->store, leaf, sc->certs) != 1 ||
+	    X509_verify_cert(xs) != 1))) {
 		/* says precisely why: no certificate, a key that does not
 		 * go with the SignatureMethod, another CA, expired, ... */
-		explain_key_failure(st, sig, is_ec, err);
+		explain_key_failure(st, sc->certs, is_ec, err);
 		goto done;
 	}
+	/* chained (and not revoked: the revocation check came first) */
+	if (!sc->known && (until = chain_until(X509_STORE_CTX_get0_chain(xs))) != -1)
+		certcache_put(st->verified, sc->key, sc->certs, until);
 	if (check_signature_value(sig, pkey, is_ec, err) == -1)
 		goto done;
 	rc = signer_uscc(leaf, signer, err);
 done:
 	X509_STORE_CTX_free(xs);
-	sk_X509_pop_free(certs, X509_free);
 	ERR_clear_error();
 	return rc;
 }
@@ -842,18 +946,26 @@ sigtrust_verify_digest(struct sigtrust *st, xmlDocPtr doc,
     const unsigned char md[SHA256_LEN], size_t elsewhere,
     char signer[WP_USCC_LEN], struct perr *err)
 {
-	xmlNodePtr	sig = NULL;
-	int		method;
+	struct signer_certs	 sc = { .certs = NULL };
+	xmlNodePtr		 sig = NULL;
+	int			 method, rc = -1;
 
 	signer[0] = '\0';
 	if (doc == NULL || xmlDocGetRootElement(doc) == NULL)
 		return perr_set(err, "WP30", "no document to verify");
 	if (find_signature(doc, elsewhere, &sig, err) == -1 ||
 	    check_placement(doc, sig, err) == -1 ||
-	    (method = check_structure(sig, err)) == -1 ||
-	    check_revocation(st, sig, err) == -1)
+	    (method = check_structure(sig, err)) == -1)
 		return -1;
-	return check_signature(st, sig, method == 1, md, signer, err);
+	/* revocation first, as before the digest: a revoked signer is told
+	 * so whatever the sheet says */
+	if (st->crls != NULL && (load_certs(st, sig, &sc, err) == -1 ||
+	    (!sc.known && check_revocation(st, sc.certs, err) == -1)))
+		goto done;
+	rc = check_signature(st, sig, method == 1, md, &sc, signer, err);
+done:
+	sk_X509_pop_free(sc.certs, X509_free);
+	return rc;
 }
 
 static int

@@ -141,7 +141,8 @@ sigtrust_load(const char *ca_file, struct perr *err)
 	if ((certs = read_pem_certs(ca_file, err)) == NULL)
 		return NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->store = X509_STORE_new()) == NULL) {
+	    (st->store = X509_STORE_new()) == NULL ||
+	    (st->verified = certcache_new()) == NULL) {
 		perr_set(err, "FF01", "out of memory");
 		goto fail;
 	}
@@ -168,6 +169,7 @@ sigtrust_free(struct sigtrust *st)
 		return;
 	X509_STORE_free(st->store);
 	sk_X509_CRL_pop_free(st->crls, X509_CRL_free);
+	certcache_free(st->verified);
 	free(st);
 }
 
@@ -236,6 +238,8 @@ sigtrust_load_crl(struct sigtrust *st, const char *crl_file, struct perr *err)
 	}
 	sk_X509_CRL_pop_free(st->crls, X509_CRL_free);
 	st->crls = crls;
+	/* a chain verified before may be on these lists */
+	certcache_clear(st->verified);
 	return 0;
 }
 

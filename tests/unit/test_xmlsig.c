@@ -22,6 +22,8 @@
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/crypto.h>
 
+#include "certcache.h"
+#include "sigtrust.h"
 #include "unit.h"
 #include "xmlsafe.h"
 #include "xmlsig.h"
@@ -498,6 +500,151 @@ ca_file_missing(void)
 	signer_free(NULL);
 }
 
+/* ---- the cache of verified signers (certcache.h) ---- */
+
+/* Verifies file with st, a trust store kept between calls. */
+static int
+verify_with(struct sigtrust *st, const char *file, char signer[WP_USCC_LEN],
+    struct perr *err)
+{
+	xmlDocPtr	doc = parse_file(file);
+	int		rc;
+
+	perr_clear(err);
+	memset(signer, 'z', WP_USCC_LEN);
+	rc = sigtrust_verify_sheet(st, doc, signer, err);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+/* A signer's second sheet is answered from the cache, with the same
+ * signer; a refused chain is never remembered. */
+static void
+cache_remembers_verified_signers(void)
+{
+	struct sigtrust	*st;
+	struct perr	 err;
+	char		 signer[WP_USCC_LEN];
+	int		 i;
+
+	setup();
+	CHECK((st = sigtrust_load(SUB_CA, &err)) != NULL);
+	for (i = 0; i < 3; i++) {
+		CHECK_INT(verify_with(st, "xmlsig/good-rsa.xml", signer, &err), 0);
+		CHECK_STR(signer, SUB1_USCC);
+		CHECK_INT(certcache_hits(st->verified), i);
+	}
+	CHECK_INT(verify_with(st, "xmlsig/good-ec.xml", signer, &err), 0);
+	CHECK_STR(signer, SUB2_USCC);
+	CHECK_INT(certcache_hits(st->verified), 2);	/* another signer */
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(verify_with(st, "xmlsig/bad-expired.xml", signer,
+		    &err), -1);
+		CHECK_STR(err.code, "WP32");
+		CHECK(strstr(err.msg, "expired on") != NULL);
+		CHECK_INT(verify_with(st, "xmlsig/bad-rogue.xml", signer,
+		    &err), -1);
+		CHECK_STR(err.code, "WP32");
+	}
+	CHECK_INT(certcache_hits(st->verified), 2);
+	sigtrust_free(st);
+}
+
+/* What the cache skips is the certificates' decoding and chaining, never
+ * the sheet's own checks: with the signer's chain remembered, a changed
+ * sheet, a signature by another key under the same certificate and a
+ * SignatureMethod that does not go with the key are still refused, each
+ * for its own reason. */
+static void
+cache_keeps_the_sheets_checks(void)
+{
+	struct sigtrust	*st;
+	struct perr	 err;
+	char		 signer[WP_USCC_LEN];
+	char		*buf, *p;
+	size_t		 len;
+	xmlDocPtr	 doc;
+
+	setup();
+	CHECK((st = sigtrust_load(SUB_CA, &err)) != NULL);
+	CHECK_INT(verify_with(st, "xmlsig/good-rsa.xml", signer, &err), 0);
+	CHECK_INT(verify_with(st, "xmlsig/good-ec.xml", signer, &err), 0);
+
+	CHECK_INT(verify_with(st, "xmlsig/tampered.xml", signer, &err), -1);
+	CHECK_STR(err.code, "WP31");
+	CHECK(strstr(err.msg, "changed after it was signed") != NULL);
+	CHECK_STR(signer, "");
+	CHECK_INT(verify_with(st, "xmlsig/bad-stolen-cert.xml", signer, &err),
+	    -1);
+	CHECK_STR(err.code, "WP31");
+	CHECK(strstr(err.msg, "SignatureValue does not match") != NULL);
+	CHECK_STR(signer, "");
+
+	buf = unit_read_data("xmlsig/good-ec.xml", &len);
+	CHECK((p = strstr(buf, "xmldsig-more#ecdsa-sha256")) != NULL);
+	memcpy(p + strlen("xmldsig-more#"), "rsa  ", 5);	/* padded below */
+	memmove(p + strlen("xmldsig-more#rsa"), p + strlen("xmldsig-more#rsa  "),
+	    len - (size_t)(p - buf) - strlen("xmldsig-more#rsa  ") + 1);
+	CHECK((p = strstr(buf, "xmldsig-more#rsa-sha256")) != NULL);
+	doc = parse_buf(buf, strlen(buf));
+	perr_clear(&err);
+	CHECK_INT(sigtrust_verify_sheet(st, doc, signer, &err), -1);
+	CHECK_STR(err.code, "WP30");
+	CHECK(strstr(err.msg, "does not match the signer's EC key") != NULL);
+	xmlFreeDoc(doc);
+	free(buf);
+	/* the last two found their signer's chain in the cache (the changed
+	 * sheet is refused on its digest, before its certificates) */
+	CHECK_INT(certcache_hits(st->verified), 2);
+	sigtrust_free(st);
+}
+
+/* A verdict holds until the first notAfter of the chain: asked later, the
+ * cache has forgotten the set, and the chain is checked again. */
+static void
+cache_verdict_runs_out(void)
+{
+	struct certcache	*cc;
+	STACK_OF(X509)		*certs, *got;
+	unsigned char		 key[CERTCACHE_KEY_LEN], other[CERTCACHE_KEY_LEN];
+	int			 i;
+
+	setup();
+	CHECK((cc = certcache_new()) != NULL);
+	CHECK((certs = sk_X509_new_null()) != NULL);
+	memset(key, 1, sizeof(key));
+	memset(other, 2, sizeof(other));
+	certcache_put(cc, key, certs, 1000);
+	CHECK(certcache_get(cc, other, 10) == NULL);
+	CHECK((got = certcache_get(cc, key, 999)) != NULL);
+	sk_X509_pop_free(got, X509_free);
+	CHECK(certcache_get(cc, key, 1000) == NULL);	/* ran out */
+	CHECK(certcache_get(cc, key, 10) == NULL);	/* and forgotten */
+	CHECK_INT(certcache_hits(cc), 1);
+	/* full: the set looked up longest ago goes first */
+	for (i = 0; i < CERTCACHE_SLOTS; i++) {
+		memset(key, 0, sizeof(key));
+		key[0] = (unsigned char)i;
+		key[1] = 1;
+		certcache_put(cc, key, certs, 1000);
+	}
+	memset(key, 0, sizeof(key));
+	key[1] = 1;				/* set 0: used again */
+	CHECK((got = certcache_get(cc, key, 10)) != NULL);
+	sk_X509_pop_free(got, X509_free);
+	certcache_put(cc, other, certs, 1000);	/* evicts set 1 */
+	CHECK((got = certcache_get(cc, key, 10)) != NULL);
+	sk_X509_pop_free(got, X509_free);
+	key[0] = 1;
+	CHECK(certcache_get(cc, key, 10) == NULL);
+	CHECK((got = certcache_get(cc, other, 10)) != NULL);
+	sk_X509_pop_free(got, X509_free);
+	certcache_clear(cc);
+	CHECK(certcache_get(cc, other, 10) == NULL);
+	sk_X509_free(certs);
+	certcache_free(cc);
+}
+
 /* ---- the bank's signer ---- */
 
 /* Verifies an enveloped signature anywhere with plain xmlsec and ca as the
@@ -759,5 +906,8 @@ const struct unit_case xmlsig_cases[] = {
 	{ "sign_twice", sign_twice },
 	{ "signer_key_cert_mismatch", signer_key_cert_mismatch },
 	{ "shared_by_threads", shared_by_threads },
+	{ "cache_remembers_verified_signers", cache_remembers_verified_signers },
+	{ "cache_keeps_the_sheets_checks", cache_keeps_the_sheets_checks },
+	{ "cache_verdict_runs_out", cache_verdict_runs_out },
 	{ NULL, NULL }
 };
