@@ -118,20 +118,25 @@ certcache_put(struct certcache *cc, const unsigned char key[CERTCACHE_KEY_LEN],
 	if (cc == NULL || (mine = X509_chain_up_ref(certs)) == NULL)
 		return;
 	pthread_mutex_lock(&cc->lock);
-	if ((e = find(cc, key)) == NULL) {
-		/* a free slot, else the one looked up longest ago */
-		victim = &cc->slot[0];
-		for (i = 0; i < CERTCACHE_SLOTS; i++) {
-			e = &cc->slot[i];
-			if (e->certs == NULL) {
-				victim = e;
-				break;
-			}
-			if (e->used < victim->used)
-				victim = e;
-		}
-		e = victim;
+	if (find(cc, key) != NULL) {
+		/* another thread verified the same signer meanwhile: its
+		 * entry stands, and these copies go */
+		pthread_mutex_unlock(&cc->lock);
+		sk_X509_pop_free(mine, X509_free);
+		return;
 	}
+	/* a free slot, else the one looked up longest ago */
+	victim = &cc->slot[0];
+	for (i = 0; i < CERTCACHE_SLOTS; i++) {
+		e = &cc->slot[i];
+		if (e->certs == NULL) {
+			victim = e;
+			break;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	e = victim;
 	forget(e);
 	memcpy(e->key, key, CERTCACHE_KEY_LEN);
 	e->certs = mine;
