@@ -17,7 +17,7 @@
 struct entry {
 	unsigned char	 key[CERTCACHE_KEY_LEN];
 	STACK_OF(X509)	*certs;		/* NULL: the slot is free */
-	time_t		 until;		/* the verdict holds while now < until */
+	time_t		 from, until;	/* the verdict holds for from <= now < until */
 	uint64_t	 used;		/* tick of the last lookup or store */
 };
 
@@ -96,8 +96,9 @@ certcache_get(struct certcache *cc, const unsigned char key[CERTCACHE_KEY_LEN],
 		return NULL;
 	pthread_mutex_lock(&cc->lock);
 	if ((e = find(cc, key)) != NULL) {
-		if (now >= e->until)
-			forget(e);	/* a certificate of the chain expired */
+		if (now < e->from || now >= e->until)
+			forget(e);	/* a certificate of the chain expired (or
+					 * the clock went back before one began) */
 		else if ((certs = X509_chain_up_ref(e->certs)) != NULL) {
 			e->used = ++cc->tick;
 			cc->hits++;
@@ -109,7 +110,7 @@ certcache_get(struct certcache *cc, const unsigned char key[CERTCACHE_KEY_LEN],
 
 void
 certcache_put(struct certcache *cc, const unsigned char key[CERTCACHE_KEY_LEN],
-    STACK_OF(X509) *certs, time_t until)
+    STACK_OF(X509) *certs, time_t from, time_t until)
 {
 	struct entry	*e, *victim;
 	STACK_OF(X509)	*mine;
@@ -140,6 +141,7 @@ certcache_put(struct certcache *cc, const unsigned char key[CERTCACHE_KEY_LEN],
 	forget(e);
 	memcpy(e->key, key, CERTCACHE_KEY_LEN);
 	e->certs = mine;
+	e->from = from;
 	e->until = until;
 	e->used = ++cc->tick;
 	pthread_mutex_unlock(&cc->lock);

@@ -626,24 +626,32 @@ done:
 	return rc;
 }
 
-/* The first notAfter of a verified chain, as a time_t: how long the
- * verdict holds; -1 if a time cannot be read (then it is not cached). */
-static time_t
-chain_until(STACK_OF(X509) *chain)
+/* When the verdict on a verified chain holds: from its last notBefore
+ * until its first notAfter, as time_t; -1 if a time cannot be read (then
+ * it is not cached). */
+static int
+chain_window(STACK_OF(X509) *chain, time_t *from, time_t *until)
 {
 	struct tm	 tm;
-	time_t		 t, until = -1;
+	time_t		 b, a;
 	int		 i;
 
+	*from = *until = -1;
 	for (i = 0; i < sk_X509_num(chain); i++) {
 		memset(&tm, 0, sizeof(tm));
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(sk_X509_value(chain, i)),
-		    &tm) != 1 || (t = timegm(&tm)) == (time_t)-1)
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(sk_X509_value(chain,
+		    i)), &tm) != 1 || (b = timegm(&tm)) == (time_t)-1)
 			return -1;
-		if (until == -1 || t < until)
-			until = t;
+		memset(&tm, 0, sizeof(tm));
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(sk_X509_value(chain, i)),
+		    &tm) != 1 || (a = timegm(&tm)) == (time_t)-1)
+			return -1;
+		if (i == 0 || b > *from)
+			*from = b;
+		if (i == 0 || a < *until)
+			*until = a;
 	}
-	return until;
+	return sk_X509_num(chain) > 0 ? 0 : -1;
 }
 
 /* Copies the certificate's notBefore or notAfter as text. */
@@ -902,7 +910,7 @@ check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 	X509_STORE_CTX	*xs = NULL;
 	X509		*leaf = NULL;
 	EVP_PKEY	*pkey;
-	time_t		 until;
+	time_t		 from, until;
 	int		 i, rc = -1;
 
 	if (b64_value(ds_child(ds_child(ds_child(sig, "SignedInfo"),
@@ -930,8 +938,9 @@ check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 		goto done;
 	}
 	/* chained (and not revoked: the revocation check came first) */
-	if (!sc->known && (until = chain_until(X509_STORE_CTX_get0_chain(xs))) != -1)
-		certcache_put(st->verified, sc->key, sc->certs, until);
+	if (!sc->known && chain_window(X509_STORE_CTX_get0_chain(xs), &from,
+	    &until) == 0)
+		certcache_put(st->verified, sc->key, sc->certs, from, until);
 	if (check_signature_value(sig, pkey, is_ec, err) == -1)
 		goto done;
 	rc = signer_uscc(leaf, signer, err);

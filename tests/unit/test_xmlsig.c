@@ -599,8 +599,9 @@ cache_keeps_the_sheets_checks(void)
 	sigtrust_free(st);
 }
 
-/* A verdict holds until the first notAfter of the chain: asked later, the
- * cache has forgotten the set, and the chain is checked again. */
+/* A verdict holds from the last notBefore of the chain until its first
+ * notAfter: asked outside that window, the cache has forgotten the set,
+ * and the chain is checked again. */
 static void
 cache_verdict_runs_out(void)
 {
@@ -614,25 +615,30 @@ cache_verdict_runs_out(void)
 	CHECK((certs = sk_X509_new_null()) != NULL);
 	memset(key, 1, sizeof(key));
 	memset(other, 2, sizeof(other));
-	certcache_put(cc, key, certs, 1000);
+	certcache_put(cc, key, certs, 5, 1000);
 	CHECK(certcache_get(cc, other, 10) == NULL);
 	CHECK((got = certcache_get(cc, key, 999)) != NULL);
 	sk_X509_pop_free(got, X509_free);
+	CHECK((got = certcache_get(cc, key, 5)) != NULL);
+	sk_X509_pop_free(got, X509_free);
 	CHECK(certcache_get(cc, key, 1000) == NULL);	/* ran out */
 	CHECK(certcache_get(cc, key, 10) == NULL);	/* and forgotten */
-	CHECK_INT(certcache_hits(cc), 1);
+	certcache_put(cc, key, certs, 5, 1000);
+	CHECK(certcache_get(cc, key, 4) == NULL);	/* before it began */
+	CHECK(certcache_get(cc, key, 10) == NULL);	/* and forgotten */
+	CHECK_INT(certcache_hits(cc), 2);
 	/* full: the set looked up longest ago goes first */
 	for (i = 0; i < CERTCACHE_SLOTS; i++) {
 		memset(key, 0, sizeof(key));
 		key[0] = (unsigned char)i;
 		key[1] = 1;
-		certcache_put(cc, key, certs, 1000);
+		certcache_put(cc, key, certs, 0, 1000);
 	}
 	memset(key, 0, sizeof(key));
 	key[1] = 1;				/* set 0: used again */
 	CHECK((got = certcache_get(cc, key, 10)) != NULL);
 	sk_X509_pop_free(got, X509_free);
-	certcache_put(cc, other, certs, 1000);	/* evicts set 1 */
+	certcache_put(cc, other, certs, 0, 1000);	/* evicts set 1 */
 	CHECK((got = certcache_get(cc, key, 10)) != NULL);
 	sk_X509_pop_free(got, X509_free);
 	key[0] = 1;
