@@ -4,7 +4,8 @@
 # while the rest is read. The answers are those of the one-call form; a
 # sheet refused after its lines were sent leaves nothing behind; a replay
 # pays nothing; a worker twice in the sheet, in different batches, is
-# refused as in one call; a sheet too large for the balance is held whole;
+# refused as in one call; so is an EndToEndId twice, which the database
+# refuses on the way; a sheet too large for the balance is held whole;
 # two sheets of one account at once are both paid; a daemon killed in the
 # middle of one leaves nothing, and the sheet sent again is paid once.
 . "$(dirname "$0")/lib.sh"
@@ -116,6 +117,34 @@ check_eq "one call: the later line refused AM05 too" "$(reason_of L3 "$T/dups.pa
 check_eq "one call and overlapped give the same reason text" \
     "$(text_of L3 "$T/dups.pain002.xml")" "$(text_of L$N "$T/dup.pain002.xml")"
 check_eq "one call: not read and decided together" "$(together OV-DUPS)" 0
+
+# --- an EndToEndId twice, in batches apart: the database refuses the batch ---
+# The daemon finds a repeated EndToEndId only at the sheet's end; before
+# that, the batch holding the second one is refused by the database
+# (sheet_line's unique key; 019's second try raises it again). The session
+# is broken, nothing of it is written, and the sheet is refused FF01 at its
+# end, as in one call.
+python3 "$TOOLS/mksheet" --account "$ACCOUNT" --demo $N --demo-from 14000 \
+    --msg-id OV-E2E --month 2026-10 >"$T/e2e.unsigned.xml"
+e2e_first=$(sed -n 's|.*<EndToEndId>\([^<]*\)</EndToEndId>.*|\1|p' "$T/e2e.unsigned.xml" | head -1)
+e2e_middle=$(sed -n 's|.*<EndToEndId>\([^<]*\)</EndToEndId>.*|\1|p' "$T/e2e.unsigned.xml" | sed -n "$((N / 2))p")
+sed "s|<EndToEndId>$e2e_middle</EndToEndId>|<EndToEndId>$e2e_first</EndToEndId>|" \
+    "$T/e2e.unsigned.xml" >"$T/e2e2.unsigned.xml"
+check_eq "EndToEndId twice: the edit made one" \
+    "$(grep -c "<EndToEndId>$e2e_first</EndToEndId>" "$T/e2e2.unsigned.xml")" 2
+"$TOOLS/sign-xml" "$PKI/sub1.key" "$PKI/sub1.pem" "$T/e2e2.unsigned.xml" "$T/e2e.xml"
+paid_before=$(wages)
+submit e2e
+check_eq "EndToEndId twice: HTTP 200" "$(status)" 200
+check_eq "EndToEndId twice: RJCT" "$(grpsts "$T/e2e.pain002.xml")" RJCT
+check "EndToEndId twice: FF01, named" \
+    grep -q "EndToEndId $e2e_first appears more than once" "$T/e2e.pain002.xml"
+check "EndToEndId twice: the database refused its batch on the way" \
+    grep -q "sheet OV-E2E: database refused a step.*sheet_line_sheet_id_end_to_end_id_key" "$T/wagepayd.log"
+check_eq "EndToEndId twice: no sheet row left" \
+    "$(q "SELECT count(*) FROM sheet WHERE msg_id = 'OV-E2E'")" 0
+check_eq "EndToEndId twice: nothing paid" "$(wages)" "$paid_before"
+check "EndToEndId twice: the daemon goes on" kill -0 "$DAEMON_PID"
 
 # --- more than the balance: held whole, then paid by a deposit ---------------
 paid_before=$(wages)
