@@ -15,23 +15,21 @@
  * (proto/c14n.c) and hashed, against DigestValue; the certificate of
  * KeyInfo chained to the trust store (validity and revocation included);
  * SignedInfo, canonicalised alone, against SignatureValue with the
- * certificate's key; the signer's own checks (signer_uscc). A set of
- * certificates that chained once is not decoded and chained again while
- * its verdict holds (include/certcache.h). xmlsec's own
+ * certificate's key; the signer's own checks. The certificates themselves
+ * (decoding, the cache of chains that verified, revocation, the chain,
+ * the company named) are proto/signercert.c's. xmlsec's own
  * verification built XPath node sets for the enveloped transform that cost
  * more than everything else a sheet needs (tests/bench/RESULTS.md), and
  * needs the whole document as a tree, which a 100,000-line sheet read as a
  * stream never is (proto/sheetstream.c hashes its canonical form as it
  * parses and calls sigtrust_verify_digest).
  *
- * Never owns or changes a document, never logs; thread-safe (a fresh
- * X509_STORE_CTX per call).
+ * Never owns or changes a document, never logs; thread-safe (what calls
+ * share is the trust store, and signercert.c locks its cache).
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libxml/c14n.h>
 #include <libxml/tree.h>
@@ -42,16 +40,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/x509v3.h>
 
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/base64.h>
 
 #include "c14n.h"
-#include "certcache.h"
-#include "ids.h"
 #include "sheet.h"
+#include "signercert.h"
 #include "sigtrust.h"
 #include "xmlsig.h"
 
@@ -61,10 +56,6 @@
 #define ALG_RSA_SHA256	"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 #define ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 #define ALG_SHA256	"http://www.w3.org/2001/04/xmlenc#sha256"
-
-/* More certificates than a leaf and a few intermediates is not a signer's
- * chain but work for an attacker: each one is parsed and tried. */
-#define MAX_X509_CERTS	8
 
 /* ------------------------------------------------------------------ */
 /* Small DOM helpers: element tests by namespace and local name.       */
@@ -462,67 +453,18 @@ check_structure(xmlNodePtr sig, struct perr *err)
 	return method;
 }
 
-/* The certificates of a signature's KeyInfo, the name of the set in the
- * trust store's cache, and whether the set verified before (then the chain
- * and revocation checks are not repeated). */
-struct signer_certs {
-	STACK_OF(X509)	*certs;
-	unsigned char	 key[CERTCACHE_KEY_LEN];
-	bool		 known;
-};
-
-static int	load_certs(struct sigtrust *, xmlNodePtr, struct signer_certs *,
-		    struct perr *);
-static void	cert_time(const ASN1_TIME *, char *, size_t);
-
-/* WP32 if the signer's certificate is on a revocation list of its CA. */
-static int
-check_revocation(struct sigtrust *st, STACK_OF(X509) *certs, struct perr *err)
-{
-	X509		*leaf = NULL;
-	X509_REVOKED	*rev;
-	X509_CRL	*crl;
-	char		 when[64];
-	int		 i;
-
-	if (st->crls == NULL)
-		return 0;
-	for (i = 0; i < sk_X509_num(certs) && leaf == NULL; i++)
-		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
-			leaf = sk_X509_value(certs, i);
-	for (i = 0; leaf != NULL && i < sk_X509_CRL_num(st->crls); i++) {
-		crl = sk_X509_CRL_value(st->crls, i);
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-		    X509_get_issuer_name(leaf)) != 0)
-			continue;
-		if (X509_CRL_get0_by_cert(crl, &rev, leaf) == 1) {
-			cert_time(X509_REVOKED_get0_revocationDate(rev), when,
-			    sizeof(when));
-			return perr_set(err, "WP32", "certificate of signer was "
-			    "revoked on %s", when);
-		}
-	}
-	return 0;
-}
-
 /* The DER of each X509Certificate of KeyInfo/X509Data, base64-decoded in
  * place (check_key_info allows at most MAX_X509_CERTS); WP30 if one is
  * not base64. */
-struct ders {
-	xmlChar		*der[MAX_X509_CERTS];
-	size_t		 len[MAX_X509_CERTS];
-	int		 n;
-};
-
 static void
-ders_free(struct ders *d)
+ders_free(struct signer_ders *d)
 {
 	while (d->n > 0)
 		xmlFree(d->der[--d->n]);
 }
 
 static int
-doc_ders(xmlNodePtr sig, struct ders *d, struct perr *err)
+doc_ders(xmlNodePtr sig, struct signer_ders *d, struct perr *err)
 {
 	xmlNodePtr	 ki, c;
 	xmlChar		*b64;
@@ -554,226 +496,19 @@ doc_ders(xmlNodePtr sig, struct ders *d, struct perr *err)
 	return 0;
 }
 
-/* The cache's name for a set of certificates: SHA-256 over each one's
- * length (4 bytes, big-endian) and DER, in order. */
-static int
-ders_key(const struct ders *d, unsigned char key[CERTCACHE_KEY_LEN])
-{
-	EVP_MD_CTX	*h;
-	unsigned char	 be[4];
-	int		 i, ok;
-
-	if ((h = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	ok = EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1;
-	for (i = 0; ok && i < d->n; i++) {
-		be[0] = (unsigned char)(d->len[i] >> 24);
-		be[1] = (unsigned char)(d->len[i] >> 16);
-		be[2] = (unsigned char)(d->len[i] >> 8);
-		be[3] = (unsigned char)d->len[i];
-		ok = EVP_DigestUpdate(h, be, sizeof(be)) == 1 &&
-		    EVP_DigestUpdate(h, d->der[i], d->len[i]) == 1;
-	}
-	ok = ok && EVP_DigestFinal_ex(h, key, NULL) == 1;
-	EVP_MD_CTX_free(h);
-	return ok ? 0 : -1;
-}
-
-/* The certificates of KeyInfo/X509Data into sc: from the cache if the set
- * verified before and its verdict holds, else decoded (WP30 if one is not
- * a DER certificate). */
+/* The certificates of the signature's KeyInfo into sc (signercert.h). */
 static int
 load_certs(struct sigtrust *st, xmlNodePtr sig, struct signer_certs *sc,
     struct perr *err)
 {
-	struct ders		 d;
-	const unsigned char	*p;
-	X509			*x;
-	int			 i, rc = -1;
+	struct signer_ders	d;
+	int			rc;
 
-	sc->known = false;
 	if (doc_ders(sig, &d, err) == -1)
 		return -1;
-	if (ders_key(&d, sc->key) == -1) {
-		perr_set(err, "WP30", "out of memory");
-		goto done;
-	}
-	if ((sc->certs = certcache_get(st->verified, sc->key,
-	    time(NULL))) != NULL) {
-		sc->known = true;
-		rc = 0;
-		goto done;
-	}
-	if ((sc->certs = sk_X509_new_null()) == NULL) {
-		perr_set(err, "WP30", "out of memory");
-		goto done;
-	}
-	for (i = 0; i < d.n; i++) {
-		p = d.der[i];
-		if ((x = d2i_X509(NULL, &p, (long)d.len[i])) == NULL ||
-		    sk_X509_push(sc->certs, x) <= 0) {
-			X509_free(x);
-			sk_X509_pop_free(sc->certs, X509_free);
-			sc->certs = NULL;
-			perr_set(err, "WP30", "signature X509Certificate is not "
-			    "a base64 DER certificate");
-			goto done;
-		}
-	}
-	rc = 0;
-done:
+	rc = signer_certs_load(st, &d, sc, err);
 	ders_free(&d);
 	return rc;
-}
-
-/* When the verdict on a verified chain holds: from its last notBefore
- * until its first notAfter, as time_t; -1 if a time cannot be read (then
- * it is not cached). */
-static int
-chain_window(STACK_OF(X509) *chain, time_t *from, time_t *until)
-{
-	struct tm	 tm;
-	time_t		 b, a;
-	int		 i;
-
-	*from = *until = -1;
-	for (i = 0; i < sk_X509_num(chain); i++) {
-		memset(&tm, 0, sizeof(tm));
-		if (ASN1_TIME_to_tm(X509_get0_notBefore(sk_X509_value(chain,
-		    i)), &tm) != 1 || (b = timegm(&tm)) == (time_t)-1)
-			return -1;
-		memset(&tm, 0, sizeof(tm));
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(sk_X509_value(chain, i)),
-		    &tm) != 1 || (a = timegm(&tm)) == (time_t)-1)
-			return -1;
-		if (i == 0 || b > *from)
-			*from = b;
-		if (i == 0 || a < *until)
-			*until = a;
-	}
-	return sk_X509_num(chain) > 0 ? 0 : -1;
-}
-
-/* Copies the certificate's notBefore or notAfter as text. */
-static void
-cert_time(const ASN1_TIME *t, char *buf, size_t len)
-{
-	BIO	*bio;
-	int	 n = 0;
-
-	buf[0] = '\0';
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (ASN1_TIME_print(bio, t) == 1)
-		n = BIO_read(bio, buf, (int)len - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	BIO_free(bio);
-}
-
-/*
- * No usable key. Says why, in the sender's terms: run the
- * certificate of the signer through OpenSSL against the same CAs and name
- * the failure (WP32), or a key that cannot go with the SignatureMethod
- * (WP30). Never accepts anything: it only explains a refusal.
- */
-static int
-explain_key_failure(struct sigtrust *st, STACK_OF(X509) *certs, bool is_ec,
-    struct perr *err)
-{
-	X509_STORE_CTX	*xsc = NULL;
-	X509		*leaf = NULL;
-	EVP_PKEY	*pkey;
-	char		 when[64];
-	int		 i, e = X509_V_OK;
-	bool		 key_is_ec;
-
-	for (i = 0; i < sk_X509_num(certs) && leaf == NULL; i++)
-		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
-			leaf = sk_X509_value(certs, i);
-	if (leaf == NULL && sk_X509_num(certs) > 0)
-		leaf = sk_X509_value(certs, 0);
-	if (leaf == NULL)
-		return perr_set(err, "WP30", "signature KeyInfo/X509Data "
-		    "carries no certificate");
-	pkey = X509_get0_pubkey(leaf);
-	key_is_ec = pkey != NULL && EVP_PKEY_base_id(pkey) == EVP_PKEY_EC;
-	if (pkey != NULL && key_is_ec != is_ec)
-		return perr_set(err, "WP30", "SignatureMethod %s does not match "
-		    "the signer's %s key", is_ec ? "ecdsa-sha256" : "rsa-sha256",
-		    key_is_ec ? "EC" : "non-EC");
-	if ((xsc = X509_STORE_CTX_new()) != NULL &&
-	    X509_STORE_CTX_init(xsc, st->store, leaf, certs) == 1 &&
-	    X509_verify_cert(xsc) != 1)
-		e = X509_STORE_CTX_get_error(xsc);
-	X509_STORE_CTX_free(xsc);
-
-	switch (e) {
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		perr_set(err, "WP32", "certificate of signer is not issued by "
-		    "the subcontractor CA");
-		break;
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-		cert_time(X509_get0_notAfter(leaf), when, sizeof(when));
-		perr_set(err, "WP32", "certificate of signer expired on %s",
-		    when);
-		break;
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		cert_time(X509_get0_notBefore(leaf), when, sizeof(when));
-		perr_set(err, "WP32", "certificate of signer is not valid "
-		    "before %s", when);
-		break;
-	case X509_V_OK:
-		perr_set(err, "WP32", "certificate of signer could not be used "
-		    "to verify the signature");
-		break;
-	default:
-		perr_set(err, "WP32", "certificate of signer is not trusted: "
-		    "%s", X509_verify_cert_error_string(e));
-		break;
-	}
-	return -1;
-}
-
-/* The signer certificate's subject serialNumber: the company's USCC. */
-static int
-signer_uscc(X509 *cert, char signer[WP_USCC_LEN], struct perr *err)
-{
-	X509_NAME		*name = X509_get_subject_name(cert);
-	const ASN1_STRING	*s;
-	int			 i, len;
-	uint32_t		 ku;
-
-	if (X509_check_ca(cert) != 0)
-		return perr_set(err, "WP32", "certificate of signer is a CA "
-		    "certificate, not a company's signing certificate");
-	ku = X509_get_key_usage(cert);
-	if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0 &&
-	    (ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0)
-		return perr_set(err, "WP32", "certificate of signer is not "
-		    "for signing (key usage)");
-	if ((i = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1)) < 0)
-		return perr_set(err, "WP32", "certificate of signer has no "
-		    "serialNumber (credit code) in its subject");
-	if (X509_NAME_get_index_by_NID(name, NID_serialNumber, i) >= 0)
-		return perr_set(err, "WP32", "certificate of signer has more "
-		    "than one serialNumber in its subject");
-	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
-	len = ASN1_STRING_length(s);
-	if (len != WP_USCC_LEN - 1)
-		return perr_set(err, "WP32", "certificate of signer has a "
-		    "serialNumber that is not an 18-character credit code");
-	memcpy(signer, ASN1_STRING_get0_data(s), (size_t)len);
-	signer[len] = '\0';
-	if (!ids_uscc_valid(signer)) {
-		signer[0] = '\0';
-		return perr_set(err, "WP32", "certificate of signer has a "
-		    "serialNumber that is not a valid credit code");
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -907,11 +642,9 @@ check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
     char signer[WP_USCC_LEN], struct perr *err)
 {
 	unsigned char	 want[64];
-	X509_STORE_CTX	*xs = NULL;
 	X509		*leaf = NULL;
 	EVP_PKEY	*pkey;
-	time_t		 from, until;
-	int		 i, rc = -1;
+	int		 rc = -1;
 
 	if (b64_value(ds_child(ds_child(ds_child(sig, "SignedInfo"),
 	    "Reference"), "DigestValue"), want, sizeof(want)) != SHA256_LEN ||
@@ -920,32 +653,12 @@ check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 		    "changed after it was signed");
 		goto done;
 	}
-	if (sc->certs == NULL && load_certs(st, sig, sc, err) == -1)
+	if ((sc->certs == NULL && load_certs(st, sig, sc, err) == -1) ||
+	    (pkey = signer_certs_key(st, sc, is_ec, &leaf, err)) == NULL ||
+	    check_signature_value(sig, pkey, is_ec, err) == -1)
 		goto done;
-	/* the leaf: the first certificate that is not a CA, as
-	 * explain_key_failure picks it */
-	for (i = 0; i < sk_X509_num(sc->certs) && leaf == NULL; i++)
-		if (X509_check_ca(sk_X509_value(sc->certs, i)) == 0)
-			leaf = sk_X509_value(sc->certs, i);
-	if (leaf == NULL || (pkey = X509_get0_pubkey(leaf)) == NULL ||
-	    EVP_PKEY_base_id(pkey) != (is_ec ? EVP_PKEY_EC : EVP_PKEY_RSA) ||
-	    (!sc->known && ((xs = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(xs, st->store, leaf, sc->certs) != 1 ||
-	    X509_verify_cert(xs) != 1))) {
-		/* says precisely why: no certificate, a key that does not
-		 * go with the SignatureMethod, another CA, expired, ... */
-		explain_key_failure(st, sc->certs, is_ec, err);
-		goto done;
-	}
-	/* chained (and not revoked: the revocation check came first) */
-	if (!sc->known && chain_window(X509_STORE_CTX_get0_chain(xs), &from,
-	    &until) == 0)
-		certcache_put(st->verified, sc->key, sc->certs, from, until);
-	if (check_signature_value(sig, pkey, is_ec, err) == -1)
-		goto done;
-	rc = signer_uscc(leaf, signer, err);
+	rc = signer_certs_uscc(leaf, signer, err);
 done:
-	X509_STORE_CTX_free(xs);
 	ERR_clear_error();
 	return rc;
 }
@@ -969,11 +682,12 @@ sigtrust_verify_digest(struct sigtrust *st, xmlDocPtr doc,
 	/* revocation first, as before the digest: a revoked signer is told
 	 * so whatever the sheet says */
 	if (st->crls != NULL && (load_certs(st, sig, &sc, err) == -1 ||
-	    (!sc.known && check_revocation(st, sc.certs, err) == -1)))
+	    (!sc.known && signer_certs_revocation(st, &sc, err) == -1)))
 		goto done;
 	rc = check_signature(st, sig, method == 1, md, &sc, signer, err);
 done:
-	sk_X509_pop_free(sc.certs, X509_free);
+	signer_certs_free(&sc);
+	ERR_clear_error();	/* a refused certificate's decoding errors too */
 	return rc;
 }
 
