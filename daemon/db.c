@@ -598,6 +598,7 @@ db_dispatch(struct db *db)
 	if (db->dispatching || db->closing)
 		return;
 	db->dispatching = true;
+	lease_waiters_serve(db);
 	for (i = 0; i < db->nconns; i++) {
 		struct dbconn	*c = &db->conns[i];
 
@@ -657,6 +658,7 @@ db_new(struct event_base *base, const char *dsn, int nconns, struct perr *err)
 	db->deadline_ms = DB_DEADLINE_DEFAULT_MS;
 	db->grace_ms = DB_DOWN_GRACE_DEFAULT_MS;
 	TAILQ_INIT(&db->queue);
+	TAILQ_INIT(&db->waiters);
 	/* The grace runs from start-up: requests wait for the first connect. */
 	now(&db->down_since);
 	for (i = 0; i < nconns; i++) {
@@ -677,9 +679,10 @@ db_new(struct event_base *base, const char *dsn, int nconns, struct perr *err)
 void
 db_free(struct db *db)
 {
-	struct dbconn	*c;
-	struct dbreq	*r;
-	int		 i;
+	struct dbconn		*c;
+	struct dbreq		*r;
+	struct dbleasewait	*w;
+	int			 i;
 
 	if (db == NULL)
 		return;
@@ -699,6 +702,10 @@ db_free(struct db *db)
 	}
 	while ((r = TAILQ_FIRST(&db->queue)) != NULL)
 		req_finish(r, NULL, ERR_SHUTDOWN, false);
+	while ((w = TAILQ_FIRST(&db->waiters)) != NULL) {
+		TAILQ_REMOVE(&db->waiters, w, entry);
+		w->queued = false;
+	}
 	PQconninfoFree(db->opts);
 	free(db->conns);
 	free(db);
@@ -828,6 +835,12 @@ int
 db_backlog(struct db *db)
 {
 	return db->nqueued + db->ninflight;
+}
+
+int
+db_queued(struct db *db)
+{
+	return db->nqueued;
 }
 
 int

@@ -10,6 +10,8 @@
 #ifndef DB_H
 #define DB_H
 
+#include <sys/queue.h>
+
 #include <stdbool.h>
 
 #include <event2/event.h>
@@ -69,8 +71,28 @@ int        db_lease_query_bin(struct dblease *, const char *sql, int nparams,
                db_cb *cb, void *arg) WUR;
 bool       db_lease_lost(const struct dblease *);
 void       db_release(struct dblease *);
+/*
+ * A session wanted as soon as a connection is free, ahead of the pool's
+ * queue: under a steady load that queue seldom empties, and db_lease would
+ * refuse for as long as it lasts. Once per sheet of many megabytes, whose
+ * one-call form would take a connection for seconds. The caller owns the
+ * struct and sets keep, cb and arg; cb runs once, on the loop thread, from
+ * inside the pool's dispatch, with the session. db_lease_wait_cancel
+ * withdraws a wait not yet answered (and does nothing otherwise, also
+ * after db_free, which drops every wait unanswered).
+ */
+struct dbleasewait {
+	TAILQ_ENTRY(dbleasewait) entry;
+	bool			 queued;
+	int			 keep;
+	void			(*cb)(struct dblease *, void *);
+	void			*arg;
+};
+void       db_lease_wait(struct db *, struct dbleasewait *);
+void       db_lease_wait_cancel(struct db *, struct dbleasewait *);
 bool       db_available(struct db *);      /* at least one connection is up */
 int        db_backlog(struct db *);        /* queued + in flight */
+int        db_queued(struct db *);         /* waiting for a connection */
 /* Replaces the DSN (SIGHUP): new connections use it; existing ones finish. */
 int        db_set_dsn(struct db *, const char *dsn, struct perr *);
 /* Milliseconds: per-request deadline (default 30000); a request past it gets its

@@ -33,6 +33,7 @@ struct dbreq {
 	size_t			 size;		/* of this allocation */
 };
 TAILQ_HEAD(dbreq_list, dbreq);
+TAILQ_HEAD(dbleasewait_list, dbleasewait);
 
 struct dblease {
 	struct db		*db;
@@ -78,6 +79,7 @@ struct db {
 	struct timespec		 down_since;	/* when nup last became 0 */
 	struct dbreq_list	 queue;
 	int			 nqueued;
+	struct dbleasewait_list	 waiters;	/* db_lease_wait, first first */
 	int			 ninflight;
 	int			 next;		/* round robin over idle connections */
 	int			 deadline_ms;
@@ -106,5 +108,8 @@ void		 conn_close(struct dbconn *);
 void		 conn_start(struct dbconn *);
 /* Gives queued requests to idle connections, a session's to its own. */
 void		 db_dispatch(struct db *);
+/* Gives free connections to the sessions waited for (db_lease_wait), from
+ * inside db_dispatch, before the pool's queue. */
+void		 lease_waiters_serve(struct db *);
 
 #endif

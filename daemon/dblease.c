@@ -16,15 +16,13 @@
 #include "db.h"
 #include "dbint.h"
 
-struct dblease *
-db_lease(struct db *db, int keep)
+/* An idle connection of the pool's, if keep others stay in it. */
+static struct dblease *
+lease_take(struct db *db, int keep)
 {
 	struct dblease	*l;
 	int		 i, pick = -1, others = 0;
 
-	/* the pool's own queue goes first: a lease never jumps it */
-	if (db->closing || db->nqueued > 0)
-		return NULL;
 	for (i = 0; i < db->nconns; i++) {
 		if (!conn_is_up(&db->conns[i]) || db->conns[i].lease != NULL)
 			continue;
@@ -40,6 +38,48 @@ db_lease(struct db *db, int keep)
 	TAILQ_INIT(&l->queue);
 	l->conn->lease = l;
 	return l;
+}
+
+struct dblease *
+db_lease(struct db *db, int keep)
+{
+	/* the pool's own queue goes first: a lease never jumps it */
+	if (db->closing || db->nqueued > 0)
+		return NULL;
+	return lease_take(db, keep);
+}
+
+void
+db_lease_wait(struct db *db, struct dbleasewait *w)
+{
+	if (w->queued || db->closing)
+		return;
+	w->queued = true;
+	TAILQ_INSERT_TAIL(&db->waiters, w, entry);
+	db_dispatch(db);
+}
+
+void
+db_lease_wait_cancel(struct db *db, struct dbleasewait *w)
+{
+	if (!w->queued)
+		return;
+	TAILQ_REMOVE(&db->waiters, w, entry);
+	w->queued = false;
+}
+
+void
+lease_waiters_serve(struct db *db)
+{
+	struct dbleasewait	*w;
+	struct dblease		*l;
+
+	while ((w = TAILQ_FIRST(&db->waiters)) != NULL &&
+	    (l = lease_take(db, w->keep)) != NULL) {
+		TAILQ_REMOVE(&db->waiters, w, entry);
+		w->queued = false;
+		w->cb(l, w->arg);
+	}
 }
 
 int

@@ -209,6 +209,9 @@ sheetapi_set_trust(struct sigtrust *sig)
 #define OVERLAP_BYTES	(256u * 1024u)
 #define SLICE_MIN	(128u * 1024u)		/* a slice: 1/16 of the body */
 #define SLICE_MAX	(4u * 1024u * 1024u)
+/* batches a session may have sent and not yet had answered: at most one
+ * a slice, and a body makes at most 64 slices (plus the last) */
+#define BATCH_RING	128
 
 static const char open_sql[] =
     "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4)";
@@ -252,8 +255,12 @@ struct intake {
 	char			 msg_id[WP_MAX35_LEN];	/* the header, for */
 	char			 account[WP_CARD_LEN];	/* wp_sheet_open */
 	char			 sub[WP_USCC_LEN];
+	bool			 header;	/* msg_id, account, sub are in */
 	/* the session, on the loop thread */
 	bool			 overlap;	/* batches wanted */
+	bool			 opened;	/* BEGIN and wp_sheet_open sent */
+	bool			 batching;	/* opened, as the worker sees it */
+	struct dbleasewait	 wait;		/* a bulk sheet's, for a session */
 	bool			 declined;	/* no (more) batches: one call */
 	struct dblease		*lease;
 	bool			 broken;	/* the session will not commit */
@@ -263,6 +270,20 @@ struct intake {
 	char			*answer;	/* close's pain.002, sent on COMMIT */
 	size_t			 answer_len;
 	int			 answer_status;
+	/* the bulk session's pace, on the loop thread (batch_held) */
+	int			 in_db;		/* batches sent, not answered */
+	struct timeval		 sent_at[BATCH_RING];	/* theirs, oldest */
+	unsigned		 ring_head;		/* at ring_head */
+	struct timeval		 last_done;	/* the last batch's answer */
+	struct timeval		 took;		/* the last batch, in the db */
+	struct timeval		 gate;		/* the next batch not before */
+	struct timeval		 gate_max;	/* nor held after */
+	bool			 held;		/* a batch waits for the gate */
+	struct timeval		 held_since;
+	struct event		*gate_ev;	/* wakes it */
+	int			 nbatches;	/* sent */
+	int			 nspaced;	/* of which held */
+	long			 held_ms;	/* in all */
 };
 
 static void
@@ -277,6 +298,9 @@ intake_free(struct intake *in)
 	sheetlines_free(in->batch);
 	sheet_free(in->v.sheet);
 	free(in->answer);
+	if (in->gate_ev != NULL)
+		event_free(in->gate_ev);
+	db_lease_wait_cancel(wpd->db, &in->wait);
 	free(in);
 	bulk_trim(bulk);
 }
@@ -290,11 +314,14 @@ batch_take(struct intake *in, const struct sheet *s)
 
 	if (!in->overlap || in->declined || s == NULL || s->nlines <= in->sent)
 		return;
-	if (in->sent == 0) {
+	if (!in->header) {
 		snprintf(in->msg_id, sizeof(in->msg_id), "%s", s->msg_id);
 		snprintf(in->account, sizeof(in->account), "%s", s->debtor_account);
 		snprintf(in->sub, sizeof(in->sub), "%s", s->subcontractor);
+		in->header = true;
 	}
+	if (in->bulk && !in->batching)
+		return;		/* its first batch: all lines so far */
 	perr_clear(&err);
 	in->batch_first = in->sent + 1;
 	if ((in->batch = sheetlines_range(s, in->sent, s->nlines - in->sent,
@@ -506,8 +533,15 @@ commit_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		return;
 	}
 	count_outcome(in->answer);
-	log_info("sheet %s: decided, %zu lines, read and decided together",
-	    in->msg_id, in->v.sheet->nlines);
+	if (in->nspaced > 0)
+		log_info("sheet %s: decided, %zu lines, read and decided "
+		    "together; %d of %d batches spaced out for the ordinary "
+		    "sheets flowing (%ld ms held)", in->msg_id,
+		    in->v.sheet->nlines, in->nspaced, in->nbatches,
+		    in->held_ms);
+	else
+		log_info("sheet %s: decided, %zu lines, read and decided "
+		    "together", in->msg_id, in->v.sheet->nlines);
 	in->p = NULL;
 	pending_reply(p, in->answer_status, XML_CTYPE, in->answer,
 	    in->answer_len);
@@ -538,7 +572,187 @@ close_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 }
 
-/* Sends a batch the worker made, opening the session with the first. */
+/*
+ * The pace of a bulk session. Its batches, sent as fast as they are read,
+ * keep a database backend busy at the priority of everyone else's (the
+ * bulk worker's nice 10 covers the reading, not the posting): beside a
+ * 100,000-line sheet, 100-line sheets flowing at half the daemon's
+ * capacity were served at some 70 % of their rate and queued to a p99 of
+ * about a second (tests/bench/RESULTS.md, 22:35). So while ordinary sheets
+ * are flowing (one arrived in the last FLOW_RECENT_MS), a bulk session
+ * sends its next batch only once the last is answered and the database
+ * has been left to the others for as long as that batch took: half a
+ * backend at most. If ordinary work still waits then (statements for a
+ * connection, sheets for a worker), the gap grows by halves of it, up to
+ * GAP_MAX times it: the big sheet keeps a fifth of a backend, so it is
+ * slowed, never stopped. With no one else about, batches go as they are
+ * read. Whatever is held is one batch, with the reading of the next slice
+ * waiting behind it, so nothing piles up.
+ */
+#define FLOW_RECENT_MS	1000
+#define GAP_MAX		4
+static struct timeval	ordinary_seen;	/* an ordinary sheet's arrival */
+
+static bool
+flow_recent(const struct timeval *now)
+{
+	struct timeval	since;
+
+	timersub(now, &ordinary_seen, &since);
+	return since.tv_sec * 1000 + since.tv_usec / 1000 < FLOW_RECENT_MS;
+}
+
+static bool
+ordinary_waiting(void)
+{
+	return db_queued(wpd->db) > 0 ||
+	    workers_backlog(wpd->workers) > wpd->conf->workers;
+}
+
+static void	intake_done(void *);
+
+static void
+gate_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev;
+	intake_done(arg);
+}
+
+/* Whether the batch the worker made must wait; if so, it is held and
+ * the gate (or lines_cb, for the batch still in the database) sends it. */
+static bool
+batch_held(struct intake *in)
+{
+	struct timeval	now, wait;
+
+	if (!in->bulk || in->lease == NULL || in->broken)
+		return false;
+	evutil_gettimeofday(&now, NULL);
+	if (flow_recent(&now) && in->in_db == 0 &&
+	    !timercmp(&now, &in->gate, <) && timercmp(&now, &in->gate_max, <) &&
+	    ordinary_waiting()) {
+		wait.tv_sec = in->took.tv_sec / 2;
+		wait.tv_usec = (in->took.tv_sec % 2) * 500000 +
+		    in->took.tv_usec / 2 + 1000;
+		if (wait.tv_usec >= 1000000) {
+			wait.tv_sec++;
+			wait.tv_usec -= 1000000;
+		}
+		timeradd(&now, &wait, &in->gate);
+	}
+	if (!flow_recent(&now) ||
+	    (in->in_db == 0 && !timercmp(&now, &in->gate, <))) {
+		if (in->held) {
+			timersub(&now, &in->held_since, &wait);
+			in->held_ms += wait.tv_sec * 1000 + wait.tv_usec / 1000;
+			in->held = false;
+		}
+		return false;
+	}
+	if (in->gate_ev == NULL &&
+	    (in->gate_ev = evtimer_new(wpd->base, gate_cb, in)) == NULL)
+		return false;		/* unpaced rather than stuck */
+	if (!in->held) {
+		in->held = true;
+		in->held_since = now;
+		in->nspaced++;
+	}
+	if (in->in_db == 0) {
+		timersub(&in->gate, &now, &wait);
+		evtimer_add(in->gate_ev, &wait);
+	}
+	return true;
+}
+
+/* A batch answered: how long the database took over it (from its sending,
+ * or from the answer before it if it queued behind), and the gate. */
+static void
+lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct intake	*in = arg;
+	struct timeval	 now, start, took;
+	int		 i;
+
+	step_cb(res, error, unknown, arg);
+	evutil_gettimeofday(&now, NULL);
+	start = in->sent_at[in->ring_head];
+	in->ring_head = (in->ring_head + 1) % BATCH_RING;
+	in->in_db--;
+	if (timercmp(&start, &in->last_done, <))
+		start = in->last_done;
+	timersub(&now, &start, &took);
+	timeradd(&now, &took, &in->gate);
+	in->gate_max = now;
+	for (i = 0; i < GAP_MAX; i++)
+		timeradd(&in->gate_max, &took, &in->gate_max);
+	in->took = took;
+	in->last_done = now;
+	if (in->held && in->in_db == 0)
+		evtimer_add(in->gate_ev, &took);
+}
+
+/*
+ * BEGIN and wp_sheet_open on a session of the pool's, which keeps a
+ * connection of its own for everyone else. False if none is free.
+ */
+static void
+session_begin(struct intake *in, struct dblease *lease)
+{
+	const char	*open_params[4] = { in->contractor, in->msg_id,
+			    in->account, in->sub };
+
+	in->lease = lease;
+	in->opened = true;
+	if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
+	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 4,
+	    open_params, NULL, NULL, open_cb, in) == -1)
+		session_broke(in, "the database connection was lost");
+}
+
+static bool
+session_open(struct intake *in)
+{
+	struct dblease	*lease;
+
+	if ((lease = db_lease(wpd->db, 1)) == NULL)
+		return false;
+	session_begin(in, lease);
+	return true;
+}
+
+static void
+bulk_session_cb(struct dblease *lease, void *arg)
+{
+	struct intake	*in = arg;
+
+	if (in->broken)		/* hardly: nothing was sent */
+		db_release(lease);
+	else
+		session_begin(in, lease);
+}
+
+/*
+ * A sheet of many megabytes waits for a session from its first slice on,
+ * ahead of the pool's queue: it is read at a lower priority, and seconds
+ * of its decision are saved. Its lines wait in the sheet until then, and
+ * go with the first batch after. Without the wait, a pool kept busy by
+ * ordinary sheets had it decided in one call: one statement of all its
+ * lines, seconds long, after all of it was read (tests/bench/RESULTS.md).
+ */
+static void
+bulk_session_open(struct intake *in)
+{
+	if (!in->bulk || !in->overlap || in->opened || in->broken ||
+	    !in->header || in->wait.queued)
+		return;
+	in->wait.keep = 1;
+	in->wait.cb = bulk_session_cb;
+	in->wait.arg = in;
+	db_lease_wait(wpd->db, &in->wait);
+}
+
+/* Sends a batch the worker made, opening an ordinary sheet's session
+ * with the first. */
 static void
 session_batch(struct intake *in)
 {
@@ -547,30 +761,17 @@ session_batch(struct intake *in)
 	const char		*params[LINES_SCALARS + SHEETLINES_NCOLS];
 	int			 lengths[LINES_SCALARS + SHEETLINES_NCOLS] = { 0 };
 	int			 formats[LINES_SCALARS + SHEETLINES_NCOLS] = { 0 };
-	const char		*open_params[4] = { in->contractor, in->msg_id,
-				    in->account, in->sub };
 	int			 i;
 
 	in->batch = NULL;
-	if (in->lease == NULL && !in->broken && in->batch_first == 1) {
-		/* Overlapping costs CPU (the parse and the posting share the
-		 * cores and their caches, and a sheet posts in several
-		 * statements): for an ordinary sheet it pays for latency only
-		 * when nothing else is being read or decided, not when every
-		 * core is busy anyway (measured: 15 % fewer lines/s at full
-		 * load). A sheet of many megabytes takes it whenever it can:
-		 * it is read at a lower priority, and seconds of its decision
-		 * are saved. The pool keeps a connection of its own for
-		 * everyone else. */
-		if ((!in->bulk && (db_backlog(wpd->db) > 0 ||
-		    workers_backlog(wpd->workers) > 0)) ||
-		    (in->lease = db_lease(wpd->db, 1)) == NULL)
-			session_broke(in, NULL);
-		else if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL,
-		    NULL, step_cb, in) == -1 || db_lease_query_bin(in->lease,
-		    open_sql, 4, open_params, NULL, NULL, open_cb, in) == -1)
-			session_broke(in, "the database connection was lost");
-	}
+	/* Overlapping costs CPU (the parse and the posting share the cores
+	 * and their caches, and a sheet posts in several statements): for an
+	 * ordinary sheet it pays for latency only when nothing else is being
+	 * read or decided, not when every core is busy anyway (measured: 15 %
+	 * fewer lines/s at full load). */
+	if (!in->opened && !in->broken && (db_backlog(wpd->db) > 0 ||
+	    workers_backlog(wpd->workers) > 0 || !session_open(in)))
+		session_broke(in, NULL);
 	if (in->lease != NULL && !in->broken) {
 		snprintf(first, sizeof(first), "%zu", in->batch_first);
 		params[0] = in->contractor;
@@ -581,10 +782,16 @@ session_batch(struct intake *in)
 			lengths[LINES_SCALARS + i] = b->lengths[i];
 			formats[LINES_SCALARS + i] = b->formats[i];
 		}
-		if (db_lease_query_bin(in->lease, lines_sql,
-		    LINES_SCALARS + SHEETLINES_NCOLS, params, lengths, formats,
-		    step_cb, in) == -1)
+		if (in->in_db == BATCH_RING || db_lease_query_bin(in->lease,
+		    lines_sql, LINES_SCALARS + SHEETLINES_NCOLS, params,
+		    lengths, formats, lines_cb, in) == -1)
 			session_broke(in, "the database connection was lost");
+		else {
+			evutil_gettimeofday(&in->sent_at[(in->ring_head +
+			    (unsigned)in->in_db) % BATCH_RING], NULL);
+			in->in_db++;
+			in->nbatches++;
+		}
 	}
 	sheetlines_free(b);
 }
@@ -620,6 +827,10 @@ intake_decide(struct intake *in)
 		session_end(in, AFTER_NOTHING);
 		return;
 	}
+	/* a bulk session opened while the last slice was read had no
+	 * batch of it: its lines are not all in the session */
+	if (in->lease != NULL && !in->broken && in->sent != s->nlines)
+		session_broke(in, "the session came after the last slice");
 	if (in->lease == NULL || in->broken) {
 		session_end(in, AFTER_ONE_CALL);
 		return;
@@ -646,12 +857,18 @@ intake_done(void *arg)
 {
 	struct intake	*in = arg;
 
+	if (in->batch != NULL && batch_held(in))
+		return;			/* gate_cb comes back */
 	if (in->batch != NULL)
 		session_batch(in);
 	if (in->finished) {
+		/* no session yet: the one call */
+		db_lease_wait_cancel(wpd->db, &in->wait);
 		intake_decide(in);
 		return;
 	}
+	bulk_session_open(in);
+	in->batching = in->opened;
 	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
 	    intake_done, in) == -1) {
 		trust_release(in->trust);
@@ -696,6 +913,8 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 	/* a sheet of many megabytes is read on the bulk worker, at a lower
 	 * priority: small sheets keep their latency while it is read */
 	in->bulk = len > BULK_BYTES;
+	if (!in->bulk)
+		evutil_gettimeofday(&ordinary_seen, NULL);
 	in->overlap = len >= OVERLAP_BYTES;
 	in->slice = SIZE_MAX;
 	if (in->overlap)

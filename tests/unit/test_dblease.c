@@ -176,10 +176,85 @@ queue_first(void)
 	db_free(db);
 }
 
+/* A session waited for (db_lease_wait): the first connection to come
+ * free goes to it, ahead of the pool's queue; a wait withdrawn is never
+ * answered; db_free drops a wait unanswered. */
+static struct dblease	*waited;
+static int		 waited_calls;
+static struct seen	 waited_first;
+
+static void
+waited_cb(struct dblease *l, void *arg)
+{
+	(void)arg;
+	waited = l;
+	waited_calls++;
+	/* sent from inside the pool's dispatch, as sheetapi.c does */
+	lease_send(l, &waited_first, "SELECT 'leased'");
+}
+
+static void
+wait_goes_first(void)
+{
+	struct dbleasewait	w = { .keep = 1, .cb = waited_cb },
+				w2 = { .keep = 1, .cb = waited_cb },
+				w3 = { .keep = 1, .cb = waited_cb };
+	struct seen		a, b, c, s;
+
+	pg_setup();
+	setup_loop();
+	db = db_open(pg_dsn, 2);
+	run_query(&s, "SELECT 1", 5000);
+	run_for(200);		/* both connections up */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	waited = NULL;
+	waited_calls = 0;
+	CHECK(db_query(db, "SELECT pg_sleep(0.2)", 0, NULL, record_cb, &a) == 0);
+	CHECK(db_query(db, "SELECT pg_sleep(1.0)", 0, NULL, record_cb, &b) == 0);
+	CHECK(db_query(db, "SELECT 3", 0, NULL, record_cb, &c) == 0);
+	CHECK(db_lease(db, 1) == NULL);		/* the queue is not empty */
+	db_lease_wait(db, &w);
+	CHECK(w.queued);
+	CHECK_INT(waited_calls, 0);		/* nothing is free yet */
+	db_lease_wait(db, &w2);
+	db_lease_wait_cancel(db, &w2);
+	CHECK(!w2.queued);
+	wait_one = &waited_first;
+	run_until(one_done, 5000, "the waited session's first answer");
+	CHECK_INT(waited_calls, 1);
+	CHECK(!w.queued);
+	CHECK_STR(waited_first.value, "leased");
+	CHECK_INT(a.calls, 1);
+	/* the queued SELECT 3 came after: it waits for the other connection */
+	CHECK_INT(c.calls, 0);
+	wait_one = &c;
+	run_until(one_done, 5000, "the queue after the session");
+	CHECK_STR(c.value, "3");
+	CHECK(b.calls == 1 && b.order < c.order);
+	CHECK(waited_first.order < c.order);
+	run_for(100);
+	CHECK_INT(waited_calls, 1);		/* w2 withdrawn: never called */
+	/* a wait the pool cannot answer (the one connection not leased must
+	 * stay in it) is never answered, and db_free drops it */
+	db_lease_wait(db, &w3);
+	run_for(100);
+	CHECK(w3.queued);
+	CHECK_INT(waited_calls, 1);
+	db_free(db);
+	db = NULL;
+	CHECK(!w3.queued);
+	db_lease_wait_cancel(db, &w3);		/* a no-op after db_free */
+	CHECK_INT(waited_calls, 1);
+	db_release(waited);			/* lost with the pool: freed */
+}
+
 const struct unit_case dblease_cases[] = {
 	{ "session_in_order", session_in_order },
 	{ "released_inside_transaction", released_inside_transaction },
 	{ "session_lost", session_lost },
 	{ "queue_first", queue_first },
+	{ "wait_goes_first", wait_goes_first },
 	{ NULL, NULL }
 };
