@@ -618,6 +618,21 @@ gate_cb(evutil_socket_t fd, short ev, void *arg)
 	intake_done(arg);
 }
 
+/* Half of the last batch's time (and a millisecond): how much longer a
+ * gate stays shut while ordinary work waits. */
+static void
+gate_extend(struct intake *in, const struct timeval *now)
+{
+	struct timeval	half;
+	long long	usec;
+
+	usec = ((long long)in->took.tv_sec * 1000000 + in->took.tv_usec) / 2 +
+	    1000;
+	half.tv_sec = (time_t)(usec / 1000000);
+	half.tv_usec = (suseconds_t)(usec % 1000000);
+	timeradd(now, &half, &in->gate);
+}
+
 /* Whether the batch the worker made must wait; if so, it is held and
  * the gate (or lines_cb, for the batch still in the database) sends it. */
 static bool
@@ -625,43 +640,33 @@ batch_held(struct intake *in)
 {
 	struct timeval	now, wait;
 
-	if (!in->bulk || in->lease == NULL || in->broken)
-		return false;
 	evutil_gettimeofday(&now, NULL);
-	if (flow_recent(&now) && in->in_db == 0 &&
-	    !timercmp(&now, &in->gate, <) && timercmp(&now, &in->gate_max, <) &&
-	    ordinary_waiting()) {
-		wait.tv_sec = in->took.tv_sec / 2;
-		wait.tv_usec = (in->took.tv_sec % 2) * 500000 +
-		    in->took.tv_usec / 2 + 1000;
-		if (wait.tv_usec >= 1000000) {
-			wait.tv_sec++;
-			wait.tv_usec -= 1000000;
+	if (in->bulk && in->lease != NULL && !in->broken && flow_recent(&now)) {
+		if (in->in_db == 0 && !timercmp(&now, &in->gate, <) &&
+		    timercmp(&now, &in->gate_max, <) && ordinary_waiting())
+			gate_extend(in, &now);
+		if ((in->in_db > 0 || timercmp(&now, &in->gate, <)) &&
+		    (in->gate_ev != NULL || (in->gate_ev = evtimer_new(wpd->base,
+		    gate_cb, in)) != NULL)) {
+			if (!in->held) {
+				in->held = true;
+				in->held_since = now;
+				in->nspaced++;
+			}
+			if (in->in_db == 0) {
+				timersub(&in->gate, &now, &wait);
+				evtimer_add(in->gate_ev, &wait);
+			}
+			return true;
 		}
-		timeradd(&now, &wait, &in->gate);
 	}
-	if (!flow_recent(&now) ||
-	    (in->in_db == 0 && !timercmp(&now, &in->gate, <))) {
-		if (in->held) {
-			timersub(&now, &in->held_since, &wait);
-			in->held_ms += wait.tv_sec * 1000 + wait.tv_usec / 1000;
-			in->held = false;
-		}
-		return false;
+	/* it goes (unpaced rather than stuck if no timer could be had) */
+	if (in->held) {
+		timersub(&now, &in->held_since, &wait);
+		in->held_ms += wait.tv_sec * 1000 + wait.tv_usec / 1000;
+		in->held = false;
 	}
-	if (in->gate_ev == NULL &&
-	    (in->gate_ev = evtimer_new(wpd->base, gate_cb, in)) == NULL)
-		return false;		/* unpaced rather than stuck */
-	if (!in->held) {
-		in->held = true;
-		in->held_since = now;
-		in->nspaced++;
-	}
-	if (in->in_db == 0) {
-		timersub(&in->gate, &now, &wait);
-		evtimer_add(in->gate_ev, &wait);
-	}
-	return true;
+	return false;
 }
 
 /* A batch answered: how long the database took over it (from its sending,

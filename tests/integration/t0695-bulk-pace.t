@@ -82,10 +82,18 @@ check_eq "beside the flow: $N wage transfers" "$(wages_of PACE-2)" $N
 line=$(grep "sheet PACE-2: decided" "$T/wagepayd.log")
 diag "$line"
 check "beside the flow: read and decided together, not in one call" \
-    grep -q "sheet PACE-2: decided, $N lines, read and decided together; " "$T/wagepayd.log"
+    grep -q "sheet PACE-2: decided, $N lines, read and decided together" "$T/wagepayd.log"
 spaced=$(echo "$line" | sed -n 's/.*together; \([0-9]*\) of \([0-9]*\) batches spaced out.*/\1/p')
-check "beside the flow: some of its batches were spaced out for the others" \
-    [ "${spaced:-0}" -ge 1 ]
+# A batch is held when the next slice is read before the last batch's
+# time has passed again: reading (16 ms per 1,000 lines) outpaces the
+# gate here. Under AddressSanitizer the reading is several times slower,
+# the database is not, and the gate seldom has anything to hold.
+if ldd "$WAGEPAYD" 2>/dev/null | grep -q libasan; then
+	diag "spacing not required: the daemon is an AddressSanitizer build (${spaced:-0} spaced)"
+else
+	check "beside the flow: some of its batches were spaced out for the others" \
+	    [ "${spaced:-0}" -ge 1 ]
+fi
 bad=0
 i=0
 while [ $i -lt "$sent" ]; do
