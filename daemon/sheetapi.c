@@ -209,9 +209,6 @@ sheetapi_set_trust(struct sigtrust *sig)
 #define OVERLAP_BYTES	(256u * 1024u)
 #define SLICE_MIN	(128u * 1024u)		/* a slice: 1/16 of the body */
 #define SLICE_MAX	(4u * 1024u * 1024u)
-/* batches a session may have sent and not yet had answered: at most one
- * a slice, and a body makes at most 64 slices (plus the last) */
-#define BATCH_RING	128
 
 static const char open_sql[] =
     "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4)";
@@ -258,8 +255,7 @@ struct intake {
 	bool			 header;	/* msg_id, account, sub are in */
 	/* the session, on the loop thread */
 	bool			 overlap;	/* batches wanted */
-	bool			 opened;	/* BEGIN and wp_sheet_open sent */
-	bool			 batching;	/* opened, as the worker sees it */
+	bool			 batching;	/* a session, as the worker sees it */
 	struct dbleasewait	 wait;		/* a bulk sheet's, for a session */
 	bool			 declined;	/* no (more) batches: one call */
 	struct dblease		*lease;
@@ -272,8 +268,7 @@ struct intake {
 	int			 answer_status;
 	/* the bulk session's pace, on the loop thread (batch_held) */
 	int			 in_db;		/* batches sent, not answered */
-	struct timeval		 sent_at[BATCH_RING];	/* theirs, oldest */
-	unsigned		 ring_head;		/* at ring_head */
+	struct timeval		 last_sent;	/* the newest batch's sending */
 	struct timeval		 last_done;	/* the last batch's answer */
 	struct timeval		 took;		/* the last batch, in the db */
 	struct timeval		 gate;		/* the next batch not before */
@@ -640,8 +635,10 @@ batch_held(struct intake *in)
 {
 	struct timeval	now, wait;
 
+	if (!in->bulk)
+		return false;
 	evutil_gettimeofday(&now, NULL);
-	if (in->bulk && in->lease != NULL && !in->broken && flow_recent(&now)) {
+	if (in->lease != NULL && !in->broken && flow_recent(&now)) {
 		if (in->in_db == 0 && !timercmp(&now, &in->gate, <) &&
 		    timercmp(&now, &in->gate_max, <) && ordinary_waiting())
 			gate_extend(in, &now);
@@ -669,8 +666,14 @@ batch_held(struct intake *in)
 	return false;
 }
 
-/* A batch answered: how long the database took over it (from its sending,
- * or from the answer before it if it queued behind), and the gate. */
+/*
+ * A batch answered: how long the database took over it, and the gate. A
+ * session's statements run one after another, so the batch started at
+ * the later of its sending and the answer before it. Only the newest
+ * batch's sending is kept: one that queued behind others (no pacing then)
+ * is taken to have started at the answer before it, which can only
+ * lengthen the first gap when pacing begins.
+ */
 static void
 lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
@@ -680,11 +683,9 @@ lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
 
 	step_cb(res, error, unknown, arg);
 	evutil_gettimeofday(&now, NULL);
-	start = in->sent_at[in->ring_head];
-	in->ring_head = (in->ring_head + 1) % BATCH_RING;
-	in->in_db--;
-	if (timercmp(&start, &in->last_done, <))
-		start = in->last_done;
+	start = in->last_done;
+	if (in->in_db-- == 1 && timercmp(&in->last_sent, &start, >))
+		start = in->last_sent;
 	timersub(&now, &start, &took);
 	timeradd(&now, &took, &in->gate);
 	in->gate_max = now;
@@ -696,10 +697,7 @@ lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		evtimer_add(in->gate_ev, &took);
 }
 
-/*
- * BEGIN and wp_sheet_open on a session of the pool's, which keeps a
- * connection of its own for everyone else. False if none is free.
- */
+/* BEGIN and wp_sheet_open on the session. */
 static void
 session_begin(struct intake *in, struct dblease *lease)
 {
@@ -707,13 +705,14 @@ session_begin(struct intake *in, struct dblease *lease)
 			    in->account, in->sub };
 
 	in->lease = lease;
-	in->opened = true;
 	if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
 	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 4,
 	    open_params, NULL, NULL, open_cb, in) == -1)
 		session_broke(in, "the database connection was lost");
 }
 
+/* A session of the pool's now, which keeps a connection of its own for
+ * everyone else: false if none is free. */
 static bool
 session_open(struct intake *in)
 {
@@ -747,7 +746,7 @@ bulk_session_cb(struct dblease *lease, void *arg)
 static void
 bulk_session_open(struct intake *in)
 {
-	if (!in->bulk || !in->overlap || in->opened || in->broken ||
+	if (!in->bulk || !in->overlap || in->lease != NULL || in->broken ||
 	    !in->header || in->wait.queued)
 		return;
 	in->wait.keep = 1;
@@ -774,7 +773,7 @@ session_batch(struct intake *in)
 	 * ordinary sheet it pays for latency only when nothing else is being
 	 * read or decided, not when every core is busy anyway (measured: 15 %
 	 * fewer lines/s at full load). */
-	if (!in->opened && !in->broken && (db_backlog(wpd->db) > 0 ||
+	if (in->lease == NULL && !in->broken && (db_backlog(wpd->db) > 0 ||
 	    workers_backlog(wpd->workers) > 0 || !session_open(in)))
 		session_broke(in, NULL);
 	if (in->lease != NULL && !in->broken) {
@@ -787,13 +786,12 @@ session_batch(struct intake *in)
 			lengths[LINES_SCALARS + i] = b->lengths[i];
 			formats[LINES_SCALARS + i] = b->formats[i];
 		}
-		if (in->in_db == BATCH_RING || db_lease_query_bin(in->lease,
-		    lines_sql, LINES_SCALARS + SHEETLINES_NCOLS, params,
-		    lengths, formats, lines_cb, in) == -1)
+		if (db_lease_query_bin(in->lease, lines_sql,
+		    LINES_SCALARS + SHEETLINES_NCOLS, params, lengths, formats,
+		    lines_cb, in) == -1)
 			session_broke(in, "the database connection was lost");
 		else {
-			evutil_gettimeofday(&in->sent_at[(in->ring_head +
-			    (unsigned)in->in_db) % BATCH_RING], NULL);
+			evutil_gettimeofday(&in->last_sent, NULL);
 			in->in_db++;
 			in->nbatches++;
 		}
@@ -867,13 +865,14 @@ intake_done(void *arg)
 	if (in->batch != NULL)
 		session_batch(in);
 	if (in->finished) {
-		/* no session yet: the one call */
+		/* no session yet: the one call, whose query would let the
+		 * pool answer the wait with a session nobody then ends */
 		db_lease_wait_cancel(wpd->db, &in->wait);
 		intake_decide(in);
 		return;
 	}
 	bulk_session_open(in);
-	in->batching = in->opened;
+	in->batching = in->lease != NULL;
 	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
 	    intake_done, in) == -1) {
 		trust_release(in->trust);
