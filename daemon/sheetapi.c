@@ -210,8 +210,10 @@ sheetapi_set_trust(struct sigtrust *sig)
 #define SLICE_MIN	(128u * 1024u)		/* a slice: 1/16 of the body */
 #define SLICE_MAX	(4u * 1024u * 1024u)
 
+/* $5, the declared CtrlSum (NULL if unread): what lets the lines be paid
+ * as they are stored (schema/020_pay_as_stored.sql) */
 static const char open_sql[] =
-    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4)";
+    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4, $5::bigint)";
 /* $4.. are the batch's arrays, as in submit_sql */
 #define LINES_SCALARS	3
 static const char lines_sql[] =
@@ -252,10 +254,12 @@ struct intake {
 	char			 msg_id[WP_MAX35_LEN];	/* the header, for */
 	char			 account[WP_CARD_LEN];	/* wp_sheet_open */
 	char			 sub[WP_USCC_LEN];
-	bool			 header;	/* msg_id, account, sub are in */
+	char			 declared[24];	/* CtrlSum, fen; "" unread */
+	bool			 header;	/* msg_id .. declared are in */
 	/* the session, on the loop thread */
 	bool			 overlap;	/* batches wanted */
 	bool			 batching;	/* a session, as the worker sees it */
+	bool			 no_batches;	/* declined, as the worker sees it */
 	struct dbleasewait	 wait;		/* a bulk sheet's, for a session */
 	bool			 declined;	/* no (more) batches: one call */
 	struct dblease		*lease;
@@ -307,12 +311,15 @@ batch_take(struct intake *in, const struct sheet *s)
 {
 	struct perr	err;
 
-	if (!in->overlap || in->declined || s == NULL || s->nlines <= in->sent)
+	if (!in->overlap || in->no_batches || s == NULL || s->nlines <= in->sent)
 		return;
 	if (!in->header) {
 		snprintf(in->msg_id, sizeof(in->msg_id), "%s", s->msg_id);
 		snprintf(in->account, sizeof(in->account), "%s", s->debtor_account);
 		snprintf(in->sub, sizeof(in->sub), "%s", s->subcontractor);
+		if (s->ctrl_sum > 0)
+			snprintf(in->declared, sizeof(in->declared), "%lld",
+			    (long long)s->ctrl_sum);
 		in->header = true;
 	}
 	if (in->bulk && !in->batching)
@@ -371,7 +378,7 @@ intake_work(void *arg)
 	if (in->v.status != 0)
 		return;
 	batch_take(in, in->v.sheet);
-	if ((!in->overlap || in->declined) &&
+	if ((!in->overlap || in->no_batches) &&
 	    (in->lines = sheetlines_new(in->v.sheet, &in->v.err)) == NULL)
 		in->v.status = 500;
 }
@@ -701,12 +708,13 @@ lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
 static void
 session_begin(struct intake *in, struct dblease *lease)
 {
-	const char	*open_params[4] = { in->contractor, in->msg_id,
-			    in->account, in->sub };
+	const char	*open_params[5] = { in->contractor, in->msg_id,
+			    in->account, in->sub,
+			    in->declared[0] != '\0' ? in->declared : NULL };
 
 	in->lease = lease;
 	if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
-	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 4,
+	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 5,
 	    open_params, NULL, NULL, open_cb, in) == -1)
 		session_broke(in, "the database connection was lost");
 }
@@ -872,7 +880,10 @@ intake_done(void *arg)
 		return;
 	}
 	bulk_session_open(in);
+	/* the worker's copies, set between its jobs: the loop changes the
+	 * originals while a job runs (session_broke, bulk_session_cb) */
 	in->batching = in->lease != NULL;
+	in->no_batches = in->declined;
 	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
 	    intake_done, in) == -1) {
 		trust_release(in->trust);

@@ -43,7 +43,10 @@ struct sheet {
 	char		 msg_id[WP_MAX35_LEN];
 	char		 created_at[WP_DATETIME_LEN];	/* GrpHdr/CreDtTm */
 	int		 nb_of_txs;			/* as declared */
-	int64_t		 ctrl_sum;			/* as declared, fen */
+	int64_t		 ctrl_sum;			/* as declared, fen: read
+							 * with the header, 0 if not
+							 * an amount; sheet_close
+							 * holds it to the lines */
 	char		 pmt_inf_id[WP_MAX35_LEN];
 	char		 debtor_account[WP_CARD_LEN];	/* the dedicated account */
 	char		 subcontractor[WP_USCC_LEN];	/* UltmtDbtr credit code */

@@ -204,6 +204,7 @@ static int
 read_group_header(xmlNodePtr cct, struct sheet *sh, struct perr *err)
 {
 	xmlNodePtr	hdr;
+	char		buf[48];
 
 	if ((hdr = xmlsafe_child(cct, NS, "GrpHdr")) == NULL)
 		return perr_set(err, "FF01", "GrpHdr required");
@@ -221,6 +222,12 @@ read_group_header(xmlNodePtr cct, struct sheet *sh, struct perr *err)
 		return perr_set(err, "FF01", "GrpHdr/NbOfTxs required");
 	if (xmlsafe_child(hdr, NS, "CtrlSum") == NULL)
 		return perr_set(err, "FF01", "GrpHdr/CtrlSum required");
+	/* known before the lines, so that the database can tell at a
+	 * sheet's opening whether the balance covers it whole (schema/020);
+	 * whether it is true, sheet_close tells at the end */
+	if (text_at(hdr, "CtrlSum", buf, sizeof(buf)) != 0 ||
+	    money_parse(buf, &sh->ctrl_sum) != 0 || sh->ctrl_sum <= 0)
+		sh->ctrl_sum = 0;
 	return 0;
 }
 

@@ -19,22 +19,6 @@ check_eq "deposit booked" "$(status)" 200
 
 wages() { q "SELECT count(*) FROM transfer WHERE reason = 'WAGE'"; }
 together() { grep -c "sheet $1: decided, .* read and decided together" "$T/wagepayd.log"; }
-# tsv COUNT FROM AMOUNT [DUP]: sheet lines (mksheet's TSV) for demo workers
-# FROM.. of subcontractor one, each paid AMOUNT; DUP adds the first again
-tsv() {
-	python3 - "$TOOLS" "$@" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[1])
-import wpids
-env = wpids.demo_env()
-n, first, amount = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-ws = [wpids.demo_worker(wpids.demo_worker_index(0, first + k), env) for k in range(n)]
-if len(sys.argv) > 5:
-    ws.append(ws[0])
-for k, w in enumerate(ws):
-    print("\t".join(["L%d" % k, w["id"], w["name"], w["card"], w["cardbank"], amount]))
-EOF
-}
 reason_of() { xval "//*[local-name()='TxInfAndSts'][*[local-name()='OrgnlEndToEndId']='$1']//*[local-name()='Rsn']/*" "$2"; }
 text_of() { xval "//*[local-name()='TxInfAndSts'][*[local-name()='OrgnlEndToEndId']='$1']//*[local-name()='AddtlInf']" "$2"; }
 
