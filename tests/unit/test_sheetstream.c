@@ -455,6 +455,53 @@ odd_transactions_accepted(void)
 }
 
 /*
+ * GrpHdr/CtrlSum is known with the first line, before the daemon sends
+ * any (its first batch goes after it): the database decides from it at
+ * the sheet's opening whether its lines are paid as they are stored
+ * (schema/020). Whether it is true is told at the end; a sheet whose
+ * CtrlSum lies still has it read as declared, and is refused.
+ */
+static void
+declared_sum_with_header(void)
+{
+	static const int64_t	 fen[] = { 631676, 631675 };
+	struct sheetstream	*ss;
+	const struct sheet	*s;
+	struct sheet_verdict	 v;
+	struct perr		 err;
+	char			*buf, *at, *tx;
+	size_t			 i, len;
+
+	setup();
+	for (i = 0; i < 2; i++) {
+		buf = read_path("tests/data/xmlsig/good-odd-ec.xml", &len);
+		at = strstr(buf, "<CtrlSum>6316.76</CtrlSum>");
+		CHECK(at != NULL);
+		if (i == 1)	/* the GrpHdr's, a fen short of the lines */
+			memcpy(at + strlen("<CtrlSum>"), "6316.75", 7);
+		/* the first transaction and no further */
+		tx = strstr(buf, "<!-- between -->");
+		CHECK(tx != NULL && (ss = sheetstream_new(schemas, &err)) != NULL);
+		CHECK_INT(sheetstream_feed(ss, buf, (size_t)(tx - buf)), 0);
+		s = sheetstream_sheet(ss);
+		CHECK(s != NULL);
+		if (s == NULL)
+			break;
+		CHECK_INT(s->nlines, 1);
+		CHECK_INT(s->ctrl_sum, fen[i]);
+		CHECK_INT(sheetstream_feed(ss, tx, len - (size_t)(tx - buf)), 0);
+		sheetstream_finish(ss, trust, &v);
+		sheetstream_free(ss);
+		if (i == 0)
+			CHECK_INT(v.status, 0);
+		else
+			CHECK(v.status != 0);
+		sheet_free(v.sheet);
+		free(buf);
+	}
+}
+
+/*
  * A text in a transaction longer than libxml2's tree builder takes
  * (XML_MAX_TEXT_LENGTH): refused as not well-formed, as the streaming
  * read refused it when libxml2 built transactions (its push parser's
@@ -585,6 +632,7 @@ const struct unit_case sheetstream_cases[] = {
 	{ "sheetstream/c14n_corners", c14n_corners },
 	{ "sheetstream/stream_c14n_equals_libxml2", stream_c14n_equals_libxml2 },
 	{ "sheetstream/odd_transactions_accepted", odd_transactions_accepted },
+	{ "sheetstream/declared_sum_with_header", declared_sum_with_header },
 	{ "sheetstream/huge_text_refused", huge_text_refused },
 	{ "sheetstream/depth_limit_kept", depth_limit_kept },
 	{ "sheetstream/arena_equals_reference", arena_equals_reference },
