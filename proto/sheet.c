@@ -175,16 +175,25 @@ check_count(xmlNodePtr from, const char *what, size_t nlines, int *declared,
 	return 0;
 }
 
+/* The CtrlSum of GrpHdr or PmtInf, in fen: -1 if it is not an amount. */
+static int
+read_ctrl_sum(xmlNodePtr from, int64_t *sum)
+{
+	char	buf[48];
+
+	return text_at(from, "CtrlSum", buf, sizeof(buf)) != 0 ||
+	    money_parse(buf, sum) != 0 ? -1 : 0;
+}
+
 /* CtrlSum against the lines' total, both in fen. */
 static int
 check_sum(xmlNodePtr from, const char *what, int64_t total, int64_t *declared,
     struct perr *err)
 {
-	char	buf[48], a[24], b[24];
+	char	a[24], b[24];
 	int64_t	sum;
 
-	if (text_at(from, "CtrlSum", buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, &sum) != 0)
+	if (read_ctrl_sum(from, &sum) != 0)
 		return perr_set(err, "FF01", "%s is not an amount in yuan with "
 		    "at most two decimals", what);
 	if (declared != NULL)
@@ -204,7 +213,6 @@ static int
 read_group_header(xmlNodePtr cct, struct sheet *sh, struct perr *err)
 {
 	xmlNodePtr	hdr;
-	char		buf[48];
 
 	if ((hdr = xmlsafe_child(cct, NS, "GrpHdr")) == NULL)
 		return perr_set(err, "FF01", "GrpHdr required");
@@ -225,8 +233,7 @@ read_group_header(xmlNodePtr cct, struct sheet *sh, struct perr *err)
 	/* known before the lines, so that the database can tell at a
 	 * sheet's opening whether the balance covers it whole (schema/020);
 	 * whether it is true, sheet_close tells at the end */
-	if (text_at(hdr, "CtrlSum", buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, &sh->ctrl_sum) != 0 || sh->ctrl_sum <= 0)
+	if (read_ctrl_sum(hdr, &sh->ctrl_sum) != 0 || sh->ctrl_sum <= 0)
 		sh->ctrl_sum = 0;
 	return 0;
 }

@@ -19,7 +19,7 @@
 -- the declared sum is covered by the free balance, no earmark is kept and
 -- no older sheet is HELD on the account: then the sheet will be paid if it
 -- is decided at all, and wp_sheet_lines books each accepted line's
--- transfer in the statement that stores it (the rows wp_sheet_pay would
+-- transfer right after storing its batch (the rows wp_sheet_pay would
 -- have written, to the byte: same accounts, reference, and now(), the
 -- transaction's time). wp_sheet_pay then books the account's debit and the
 -- audit record as before, and no transfers. Nothing of it is visible

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Paid as stored (schema/020): when the free balance covers a sheet whole as
 # its CtrlSum declares it, and nothing older waits for money, each accepted
-# line's transfer is booked in the statement that stores the line, not by
+# line's transfer is booked right after its batch is stored, not by
 # the close. Either way the ledger must be the one the close would have
 # written: one transfer per accepted line, none for a refused one, at the
 # transaction's time, the balance debited once. A sheet that the balance
