@@ -185,13 +185,14 @@ def cmd_report(a):
         """daemon and PostgreSQL CPU per 1,000 lines; other processes'
         load in cores (what neither we nor the load generator used)."""
         if not m or not lines:
-            return "- | - | - | -"
+            return "- | - | - | - | -"
         other = (m.get("busy_cpu", 0) - m.get("daemon_cpu", 0) - m.get("pg_cpu", 0)
                  - m.get("client_cpu", 0))
         ours = m.get("daemon_cpu", 0) + m.get("pg_cpu", 0) + m.get("client_cpu", 0)
-        return "%s | %.1f | %.2f | %.0f" % (
+        return "%s | %.1f | %.2f | %s | %.0f" % (
             "%.1f" % (1e6 * m["daemon_cpu"] / lines) if m.get("daemon_cpu") else "-",
             1e6 * m.get("pg_cpu", 0) / lines, max(other, 0) / m["wall"],
+            "%.2f" % (m["iowait_cpu"] / m["wall"]) if "iowait_cpu" in m else "-",
             2 * lines / ours if ours else 0)
 
     def walpl(m, lines):
@@ -202,8 +203,9 @@ def cmd_report(a):
 
     head = ("| scenario | sheets sent/200 | lines counted | s | lines/s | p50 ms | "
             "p99 ms | daemon peak RSS MB | WAL B/line | daemon CPU ms/1k lines | "
-            "PostgreSQL CPU ms/1k lines | others' load, cores | CPU-bound ceiling, lines/s |")
-    sep = "|" + "---|" * 13
+            "PostgreSQL CPU ms/1k lines | others' load, cores | I/O wait, cores | "
+            "CPU-bound ceiling, lines/s |")
+    sep = "|" + "---|" * 14
     table = [head, sep]
     table.append("| raw COPY, 2 conns, 1 commit/sheet | %d/- | %d | %.2f | %.0f | %.1f | %.1f | - | %s | %s |"
                  % (raw["sheets"], raw["lines"], raw["wall"], raw["rate"], raw["p50"],
@@ -327,7 +329,10 @@ def cmd_report(a):
     legend = ("CPU columns: per 1,000 lines counted (the load generator's own CPU "
               "is left out of both; PostgreSQL means all the processes of its cluster, autovacuum being off); others' load: CPU used on this machine by "
               "processes that are neither the daemon, our PostgreSQL nor the load "
-              "generator, in cores (the machine has %d); ceiling: 2 cores divided by "
+              "generator, in cores (the machine has %d); I/O wait: cores idle while "
+              "a disk request was outstanding (/proc/stat iowait: while the disk is "
+              "slow, every commit waits on its WAL flush and the cores it would have "
+              "used sit idle); ceiling: 2 cores divided by "
               "the CPU that daemon, PostgreSQL and load generator spent per line, "
               "the rate if nothing else ran." % (os.cpu_count() or 0))
     out = []
