@@ -148,30 +148,14 @@ puts_(struct c14n *c, const char *s)
 /* What each kind of value escapes (C14N 1.0, section 2.3). */
 enum escape { ESC_TEXT, ESC_ATTR, ESC_PI };
 
-/* The escape of ch in a value of kind k, or NULL to write ch as is. */
-static const char *
-escape_of(enum escape k, xmlChar ch)
-{
-	switch (ch) {
-	case '&': return k != ESC_PI ? "&amp;" : NULL;
-	case '<': return k != ESC_PI ? "&lt;" : NULL;
-	case '>': return k == ESC_TEXT ? "&gt;" : NULL;
-	case '"': return k == ESC_ATTR ? "&quot;" : NULL;
-	case '\t': return k == ESC_ATTR ? "&#x9;" : NULL;
-	case '\n': return k == ESC_ATTR ? "&#xA;" : NULL;
-	case '\r': return "&#xD;";
-	default: return NULL;
-	}
-}
-
-/* stops[k][ch]: ch ends a run of a kind-k value written as it is: the
- * end of the string, or a byte escape_of escapes in that kind */
-static const bool stops[3][256] = {
-	[ESC_TEXT] = { ['\0'] = true, ['&'] = true, ['<'] = true, ['>'] = true,
-	    ['\r'] = true },
-	[ESC_ATTR] = { ['\0'] = true, ['&'] = true, ['<'] = true, ['"'] = true,
-	    ['\t'] = true, ['\n'] = true, ['\r'] = true },
-	[ESC_PI] = { ['\0'] = true, ['\r'] = true },
+/* escapes[k][ch]: the escape of ch in a value of kind k, or NULL to
+ * write ch as it is. One table, read byte by byte over the text. */
+static const char *const escapes[3][256] = {
+	[ESC_TEXT] = { ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+	    ['\r'] = "&#xD;" },
+	[ESC_ATTR] = { ['&'] = "&amp;", ['<'] = "&lt;", ['"'] = "&quot;",
+	    ['\t'] = "&#x9;", ['\n'] = "&#xA;", ['\r'] = "&#xD;" },
+	[ESC_PI] = { ['\r'] = "&#xD;" },
 };
 
 /* Text content: & < > CR escaped; an attribute value (or a namespace
@@ -179,16 +163,16 @@ static const bool stops[3][256] = {
 static void
 put_escaped(struct c14n *c, const xmlChar *s, enum escape k)
 {
-	const bool	*stop = stops[k];
-	const xmlChar	*run = s;
+	const char *const	*esc = escapes[k];
+	const xmlChar		*run = s;
 
 	for (;;) {
-		while (!stop[*s])
+		while (*s != '\0' && esc[*s] == NULL)
 			s++;
 		put(c, run, (size_t)(s - run));
 		if (*s == '\0')
 			return;
-		puts_(c, escape_of(k, *s));
+		puts_(c, esc[*s]);
 		run = ++s;
 	}
 }
