@@ -12,7 +12,6 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 OPT      ?= -O2 -g
 SAN      ?=
 CFLAGS   := -std=c17 $(OPT) $(SAN) $(WARN) -D_GNU_SOURCE -MMD -MP -Iinclude \
-            -DSCHEMA_DIR=\"$(CURDIR)/schema\" \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 LDFLAGS  := $(SAN)
@@ -26,7 +25,9 @@ XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
 PAGE       := $(wildcard daemon/console/*.html daemon/console/*.js daemon/console/*.css)
 
 PROTO_OBJ  := $(PROTO_SRC:%.c=$(B)/%.o) $(B)/proto/schemas_blob.o
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(B)/daemon/console/blob.o
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(B)/daemon/console/blob.o $(B)/schema/schema_blob.o
+# The schema, compiled in: the migrations in order, then the functions files.
+SCHEMA_SQL := $(sort $(wildcard schema/migrations/*.sql)) $(sort $(wildcard schema/functions/*.sql))
 # The daemon modules the unit tests link: the few under test, never main.c
 # (nor the handlers, which need the process context main.c owns).
 DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/dblease.o $(B)/daemon/dbdsn.o $(B)/daemon/log.o $(B)/daemon/util.o \
@@ -81,6 +82,15 @@ $(B)/proto/schemas_blob.o: proto/schemas_blob.S $(XSD)
 # The console's page likewise: the daemon serves the page it was built with.
 $(B)/daemon/console/blob.o: daemon/console/blob.S $(PAGE)
 	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+
+# The database schema likewise: --migrate applies the schema the binary
+# carries, and the daemon checks the database against it (daemon/migrate.c).
+$(B)/schema/schema_blob.S: scripts/schema-blob $(SCHEMA_SQL) Makefile
+	@mkdir -p $(dir $@)
+	scripts/schema-blob $(SCHEMA_SQL) >$@.tmp && mv $@.tmp $@
+
+$(B)/schema/schema_blob.o: $(B)/schema/schema_blob.S
 	$(CC) -c -o $@ $<
 
 $(B)/wagepayd: $(DAEMON_OBJ) $(PROTO_OBJ)

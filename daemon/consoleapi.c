@@ -1,6 +1,6 @@
 /*
  * consoleapi.c: the console's JSON API calls behind session.c's gate. The
- * reads are schema/005's wp_console_* functions, which answer JSON with ID
+ * reads are the wp_console_* functions (schema/functions/console.sql), which answer JSON with ID
  * and card numbers already masked; the proposals and decisions are
  * wp_approval_propose / wp_console_propose / wp_approval_decide, which
  * enforce four eyes and append the audit records. One SQL call does the

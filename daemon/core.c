@@ -11,7 +11,7 @@
  * refused unless for the project's wages, and then only the excess over
  * the wages owed is attached; a refusal carries the account's legal status
  * and raises SEIZURE_REFUSED. What is decided is decided in SQL
- * (schema/006_core_feed.sql), under the account's row lock, in the same
+ * (schema/functions/core.sql), under the account's row lock, in the same
  * transaction as the alert it raises.
  *
  * Owns nothing. Every answer is a CoreAck (HTTP 200 for a call the daemon

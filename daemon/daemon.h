@@ -232,9 +232,18 @@ void	metrics_get(struct evhttp_request *);
  * files. */
 bool	console_page(struct evhttp_request *, const char *path);
 
-/* migrate.c: applies schema/NNN_*.sql not yet applied, in order (blocking;
- * runs before the loop). 0 or -1 with the error logged. */
-int	migrate_run(const char *dsn, const char *dir);
+/* migrate.c: the schema compiled into the binary (schema/migrations/,
+ * schema/functions/). migrate_run applies the pending migrations and every
+ * functions file in one transaction (blocking; before the loop): 0, or -1
+ * with the error logged and nothing changed. migrate_check compares what the
+ * database recorded with this binary's schema (blocking): -1, logged, if
+ * they differ; 0 if they are the same or the database could not be reached,
+ * *reached telling which. migrate_check_result compares the answer to
+ * migrate_check_sql(): 0, or -1 with the difference in why. */
+int	migrate_run(const char *dsn);
+int	migrate_check(const char *dsn, bool *reached);
+const char *migrate_check_sql(void);
+int	migrate_check_result(PGresult *, char *why, size_t len);
 
 /* operator.c */
 /* Hashes a password with scrypt into a self-describing string

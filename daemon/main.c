@@ -25,9 +25,6 @@
 #include "xmlsafe.h"
 #include "xmlsig.h"
 
-#ifndef SCHEMA_DIR
-#define SCHEMA_DIR	"schema"
-#endif
 #define DRAIN_SECS	30
 
 struct wpd	*wpd;
@@ -195,12 +192,48 @@ read_password(void)
 	return line;
 }
 
-static const char *
-schema_dir(void)
-{
-	const char	*d = getenv("WAGEPAY_SCHEMA_DIR");
+/*
+ * The database was down at start: the schema is checked by the first query
+ * the pool runs once it is up (queued before any request), and the daemon
+ * stops if it is not this binary's. Retried while the database stays down.
+ */
+static void	schema_check_queue(void);
 
-	return d != NULL && *d != '\0' ? d : SCHEMA_DIR;
+static void
+schema_check_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	schema_check_queue();
+}
+
+static void
+schema_checked_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct timeval	 again = { 1, 0 };
+	char		 why[512];
+
+	(void)unknown; (void)arg;
+	if (res == NULL) {
+		log_debug("schema check: %s; trying again", error);
+		event_base_once(wpd->base, -1, EV_TIMEOUT,
+		    schema_check_retry_cb, NULL, &again);
+		return;
+	}
+	if (migrate_check_result(res, why, sizeof(why)) == -1)
+		fatalx("the database schema is not this wagepayd's: %s; run "
+		    "wagepayd -f FILE --migrate with this binary", why);
+	log_info("database schema checked: this wagepayd's");
+}
+
+static void
+schema_check_queue(void)
+{
+	struct timeval	 again = { 1, 0 };
+
+	if (db_query(wpd->db, migrate_check_sql(), 0, NULL, schema_checked_cb,
+	    NULL) == -1)
+		event_base_once(wpd->base, -1, EV_TIMEOUT,
+		    schema_check_retry_cb, NULL, &again);
 }
 
 static int
@@ -209,6 +242,7 @@ run(struct config *conf)
 	struct perr	 err;
 	struct loaded	 l;
 	struct event	*ev_term, *ev_int, *ev_hup;
+	bool		 reached;
 
 	perr_clear(&err);
 	if ((wpd = calloc(1, sizeof(*wpd))) == NULL)
@@ -228,9 +262,13 @@ run(struct config *conf)
 		fatalx("could not start %d worker threads", conf->workers);
 	if ((wpd->bulk = workers_new(wpd->base, 1, BULK_NICE)) == NULL)
 		fatalx("could not start the bulk worker thread");
+	if (migrate_check(conf->dsn, &reached) == -1)
+		fatalx("refusing to start");
 	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
 	    &err)) == NULL)
 		fatalx("[database] dsn: %s", err.msg);
+	if (!reached)
+		schema_check_queue();
 	if ((wpd->contractor = listener_new(wpd->base, "contractor",
 	    conf->contractor.listen, l.contractor, contractor_route, NULL,
 	    &err)) == NULL ||
@@ -338,7 +376,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (migrate) {
-		rc = migrate_run(conf->dsn, schema_dir());
+		rc = migrate_run(conf->dsn);
 		config_free(conf);
 		return rc == 0 ? 0 : 1;
 	}

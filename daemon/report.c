@@ -3,7 +3,7 @@
  * contractor receives, and the HTTP status that goes with it.
  *
  * Owns nothing past its return. The rows come from wp_sheet_submit or
- * wp_sheet_status (schema/002_money.sql): a summary row, then one row per
+ * wp_sheet_status (schema/functions/sheet.sql, documents.sql): a summary row, then one row per
  * refused line.
  */
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * rules.c: runs the day-based alert rules (DEPOSIT_SHORT, WAGES_OVERDUE,
  * the monthly ACCOUNTS_OPENED report) on a timer.
  *
- * The rules themselves are SQL (schema/007_rules.sql, wp_rules_run; 013
+ * The rules themselves are SQL (schema/functions/rules.sql, wp_rules_run, which
  * judges a project-month again only when it falls due or changed), told
  * the time by this file: clock_now(), which tests move with WAGEPAY_CLOCK,
  * so that a pay day can be tested without waiting for it. They are

@@ -6,7 +6,7 @@
  * against what the call needs (console.c's routes say what that is).
  *
  * Owns the sign-in counters of /metrics. The sign-in throttle is counted
- * in the database (schema/018_signin_throttle.sql), so that every instance
+ * in the database (wp_signin_failed, schema/functions/console.sql), so that every instance
  * sees the same failures.
  * The session token lives only in the operator's cookie: the database
  * keeps its SHA-256. Must not log a password or a session token.
@@ -216,7 +216,7 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	params[1] = idle;
 	/* a session lives 8 hours from sign-in, and ends sooner after
 	 * SESSION_IDLE_SECS without a request; each request it passes
-	 * counts as one (017) */
+	 * counts as one (schema/migrations/017) */
 	console_query(c, "UPDATE operator_session s SET last_seen = now() "
 	    "FROM operator o WHERE o.id = s.operator_id AND s.token_hash = "
 	    "decode($1, 'hex') AND s.expires_at > now() AND s.last_seen > "
@@ -300,7 +300,7 @@ failure_counted_cb(PGresult *res, const char *error, bool unknown, void *arg)
 
 /*
  * Counts a failed sign-in in the database, where every instance counts,
- * then answers 401; wp_signin_failed (018) also puts an existing
+ * then answers 401; wp_signin_failed (schema/functions/console.sql) also puts an existing
  * operator's failure, and the lock it may cause, into the audit trail.
  */
 static void
@@ -448,7 +448,7 @@ session_signin(struct evhttp_request *req)
 	s->p->free_fn = signin_free;
 	params[0] = s->name;
 	/* one row whatever the name: the operator (or NULLs) and whether
-	 * the name is locked (018) */
+	 * the name is locked (signin_throttle) */
 	if (db_query(wpd->db, "SELECT o.id, o.password_hash, EXISTS (SELECT 1 "
 	    "FROM signin_throttle t WHERE t.name = $1 AND t.locked_until > "
 	    "now()) FROM (SELECT 1) x LEFT JOIN operator o ON o.name = $1 AND "

@@ -199,7 +199,7 @@ sheetapi_set_trust(struct sigtrust *sig)
  * each slice go to the database while the next is read: BEGIN,
  * wp_sheet_open, wp_sheet_lines per slice, then at the end wp_sheet_close
  * and COMMIT, on one session (db_lease), so that reading and deciding
- * overlap (schema/015_sheet_overlap.sql). Nothing of the sheet is visible
+ * overlap (schema/functions/sheet.sql). Nothing of the sheet is visible
  * until COMMIT. Whatever goes wrong on the way (no session to be had, the
  * MsgId already there, the header refused, a statement failed, the
  * connection lost, COMMIT unanswered) ends the session unwritten and the
@@ -211,7 +211,7 @@ sheetapi_set_trust(struct sigtrust *sig)
 #define SLICE_MAX	(4u * 1024u * 1024u)
 
 /* $5, the declared CtrlSum (NULL if unread): what lets the lines be paid
- * as they are stored (schema/020_pay_as_stored.sql) */
+ * as they are stored (wp_sheet_open, schema/functions/sheet.sql) */
 static const char open_sql[] =
     "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4, $5::bigint)";
 /* $4.. are the batch's arrays, as in submit_sql */

@@ -5,8 +5,8 @@
  *
  * from and to are dates (YYYY-MM-DD, China time, inclusive); without them
  * the statement runs from the first of the current month to today. The
- * entries are the ledger's transfers (wp_statement, schema/
- * 008_documents.sql): deposits, wages paid (one entry per line), returns
+ * entries are the ledger's transfers (wp_statement,
+ * schema/functions/documents.sql): deposits, wages paid (one entry per line), returns
  * and attachments, between the opening and closing booked balances. The
  * document is checked against the official schema before it leaves.
  *

@@ -3,7 +3,7 @@
  * (代发工资凭证, 004 第八条) of a paid sheet, for the general contractor
  * that sent it to hand to the subcontractor.
  *
- * The lines come from wp_voucher (schema/008_documents.sql): those paid
+ * The lines come from wp_voucher (schema/functions/documents.sql): those paid
  * and not returned. The voucher is built by proto/voucher.c (which masks
  * every ID number and card), checked against voucher.xsd, and signed by the
  * bank ([signing] bank_cert, bank_key), so that the subcontractor can show

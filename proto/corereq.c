@@ -5,8 +5,8 @@
  * Responsible for turning a schema-valid document into plain C: texts
  * copied within their bounds, amounts from decimal yuan into exact fen
  * (money_parse; zero refused: an order for nothing is not an order), the
- * kinds as enums. What is decided about them is the database's (schema/
- * 006_core_feed.sql); this file decides nothing.
+ * kinds as enums. What is decided about them is the database's
+ * (schema/functions/core.sql); this file decides nothing.
  * Pure: no I/O, no logging, no globals; the document stays the caller's.
  */
 #include <string.h>

@@ -231,7 +231,7 @@ read_group_header(xmlNodePtr cct, struct sheet *sh, struct perr *err)
 	if (xmlsafe_child(hdr, NS, "CtrlSum") == NULL)
 		return perr_set(err, "FF01", "GrpHdr/CtrlSum required");
 	/* known before the lines, so that the database can tell at a
-	 * sheet's opening whether the balance covers it whole (schema/020);
+	 * sheet's opening whether the balance covers it whole (wp_sheet_open);
 	 * whether it is true, sheet_close tells at the end */
 	if (read_ctrl_sum(hdr, &sh->ctrl_sum) != 0 || sh->ctrl_sum <= 0)
 		sh->ctrl_sum = 0;

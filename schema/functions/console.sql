@@ -1,0 +1,361 @@
+-- console.sql: what the operations console reads, as JSON with ID and card
+-- numbers masked (overview, projects, sheets, alerts, approvals, audit,
+-- metrics), and the sign-in throttle every instance shares.
+
+-- The deliveries of one alert, per recipient, with a state for people:
+-- failing is a PENDING delivery whose last attempt failed.
+CREATE OR REPLACE FUNCTION wp_console_alert_deliveries(p_alert uuid) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object('recipient', d.recipient,
+		'state', CASE WHEN d.state = 'PENDING' AND d.attempts > 0 AND d.last_error IS NOT NULL
+			THEN 'failing' ELSE lower(d.state) END,
+		'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at,
+		'last_attempt_at', d.last_attempt_at, 'last_status', d.last_status,
+		'last_error', d.last_error, 'delivered_at', d.delivered_at)
+		ORDER BY d.recipient), '[]')
+	FROM alert_delivery d WHERE d.alert_id = p_alert AND d.state <> 'REROUTED'
+$$;
+
+CREATE OR REPLACE FUNCTION wp_console_alert_open(a alert) RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT a.routed_at IS NULL OR EXISTS (SELECT 1 FROM alert_delivery d
+		WHERE d.alert_id = a.id AND d.state IN ('PENDING', 'NO_RECIPIENT'))
+$$;
+
+-- An operator asks for an alert's pending deliveries to be tried now
+-- rather than at their backed-off time (004's wp_alert_retry), recorded.
+-- NULL: no such alert.
+CREATE OR REPLACE FUNCTION wp_console_alert_retry(p_alert uuid, p_operator bigint) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_name	text;
+	v_n	int;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM alert WHERE id = p_alert) THEN
+		RETURN NULL;
+	END IF;
+	SELECT name INTO STRICT v_name FROM operator WHERE id = p_operator;
+	v_n := wp_alert_retry(p_alert);
+	PERFORM wp_audit_append('operator:' || v_name, 'alert.retry', 'alert:' || p_alert,
+		v_n || ' delivery(ies) made due now');
+	RETURN json_build_object('alert', p_alert, 'retried', v_n);
+END $$;
+
+-- The console's mask of an ID or card number, the same as ids_mask() in
+-- proto/ids.c: first 4 and last 4 kept, the rest '*'; shorter than 12
+-- characters masked whole.
+CREATE OR REPLACE FUNCTION wp_console_mask(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN s IS NULL THEN NULL
+		WHEN length(s) >= 12 THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4)
+		ELSE repeat('*', length(s)) END
+$$;
+
+-- "Now" for a decision: the daemon's clock (clock.c, which tests may move
+-- with WAGEPAY_CLOCK) as wp_console_decide set it for this transaction, or
+-- the database's.
+CREATE OR REPLACE FUNCTION wp_console_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+	SELECT coalesce(nullif(current_setting('wagepay.console_now', true), '')::timestamptz, now())
+$$;
+
+-- The first screen: accounts and balances, held sheets, alerts not yet
+-- delivered, projects behind plan, approvals waiting.
+CREATE OR REPLACE FUNCTION wp_console_overview(p_now timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT json_build_object(
+		'now', p_now,
+		'accounts', (SELECT json_build_object(
+			'open', count(*) FILTER (WHERE a.state = 'OPEN'),
+			'closed', count(*) FILTER (WHERE a.state = 'CLOSED'),
+			'balance', wp_yuan(coalesce(sum(a.balance), 0)::bigint),
+			'earmarked', wp_yuan(coalesce(sum(a.earmarked), 0)::bigint))
+			FROM account a WHERE a.kind = 'DEDICATED'),
+		'account_list', coalesce((SELECT json_agg(x ORDER BY x.project) FROM (
+			SELECT p.code AS project, p.name, a.number AS account, lower(a.state) AS state,
+				wp_yuan(a.balance) AS balance, wp_yuan(a.earmarked) AS earmarked
+			FROM project p JOIN account a ON a.id = p.account_id
+			ORDER BY a.state DESC, p.code LIMIT 200) x), '[]'),
+		'held_sheets', coalesce((SELECT json_agg(wp_console_sheet_row(s) ORDER BY s.id)
+			FROM sheet s WHERE s.state = 'HELD'), '[]'),
+		'projects_behind', coalesce((SELECT json_agg(json_build_object(
+				'code', p.code, 'name', p.name, 'planned', wp_yuan(pl.planned),
+				'deposited', wp_yuan(pl.deposited),
+				'shortfall', wp_yuan(pl.planned - pl.deposited),
+				'months_due', pl.months_due) ORDER BY pl.planned - pl.deposited DESC)
+			FROM project p CROSS JOIN LATERAL wp_console_plan(p.id, p_now) pl
+			WHERE p.state = 'ACTIVE' AND pl.planned > pl.deposited), '[]'),
+		'approvals_pending', (SELECT count(*) FROM approval WHERE state = 'PENDING'),
+		'alerts_undelivered', wp_console_alert_backlog())
+$$;
+
+-- The plan of a project as of p_now: labour cost planned for the months whose
+-- deposits were due (a month's deposits are due by its last day, so the
+-- months before p_now's, in China time as 007's rules count them), and what
+-- the owner has deposited so far. Cumulative, like DEPOSIT_SHORT: an owner
+-- who paid two months early is not behind.
+CREATE OR REPLACE FUNCTION wp_console_plan(p_project bigint, p_now timestamptz,
+	OUT planned bigint, OUT deposited bigint, OUT months_due int)
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(sum(m.planned), 0)::bigint,
+		(SELECT coalesce(sum(d.amount), 0)::bigint FROM deposit d WHERE d.account_id = p.account_id),
+		count(m.month)::int
+	FROM project p
+	LEFT JOIN LATERAL (
+		SELECT (p.start_month + make_interval(months => i))::date AS month,
+			p.labour_cost_total / p.contract_months
+			+ CASE WHEN i = p.contract_months - 1
+			  THEN p.labour_cost_total % p.contract_months ELSE 0 END AS planned
+		FROM generate_series(0, p.contract_months - 1) AS i) m
+	  ON m.month < date_trunc('month', wp_cst(p_now))::date
+	WHERE p.id = p_project
+	GROUP BY p.id, p.account_id
+$$;
+
+-- A project page: wp_project_json (the contract of GET /api/projects/{code})
+-- and, beyond it, its sheets, its approvals, its plan to date and whether it
+-- may close now.
+CREATE OR REPLACE FUNCTION wp_console_project(p_code text, p_now timestamptz) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT (wp_project_json(p.code)::jsonb || jsonb_build_object(
+		'sheet_list', coalesce((SELECT json_agg(wp_console_sheet_row(s) ORDER BY s.id DESC)
+			FROM (SELECT * FROM sheet s WHERE s.project_id = p.id ORDER BY s.id DESC LIMIT 200) s), '[]'),
+		'approvals', coalesce((SELECT json_agg(wp_approval_json(ap.id) ORDER BY ap.id DESC)
+			FROM approval ap WHERE ap.payload->>'code' = p.code
+			   OR ap.payload->>'from' = a.number OR ap.payload->>'to' = a.number), '[]'),
+		'plan_to_date', (SELECT json_build_object('planned', wp_yuan(pl.planned),
+			'deposited', wp_yuan(pl.deposited), 'months_due', pl.months_due,
+			'behind', pl.planned > pl.deposited) FROM wp_console_plan(p.id, p_now) pl),
+		'unpaid_months', coalesce((SELECT json_agg(json_build_object(
+			'month', to_char(u.month, 'YYYY-MM'), 'workers', u.workers))
+			FROM wp_console_unpaid_months(p.id, p_now) u), '[]'),
+		'close_refusal', wp_console_close_refusal(p.id, p_now)))::json
+	FROM project p JOIN account a ON a.id = p.account_id WHERE p.code = p_code
+$$;
+
+-- Every project with its account, plan and sheets in one row; q filters
+-- by code or name.
+CREATE OR REPLACE FUNCTION wp_console_projects(p_q text, p_now timestamptz) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object(
+		'code', p.code, 'name', p.name, 'region', p.region, 'industry', p.industry,
+		'state', lower(p.state), 'account', a.number, 'account_state', lower(a.state),
+		'balance', wp_yuan(a.balance), 'earmarked', wp_yuan(a.earmarked),
+		'roster_size', (SELECT count(*) FROM roster_entry r WHERE r.project_id = p.id),
+		'sheets_held', (SELECT count(*) FROM sheet s WHERE s.project_id = p.id AND s.state = 'HELD'),
+		'planned', wp_yuan(pl.planned), 'deposited', wp_yuan(pl.deposited),
+		'behind', pl.planned > pl.deposited) ORDER BY p.code), '[]')
+	FROM project p JOIN account a ON a.id = p.account_id
+	CROSS JOIN LATERAL wp_console_plan(p.id, p_now) pl
+	WHERE p_q IS NULL OR p_q = '' OR p.code ILIKE '%' || p_q || '%' OR p.name ILIKE '%' || p_q || '%'
+$$;
+
+-- A sheet with its lines, ID and card numbers masked. A line's status:
+-- refused (with its reason), held, paid, or returned (006's line_return).
+-- plpgsql because line_return is made by a later migration.
+CREATE OR REPLACE FUNCTION wp_console_sheet(p_id bigint, p_offset int) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT (wp_console_sheet_row(s)::jsonb || jsonb_build_object(
+		'contractor', s.contractor_uscc,
+		'account', (SELECT number FROM account WHERE id = s.account_id),
+		'project_name', (SELECT name FROM project WHERE id = s.project_id),
+		'offset', p_offset,
+		'line_list', coalesce((SELECT json_agg(json_build_object(
+			'seq', l.seq, 'end_to_end_id', l.end_to_end_id, 'name', l.name,
+			'id_number', wp_console_mask(l.id_number), 'card', wp_console_mask(l.card),
+			'card_bank', l.card_bank, 'kind', l.kind, 'month', to_char(l.month, 'YYYY-MM'),
+			'amount', wp_yuan(l.amount), 'gross', wp_yuan(l.gross),
+			'days_worked', l.days_worked, 'confirmed_at', l.confirmed_at,
+			'confirm_method', l.confirm_method,
+			'status', CASE WHEN l.reason_code IS NOT NULL THEN 'refused'
+				WHEN x.sheet_id IS NOT NULL THEN 'returned'
+				WHEN s.state = 'PAID' THEN 'paid' ELSE lower(s.state) END,
+			'returned_at', x.received_at, 'return_reason', x.reason_code,
+			'reason_code', l.reason_code, 'reason_text', l.reason_text) ORDER BY l.seq)
+			FROM (SELECT * FROM sheet_line l WHERE l.sheet_id = s.id
+			      ORDER BY l.seq OFFSET p_offset LIMIT 1000) l
+			LEFT JOIN line_return x ON x.sheet_id = l.sheet_id AND x.line_seq = l.seq), '[]')))::json
+	FROM sheet s WHERE s.id = p_id);
+END $$;
+
+-- One sheet of the list on the overview and on a project page.
+CREATE OR REPLACE FUNCTION wp_console_sheet_row(s sheet) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('id', s.id, 'msg_id', s.msg_id,
+		'project', (SELECT code FROM project WHERE id = s.project_id),
+		'subcontractor', json_build_object('uscc', s.subcontractor_uscc,
+			'name', (SELECT name FROM company WHERE uscc = s.subcontractor_uscc)),
+		'month', to_char(s.month, 'YYYY-MM'), 'state', lower(s.state),
+		'lines', s.nb_of_txs, 'accepted', s.accepted_count,
+		'ctrl_sum', wp_yuan(s.ctrl_sum), 'total', wp_yuan(s.accepted_total),
+		'received_at', s.received_at, 'paid_at', s.paid_at)
+$$;
+
+-- A failed sign-in of an existing operator, recorded (unknown names are
+-- not: a stranger could fill the trail with them; they are logged).
+CREATE OR REPLACE FUNCTION wp_console_signin_failed(p_name text, p_locked boolean) RETURNS void
+LANGUAGE sql AS $$
+	SELECT wp_audit_append('operator:' || p_name,
+		CASE WHEN p_locked THEN 'session.locked' ELSE 'session.refused' END,
+		'operator:' || p_name,
+		CASE WHEN p_locked THEN 'too many failed sign-ins: locked for a while'
+		ELSE 'wrong password' END)
+$$;
+
+-- Signs an operator out and records it.
+CREATE OR REPLACE FUNCTION wp_console_signout(p_token_hash bytea) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_name	text;
+BEGIN
+	DELETE FROM operator_session s USING operator o
+	WHERE s.token_hash = p_token_hash AND o.id = s.operator_id
+	RETURNING o.name INTO v_name;
+	IF v_name IS NULL THEN
+		RETURN false;
+	END IF;
+	PERFORM wp_audit_append('operator:' || v_name, 'session.signout', 'operator:' || v_name, '');
+	RETURN true;
+END $$;
+
+-- Months with workers unpaid, up to p_now's month: a worker on the roster
+-- is on site in every month from the later of the project's start and their
+-- entry to the month they left (or p_now's), and each such month needs a
+-- paid line (WAGE, or BACKPAY of that month) on this project that did not
+-- come back (006's line_return) -- the same test as 007's WAGES_OVERDUE.
+-- One row per month short. plpgsql because line_return is made by a later
+-- migration (006).
+CREATE OR REPLACE FUNCTION wp_console_unpaid_months(p_project bigint, p_now timestamptz)
+RETURNS TABLE (month date, workers bigint) LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	SELECT m.month::date, count(*)
+	FROM project p JOIN roster_entry r ON r.project_id = p.id
+	CROSS JOIN LATERAL generate_series(
+		greatest(p.start_month, date_trunc('month', r.entered)::date),
+		date_trunc('month', least(coalesce(r.left_on, wp_cst(p_now)::date), wp_cst(p_now)::date))::date,
+		interval '1 month') AS m(month)
+	WHERE p.id = p_project AND NOT EXISTS (
+		SELECT 1 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
+		WHERE l.project_id = p.id AND l.id_number = r.id_number
+		  AND l.month = m.month::date AND l.reason_code IS NULL AND s.state = 'PAID'
+		  AND NOT EXISTS (SELECT 1 FROM line_return x
+			WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+	GROUP BY m.month ORDER BY m.month;
+END $$;
+
+-- As 005: the same figures. "state IN ('PENDING', 'NO_RECIPIENT')" is served
+-- by neither of 004's partial indexes (each covers one state), so every
+-- delivery ever made was read, twice per scrape; one state at a time, each
+-- on its own index. The view alert_undelivered is left as it was.
+CREATE OR REPLACE FUNCTION wp_console_alert_backlog() RETURNS json LANGUAGE sql STABLE AS $$
+	WITH d AS (							-- 014
+		SELECT d.alert_id, d.recipient FROM alert_delivery d WHERE d.state = 'PENDING'
+		UNION ALL
+		SELECT d.alert_id, d.recipient FROM alert_delivery d WHERE d.state = 'NO_RECIPIENT'
+	), open AS (
+		SELECT a.id, a.raised_at FROM alert a WHERE a.routed_at IS NULL
+		UNION
+		SELECT a.id, a.raised_at FROM alert a WHERE a.id IN (SELECT d.alert_id FROM d))
+	SELECT json_build_object(
+		'count', (SELECT count(*) FROM open),
+		'oldest', (SELECT min(raised_at) FROM open),
+		'unrouted', (SELECT count(*) FROM alert a WHERE a.routed_at IS NULL),
+		'by_recipient', (SELECT coalesce(json_object_agg(x.recipient, x.n), '{}') FROM (
+			SELECT d.recipient, count(*) AS n FROM d JOIN alert a ON a.id = d.alert_id
+			GROUP BY d.recipient ORDER BY d.recipient) x))
+$$;
+
+-- As 005: the same alerts. NULL p_all, as before, lists the open ones.
+-- Of alerts raised at the same instant, those that are listed first (by
+-- id) are the ones kept within the 500; before, which of them was kept
+-- depended on the plan.
+CREATE OR REPLACE FUNCTION wp_console_alerts(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object('id', a.id, 'kind', a.kind,
+		'project', p.code, 'project_name', p.name, 'region', p.region,
+		'raised_at', a.raised_at, 'month', to_char(a.month, 'YYYY-MM'),
+		'balance', wp_yuan(a.balance), 'required', wp_yuan(a.required),
+		'shortfall', wp_yuan(a.shortfall), 'msg_id', a.msg_id,
+		'end_to_end_id', a.end_to_end_id, 'detail', a.detail,
+		'routed', a.routed_at IS NOT NULL, 'delivered', NOT wp_console_alert_open(a),
+		'deliveries', wp_console_alert_deliveries(a.id)) ORDER BY a.raised_at DESC, a.id), '[]')
+	FROM ((SELECT * FROM alert a WHERE p_all				-- 014
+	       ORDER BY a.raised_at DESC, a.id LIMIT 500)
+	      UNION ALL
+	      (SELECT * FROM alert a WHERE NOT coalesce(p_all, false) AND a.id IN (
+		SELECT u.id FROM alert u WHERE u.routed_at IS NULL
+		UNION
+		SELECT d.alert_id FROM alert_delivery d WHERE d.state = 'PENDING'
+		UNION
+		SELECT d.alert_id FROM alert_delivery d WHERE d.state = 'NO_RECIPIENT')
+	       ORDER BY a.raised_at DESC, a.id LIMIT 500)) a
+	LEFT JOIN project p ON p.id = a.project_id
+$$;
+
+-- As 005: the same approvals.
+CREATE OR REPLACE FUNCTION wp_console_approvals(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(wp_approval_json(x.id) ORDER BY x.id DESC), '[]')
+	FROM ((SELECT id FROM approval WHERE p_all ORDER BY id DESC LIMIT 500)	-- 014
+	      UNION ALL
+	      (SELECT id FROM approval WHERE NOT coalesce(p_all, false) AND state = 'PENDING'
+	       ORDER BY id DESC LIMIT 500)) x
+$$;
+
+-- As 011: the same records.
+CREATE OR REPLACE FUNCTION wp_console_audit(p_before bigint) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object('id', x.id, 'chain', x.chain, 'at', x.at, 'actor', x.actor,
+		'action', x.action, 'object', x.object, 'detail', x.detail,
+		'hash', encode(x.hash, 'hex')) ORDER BY x.id DESC), '[]')
+	FROM ((SELECT * FROM audit WHERE p_before IS NULL ORDER BY id DESC LIMIT 100)	-- 014
+	      UNION ALL
+	      (SELECT * FROM audit WHERE id < p_before ORDER BY id DESC LIMIT 100)) x
+$$;
+
+-- As 005: the same figures, the sheets read once.
+CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE AS $$
+	WITH s AS (							-- 014
+		SELECT s.state, count(*) AS n, sum(s.accepted_count) AS lines,
+			sum(s.accepted_total) AS fen
+		FROM sheet s GROUP BY s.state
+	)
+	SELECT json_build_object(
+		'sheets', (SELECT coalesce(json_object_agg(x.state, x.n), '{}') FROM (
+			SELECT lower(st) AS state, coalesce((SELECT s.n FROM s WHERE s.state = st), 0) AS n
+			FROM unnest(ARRAY['RECEIVED', 'REJECTED', 'HELD', 'PAID']) st) x),
+		'lines_paid', (SELECT coalesce(sum(s.lines), 0) FROM s WHERE s.state = 'PAID'),
+		'fen_paid', (SELECT coalesce(sum(s.fen), 0) FROM s WHERE s.state = 'PAID'),
+		'fen_held', (SELECT coalesce(sum(s.fen), 0) FROM s WHERE s.state = 'HELD'),
+		'accounts_open', (SELECT count(*) FROM account WHERE kind = 'DEDICATED' AND state = 'OPEN'),
+		'fen_balance', (SELECT coalesce(sum(balance), 0) FROM account WHERE kind = 'DEDICATED'),
+		'approvals_pending', (SELECT count(*) FROM approval WHERE state = 'PENDING'),
+		'alerts', wp_console_alert_backlog())
+$$;
+
+-- A failed sign-in for p_name: true if this failure locked the name
+-- (p_fails within p_secs of the window's first; locked for p_secs). Rows
+-- whose window and lock are both over are dropped on the way: a flood of
+-- made-up names (each costing the caller a password hash) leaves no more
+-- than a window's worth. An existing operator's failure (p_known), and the
+-- lock, go into the audit trail as before (005); made-up names do not
+-- (strangers could flood it).
+CREATE OR REPLACE FUNCTION wp_signin_failed(p_name text, p_fails int, p_secs int, p_known boolean)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+	v_span		interval := make_interval(secs => p_secs);
+	v		signin_throttle%ROWTYPE;
+	v_locked	boolean := false;
+BEGIN
+	DELETE FROM signin_throttle
+	WHERE first_at < now() - v_span AND (locked_until IS NULL OR locked_until < now())
+	  AND name <> p_name;
+	INSERT INTO signin_throttle AS t (name, fails, first_at) VALUES (p_name, 1, now())
+	ON CONFLICT (name) DO UPDATE SET
+		fails = CASE WHEN t.first_at < now() - v_span THEN 1 ELSE t.fails + 1 END,
+		first_at = CASE WHEN t.first_at < now() - v_span THEN now() ELSE t.first_at END
+	RETURNING * INTO v;
+	IF v.fails >= p_fails AND (v.locked_until IS NULL OR v.locked_until <= now()) THEN
+		UPDATE signin_throttle SET locked_until = now() + v_span WHERE name = p_name;
+		v_locked := true;
+	END IF;
+	IF p_known THEN
+		PERFORM wp_console_signin_failed(p_name, v_locked);
+	END IF;
+	RETURN v_locked;
+END $$;
+

@@ -1,0 +1,384 @@
+-- core.sql: what the bank's core tells wagepay, each call one transaction
+-- under the account's row lock: deposits (which release held sheets),
+-- returned wage payments (earmarked for the worker), debit requests (refused:
+-- the account pays wages only, AG01 + MISUSE_ATTEMPT) and legal orders
+-- (attachable only for the project's wages, up to the wages owed: WP44/WP45).
+
+-- As 002, and returned wage payments are booked (wp_core_return) instead of
+-- refused. All or nothing per notification, as before.
+CREATE OR REPLACE FUNCTION wp_core_notify(p_entries json, OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	e		record;
+	r		record;
+	v_applied	int := 0;
+	v_dup		int := 0;
+	v_released	text := '';
+BEGIN
+	BEGIN
+		FOR e IN SELECT * FROM json_to_recordset(p_entries) AS x(ref text, account text,
+		    amount bigint, booking date, payer_name text, payer_uscc text,
+		    is_return boolean, e2e text, reason text) LOOP
+			IF e.is_return THEN
+				SELECT * INTO r FROM wp_core_return(e.ref, e.account, e.amount, e.booking,
+					e.e2e, e.reason);
+			ELSIF EXISTS (SELECT 1 FROM line_return WHERE entry_ref = e.ref) THEN
+				SELECT 'REFUSED' AS outcome, 'DU01' AS code, 'entry ' || e.ref
+					|| ' was already booked as a returned payment' AS message INTO r;
+			ELSE
+				SELECT * INTO r FROM wp_core_deposit(e.ref, e.account, e.amount, e.booking,
+					e.payer_name, e.payer_uscc);
+			END IF;
+			IF r.outcome = 'REFUSED' THEN
+				outcome := 'REFUSED';
+				code := r.code;
+				message := CASE WHEN r.message LIKE 'entry %' THEN r.message
+					ELSE 'entry ' || e.ref || ': ' || r.message END
+					|| '; nothing of this notification was booked';
+				RAISE EXCEPTION USING ERRCODE = 'WP001';
+			ELSIF r.outcome = 'DUPLICATE' THEN
+				v_dup := v_dup + 1;
+			ELSE
+				v_applied := v_applied + 1;
+				IF NOT e.is_return THEN
+					v_released := v_released || ' ' || r.message;
+				END IF;
+			END IF;
+		END LOOP;
+	EXCEPTION WHEN SQLSTATE 'WP001' THEN
+		RETURN;
+	END;
+	IF v_applied = 0 THEN
+		outcome := 'DUPLICATE';
+		message := v_dup || ' entr' || CASE WHEN v_dup = 1 THEN 'y was' ELSE 'ies were' END
+			|| ' already booked; nothing changed';
+	ELSE
+		outcome := 'APPLIED';
+		message := v_applied || ' entr' || CASE WHEN v_applied = 1 THEN 'y' ELSE 'ies' END
+			|| ' booked, ' || v_dup || ' already booked;' || v_released;
+	END IF;
+END $$;
+
+-- As 006; a dedicated account's row is locked before its chain is
+-- appended to, and the record goes to that chain ('global' when the account
+-- is not a dedicated one).
+-- Refuses, records and (for a dedicated account) raises MISUSE_ATTEMPT.
+-- outcome is always REFUSED: AG01 (transaction forbidden on this type of
+-- account), AC01 (not a dedicated account), or DU01 (the Ref was used for
+-- another request). A replay of the same request gets the same answer and
+-- raises nothing new.
+CREATE OR REPLACE FUNCTION wp_core_debit(p_ref text, p_account text, p_amount bigint, p_beneficiary text,
+	p_beneficiary_name text, p_purpose text, p_channel text,
+	OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_old	debit_request%ROWTYPE;
+	v_acc	account%ROWTYPE;
+	v_proj	project%ROWTYPE;
+BEGIN
+	outcome := 'REFUSED';
+	SELECT * INTO v_old FROM debit_request WHERE ref = p_ref;
+	IF FOUND THEN
+		IF (v_old.account, v_old.amount, v_old.beneficiary, v_old.beneficiary_name,
+		    v_old.purpose, v_old.channel) IS DISTINCT FROM (p_account, p_amount,
+		    p_beneficiary, p_beneficiary_name, p_purpose, p_channel) THEN
+			code := 'DU01';
+			message := 'Ref ' || p_ref || ' was already used for another debit request';
+		ELSE
+			code := v_old.code;
+			message := v_old.message;
+		END IF;
+		RETURN;
+	END IF;
+	-- chain: the row first, as every writer of an account's chain
+	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	IF NOT FOUND THEN
+		code := 'AC01';
+		message := 'account ' || p_account || ' is not a dedicated wage account at this bank';
+	ELSE
+		SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
+		code := 'AG01';
+		message := 'refused: a dedicated wage account pays wages only (农民工工资专用账户, 002 §(十一)); '
+			|| 'debit of ' || wp_yuan(p_amount) || ' for "' || left(p_purpose, 40)
+			|| '" recorded and reported to the regulators';
+	END IF;
+	INSERT INTO debit_request (ref, account, account_id, amount, beneficiary, beneficiary_name,
+		purpose, channel, code, message)
+	VALUES (p_ref, p_account, v_acc.id, p_amount, p_beneficiary, p_beneficiary_name,
+		p_purpose, p_channel, code, message)
+	ON CONFLICT (ref) DO NOTHING;
+	IF NOT FOUND THEN
+		-- a concurrent replay committed first: answer from it
+		SELECT * INTO STRICT v_old FROM debit_request WHERE ref = p_ref;
+		code := v_old.code;
+		message := v_old.message;
+		RETURN;
+	END IF;
+	IF v_acc.id IS NOT NULL THEN
+		INSERT INTO alert (kind, project_id, balance, required, msg_id, detail, dedup_key)
+		VALUES ('MISUSE_ATTEMPT', v_proj.id, v_acc.balance, p_amount, p_ref,
+			'non-wage debit refused (AG01): ' || wp_yuan(p_amount) || ' to account ending '
+			|| right(p_beneficiary, 4) || ' (' || p_beneficiary_name || ') for "' || p_purpose
+			|| '" via ' || p_channel || '; core reference ' || p_ref,
+			'MISUSE:debit:' || p_ref)
+		ON CONFLICT (dedup_key) DO NOTHING;
+	END IF;
+	PERFORM wp_audit_append(CASE WHEN v_acc.id IS NULL THEN 'global'	-- chain
+		ELSE wp_account_chain(v_acc.number) END, 'core', 'debit.refused', 'account:' || p_account,
+		'request ' || p_ref || ' of ' || p_amount || ' fen refused (' || code || ')');
+END $$;
+
+-- As 002: books one camt.054 credit entry. Replays of the same NtryRef
+-- change nothing. The record goes to the account's chain.
+CREATE OR REPLACE FUNCTION wp_core_deposit(p_ref text, p_account text, p_amount bigint,
+	p_booking date, p_payer_name text, p_payer_uscc text,
+	OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_acc	account%ROWTYPE;
+	v_in	bigint;
+	v_old	deposit%ROWTYPE;
+	v_n	int;
+BEGIN
+	SELECT * INTO v_old FROM deposit WHERE entry_ref = p_ref;
+	IF FOUND THEN
+		outcome := 'DUPLICATE';
+		message := 'entry ' || p_ref || ' was already booked';
+		IF v_old.amount <> p_amount THEN
+			outcome := 'REFUSED';
+			code := 'DU01';
+			message := 'entry ' || p_ref || ' was already booked with another amount';
+		END IF;
+		RETURN;
+	END IF;
+	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	IF NOT FOUND THEN
+		outcome := 'REFUSED';
+		code := 'AC01';
+		message := 'account ' || p_account || ' is not a dedicated wage account';
+		RETURN;
+	END IF;
+	IF v_acc.state <> 'OPEN' THEN
+		outcome := 'REFUSED';
+		code := 'AC04';
+		message := 'account ' || p_account || ' is closed';
+		RETURN;
+	END IF;
+	INSERT INTO deposit (entry_ref, account_id, amount, booking_date, payer_name, payer_uscc)
+	VALUES (p_ref, v_acc.id, p_amount, p_booking, nullif(p_payer_name, ''), nullif(p_payer_uscc, ''))
+	ON CONFLICT (entry_ref) DO NOTHING;
+	IF NOT FOUND THEN
+		-- a concurrent replay committed first
+		outcome := 'DUPLICATE';
+		message := 'entry ' || p_ref || ' was already booked';
+		RETURN;
+	END IF;
+	SELECT id INTO STRICT v_in FROM account WHERE kind = 'CLEARING_IN';
+	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+	VALUES (v_in, v_acc.id, p_amount, 'DEPOSIT', p_ref);
+	UPDATE account SET balance = balance + p_amount WHERE id = v_acc.id;
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
+		'account:' || p_account,
+		'entry ' || p_ref || ' credited ' || p_amount || ' fen');
+	v_n := wp_release_held(v_acc.id, 'core');
+	outcome := 'APPLIED';
+	message := 'credited; ' || v_n || ' held sheet(s) paid';
+END $$;
+
+-- As 006; the record goes to the account's chain.
+-- Decides a legal order. Reason OTHER: REFUSED (WP44). Reason WAGES: at most
+-- the excess of the balance over the wages owed is attached; none: REFUSED
+-- (WP45); part: APPLIED with code WP45. A SEIZE or DEDUCT moves what is
+-- attached to the ATTACHED account; a FREEZE only records it (the account
+-- can pay nothing but wages anyway, which is what a wage freeze protects).
+-- Whatever is refused raises SEIZURE_REFUSED, and the answer carries the
+-- account's legal status. Replays: the same answer (DUPLICATE for an
+-- applied order); the same Ref for another order: REFUSED DU01.
+CREATE OR REPLACE FUNCTION wp_core_legal_order(p_ref text, p_authority text, p_order_no text, p_kind text,
+	p_account text, p_amount bigint, p_reason text, p_detail text, p_now timestamptz,
+	OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_old		legal_order%ROWTYPE;
+	v_acc		account%ROWTYPE;
+	v_proj		project%ROWTYPE;
+	v_owed		record;
+	v_excess	bigint;
+	v_attach	bigint := 0;
+	v_status	text;
+	v_att		bigint;
+BEGIN
+	SELECT * INTO v_old FROM legal_order WHERE ref = p_ref;
+	IF FOUND THEN
+		IF (v_old.authority, v_old.order_no, v_old.kind, v_old.account, v_old.amount,
+		    v_old.reason) IS DISTINCT FROM (p_authority, p_order_no, p_kind, p_account,
+		    p_amount, p_reason) THEN
+			outcome := 'REFUSED';
+			code := 'DU01';
+			message := 'Ref ' || p_ref || ' was already used for another order';
+		ELSE
+			outcome := CASE WHEN v_old.outcome = 'APPLIED' THEN 'DUPLICATE' ELSE 'REFUSED' END;
+			code := v_old.code;
+			message := v_old.message;
+		END IF;
+		RETURN;
+	END IF;
+	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	IF NOT FOUND THEN
+		outcome := 'REFUSED';
+		code := 'AC01';
+		message := 'account ' || p_account || ' is not a dedicated wage account at this bank';
+		INSERT INTO legal_order (ref, authority, order_no, kind, account, amount, reason, detail,
+			outcome, code, message)
+		VALUES (p_ref, p_authority, p_order_no, p_kind, p_account, p_amount, p_reason,
+			nullif(p_detail, ''), outcome, code, message);
+		RETURN;
+	END IF;
+	SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
+	SELECT * INTO STRICT v_owed FROM wp_wages_owed(v_acc.id, p_now);
+	v_excess := greatest(v_acc.balance - v_owed.owed, 0);
+	v_status := 'dedicated wage account of project ' || v_proj.code
+		|| ': attachable only for its wages (003 三(五)); balance ' || wp_yuan(v_acc.balance)
+		|| ', wages owed ' || wp_yuan(v_owed.owed) || ' (held ' || wp_yuan(v_owed.held)
+		|| ', plan ' || wp_yuan(v_owed.planned) || ', earmarked ' || wp_yuan(v_owed.earmarked)
+		|| '), excess ' || wp_yuan(v_excess);
+	IF p_reason <> 'WAGES' THEN
+		outcome := 'REFUSED';
+		code := 'WP44';
+		message := p_kind || ' refused: ' || v_status;
+	ELSE
+		v_attach := least(p_amount, v_excess);
+		IF v_attach = 0 THEN
+			outcome := 'REFUSED';
+			code := 'WP45';
+			message := p_kind || ' refused, nothing above the wages owed: ' || v_status;
+		ELSE
+			outcome := 'APPLIED';
+			code := CASE WHEN v_attach < p_amount THEN 'WP45' END;
+			message := p_kind || ' applied to ' || wp_yuan(v_attach) || ' of '
+				|| wp_yuan(p_amount) || ': ' || v_status;
+		END IF;
+	END IF;
+	INSERT INTO legal_order (ref, authority, order_no, kind, account, account_id, amount, reason,
+		detail, outcome, code, attached, balance, owed, message)
+	VALUES (p_ref, p_authority, p_order_no, p_kind, p_account, v_acc.id, p_amount, p_reason,
+		nullif(p_detail, ''), outcome, code, v_attach, v_acc.balance, v_owed.owed, message);
+	IF v_attach > 0 AND p_kind IN ('SEIZE', 'DEDUCT') THEN
+		SELECT id INTO STRICT v_att FROM account WHERE kind = 'ATTACHED';
+		INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+		VALUES (v_acc.id, v_att, v_attach, 'ATTACHMENT', p_ref);
+		UPDATE account SET balance = balance - v_attach WHERE id = v_acc.id;
+	END IF;
+	IF v_attach < p_amount THEN
+		INSERT INTO alert (kind, project_id, balance, required, shortfall, msg_id, detail, dedup_key)
+		VALUES ('SEIZURE_REFUSED', v_proj.id, v_acc.balance, p_amount, p_amount - v_attach, p_ref,
+			p_kind || ' order ' || p_order_no || ' of ' || p_authority || ' (reason ' || p_reason
+			|| ') for ' || wp_yuan(p_amount) || ': ' || wp_yuan(p_amount - v_attach)
+			|| ' refused, ' || wp_yuan(v_attach) || ' attached; ' || v_status
+			|| '; core reference ' || p_ref,
+			'SEIZURE:' || p_ref)
+		ON CONFLICT (dedup_key) DO NOTHING;
+	END IF;
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core',	-- chain
+		'legal_order.' || lower(outcome), 'account:' || p_account,
+		p_kind || ' ' || p_order_no || ' (' || p_reason || ') of ' || p_amount || ' fen: '
+		|| v_attach || ' fen attached');
+END $$;
+
+-- As 006; the record goes to the account's chain.
+-- Books one returned wage payment (camt.054 entry with RtrInf): matched by
+-- the original EndToEndId to an accepted line of a PAID sheet of this
+-- account that has not come back yet. If several match (an EndToEndId is
+-- unique only within its sheet), the line of the most recently paid sheet
+-- is taken: a bank returns the latest payment first, and an older line with
+-- the same EndToEndId stays matchable by a later return. The amount must be
+-- the line's. The money goes back from CLEARING_OUT to the dedicated
+-- account and is earmarked for the worker and month of the line.
+-- Replays of the same NtryRef change nothing.
+CREATE OR REPLACE FUNCTION wp_core_return(p_ref text, p_account text, p_amount bigint, p_booking date,
+	p_e2e text, p_reason text, OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_old	line_return%ROWTYPE;
+	v_acc	account%ROWTYPE;
+	v_line	record;
+	v_out	bigint;
+BEGIN
+	SELECT * INTO v_old FROM line_return WHERE entry_ref = p_ref;
+	IF FOUND THEN
+		IF v_old.amount <> p_amount THEN
+			outcome := 'REFUSED';
+			code := 'DU01';
+			message := 'entry ' || p_ref || ' was already booked with another amount';
+		ELSE
+			outcome := 'DUPLICATE';
+			message := 'entry ' || p_ref || ' was already booked';
+		END IF;
+		RETURN;
+	END IF;
+	IF EXISTS (SELECT 1 FROM deposit WHERE entry_ref = p_ref) THEN
+		outcome := 'REFUSED';
+		code := 'DU01';
+		message := 'entry ' || p_ref || ' was already booked as a deposit';
+		RETURN;
+	END IF;
+	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	IF NOT FOUND THEN
+		outcome := 'REFUSED';
+		code := 'AC01';
+		message := 'account ' || p_account || ' is not a dedicated wage account';
+		RETURN;
+	END IF;
+	IF v_acc.state <> 'OPEN' THEN
+		outcome := 'REFUSED';
+		code := 'AC04';
+		message := 'account ' || p_account || ' is closed';
+		RETURN;
+	END IF;
+	SELECT l.sheet_id, l.seq, l.project_id, l.id_number, l.month, l.amount, s.msg_id
+	INTO v_line
+	FROM sheet s JOIN sheet_line l ON l.sheet_id = s.id
+	WHERE s.account_id = v_acc.id AND s.state = 'PAID' AND l.end_to_end_id = p_e2e
+	  AND l.reason_code IS NULL
+	  AND NOT EXISTS (SELECT 1 FROM line_return r WHERE r.sheet_id = l.sheet_id AND r.line_seq = l.seq)
+	ORDER BY s.paid_at DESC, s.id DESC
+	LIMIT 1;
+	IF NOT FOUND THEN
+		outcome := 'REFUSED';
+		code := 'WP41';
+		message := 'entry ' || p_ref || ': no paid wage line with EndToEndId ' || p_e2e
+			|| ' of this account is waiting to come back';
+		RETURN;
+	END IF;
+	IF v_line.amount <> p_amount THEN
+		outcome := 'REFUSED';
+		code := 'WP42';
+		message := 'entry ' || p_ref || ': returned ' || wp_yuan(p_amount) || ' but line '
+			|| p_e2e || ' of ' || v_line.msg_id || ' paid ' || wp_yuan(v_line.amount);
+		RETURN;
+	END IF;
+	INSERT INTO line_return (entry_ref, sheet_id, line_seq, account_id, project_id, id_number,
+		month, amount, reason_code, booking_date)
+	VALUES (p_ref, v_line.sheet_id, v_line.seq, v_acc.id, v_line.project_id, v_line.id_number,
+		v_line.month, p_amount, nullif(p_reason, ''), p_booking);
+	SELECT id INTO STRICT v_out FROM account WHERE kind = 'CLEARING_OUT';
+	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+	VALUES (v_out, v_acc.id, p_amount, 'RETURN', p_ref);
+	UPDATE account SET balance = balance + p_amount, earmarked = earmarked + p_amount
+	WHERE id = v_acc.id;
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'wage.returned',	-- chain
+		'sheet:' || v_line.msg_id,
+		'line ' || p_e2e || ' returned (' || coalesce(nullif(p_reason, ''), 'no reason') || '), entry '
+		|| p_ref || ': ' || p_amount || ' fen back to account ' || p_account || ', earmarked for '
+		|| to_char(v_line.month, 'YYYY-MM'));
+	outcome := 'APPLIED';
+	message := 'line ' || p_e2e || ' of ' || v_line.msg_id || ' returned; '
+		|| wp_yuan(p_amount) || ' earmarked for the worker''s ' || to_char(v_line.month, 'YYYY-MM')
+		|| ' (pay it as BACKPAY/' || to_char(v_line.month, 'YYYY-MM') || ')';
+END $$;
+

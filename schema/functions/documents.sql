@@ -1,0 +1,135 @@
+-- documents.sql: what the daemon renders as documents: a sheet's decision
+-- (pain.002), its voucher, and the account statement (camt.053).
+
+-- The pain.002 of a decided sheet: a summary row, then one row per refused line.
+CREATE OR REPLACE FUNCTION wp_sheet_report(p_sheet bigint, p_outcome text)
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
+LANGUAGE sql STABLE AS $$
+	SELECT 'S', p_outcome, s.state, s.msg_id, NULL::text,
+		s.accepted_count || ' ' || s.accepted_total || ' ' || s.nb_of_txs
+	FROM sheet s WHERE s.id = p_sheet
+	UNION ALL
+	(SELECT 'L', NULL, NULL, l.end_to_end_id, l.reason_code, l.reason_text
+	FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IS NOT NULL
+	ORDER BY l.seq)
+$$;
+
+-- As 008, the sheet found by its unique index (012).
+CREATE OR REPLACE FUNCTION wp_voucher(p_contractor text, p_msg_id text)
+RETURNS TABLE (kind text, f1 text, f2 text, f3 text, f4 text, f5 text, amount bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT 'S', s.state, p.code, s.subcontractor_uscc::text, to_char(s.month, 'YYYY-MM'),
+		CASE WHEN s.paid_at IS NOT NULL THEN wp_iso_cst(s.paid_at) END, s.accepted_total
+	FROM sheet s JOIN project p ON p.id = s.project_id
+	WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id
+	UNION ALL
+	(SELECT 'L', l.end_to_end_id, l.name, l.id_number, l.card, NULL, l.amount
+	FROM sheet s JOIN sheet_line l ON l.sheet_id = s.id
+	WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id AND s.state = 'PAID'
+	  AND l.reason_code IS NULL
+	  AND NOT EXISTS (SELECT 1 FROM line_return r WHERE r.sheet_id = l.sheet_id AND r.line_seq = l.seq)
+	ORDER BY l.seq)
+$$;
+
+-- As 002, the sheet found by its unique index (012's cast; the text
+-- comparison keeps a contractor with trailing blanks matching nothing).
+CREATE OR REPLACE FUNCTION wp_sheet_status(p_contractor text, p_msg_id text)
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
+LANGUAGE sql STABLE AS $$
+	SELECT r.* FROM sheet s, wp_sheet_report(s.id, 'REPLAY') r
+	WHERE s.contractor_uscc = p_contractor::bpchar AND s.contractor_uscc::text = p_contractor
+	  AND s.msg_id = p_msg_id
+$$;
+
+-- As 008: the same rows and figures, each side of the account on its index.
+CREATE OR REPLACE FUNCTION wp_statement(p_contractor text, p_account text, p_from date, p_to date, p_max int)
+RETURNS TABLE (kind text, outcome text, opening bigint, closing bigint, ref text, amount bigint,
+	credit boolean, booked date, reason text, msg_id text, e2e text, ustrd text, party text,
+	rtr text, tx_id bigint)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+	v_acc	account%ROWTYPE;
+	v_proj	project%ROWTYPE;
+	v_from	timestamptz := p_from::timestamp AT TIME ZONE INTERVAL '+08:00';
+	v_to	timestamptz := (p_to + 1)::timestamp AT TIME ZONE INTERVAL '+08:00';
+	v_open	bigint;
+	v_net	bigint;
+	v_n	bigint;
+	v_since	bigint;
+BEGIN
+	SELECT a.* INTO v_acc FROM account a WHERE a.number = p_account AND a.kind = 'DEDICATED';
+	IF FOUND THEN
+		SELECT p.* INTO v_proj FROM project p WHERE p.account_id = v_acc.id;
+	END IF;
+	IF v_acc.id IS NULL OR v_proj.contractor_uscc IS DISTINCT FROM p_contractor THEN
+		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL::bigint, NULL::bigint, NULL::text,
+			NULL::bigint, NULL::boolean, NULL::date, NULL::text, NULL::text, NULL::text,
+			NULL::text, NULL::text, NULL::text, NULL::bigint;
+		RETURN;
+	END IF;
+	-- 014: the shorter of the account's history before the period and its
+	-- movements since the period began is read, never both
+	IF v_from - v_acc.opened_at <= now() - v_from THEN
+		SELECT coalesce(sum(x.net), 0) INTO v_open FROM (
+			SELECT -t.amount AS net FROM transfer t
+			WHERE t.debit_account = v_acc.id AND t.created_at < v_from
+			UNION ALL
+			SELECT t.amount FROM transfer t
+			WHERE t.credit_account = v_acc.id AND t.reason <> 'WAGE' AND t.created_at < v_from) x;
+		SELECT coalesce(sum(x.net), 0), count(*) INTO v_net, v_n FROM (
+			SELECT -t.amount AS net FROM transfer t
+			WHERE t.debit_account = v_acc.id AND t.created_at >= v_from AND t.created_at < v_to
+			UNION ALL
+			SELECT t.amount FROM transfer t
+			WHERE t.credit_account = v_acc.id AND t.reason <> 'WAGE'
+			  AND t.created_at >= v_from AND t.created_at < v_to) x;
+	ELSE
+		SELECT coalesce(sum(x.net), 0), coalesce(sum(x.net) FILTER (WHERE x.at < v_to), 0),
+			count(*) FILTER (WHERE x.at < v_to)
+		INTO v_since, v_net, v_n FROM (
+			SELECT -t.amount AS net, t.created_at AS at FROM transfer t
+			WHERE t.debit_account = v_acc.id AND t.created_at >= v_from
+			UNION ALL
+			SELECT t.amount, t.created_at FROM transfer t
+			WHERE t.credit_account = v_acc.id AND t.reason <> 'WAGE' AND t.created_at >= v_from) x;
+		v_open := v_acc.balance - v_since;
+	END IF;
+	IF v_n > p_max THEN
+		RETURN QUERY SELECT 'S', 'TOO_MANY', v_open, v_open + v_net, v_proj.code, v_n,
+			NULL::boolean, NULL::date, NULL::text, NULL::text, NULL::text, NULL::text,
+			NULL::text, NULL::text, NULL::bigint;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT 'S', 'OK', v_open, v_open + v_net, v_proj.code, v_n,
+		NULL::boolean, NULL::date, NULL::text, NULL::text, NULL::text, NULL::text,
+		NULL::text, NULL::text, NULL::bigint;
+	RETURN QUERY
+	SELECT 'E', NULL::text, NULL::bigint, NULL::bigint,
+		CASE WHEN t.reason IN ('DEPOSIT', 'RETURN', 'ATTACHMENT') THEN t.reference
+		     ELSE 'T' || t.id END,
+		t.amount, t.credit_account = v_acc.id, wp_cst(t.created_at)::date, t.reason,
+		coalesce(s.msg_id, rs.msg_id),
+		coalesce(l.end_to_end_id, rl.end_to_end_id),
+		CASE WHEN l.seq IS NOT NULL THEN l.kind || '/' || to_char(l.month, 'YYYY-MM')
+		     WHEN rl.seq IS NOT NULL THEN 'RETURN ' || rl.kind || '/' || to_char(rl.month, 'YYYY-MM')
+		     WHEN o.ref IS NOT NULL THEN left(o.kind || ' ' || o.order_no, 140)
+		     WHEN t.reason = 'DEPOSIT' THEN 'LABOUR COST' END,
+		coalesce(l.name, rl.name, d.payer_name, o.authority),
+		r.reason_code, t.id
+	FROM (SELECT * FROM transfer t						-- 014
+	      WHERE t.debit_account = v_acc.id AND t.created_at >= v_from AND t.created_at < v_to
+	      UNION ALL
+	      SELECT * FROM transfer t
+	      WHERE t.credit_account = v_acc.id AND t.reason <> 'WAGE'
+	        AND t.created_at >= v_from AND t.created_at < v_to) t
+	LEFT JOIN sheet s ON t.reason = 'WAGE' AND s.id = t.sheet_id
+	LEFT JOIN sheet_line l ON t.reason = 'WAGE' AND l.sheet_id = t.sheet_id AND l.seq = t.line_seq
+	LEFT JOIN deposit d ON t.reason = 'DEPOSIT' AND d.entry_ref = t.reference
+	LEFT JOIN line_return r ON t.reason = 'RETURN' AND r.entry_ref = t.reference
+	LEFT JOIN sheet_line rl ON rl.sheet_id = r.sheet_id AND rl.seq = r.line_seq
+	LEFT JOIN sheet rs ON rs.id = r.sheet_id
+	LEFT JOIN legal_order o ON t.reason = 'ATTACHMENT' AND o.ref = t.reference
+	ORDER BY t.id;
+END $$;
+

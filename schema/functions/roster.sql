@@ -1,0 +1,100 @@
+-- roster.sql: the project's real-name roster (实名制): an upload's entries
+-- checked and stored (WP11-WP18), and the roster read back.
+
+-- The current roster of a project, for its general contractor only:
+-- a summary row ('S', OK or FORBIDDEN), then subcontractors ('C': uscc,
+-- name) and workers ('W': id, name, employer, card, bank, signed, entered, left).
+CREATE OR REPLACE FUNCTION wp_roster_get(p_contractor text, p_project text)
+RETURNS TABLE (kind text, a text, b text, c text, d text, e text, f text, g text, h text)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+	v_proj	project%ROWTYPE;
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE code = p_project;
+	IF NOT FOUND OR v_proj.contractor_uscc <> p_contractor THEN
+		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT 'S', 'OK', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+	RETURN QUERY SELECT 'C', ps.uscc::text, co.name, NULL, NULL, NULL, NULL, NULL, NULL
+		FROM project_subcontractor ps JOIN company co USING (uscc)
+		WHERE ps.project_id = v_proj.id ORDER BY ps.uscc;
+	RETURN QUERY SELECT 'W', r.id_number::text, r.name, r.employer_uscc::text, r.card,
+		r.card_bank::text, r.contract_signed::text, r.entered::text, r.left_on::text
+		FROM roster_entry r WHERE r.project_id = v_proj.id ORDER BY r.id_number;
+END $$;
+
+-- Upserts roster entries of a project by ID number.
+-- p_subs: [{uscc, name}]; p_workers: [{idn, name, employer, card, bank,
+-- signed, entered, left, pre_code, pre_text}].
+-- Rows: a summary ('S', outcome OK/FORBIDDEN/UNKNOWN_PROJECT, accepted count)
+-- then one row per refused entry ('R', id number, code, message).
+CREATE OR REPLACE FUNCTION wp_roster_upsert(p_contractor text, p_project text, p_subs json, p_workers json)
+RETURNS TABLE (kind text, outcome text, id_number text, code text, message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_proj		project%ROWTYPE;
+	w		record;
+	v_owner		text;
+	v_accepted	int := 0;
+	v_refused	text[] := '{}';
+	v_codes		text[] := '{}';
+	v_msgs		text[] := '{}';
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE code = p_project FOR UPDATE;
+	IF NOT FOUND OR v_proj.contractor_uscc <> p_contractor THEN
+		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL::text, NULL::text, NULL::text;
+		RETURN;
+	END IF;
+	INSERT INTO company (uscc, name)
+	SELECT s.uscc, s.name FROM json_to_recordset(p_subs) AS s(uscc text, name text)
+	ON CONFLICT (uscc) DO NOTHING;
+	INSERT INTO project_subcontractor (project_id, uscc)
+	SELECT v_proj.id, s.uscc FROM json_to_recordset(p_subs) AS s(uscc text, name text)
+	ON CONFLICT DO NOTHING;
+
+	FOR w IN SELECT * FROM json_to_recordset(p_workers) AS x(idn text, name text,
+	    employer text, card text, bank text, signed date, entered date, "left" date,
+	    pre_code text, pre_text text) LOOP
+		IF w.pre_code IS NOT NULL THEN
+			v_refused := v_refused || w.idn; v_codes := v_codes || w.pre_code;
+			v_msgs := v_msgs || w.pre_text;
+			CONTINUE;
+		END IF;
+		IF NOT EXISTS (SELECT 1 FROM project_subcontractor
+		    WHERE project_id = v_proj.id AND uscc = w.employer) THEN
+			v_refused := v_refused || w.idn; v_codes := v_codes || 'WP13'::text;
+			v_msgs := v_msgs || 'employer is not a subcontractor of this project'::text;
+			CONTINUE;
+		END IF;
+		-- one person, one card: the card's first owner keeps it
+		INSERT INTO card_owner (card, id_number) VALUES (w.card, w.idn)
+		ON CONFLICT (card) DO NOTHING;
+		SELECT c.id_number INTO v_owner FROM card_owner c WHERE c.card = w.card;
+		IF v_owner <> w.idn THEN
+			v_refused := v_refused || w.idn; v_codes := v_codes || 'WP15'::text;
+			v_msgs := v_msgs || 'card is already registered to another worker (one person, one card)'::text;
+			INSERT INTO alert (kind, project_id, detail, dedup_key)
+			VALUES ('CARD_CONCENTRATION', v_proj.id,
+				'roster tried to register a card of another worker; card ending '
+				|| right(w.card, 4), 'CARD:' || w.card || ':' || w.idn)
+			ON CONFLICT (dedup_key) DO NOTHING;
+			CONTINUE;
+		END IF;
+		INSERT INTO roster_entry (project_id, id_number, name, employer_uscc, card, card_bank,
+			contract_signed, entered, left_on)
+		VALUES (v_proj.id, w.idn, w.name, w.employer, w.card, w.bank, w.signed, w.entered, w."left")
+		ON CONFLICT (project_id, id_number) DO UPDATE SET name = EXCLUDED.name,
+			employer_uscc = EXCLUDED.employer_uscc, card = EXCLUDED.card,
+			card_bank = EXCLUDED.card_bank, contract_signed = EXCLUDED.contract_signed,
+			entered = EXCLUDED.entered, left_on = EXCLUDED.left_on, updated_at = now();
+		v_accepted := v_accepted + 1;
+	END LOOP;
+	PERFORM wp_audit_append('contractor:' || p_contractor, 'roster.upload', 'project:' || p_project,
+		v_accepted || ' accepted, ' || cardinality(v_refused) || ' refused');
+	RETURN QUERY SELECT 'S', 'OK', NULL::text, NULL::text, v_accepted::text;
+	RETURN QUERY SELECT 'R', NULL::text, u.i, u.c, u.m FROM unnest(v_refused, v_codes, v_msgs) AS u(i, c, m);
+END $$;
+
