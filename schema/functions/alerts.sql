@@ -1,15 +1,17 @@
 -- alerts.sql: delivery of the alert outbox to the regulators: routing each
 -- alert to its recipients, claiming due deliveries, backoff and retry.
 
--- Routes what is new, then claims up to p_limit due deliveries to recipients
--- that are configured (p_regs) and returns everything the daemon needs to
--- build each Alert. A claim counts the attempt and moves next_attempt_at
--- p_lease seconds ahead, so that a daemon killed in the middle of a POST
--- leaves the delivery to be retried after the lease (by itself after a
--- restart, or by another instance), never lost; FOR UPDATE SKIP LOCKED keeps
--- two instances from claiming the same row at once.
--- Amounts are fen (bigint); times are ISO dateTimes at +08:00; opened is a
--- JSON array [{code, name, account, opened_at}] for ACCOUNTS_OPENED.
+-- Routes what is new (wp_alert_route), then claims up to p_limit due
+-- deliveries to recipients that are configured (p_regs) and returns everything
+-- the daemon needs to build each Alert. A claim counts the attempt and moves
+-- next_attempt_at p_lease seconds ahead, so that a daemon killed in the middle
+-- of a POST leaves the delivery to be retried after the lease (by itself after
+-- a restart, or by another instance), never lost.
+-- Locks the claimed alert_delivery rows FOR UPDATE SKIP LOCKED, so two
+-- instances never claim the same row at once. Amounts are fen (bigint); times
+-- are ISO dateTimes at +08:00; opened is a JSON array [{code, name, account,
+-- opened_at}] for ACCOUNTS_OPENED.
+-- Called by daemon/alerts.c on every poll or kick.
 CREATE OR REPLACE FUNCTION wp_alert_claim(p_regs json, p_reroute boolean, p_limit int, p_lease int)
 RETURNS TABLE (delivery_id bigint, recipient text, attempts int, alert_id text, kind text,
 	raised_at text, project_code text, project_name text, region text, industry text,
@@ -46,7 +48,8 @@ BEGIN
 	ORDER BY u.id;
 END $$;
 
--- A 2xx came back: acknowledged, never sent again.
+-- A 2xx came back: the delivery is DELIVERED, never sent again; NULL when it
+-- was not PENDING. Called by daemon/alerts.c.
 CREATE OR REPLACE FUNCTION wp_alert_delivered(p_delivery bigint, p_status int)
 RETURNS boolean LANGUAGE sql AS $$
 	UPDATE alert_delivery SET state = 'DELIVERED', delivered_at = now(),
@@ -56,8 +59,9 @@ RETURNS boolean LANGUAGE sql AS $$
 $$;
 
 -- Anything else (another status, a timeout, a refused connection): the next
--- attempt after 1 s doubling with each attempt, capped at p_max seconds.
--- p_status is NULL when no HTTP answer came.
+-- attempt after 1 s doubling with each attempt, capped at p_max seconds;
+-- returns when. p_status is NULL when no HTTP answer came.
+-- Called by daemon/alerts.c.
 CREATE OR REPLACE FUNCTION wp_alert_failed(p_delivery bigint, p_status int, p_error text, p_max int)
 RETURNS timestamptz LANGUAGE sql AS $$
 	UPDATE alert_delivery SET last_status = p_status, last_error = left(p_error, 500),
@@ -67,22 +71,8 @@ RETURNS timestamptz LANGUAGE sql AS $$
 	RETURNING next_attempt_at
 $$;
 
--- The configured recipients of one alert: the one it names, or every
--- regulator whose region prefix covers the project's region code and whose
--- authority is HRSS or the project's industry.
-CREATE OR REPLACE FUNCTION wp_alert_recipients(p_alert uuid, p_regs json) RETURNS SETOF text
-LANGUAGE sql STABLE AS $$
-	SELECT r.name FROM alert a
-	LEFT JOIN project p ON p.id = a.project_id
-	CROSS JOIN json_to_recordset(p_regs) AS r(name text, region text, authority text)
-	WHERE a.id = p_alert AND r.name <> ''
-	  AND CASE WHEN a.recipient IS NOT NULL THEN r.name = a.recipient
-	      ELSE p.id IS NOT NULL AND starts_with(p.region, r.region)
-		   AND (r.authority = 'hrss' OR r.authority = p.industry) END
-$$;
-
 -- The console's "retry now": the alert's pending deliveries become due.
--- Returns how many were made due.
+-- Returns how many were made due. Called by wp_console_alert_retry.
 CREATE OR REPLACE FUNCTION wp_alert_retry(p_alert uuid) RETURNS int LANGUAGE sql AS $$
 	WITH u AS (UPDATE alert_delivery SET next_attempt_at = now()
 		WHERE alert_id = p_alert AND state = 'PENDING' RETURNING 1)
@@ -90,8 +80,12 @@ CREATE OR REPLACE FUNCTION wp_alert_retry(p_alert uuid) RETURNS int LANGUAGE sql
 $$;
 
 -- Makes the delivery rows of alerts not yet routed (oldest first, at most
--- p_limit), and with p_reroute also of alerts that had no recipient, in case
--- the configuration now covers them. Returns the number of alerts routed.
+-- p_limit), one per recipient wp_alert_recipients names, or one NO_RECIPIENT
+-- row when none covers the alert; with p_reroute also of alerts that had no
+-- recipient, in case the configuration now covers them (the NO_RECIPIENT row
+-- becomes REROUTED). Returns the number of alerts routed. Locks the alert rows
+-- it routes FOR UPDATE SKIP LOCKED.
+-- Called by wp_alert_claim.
 CREATE OR REPLACE FUNCTION wp_alert_route(p_regs json, p_reroute boolean, p_limit int)
 RETURNS int LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -128,3 +122,16 @@ BEGIN
 	RETURN v_n;
 END $$;
 
+-- The configured recipients of one alert: the one it names (ACCOUNTS_OPENED),
+-- or every regulator whose region prefix covers the project's region code and
+-- whose authority is HRSS or the project's industry. Called by wp_alert_route.
+CREATE OR REPLACE FUNCTION wp_alert_recipients(p_alert uuid, p_regs json) RETURNS SETOF text
+LANGUAGE sql STABLE AS $$
+	SELECT r.name FROM alert a
+	LEFT JOIN project p ON p.id = a.project_id
+	CROSS JOIN json_to_recordset(p_regs) AS r(name text, region text, authority text)
+	WHERE a.id = p_alert AND r.name <> ''
+	  AND CASE WHEN a.recipient IS NOT NULL THEN r.name = a.recipient
+	      ELSE p.id IS NOT NULL AND starts_with(p.region, r.region)
+		   AND (r.authority = 'hrss' OR r.authority = p.industry) END
+$$;

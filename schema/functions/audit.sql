@@ -1,33 +1,17 @@
 -- audit.sql: the audit trail's hash chains, one per dedicated account and
 -- 'global' for the rest: appending a record and verifying every chain.
 
-CREATE OR REPLACE FUNCTION wp_audit_hash(p_prev bytea, p_id bigint, p_at timestamptz, p_actor text,
-	p_action text, p_object text, p_detail text)
-RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
-	SELECT sha256(p_prev || convert_to(concat_ws(E'\x1f', p_id::text,
-		(extract(epoch FROM p_at) * 1000000)::bigint::text,
-		p_actor, p_action, p_object, p_detail), 'UTF8'))
-$$;
-
--- The chain of a dedicated account's records.
-CREATE OR REPLACE FUNCTION wp_account_chain(p_number text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT 'account:' || p_number
-$$;
-
--- 002's four-argument form, kept for what is about no account (the daemon's
--- sign-ins and --add-operator, proposals, decisions, roster uploads): the
--- 'global' chain.
-CREATE OR REPLACE FUNCTION wp_audit_append(p_actor text, p_action text, p_object text, p_detail text)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM wp_audit_append('global', p_actor, p_action, p_object, p_detail);
-END $$;
-
--- Appends one record to chain p_chain, chained to the chain's newest one.
--- Locks the chain's head until the transaction ends: for an account's
--- chain, call it holding the account's row (lock order above). A chain's
--- first record creates its head; two first records at once are safe: the
--- second INSERT waits for the first to commit and then does nothing.
+-- Appends one record to chain p_chain, chained to the chain's newest one by
+-- its hash (wp_audit_hash). Locks the chain's head row FOR UPDATE until the
+-- transaction ends. Lock order, everywhere: the dedicated account's row, then
+-- that account's chain head (only a holder of the row locks it), then the
+-- 'global' head; so for an account's chain, call it holding the account's row.
+-- A chain's first record creates its head; two first records at once are safe:
+-- the second INSERT waits for the first to commit and then does nothing.
+-- Called by every function that moves money on an account (wp_sheet_pay,
+-- wp_core_deposit, wp_core_return, wp_core_debit, wp_core_legal_order,
+-- wp_project_open, wp_console_close, wp_console_move), with the chain named by
+-- wp_account_chain.
 CREATE OR REPLACE FUNCTION wp_audit_append(p_chain text, p_actor text, p_action text, p_object text,
 	p_detail text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -51,17 +35,21 @@ BEGIN
 	UPDATE audit_head SET hash = v_hash, last_id = v_id WHERE chain = p_chain;
 END $$;
 
--- A record's hash: 002's for 'global', the chain's name added for any other.
-CREATE OR REPLACE FUNCTION wp_audit_hash(p_chain text, p_prev bytea, p_id bigint, p_at timestamptz,
-	p_actor text, p_action text, p_object text, p_detail text)
-RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE WHEN p_chain = 'global'
-		THEN wp_audit_hash(p_prev, p_id, p_at, p_actor, p_action, p_object, p_detail)
-		ELSE sha256(p_prev || convert_to(concat_ws(E'\x1f', p_id::text,
-			(extract(epoch FROM p_at) * 1000000)::bigint::text,
-			p_actor, p_action, p_object, p_detail, p_chain), 'UTF8')) END
-$$;
+-- The four-argument form: a record in the 'global' chain, for what is about no
+-- account. Called by daemon/session.c (sign-ins), daemon/operator.c
+-- (--add-operator), and by wp_approval_propose, wp_approval_decide,
+-- wp_roster_upsert, wp_console_alert_retry, wp_console_signout and
+-- wp_console_signin_failed.
+CREATE OR REPLACE FUNCTION wp_audit_append(p_actor text, p_action text, p_object text, p_detail text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM wp_audit_append('global', p_actor, p_action, p_object, p_detail);
+END $$;
 
+-- One answer for the whole trail: ok when every chain verifies, the number of
+-- records and chains, and the first broken record with its chain (the lowest
+-- broken id of all). Reads one snapshot. Called by daemon/consoleapi.c (the
+-- console's audit check).
 CREATE OR REPLACE FUNCTION wp_audit_verify(OUT ok boolean, OUT records bigint, OUT first_broken bigint,
 	OUT chains bigint, OUT broken_chain text)
 LANGUAGE sql STABLE AS $$
@@ -71,15 +59,15 @@ LANGUAGE sql STABLE AS $$
 	FROM wp_audit_verify_chains() v
 $$;
 
--- Verifies each chain: one row per chain (every head, and every chain that
--- has records), ok, how many records, and the first broken record: the
--- lowest id whose prev_hash is not its predecessor's hash, whose hash is
--- not its own, or that its head does not vouch for (newer than the head's
--- last_id, or no head at all); else, if the head does not match the
--- newest record (the newest records were removed, or the head changed),
--- the head's last_id (the newest record it vouches for), or the chain's
--- newest record when the head has none. STABLE: one snapshot, so records
--- appended meanwhile are either wholly seen (record and head) or not.
+-- Verifies each chain: one row per chain (every head, and every chain that has
+-- records), ok, how many records, and the first broken record: the lowest id
+-- whose prev_hash is not its predecessor's hash, whose hash is not its own, or
+-- that its head does not vouch for (newer than the head's last_id, or no head
+-- at all); else, if the head does not match the newest record (the newest
+-- records were removed, or the head changed), the head's last_id (the newest
+-- record it vouches for), or the chain's newest record when the head has none.
+-- STABLE: one snapshot, so records appended meanwhile are either wholly seen
+-- (record and head) or not. Called by wp_audit_verify.
 CREATE OR REPLACE FUNCTION wp_audit_verify_chains()
 RETURNS TABLE (chain text, ok boolean, records bigint, first_broken bigint)
 LANGUAGE sql STABLE AS $$
@@ -106,3 +94,33 @@ LANGUAGE sql STABLE AS $$
 	ORDER BY v.chain
 $$;
 
+-- The name of a dedicated account's chain: 'account:' and its number.
+CREATE OR REPLACE FUNCTION wp_account_chain(p_number text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT 'account:' || p_number
+$$;
+
+-- A record's hash: sha256 of the previous hash and the record's fields; the
+-- chain's name is hashed too for every chain but 'global' (a record moved to
+-- another chain breaks), and 'global' records keep the hash they always had
+-- (the name implied), so they verify unchanged. Called by wp_audit_append and
+-- wp_audit_verify_chains.
+CREATE OR REPLACE FUNCTION wp_audit_hash(p_chain text, p_prev bytea, p_id bigint, p_at timestamptz,
+	p_actor text, p_action text, p_object text, p_detail text)
+RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN p_chain = 'global'
+		THEN wp_audit_hash(p_prev, p_id, p_at, p_actor, p_action, p_object, p_detail)
+		ELSE sha256(p_prev || convert_to(concat_ws(E'\x1f', p_id::text,
+			(extract(epoch FROM p_at) * 1000000)::bigint::text,
+			p_actor, p_action, p_object, p_detail, p_chain), 'UTF8')) END
+$$;
+
+-- The hash of a 'global' record: sha256 of the previous hash and the record's
+-- id, time (microseconds), actor, action, object and detail, separated by
+-- U+001F.
+CREATE OR REPLACE FUNCTION wp_audit_hash(p_prev bytea, p_id bigint, p_at timestamptz, p_actor text,
+	p_action text, p_object text, p_detail text)
+RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+	SELECT sha256(p_prev || convert_to(concat_ws(E'\x1f', p_id::text,
+		(extract(epoch FROM p_at) * 1000000)::bigint::text,
+		p_actor, p_action, p_object, p_detail), 'UTF8'))
+$$;

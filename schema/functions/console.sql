@@ -2,61 +2,9 @@
 -- numbers masked (overview, projects, sheets, alerts, approvals, audit,
 -- metrics), and the sign-in throttle every instance shares.
 
--- The deliveries of one alert, per recipient, with a state for people:
--- failing is a PENDING delivery whose last attempt failed.
-CREATE OR REPLACE FUNCTION wp_console_alert_deliveries(p_alert uuid) RETURNS json LANGUAGE sql STABLE AS $$
-	SELECT coalesce(json_agg(json_build_object('recipient', d.recipient,
-		'state', CASE WHEN d.state = 'PENDING' AND d.attempts > 0 AND d.last_error IS NOT NULL
-			THEN 'failing' ELSE lower(d.state) END,
-		'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at,
-		'last_attempt_at', d.last_attempt_at, 'last_status', d.last_status,
-		'last_error', d.last_error, 'delivered_at', d.delivered_at)
-		ORDER BY d.recipient), '[]')
-	FROM alert_delivery d WHERE d.alert_id = p_alert AND d.state <> 'REROUTED'
-$$;
-
-CREATE OR REPLACE FUNCTION wp_console_alert_open(a alert) RETURNS boolean LANGUAGE sql STABLE AS $$
-	SELECT a.routed_at IS NULL OR EXISTS (SELECT 1 FROM alert_delivery d
-		WHERE d.alert_id = a.id AND d.state IN ('PENDING', 'NO_RECIPIENT'))
-$$;
-
--- An operator asks for an alert's pending deliveries to be tried now
--- rather than at their backed-off time (004's wp_alert_retry), recorded.
--- NULL: no such alert.
-CREATE OR REPLACE FUNCTION wp_console_alert_retry(p_alert uuid, p_operator bigint) RETURNS json
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_name	text;
-	v_n	int;
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM alert WHERE id = p_alert) THEN
-		RETURN NULL;
-	END IF;
-	SELECT name INTO STRICT v_name FROM operator WHERE id = p_operator;
-	v_n := wp_alert_retry(p_alert);
-	PERFORM wp_audit_append('operator:' || v_name, 'alert.retry', 'alert:' || p_alert,
-		v_n || ' delivery(ies) made due now');
-	RETURN json_build_object('alert', p_alert, 'retried', v_n);
-END $$;
-
--- The console's mask of an ID or card number, the same as ids_mask() in
--- proto/ids.c: first 4 and last 4 kept, the rest '*'; shorter than 12
--- characters masked whole.
-CREATE OR REPLACE FUNCTION wp_console_mask(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE WHEN s IS NULL THEN NULL
-		WHEN length(s) >= 12 THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4)
-		ELSE repeat('*', length(s)) END
-$$;
-
--- "Now" for a decision: the daemon's clock (clock.c, which tests may move
--- with WAGEPAY_CLOCK) as wp_console_decide set it for this transaction, or
--- the database's.
-CREATE OR REPLACE FUNCTION wp_console_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
-	SELECT coalesce(nullif(current_setting('wagepay.console_now', true), '')::timestamptz, now())
-$$;
-
 -- The first screen: accounts and balances, held sheets, alerts not yet
--- delivered, projects behind plan, approvals waiting.
+-- delivered, projects behind plan, approvals waiting. Reads only.
+-- Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_overview(p_now timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT json_build_object(
 		'now', p_now,
@@ -84,32 +32,26 @@ CREATE OR REPLACE FUNCTION wp_console_overview(p_now timestamptz) RETURNS json L
 		'alerts_undelivered', wp_console_alert_backlog())
 $$;
 
--- The plan of a project as of p_now: labour cost planned for the months whose
--- deposits were due (a month's deposits are due by its last day, so the
--- months before p_now's, in China time as 007's rules count them), and what
--- the owner has deposited so far. Cumulative, like DEPOSIT_SHORT: an owner
--- who paid two months early is not behind.
-CREATE OR REPLACE FUNCTION wp_console_plan(p_project bigint, p_now timestamptz,
-	OUT planned bigint, OUT deposited bigint, OUT months_due int)
+-- Every project with its account, plan and sheets in one row; p_q filters by
+-- code or name. Reads only. Called by daemon/consoleapi.c.
+CREATE OR REPLACE FUNCTION wp_console_projects(p_q text, p_now timestamptz) RETURNS json
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce(sum(m.planned), 0)::bigint,
-		(SELECT coalesce(sum(d.amount), 0)::bigint FROM deposit d WHERE d.account_id = p.account_id),
-		count(m.month)::int
-	FROM project p
-	LEFT JOIN LATERAL (
-		SELECT (p.start_month + make_interval(months => i))::date AS month,
-			p.labour_cost_total / p.contract_months
-			+ CASE WHEN i = p.contract_months - 1
-			  THEN p.labour_cost_total % p.contract_months ELSE 0 END AS planned
-		FROM generate_series(0, p.contract_months - 1) AS i) m
-	  ON m.month < date_trunc('month', wp_cst(p_now))::date
-	WHERE p.id = p_project
-	GROUP BY p.id, p.account_id
+	SELECT coalesce(json_agg(json_build_object(
+		'code', p.code, 'name', p.name, 'region', p.region, 'industry', p.industry,
+		'state', lower(p.state), 'account', a.number, 'account_state', lower(a.state),
+		'balance', wp_yuan(a.balance), 'earmarked', wp_yuan(a.earmarked),
+		'roster_size', (SELECT count(*) FROM roster_entry r WHERE r.project_id = p.id),
+		'sheets_held', (SELECT count(*) FROM sheet s WHERE s.project_id = p.id AND s.state = 'HELD'),
+		'planned', wp_yuan(pl.planned), 'deposited', wp_yuan(pl.deposited),
+		'behind', pl.planned > pl.deposited) ORDER BY p.code), '[]')
+	FROM project p JOIN account a ON a.id = p.account_id
+	CROSS JOIN LATERAL wp_console_plan(p.id, p_now) pl
+	WHERE p_q IS NULL OR p_q = '' OR p.code ILIKE '%' || p_q || '%' OR p.name ILIKE '%' || p_q || '%'
 $$;
 
--- A project page: wp_project_json (the contract of GET /api/projects/{code})
--- and, beyond it, its sheets, its approvals, its plan to date and whether it
--- may close now.
+-- A project page: wp_project_json and, beyond it, its sheets, its approvals,
+-- its plan to date, its months with workers unpaid and why it may not close
+-- now (wp_console_close_refusal). Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_project(p_code text, p_now timestamptz) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT (wp_project_json(p.code)::jsonb || jsonb_build_object(
@@ -128,26 +70,9 @@ LANGUAGE sql STABLE AS $$
 	FROM project p JOIN account a ON a.id = p.account_id WHERE p.code = p_code
 $$;
 
--- Every project with its account, plan and sheets in one row; q filters
--- by code or name.
-CREATE OR REPLACE FUNCTION wp_console_projects(p_q text, p_now timestamptz) RETURNS json
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(json_agg(json_build_object(
-		'code', p.code, 'name', p.name, 'region', p.region, 'industry', p.industry,
-		'state', lower(p.state), 'account', a.number, 'account_state', lower(a.state),
-		'balance', wp_yuan(a.balance), 'earmarked', wp_yuan(a.earmarked),
-		'roster_size', (SELECT count(*) FROM roster_entry r WHERE r.project_id = p.id),
-		'sheets_held', (SELECT count(*) FROM sheet s WHERE s.project_id = p.id AND s.state = 'HELD'),
-		'planned', wp_yuan(pl.planned), 'deposited', wp_yuan(pl.deposited),
-		'behind', pl.planned > pl.deposited) ORDER BY p.code), '[]')
-	FROM project p JOIN account a ON a.id = p.account_id
-	CROSS JOIN LATERAL wp_console_plan(p.id, p_now) pl
-	WHERE p_q IS NULL OR p_q = '' OR p.code ILIKE '%' || p_q || '%' OR p.name ILIKE '%' || p_q || '%'
-$$;
-
--- A sheet with its lines, ID and card numbers masked. A line's status:
--- refused (with its reason), held, paid, or returned (006's line_return).
--- plpgsql because line_return is made by a later migration.
+-- A sheet with up to 1000 of its lines from p_offset, ID and card numbers
+-- masked. A line's status: refused (with its reason), held, paid, or returned.
+-- Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_sheet(p_id bigint, p_offset int) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -174,98 +99,11 @@ BEGIN
 	FROM sheet s WHERE s.id = p_id);
 END $$;
 
--- One sheet of the list on the overview and on a project page.
-CREATE OR REPLACE FUNCTION wp_console_sheet_row(s sheet) RETURNS json LANGUAGE sql STABLE AS $$
-	SELECT json_build_object('id', s.id, 'msg_id', s.msg_id,
-		'project', (SELECT code FROM project WHERE id = s.project_id),
-		'subcontractor', json_build_object('uscc', s.subcontractor_uscc,
-			'name', (SELECT name FROM company WHERE uscc = s.subcontractor_uscc)),
-		'month', to_char(s.month, 'YYYY-MM'), 'state', lower(s.state),
-		'lines', s.nb_of_txs, 'accepted', s.accepted_count,
-		'ctrl_sum', wp_yuan(s.ctrl_sum), 'total', wp_yuan(s.accepted_total),
-		'received_at', s.received_at, 'paid_at', s.paid_at)
-$$;
-
--- A failed sign-in of an existing operator, recorded (unknown names are
--- not: a stranger could fill the trail with them; they are logged).
-CREATE OR REPLACE FUNCTION wp_console_signin_failed(p_name text, p_locked boolean) RETURNS void
-LANGUAGE sql AS $$
-	SELECT wp_audit_append('operator:' || p_name,
-		CASE WHEN p_locked THEN 'session.locked' ELSE 'session.refused' END,
-		'operator:' || p_name,
-		CASE WHEN p_locked THEN 'too many failed sign-ins: locked for a while'
-		ELSE 'wrong password' END)
-$$;
-
--- Signs an operator out and records it.
-CREATE OR REPLACE FUNCTION wp_console_signout(p_token_hash bytea) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_name	text;
-BEGIN
-	DELETE FROM operator_session s USING operator o
-	WHERE s.token_hash = p_token_hash AND o.id = s.operator_id
-	RETURNING o.name INTO v_name;
-	IF v_name IS NULL THEN
-		RETURN false;
-	END IF;
-	PERFORM wp_audit_append('operator:' || v_name, 'session.signout', 'operator:' || v_name, '');
-	RETURN true;
-END $$;
-
--- Months with workers unpaid, up to p_now's month: a worker on the roster
--- is on site in every month from the later of the project's start and their
--- entry to the month they left (or p_now's), and each such month needs a
--- paid line (WAGE, or BACKPAY of that month) on this project that did not
--- come back (006's line_return) -- the same test as 007's WAGES_OVERDUE.
--- One row per month short. plpgsql because line_return is made by a later
--- migration (006).
-CREATE OR REPLACE FUNCTION wp_console_unpaid_months(p_project bigint, p_now timestamptz)
-RETURNS TABLE (month date, workers bigint) LANGUAGE plpgsql STABLE AS $$
-#variable_conflict use_column
-BEGIN
-	RETURN QUERY
-	SELECT m.month::date, count(*)
-	FROM project p JOIN roster_entry r ON r.project_id = p.id
-	CROSS JOIN LATERAL generate_series(
-		greatest(p.start_month, date_trunc('month', r.entered)::date),
-		date_trunc('month', least(coalesce(r.left_on, wp_cst(p_now)::date), wp_cst(p_now)::date))::date,
-		interval '1 month') AS m(month)
-	WHERE p.id = p_project AND NOT EXISTS (
-		SELECT 1 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
-		WHERE l.project_id = p.id AND l.id_number = r.id_number
-		  AND l.month = m.month::date AND l.reason_code IS NULL AND s.state = 'PAID'
-		  AND NOT EXISTS (SELECT 1 FROM line_return x
-			WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
-	GROUP BY m.month ORDER BY m.month;
-END $$;
-
--- As 005: the same figures. "state IN ('PENDING', 'NO_RECIPIENT')" is served
--- by neither of 004's partial indexes (each covers one state), so every
--- delivery ever made was read, twice per scrape; one state at a time, each
--- on its own index. The view alert_undelivered is left as it was.
-CREATE OR REPLACE FUNCTION wp_console_alert_backlog() RETURNS json LANGUAGE sql STABLE AS $$
-	WITH d AS (							-- 014
-		SELECT d.alert_id, d.recipient FROM alert_delivery d WHERE d.state = 'PENDING'
-		UNION ALL
-		SELECT d.alert_id, d.recipient FROM alert_delivery d WHERE d.state = 'NO_RECIPIENT'
-	), open AS (
-		SELECT a.id, a.raised_at FROM alert a WHERE a.routed_at IS NULL
-		UNION
-		SELECT a.id, a.raised_at FROM alert a WHERE a.id IN (SELECT d.alert_id FROM d))
-	SELECT json_build_object(
-		'count', (SELECT count(*) FROM open),
-		'oldest', (SELECT min(raised_at) FROM open),
-		'unrouted', (SELECT count(*) FROM alert a WHERE a.routed_at IS NULL),
-		'by_recipient', (SELECT coalesce(json_object_agg(x.recipient, x.n), '{}') FROM (
-			SELECT d.recipient, count(*) AS n FROM d JOIN alert a ON a.id = d.alert_id
-			GROUP BY d.recipient ORDER BY d.recipient) x))
-$$;
-
--- As 005: the same alerts. NULL p_all, as before, lists the open ones.
--- Of alerts raised at the same instant, those that are listed first (by
--- id) are the ones kept within the 500; before, which of them was kept
--- depended on the plan.
+-- Alerts, newest first, at most 500: every one with p_all, else (false or
+-- NULL) the open ones (not routed, or with a delivery PENDING or
+-- NO_RECIPIENT). Of alerts raised at the same instant, those listed first (by
+-- id) are the ones kept within the 500. Each open state is read on its own
+-- partial index. Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_alerts(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(json_build_object('id', a.id, 'kind', a.kind,
 		'project', p.code, 'project_name', p.name, 'region', p.region,
@@ -288,7 +126,8 @@ CREATE OR REPLACE FUNCTION wp_console_alerts(p_all boolean) RETURNS json LANGUAG
 	LEFT JOIN project p ON p.id = a.project_id
 $$;
 
--- As 005: the same approvals.
+-- Approvals, newest first, at most 500: every one with p_all, else the pending
+-- ones. Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_approvals(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(wp_approval_json(x.id) ORDER BY x.id DESC), '[]')
 	FROM ((SELECT id FROM approval WHERE p_all ORDER BY id DESC LIMIT 500)	-- 014
@@ -297,7 +136,9 @@ CREATE OR REPLACE FUNCTION wp_console_approvals(p_all boolean) RETURNS json LANG
 	       ORDER BY id DESC LIMIT 500)) x
 $$;
 
--- As 011: the same records.
+-- A page of the audit trail, newest first: 100 records before id p_before (the
+-- newest 100 when NULL), of every chain. Reads only.
+-- Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_audit(p_before bigint) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(json_build_object('id', x.id, 'chain', x.chain, 'at', x.at, 'actor', x.actor,
 		'action', x.action, 'object', x.object, 'detail', x.detail,
@@ -307,7 +148,9 @@ CREATE OR REPLACE FUNCTION wp_console_audit(p_before bigint) RETURNS json LANGUA
 	      (SELECT * FROM audit WHERE id < p_before ORDER BY id DESC LIMIT 100)) x
 $$;
 
--- As 005: the same figures, the sheets read once.
+-- The figures of /metrics: sheets by state, lines and fen paid, fen held,
+-- accounts open, dedicated balances, approvals pending, the alert backlog; the
+-- sheets read once. Reads only. Called by daemon/metrics.c per scrape.
 CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE AS $$
 	WITH s AS (							-- 014
 		SELECT s.state, count(*) AS n, sum(s.accepted_count) AS lines,
@@ -327,13 +170,35 @@ CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE
 		'alerts', wp_console_alert_backlog())
 $$;
 
--- A failed sign-in for p_name: true if this failure locked the name
--- (p_fails within p_secs of the window's first; locked for p_secs). Rows
--- whose window and lock are both over are dropped on the way: a flood of
--- made-up names (each costing the caller a password hash) leaves no more
--- than a window's worth. An existing operator's failure (p_known), and the
--- lock, go into the audit trail as before (005); made-up names do not
--- (strangers could flood it).
+-- An operator asks for an alert's pending deliveries to be tried now rather
+-- than at their backed-off time (wp_alert_retry); recorded in the 'global'
+-- audit chain. NULL: no such alert. Called by daemon/consoleapi.c (POST
+-- /api/alerts/{uuid}/retry).
+CREATE OR REPLACE FUNCTION wp_console_alert_retry(p_alert uuid, p_operator bigint) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_name	text;
+	v_n	int;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM alert WHERE id = p_alert) THEN
+		RETURN NULL;
+	END IF;
+	SELECT name INTO STRICT v_name FROM operator WHERE id = p_operator;
+	v_n := wp_alert_retry(p_alert);
+	PERFORM wp_audit_append('operator:' || v_name, 'alert.retry', 'alert:' || p_alert,
+		v_n || ' delivery(ies) made due now');
+	RETURN json_build_object('alert', p_alert, 'retried', v_n);
+END $$;
+
+-- A failed sign-in for p_name: true if this failure locked the name (p_fails
+-- within p_secs of the window's first; locked for p_secs), counted in the
+-- database so every instance shares the throttle. Rows whose window and lock
+-- are both over are dropped on the way: a flood of made-up names (each costing
+-- the caller a password hash) leaves no more than a window's worth. An
+-- existing operator's failure (p_known), and the lock, go into the audit trail
+-- (wp_console_signin_failed); made-up names do not (strangers could flood it).
+-- Locks the name's throttle row (upsert).
+-- Called by daemon/session.c.
 CREATE OR REPLACE FUNCTION wp_signin_failed(p_name text, p_fails int, p_secs int, p_known boolean)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
@@ -359,3 +224,156 @@ BEGIN
 	RETURN v_locked;
 END $$;
 
+-- Signs an operator out (the session row deleted) and records it in the
+-- 'global' audit chain; false when there was no such session.
+-- Called by daemon/session.c.
+CREATE OR REPLACE FUNCTION wp_console_signout(p_token_hash bytea) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_name	text;
+BEGIN
+	DELETE FROM operator_session s USING operator o
+	WHERE s.token_hash = p_token_hash AND o.id = s.operator_id
+	RETURNING o.name INTO v_name;
+	IF v_name IS NULL THEN
+		RETURN false;
+	END IF;
+	PERFORM wp_audit_append('operator:' || v_name, 'session.signout', 'operator:' || v_name, '');
+	RETURN true;
+END $$;
+
+-- One sheet of the lists on the overview and on a project page. Called by
+-- wp_console_overview, wp_console_project and wp_console_sheet.
+CREATE OR REPLACE FUNCTION wp_console_sheet_row(s sheet) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('id', s.id, 'msg_id', s.msg_id,
+		'project', (SELECT code FROM project WHERE id = s.project_id),
+		'subcontractor', json_build_object('uscc', s.subcontractor_uscc,
+			'name', (SELECT name FROM company WHERE uscc = s.subcontractor_uscc)),
+		'month', to_char(s.month, 'YYYY-MM'), 'state', lower(s.state),
+		'lines', s.nb_of_txs, 'accepted', s.accepted_count,
+		'ctrl_sum', wp_yuan(s.ctrl_sum), 'total', wp_yuan(s.accepted_total),
+		'received_at', s.received_at, 'paid_at', s.paid_at)
+$$;
+
+-- The plan of a project as of p_now: labour cost planned for the months whose
+-- deposits were due (a month's deposits are due by its last day, so the months
+-- before p_now's, in China time as the rules count them), and what the owner
+-- has deposited so far. Cumulative, like DEPOSIT_SHORT: an owner who paid two
+-- months early is not behind. Called by wp_console_overview,
+-- wp_console_projects and wp_console_project.
+CREATE OR REPLACE FUNCTION wp_console_plan(p_project bigint, p_now timestamptz,
+	OUT planned bigint, OUT deposited bigint, OUT months_due int)
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(sum(m.planned), 0)::bigint,
+		(SELECT coalesce(sum(d.amount), 0)::bigint FROM deposit d WHERE d.account_id = p.account_id),
+		count(m.month)::int
+	FROM project p
+	LEFT JOIN LATERAL (
+		SELECT (p.start_month + make_interval(months => i))::date AS month,
+			p.labour_cost_total / p.contract_months
+			+ CASE WHEN i = p.contract_months - 1
+			  THEN p.labour_cost_total % p.contract_months ELSE 0 END AS planned
+		FROM generate_series(0, p.contract_months - 1) AS i) m
+	  ON m.month < date_trunc('month', wp_cst(p_now))::date
+	WHERE p.id = p_project
+	GROUP BY p.id, p.account_id
+$$;
+
+-- Months with workers unpaid, up to p_now's month: a worker on the roster is
+-- on site in every month from the later of the project's start and their entry
+-- to the month they left (or p_now's), and each such month needs a paid line
+-- (WAGE, or BACKPAY of that month) on this project that did not come back: the
+-- same test as WAGES_OVERDUE. One row per month short.
+-- Called by wp_console_project and wp_console_close_refusal.
+CREATE OR REPLACE FUNCTION wp_console_unpaid_months(p_project bigint, p_now timestamptz)
+RETURNS TABLE (month date, workers bigint) LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	SELECT m.month::date, count(*)
+	FROM project p JOIN roster_entry r ON r.project_id = p.id
+	CROSS JOIN LATERAL generate_series(
+		greatest(p.start_month, date_trunc('month', r.entered)::date),
+		date_trunc('month', least(coalesce(r.left_on, wp_cst(p_now)::date), wp_cst(p_now)::date))::date,
+		interval '1 month') AS m(month)
+	WHERE p.id = p_project AND NOT EXISTS (
+		SELECT 1 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
+		WHERE l.project_id = p.id AND l.id_number = r.id_number
+		  AND l.month = m.month::date AND l.reason_code IS NULL AND s.state = 'PAID'
+		  AND NOT EXISTS (SELECT 1 FROM line_return x
+			WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+	GROUP BY m.month ORDER BY m.month;
+END $$;
+
+-- The alerts not yet delivered: how many, the oldest, how many not routed, and
+-- the open deliveries by recipient. PENDING and NO_RECIPIENT are read one
+-- state at a time, each on its own partial index (one IN over both would read
+-- every delivery ever made). Called by wp_console_overview and
+-- wp_console_metrics.
+CREATE OR REPLACE FUNCTION wp_console_alert_backlog() RETURNS json LANGUAGE sql STABLE AS $$
+	WITH d AS (							-- 014
+		SELECT d.alert_id, d.recipient FROM alert_delivery d WHERE d.state = 'PENDING'
+		UNION ALL
+		SELECT d.alert_id, d.recipient FROM alert_delivery d WHERE d.state = 'NO_RECIPIENT'
+	), open AS (
+		SELECT a.id, a.raised_at FROM alert a WHERE a.routed_at IS NULL
+		UNION
+		SELECT a.id, a.raised_at FROM alert a WHERE a.id IN (SELECT d.alert_id FROM d))
+	SELECT json_build_object(
+		'count', (SELECT count(*) FROM open),
+		'oldest', (SELECT min(raised_at) FROM open),
+		'unrouted', (SELECT count(*) FROM alert a WHERE a.routed_at IS NULL),
+		'by_recipient', (SELECT coalesce(json_object_agg(x.recipient, x.n), '{}') FROM (
+			SELECT d.recipient, count(*) AS n FROM d JOIN alert a ON a.id = d.alert_id
+			GROUP BY d.recipient ORDER BY d.recipient) x))
+$$;
+
+-- Whether an alert is still open: not routed yet, or with a delivery PENDING
+-- or NO_RECIPIENT. Called by wp_console_alerts.
+CREATE OR REPLACE FUNCTION wp_console_alert_open(a alert) RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT a.routed_at IS NULL OR EXISTS (SELECT 1 FROM alert_delivery d
+		WHERE d.alert_id = a.id AND d.state IN ('PENDING', 'NO_RECIPIENT'))
+$$;
+
+-- The deliveries of one alert, per recipient, with a state for people: failing
+-- is a PENDING delivery whose last attempt failed. Called by
+-- wp_console_alerts.
+CREATE OR REPLACE FUNCTION wp_console_alert_deliveries(p_alert uuid) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object('recipient', d.recipient,
+		'state', CASE WHEN d.state = 'PENDING' AND d.attempts > 0 AND d.last_error IS NOT NULL
+			THEN 'failing' ELSE lower(d.state) END,
+		'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at,
+		'last_attempt_at', d.last_attempt_at, 'last_status', d.last_status,
+		'last_error', d.last_error, 'delivered_at', d.delivered_at)
+		ORDER BY d.recipient), '[]')
+	FROM alert_delivery d WHERE d.alert_id = p_alert AND d.state <> 'REROUTED'
+$$;
+
+-- The console's mask of an ID or card number, the same as ids_mask() in
+-- proto/ids.c: first 4 and last 4 kept, the rest '*'; shorter than 12
+-- characters masked whole. Called by wp_console_sheet.
+CREATE OR REPLACE FUNCTION wp_console_mask(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN s IS NULL THEN NULL
+		WHEN length(s) >= 12 THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4)
+		ELSE repeat('*', length(s)) END
+$$;
+
+-- Records a failed sign-in of an existing operator in the 'global' audit chain
+-- (session.refused, or session.locked when it locked the name); unknown names
+-- are not recorded: a stranger could fill the trail with them (they are
+-- logged). Called by wp_signin_failed.
+CREATE OR REPLACE FUNCTION wp_console_signin_failed(p_name text, p_locked boolean) RETURNS void
+LANGUAGE sql AS $$
+	SELECT wp_audit_append('operator:' || p_name,
+		CASE WHEN p_locked THEN 'session.locked' ELSE 'session.refused' END,
+		'operator:' || p_name,
+		CASE WHEN p_locked THEN 'too many failed sign-ins: locked for a while'
+		ELSE 'wrong password' END)
+$$;
+
+-- "Now" for a decision: the daemon's clock (clock.c, which tests may move with
+-- WAGEPAY_CLOCK) as wp_console_decide set it for this transaction, or the
+-- database's. Called by wp_console_close and wp_console_move.
+CREATE OR REPLACE FUNCTION wp_console_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+	SELECT coalesce(nullif(current_setting('wagepay.console_now', true), '')::timestamptz, now())
+$$;

@@ -4,8 +4,15 @@
 -- the account pays wages only, AG01 + MISUSE_ATTEMPT) and legal orders
 -- (attachable only for the project's wages, up to the wages owed: WP44/WP45).
 
--- As 002, and returned wage payments are booked (wp_core_return) instead of
--- refused. All or nothing per notification, as before.
+-- Books one camt.054 notification, all or nothing: each entry a deposit
+-- (wp_core_deposit) or, with RtrInf, a returned wage payment (wp_core_return).
+-- An entry booked before as a return and sent again as a deposit is refused
+-- (DU01). The first refused entry (AC01, AC04, DU01, WP41, WP42) refuses the
+-- whole notification, nothing booked, with that entry's reason; else APPLIED
+-- with counts and the held sheets each deposit paid, or DUPLICATE when every
+-- entry was booked already (a replay changes nothing).
+-- Locks each entry's dedicated account row FOR UPDATE through the functions it
+-- calls. Called by daemon/core.c (POST /v1/core/notifications).
 CREATE OR REPLACE FUNCTION wp_core_notify(p_entries json, OUT outcome text, OUT code text, OUT message text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -60,14 +67,15 @@ BEGIN
 	END IF;
 END $$;
 
--- As 006; a dedicated account's row is locked before its chain is
--- appended to, and the record goes to that chain ('global' when the account
--- is not a dedicated one).
--- Refuses, records and (for a dedicated account) raises MISUSE_ATTEMPT.
--- outcome is always REFUSED: AG01 (transaction forbidden on this type of
--- account), AC01 (not a dedicated account), or DU01 (the Ref was used for
--- another request). A replay of the same request gets the same answer and
--- raises nothing new.
+-- Decides a debit request from the core: always REFUSED. AG01 when the account
+-- is a dedicated wage account (transaction forbidden on this type of account:
+-- it pays wages and nothing else, 002 §(十一), 000 #14), recorded and raised as
+-- MISUSE_ATTEMPT (000 #16); AC01 when it is not a dedicated account at this
+-- bank; DU01 when the Ref was used for another request. A replay of the same
+-- request gets the same answer and raises nothing new.
+-- Locks the dedicated account's row FOR UPDATE before appending to its audit
+-- chain ('global' when the account is not a dedicated one). Called by
+-- daemon/core.c (POST /v1/core/debit-requests).
 CREATE OR REPLACE FUNCTION wp_core_debit(p_ref text, p_account text, p_amount bigint, p_beneficiary text,
 	p_beneficiary_name text, p_purpose text, p_channel text,
 	OUT outcome text, OUT code text, OUT message text)
@@ -130,73 +138,19 @@ BEGIN
 		'request ' || p_ref || ' of ' || p_amount || ' fen refused (' || code || ')');
 END $$;
 
--- As 002: books one camt.054 credit entry. Replays of the same NtryRef
--- change nothing. The record goes to the account's chain.
-CREATE OR REPLACE FUNCTION wp_core_deposit(p_ref text, p_account text, p_amount bigint,
-	p_booking date, p_payer_name text, p_payer_uscc text,
-	OUT outcome text, OUT code text, OUT message text)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-	v_acc	account%ROWTYPE;
-	v_in	bigint;
-	v_old	deposit%ROWTYPE;
-	v_n	int;
-BEGIN
-	SELECT * INTO v_old FROM deposit WHERE entry_ref = p_ref;
-	IF FOUND THEN
-		outcome := 'DUPLICATE';
-		message := 'entry ' || p_ref || ' was already booked';
-		IF v_old.amount <> p_amount THEN
-			outcome := 'REFUSED';
-			code := 'DU01';
-			message := 'entry ' || p_ref || ' was already booked with another amount';
-		END IF;
-		RETURN;
-	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
-	IF NOT FOUND THEN
-		outcome := 'REFUSED';
-		code := 'AC01';
-		message := 'account ' || p_account || ' is not a dedicated wage account';
-		RETURN;
-	END IF;
-	IF v_acc.state <> 'OPEN' THEN
-		outcome := 'REFUSED';
-		code := 'AC04';
-		message := 'account ' || p_account || ' is closed';
-		RETURN;
-	END IF;
-	INSERT INTO deposit (entry_ref, account_id, amount, booking_date, payer_name, payer_uscc)
-	VALUES (p_ref, v_acc.id, p_amount, p_booking, nullif(p_payer_name, ''), nullif(p_payer_uscc, ''))
-	ON CONFLICT (entry_ref) DO NOTHING;
-	IF NOT FOUND THEN
-		-- a concurrent replay committed first
-		outcome := 'DUPLICATE';
-		message := 'entry ' || p_ref || ' was already booked';
-		RETURN;
-	END IF;
-	SELECT id INTO STRICT v_in FROM account WHERE kind = 'CLEARING_IN';
-	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
-	VALUES (v_in, v_acc.id, p_amount, 'DEPOSIT', p_ref);
-	UPDATE account SET balance = balance + p_amount WHERE id = v_acc.id;
-	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
-		'account:' || p_account,
-		'entry ' || p_ref || ' credited ' || p_amount || ' fen');
-	v_n := wp_release_held(v_acc.id, 'core');
-	outcome := 'APPLIED';
-	message := 'credited; ' || v_n || ' held sheet(s) paid';
-END $$;
-
--- As 006; the record goes to the account's chain.
--- Decides a legal order. Reason OTHER: REFUSED (WP44). Reason WAGES: at most
--- the excess of the balance over the wages owed is attached; none: REFUSED
--- (WP45); part: APPLIED with code WP45. A SEIZE or DEDUCT moves what is
--- attached to the ATTACHED account; a FREEZE only records it (the account
--- can pay nothing but wages anyway, which is what a wage freeze protects).
+-- Decides a freeze, seizure or deduction order against a dedicated account
+-- (003 三(五): its money may be attached only for the project's wages). Reason
+-- other than WAGES: REFUSED, WP44. Reason WAGES: at most the excess of the
+-- balance over the wages owed (wp_wages_owed at p_now) is attached; none:
+-- REFUSED, WP45; part: APPLIED with code WP45. A SEIZE or DEDUCT moves what is
+-- attached to the ATTACHED account; a FREEZE only records it (the account can
+-- pay nothing but wages anyway, which is what a wage freeze protects).
 -- Whatever is refused raises SEIZURE_REFUSED, and the answer carries the
--- account's legal status. Replays: the same answer (DUPLICATE for an
--- applied order); the same Ref for another order: REFUSED DU01.
+-- account's legal status. AC01 for an account that is not dedicated. Replays:
+-- the same answer (DUPLICATE for an applied order); the same Ref for another
+-- order: REFUSED DU01. Locks the dedicated account's row FOR UPDATE; the
+-- record goes to its audit chain. Called by daemon/core.c (POST
+-- /v1/core/legal-orders).
 CREATE OR REPLACE FUNCTION wp_core_legal_order(p_ref text, p_authority text, p_order_no text, p_kind text,
 	p_account text, p_amount bigint, p_reason text, p_detail text, p_now timestamptz,
 	OUT outcome text, OUT code text, OUT message text)
@@ -289,16 +243,81 @@ BEGIN
 		|| v_attach || ' fen attached');
 END $$;
 
--- As 006; the record goes to the account's chain.
--- Books one returned wage payment (camt.054 entry with RtrInf): matched by
--- the original EndToEndId to an accepted line of a PAID sheet of this
--- account that has not come back yet. If several match (an EndToEndId is
--- unique only within its sheet), the line of the most recently paid sheet
--- is taken: a bank returns the latest payment first, and an older line with
--- the same EndToEndId stays matchable by a later return. The amount must be
--- the line's. The money goes back from CLEARING_OUT to the dedicated
--- account and is earmarked for the worker and month of the line.
--- Replays of the same NtryRef change nothing.
+-- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
+-- account (a DEPOSIT transfer from CLEARING_IN), recorded in the account's
+-- audit chain, then pays the held sheets it now covers (wp_release_held).
+-- Refused: AC01 not a dedicated account, AC04 closed, DU01 the NtryRef booked
+-- before with another amount; the same NtryRef again is DUPLICATE and changes
+-- nothing. Locks the dedicated account's row FOR UPDATE. Called by
+-- wp_core_notify.
+CREATE OR REPLACE FUNCTION wp_core_deposit(p_ref text, p_account text, p_amount bigint,
+	p_booking date, p_payer_name text, p_payer_uscc text,
+	OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_acc	account%ROWTYPE;
+	v_in	bigint;
+	v_old	deposit%ROWTYPE;
+	v_n	int;
+BEGIN
+	SELECT * INTO v_old FROM deposit WHERE entry_ref = p_ref;
+	IF FOUND THEN
+		outcome := 'DUPLICATE';
+		message := 'entry ' || p_ref || ' was already booked';
+		IF v_old.amount <> p_amount THEN
+			outcome := 'REFUSED';
+			code := 'DU01';
+			message := 'entry ' || p_ref || ' was already booked with another amount';
+		END IF;
+		RETURN;
+	END IF;
+	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	IF NOT FOUND THEN
+		outcome := 'REFUSED';
+		code := 'AC01';
+		message := 'account ' || p_account || ' is not a dedicated wage account';
+		RETURN;
+	END IF;
+	IF v_acc.state <> 'OPEN' THEN
+		outcome := 'REFUSED';
+		code := 'AC04';
+		message := 'account ' || p_account || ' is closed';
+		RETURN;
+	END IF;
+	INSERT INTO deposit (entry_ref, account_id, amount, booking_date, payer_name, payer_uscc)
+	VALUES (p_ref, v_acc.id, p_amount, p_booking, nullif(p_payer_name, ''), nullif(p_payer_uscc, ''))
+	ON CONFLICT (entry_ref) DO NOTHING;
+	IF NOT FOUND THEN
+		-- a concurrent replay committed first
+		outcome := 'DUPLICATE';
+		message := 'entry ' || p_ref || ' was already booked';
+		RETURN;
+	END IF;
+	SELECT id INTO STRICT v_in FROM account WHERE kind = 'CLEARING_IN';
+	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+	VALUES (v_in, v_acc.id, p_amount, 'DEPOSIT', p_ref);
+	UPDATE account SET balance = balance + p_amount WHERE id = v_acc.id;
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
+		'account:' || p_account,
+		'entry ' || p_ref || ' credited ' || p_amount || ' fen');
+	v_n := wp_release_held(v_acc.id, 'core');
+	outcome := 'APPLIED';
+	message := 'credited; ' || v_n || ' held sheet(s) paid';
+END $$;
+
+-- Books one returned wage payment (camt.054 entry with RtrInf): matched by the
+-- original EndToEndId to an accepted line of a PAID sheet of this account that
+-- has not come back yet. If several match (an EndToEndId is unique only within
+-- its sheet), the line of the most recently paid sheet is taken: a bank
+-- returns the latest payment first, and an older line with the same EndToEndId
+-- stays matchable by a later return. The money goes back from CLEARING_OUT to
+-- the dedicated account and is earmarked for the worker and month of the line,
+-- until a BACKPAY line for them spends it. Refused: WP41 no such line waiting,
+-- WP42 another amount than the line's, AC01, AC04, DU01 (the NtryRef booked
+-- with another amount, or as a deposit); the same NtryRef again is DUPLICATE.
+-- Locks the dedicated account's row FOR UPDATE; the record goes to its audit
+-- chain. Called by wp_core_notify.
 CREATE OR REPLACE FUNCTION wp_core_return(p_ref text, p_account text, p_amount bigint, p_booking date,
 	p_e2e text, p_reason text, OUT outcome text, OUT code text, OUT message text)
 LANGUAGE plpgsql AS $$
@@ -381,4 +400,3 @@ BEGIN
 		|| wp_yuan(p_amount) || ' earmarked for the worker''s ' || to_char(v_line.month, 'YYYY-MM')
 		|| ' (pay it as BACKPAY/' || to_char(v_line.month, 'YYYY-MM') || ')';
 END $$;
-

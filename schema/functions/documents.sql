@@ -1,20 +1,25 @@
 -- documents.sql: what the daemon renders as documents: a sheet's decision
 -- (pain.002), its voucher, and the account statement (camt.053).
 
--- The pain.002 of a decided sheet: a summary row, then one row per refused line.
-CREATE OR REPLACE FUNCTION wp_sheet_report(p_sheet bigint, p_outcome text)
+-- The pain.002 of a contractor's sheet by MsgId, as a replay (outcome REPLAY);
+-- no rows for a MsgId that contractor never sent (404). The sheet is found by
+-- its unique index; the text comparison keeps a contractor with trailing
+-- blanks matching nothing. Reads only.
+-- Called by daemon/sheetapi.c (GET /v1/sheets/{MsgId}).
+CREATE OR REPLACE FUNCTION wp_sheet_status(p_contractor text, p_msg_id text)
 RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE sql STABLE AS $$
-	SELECT 'S', p_outcome, s.state, s.msg_id, NULL::text,
-		s.accepted_count || ' ' || s.accepted_total || ' ' || s.nb_of_txs
-	FROM sheet s WHERE s.id = p_sheet
-	UNION ALL
-	(SELECT 'L', NULL, NULL, l.end_to_end_id, l.reason_code, l.reason_text
-	FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IS NOT NULL
-	ORDER BY l.seq)
+	SELECT r.* FROM sheet s, wp_sheet_report(s.id, 'REPLAY') r
+	WHERE s.contractor_uscc = p_contractor::bpchar AND s.contractor_uscc::text = p_contractor
+	  AND s.msg_id = p_msg_id
 $$;
 
--- As 008, the sheet found by its unique index (012).
+-- The payment voucher (代发工资凭证, 004 第八条) of a contractor's sheet: a summary row
+-- ('S': state, project, subcontractor, month, paid at, total), then, once
+-- PAID, one row per accepted line not returned ('L': EndToEndId, name, ID
+-- number, card, amount). The daemon answers 404 until the sheet is paid. Reads
+-- only.
+-- Called by daemon/voucherapi.c (GET /v1/sheets/{MsgId}/voucher).
 CREATE OR REPLACE FUNCTION wp_voucher(p_contractor text, p_msg_id text)
 RETURNS TABLE (kind text, f1 text, f2 text, f3 text, f4 text, f5 text, amount bigint)
 LANGUAGE sql STABLE AS $$
@@ -31,17 +36,16 @@ LANGUAGE sql STABLE AS $$
 	ORDER BY l.seq)
 $$;
 
--- As 002, the sheet found by its unique index (012's cast; the text
--- comparison keeps a contractor with trailing blanks matching nothing).
-CREATE OR REPLACE FUNCTION wp_sheet_status(p_contractor text, p_msg_id text)
-RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
-LANGUAGE sql STABLE AS $$
-	SELECT r.* FROM sheet s, wp_sheet_report(s.id, 'REPLAY') r
-	WHERE s.contractor_uscc = p_contractor::bpchar AND s.contractor_uscc::text = p_contractor
-	  AND s.msg_id = p_msg_id
-$$;
-
--- As 008: the same rows and figures, each side of the account on its index.
+-- The camt.053 statement of a dedicated account from p_from to p_to (China
+-- dates), for its general contractor only: a summary row ('S': FORBIDDEN for
+-- anyone else and for an unknown account; TOO_MANY past p_max entries; else OK
+-- with opening and closing balance), then one row per entry ('E') in transfer
+-- order, with its reference, the sheet and line, deposit, return or legal
+-- order behind it. The opening balance is read from the shorter of the
+-- account's history before the period and its movements since the period
+-- began, never both; each side of the account is read on its own index.
+-- Reads only. Called by daemon/statementapi.c (GET
+-- /v1/accounts/{account}/statement).
 CREATE OR REPLACE FUNCTION wp_statement(p_contractor text, p_account text, p_from date, p_to date, p_max int)
 RETURNS TABLE (kind text, outcome text, opening bigint, closing bigint, ref text, amount bigint,
 	credit boolean, booked date, reason text, msg_id text, e2e text, ustrd text, party text,
@@ -133,3 +137,19 @@ BEGIN
 	ORDER BY t.id;
 END $$;
 
+-- The pain.002 of a decided sheet: a summary row ('S', with p_outcome, the
+-- state, and accepted count, accepted total and NbOfTxs), then one row per
+-- refused line ('L', EndToEndId, reason code and text) in line order.
+-- Reads only. Called by wp_sheet_close (NEW), wp_sheet_submit (REPLAY or
+-- CONFLICT) and wp_sheet_status (REPLAY); daemon/report.c renders the rows.
+CREATE OR REPLACE FUNCTION wp_sheet_report(p_sheet bigint, p_outcome text)
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
+LANGUAGE sql STABLE AS $$
+	SELECT 'S', p_outcome, s.state, s.msg_id, NULL::text,
+		s.accepted_count || ' ' || s.accepted_total || ' ' || s.nb_of_txs
+	FROM sheet s WHERE s.id = p_sheet
+	UNION ALL
+	(SELECT 'L', NULL, NULL, l.end_to_end_id, l.reason_code, l.reason_text
+	FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IS NOT NULL
+	ORDER BY l.seq)
+$$;

@@ -1,35 +1,19 @@
 -- roster.sql: the project's real-name roster (实名制): an upload's entries
 -- checked and stored (WP11-WP18), and the roster read back.
 
--- The current roster of a project, for its general contractor only:
--- a summary row ('S', OK or FORBIDDEN), then subcontractors ('C': uscc,
--- name) and workers ('W': id, name, employer, card, bank, signed, entered, left).
-CREATE OR REPLACE FUNCTION wp_roster_get(p_contractor text, p_project text)
-RETURNS TABLE (kind text, a text, b text, c text, d text, e text, f text, g text, h text)
-LANGUAGE plpgsql STABLE AS $$
-#variable_conflict use_column
-DECLARE
-	v_proj	project%ROWTYPE;
-BEGIN
-	SELECT * INTO v_proj FROM project WHERE code = p_project;
-	IF NOT FOUND OR v_proj.contractor_uscc <> p_contractor THEN
-		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
-		RETURN;
-	END IF;
-	RETURN QUERY SELECT 'S', 'OK', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
-	RETURN QUERY SELECT 'C', ps.uscc::text, co.name, NULL, NULL, NULL, NULL, NULL, NULL
-		FROM project_subcontractor ps JOIN company co USING (uscc)
-		WHERE ps.project_id = v_proj.id ORDER BY ps.uscc;
-	RETURN QUERY SELECT 'W', r.id_number::text, r.name, r.employer_uscc::text, r.card,
-		r.card_bank::text, r.contract_signed::text, r.entered::text, r.left_on::text
-		FROM roster_entry r WHERE r.project_id = v_proj.id ORDER BY r.id_number;
-END $$;
-
--- Upserts roster entries of a project by ID number.
--- p_subs: [{uscc, name}]; p_workers: [{idn, name, employer, card, bank,
--- signed, entered, left, pre_code, pre_text}].
--- Rows: a summary ('S', outcome OK/FORBIDDEN/UNKNOWN_PROJECT, accepted count)
--- then one row per refused entry ('R', id number, code, message).
+-- Stores a roster upload of a project, for its general contractor only (else
+-- FORBIDDEN): the subcontractors (p_subs: [{uscc, name}]) added, then each
+-- worker entry (p_workers: [{idn, name, employer, card, bank, signed, entered,
+-- left, pre_code, pre_text}]) upserted by ID number, or refused: the reader's
+-- own code (pre_code: WP11, WP12, WP14, WP16, WP17, WP18, from
+-- proto/roster.c); WP13 the employer is not a subcontractor of this project;
+-- WP15 the card already belongs to another worker (one person, one card, 一人一卡:
+-- the card's first owner keeps it, bank-wide), which raises CARD_CONCENTRATION
+-- (a card routed to a gang boss). Returns a summary row ('S', OK, accepted
+-- count) then one row per refused entry ('R', ID number, code, message); one
+-- roster.upload record in the 'global' audit chain.
+-- Locks the project's row FOR UPDATE, so uploads of one project queue.
+-- Called by daemon/rosterapi.c (POST /v1/projects/{projectCode}/roster).
 CREATE OR REPLACE FUNCTION wp_roster_upsert(p_contractor text, p_project text, p_subs json, p_workers json)
 RETURNS TABLE (kind text, outcome text, id_number text, code text, message text)
 LANGUAGE plpgsql AS $$
@@ -98,3 +82,28 @@ BEGIN
 	RETURN QUERY SELECT 'R', NULL::text, u.i, u.c, u.m FROM unnest(v_refused, v_codes, v_msgs) AS u(i, c, m);
 END $$;
 
+-- The current roster of a project, for its general contractor only: a summary
+-- row ('S', OK or FORBIDDEN, also for an unknown project), then its
+-- subcontractors ('C': uscc, name) and workers ('W': ID number, name,
+-- employer, card, bank, contract signed, entered, left). Reads only.
+-- Called by daemon/rosterapi.c (GET /v1/projects/{projectCode}/roster).
+CREATE OR REPLACE FUNCTION wp_roster_get(p_contractor text, p_project text)
+RETURNS TABLE (kind text, a text, b text, c text, d text, e text, f text, g text, h text)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+	v_proj	project%ROWTYPE;
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE code = p_project;
+	IF NOT FOUND OR v_proj.contractor_uscc <> p_contractor THEN
+		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT 'S', 'OK', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+	RETURN QUERY SELECT 'C', ps.uscc::text, co.name, NULL, NULL, NULL, NULL, NULL, NULL
+		FROM project_subcontractor ps JOIN company co USING (uscc)
+		WHERE ps.project_id = v_proj.id ORDER BY ps.uscc;
+	RETURN QUERY SELECT 'W', r.id_number::text, r.name, r.employer_uscc::text, r.card,
+		r.card_bank::text, r.contract_signed::text, r.entered::text, r.left_on::text
+		FROM roster_entry r WHERE r.project_id = v_proj.id ORDER BY r.id_number;
+END $$;

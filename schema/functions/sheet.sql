@@ -7,168 +7,142 @@
 -- a decided sheet; wp_release_held pays held sheets first in, first paid when
 -- money arrives; the earmark functions let BACKPAY lines spend returned wages.
 
--- Releases the earmarks a paid sheet's BACKPAY lines spend, oldest return
--- first; returns the fen released (what wp_sheet_earmark_use said).
-CREATE OR REPLACE FUNCTION wp_earmark_release(p_sheet bigint) RETURNS bigint
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-	l	record;
-	e	record;
-	v_left	bigint;
-	v_take	bigint;
-	v_total	bigint := 0;
-BEGIN
-	FOR l IN SELECT seq, project_id, id_number, month, amount FROM sheet_line
-	    WHERE sheet_id = p_sheet AND reason_code IS NULL AND kind = 'BACKPAY' ORDER BY seq LOOP
-		v_left := l.amount;
-		FOR e IN SELECT m.entry_ref, m.remaining FROM line_earmark m
-		    JOIN line_return r ON r.entry_ref = m.entry_ref
-		    WHERE m.project_id = l.project_id AND m.id_number = l.id_number
-		      AND m.month = l.month AND m.remaining > 0
-		    ORDER BY r.received_at, r.entry_ref LOOP
-			EXIT WHEN v_left = 0;
-			v_take := least(v_left, e.remaining);
-			INSERT INTO earmark_release (entry_ref, sheet_id, line_seq, amount)
-			VALUES (e.entry_ref, p_sheet, l.seq, v_take);
-			v_left := v_left - v_take;
-			v_total := v_total + v_take;
-		END LOOP;
-	END LOOP;
-	RETURN v_total;
-END $$;
-
--- As 002; a sheet needs from the free balance its total less the earmarks
--- its BACKPAY lines may spend.
-CREATE OR REPLACE FUNCTION wp_release_held(p_account bigint, p_actor text)
-RETURNS int LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-	v_acc	account%ROWTYPE;
-	v_sheet	record;
-	v_n	int := 0;
-BEGIN
-	FOR v_sheet IN SELECT id, accepted_total FROM sheet
-	    WHERE account_id = p_account AND state = 'HELD' ORDER BY id LOOP
-		SELECT * INTO v_acc FROM account WHERE id = p_account;
-		EXIT WHEN v_sheet.accepted_total - CASE WHEN v_acc.earmarked = 0 THEN 0	-- earmark
-			ELSE wp_sheet_earmark_use(v_sheet.id) END > v_acc.balance - v_acc.earmarked;
-		IF wp_sheet_pay(v_sheet.id, p_account, p_actor) THEN
-			v_n := v_n + 1;
-		END IF;
-	END LOOP;
-	RETURN v_n;
-END $$;
-
--- How much of a sheet's total its accepted BACKPAY lines may take from
--- earmarks kept for the same worker and month (the rest must come from the
--- free balance, balance - earmarked).
-CREATE OR REPLACE FUNCTION wp_sheet_earmark_use(p_sheet bigint) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-	SELECT coalesce(sum(least(b.amount, (SELECT coalesce(sum(e.remaining), 0) FROM line_earmark e
-		WHERE e.project_id = b.project_id AND e.id_number = b.id_number
-		  AND e.month = b.month))), 0)::bigint
-	FROM (SELECT l.project_id, l.id_number, l.month, sum(l.amount) AS amount
-	      FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IS NULL
-	        AND l.kind = 'BACKPAY' GROUP BY 1, 2, 3) b
-$$;
-
--- The row of an open sheet, or an error: lines and a decision are only
--- ever for a sheet still RECEIVED (in the transaction that opened it).
-CREATE OR REPLACE FUNCTION wp_sheet_received(p_sheet bigint) RETURNS sheet
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_sheet		sheet%ROWTYPE;
-BEGIN
-	SELECT * INTO STRICT v_sheet FROM sheet WHERE id = p_sheet;
-	IF v_sheet.state <> 'RECEIVED' THEN
-		RAISE EXCEPTION 'sheet % is already decided', p_sheet
-			USING ERRCODE = 'invalid_transaction_state';
-	END IF;
-	RETURN v_sheet;
-END $$;
-
--- As 015, and a sheet paid as stored is never held.
-CREATE OR REPLACE FUNCTION wp_sheet_close(p_sheet bigint, p_digest bytea, p_month date, p_nb int,
-	p_ctrl_sum bigint)
+-- A wage sheet (pain.001) decided in one call: wp_sheet_open, then every line
+-- in one wp_sheet_lines batch, then wp_sheet_close; returns the rows of the
+-- pain.002 (wp_sheet_report). The same MsgId from the same contractor is
+-- answered from what was decided: REPLAY when the digest is the same, CONFLICT
+-- (DU01, HTTP 409) when it is not; a header refused by wp_sheet_open comes
+-- back as one summary row with its code (AC01, AC04, WP06, or FORBIDDEN).
+-- p_ctrl_sum goes to the opening as the declared sum that may let the sheet be
+-- paid as its lines are stored. Locks what wp_sheet_open locks: the dedicated
+-- account's row FOR UPDATE, to COMMIT.
+-- Called by daemon/sheetapi.c (POST /v1/sheets, the lines as arrays built by
+-- daemon/sheetlines.c), and after a failed sliced session.
+CREATE OR REPLACE FUNCTION wp_sheet_submit(p_contractor text, p_msg_id text, p_digest bytea,
+	p_account text, p_subcontractor text, p_month date, p_nb int, p_ctrl_sum bigint,
+	p_e2e text[], p_amount bigint[], p_name text[], p_idn text[], p_card text[],
+	p_bank text[], p_kind text[], p_line_month date[], p_gross bigint[], p_days int[],
+	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[])
 RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
-	v_sheet		sheet%ROWTYPE;
-	v_acc		account%ROWTYPE;
-	v_lines		int;
-	v_count		int;
-	v_total		bigint;
-	v_need		bigint;
-	v_free		bigint;
-	v_state		text;
+	v_open		record;
+	v_old		sheet%ROWTYPE;
 BEGIN
-	v_sheet := wp_sheet_received(p_sheet);
-	-- the row lock taken by wp_sheet_open in this transaction
-	SELECT a.* INTO STRICT v_acc FROM account a WHERE a.id = v_sheet.account_id FOR UPDATE;
-	SELECT count(*), count(*) FILTER (WHERE l.reason_code IS NULL),
-		coalesce(sum(l.amount) FILTER (WHERE l.reason_code IS NULL), 0)
-	INTO v_lines, v_count, v_total
-	FROM sheet_line l WHERE l.sheet_id = p_sheet;
-	-- a batch lost on the way would pay a sheet in part: never
-	IF v_lines <> p_nb THEN
-		RAISE EXCEPTION 'sheet % has % lines stored, % declared', p_sheet, v_lines, p_nb
-			USING ERRCODE = 'data_exception';
+	SELECT * INTO STRICT v_open FROM wp_sheet_open(p_contractor, p_msg_id, p_account,
+		p_subcontractor, p_ctrl_sum);
+	IF v_open.outcome = 'EXISTS' THEN
+		SELECT * INTO STRICT v_old FROM sheet s
+		WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id;
+		RETURN QUERY SELECT * FROM wp_sheet_report(v_old.id,
+			CASE WHEN v_old.digest = p_digest THEN 'REPLAY' ELSE 'CONFLICT' END);
+		RETURN;
 	END IF;
-
-	-- paying someone off the roster, or a card or name not the worker's, is misuse (000 #16)
-	INSERT INTO alert (kind, project_id, balance, month, msg_id, end_to_end_id, detail, dedup_key)
-	SELECT 'MISUSE_ATTEMPT', v_sheet.project_id, v_acc.balance, p_month, v_sheet.msg_id,
-		l.end_to_end_id, 'sheet line refused (' || l.reason_code || '): ' || l.reason_text,
-		'MISUSE:sheet:' || p_sheet || ':' || l.seq
-	FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IN ('WP01', 'BE01', 'AC01')
-	  AND l.reason_text NOT LIKE 'card number check digit%';
-
-	IF v_count = 0 THEN
-		UPDATE sheet SET state = 'REJECTED', digest = p_digest, month = p_month,
-			nb_of_txs = p_nb, ctrl_sum = p_ctrl_sum
-		WHERE id = p_sheet;
-	ELSE
-		UPDATE sheet SET accepted_count = v_count, accepted_total = v_total,
-			digest = p_digest, month = p_month, nb_of_txs = p_nb, ctrl_sum = p_ctrl_sum
-		WHERE id = p_sheet;
-		v_need := v_total - CASE WHEN v_acc.earmarked = 0 THEN 0		-- earmark
-			ELSE wp_sheet_earmark_use(p_sheet) END;
-		v_free := v_acc.balance - v_acc.earmarked;
-		-- first in, first paid: a sheet that needs free balance waits
-		-- behind the held ones; one paid wholly from its own earmarks
-		-- takes nothing from them and goes ahead			-- earmark
-		IF v_need > v_free OR (v_need > 0 AND EXISTS (SELECT 1 FROM sheet h
-		    WHERE h.account_id = v_acc.id AND h.state = 'HELD')) THEN
-			-- its transfers are booked already: held, they would pay
-			-- it in part. Only a CtrlSum that lied can bring this
-			-- here, and the reader refuses that sheet; all of it is
-			-- undone, and the one-call form decides it afresh
-			IF v_sheet.pay_as_stored THEN
-				RAISE EXCEPTION 'sheet % was paid as its lines were stored, but its '
-					'accepted total % exceeds the free balance % or waits behind '
-					'held sheets', p_sheet, v_need, v_free
-					USING ERRCODE = 'data_exception';
-			END IF;
-			-- held whole, never partly paid; paid by itself when money arrives
-			UPDATE sheet SET state = 'HELD' WHERE id = p_sheet;
-			INSERT INTO alert (kind, project_id, balance, required, shortfall, month, msg_id, detail, dedup_key)
-			VALUES ('BALANCE_SHORT', v_sheet.project_id, v_free, v_need,
-				greatest(v_need - v_free, 0), p_month, v_sheet.msg_id,
-				'wage sheet held: the dedicated account cannot pay it'
-				|| CASE WHEN v_need <= v_free
-				   THEN ' ahead of older held sheets' ELSE '' END,
-				'BALANCE_SHORT:sheet:' || p_sheet);
-		ELSE
-			PERFORM wp_sheet_pay(p_sheet, v_acc.id, 'contractor:' || v_sheet.contractor_uscc);
-		END IF;
+	IF v_open.outcome <> 'OPEN' THEN
+		RETURN QUERY SELECT 'S', v_open.outcome, NULL::text, NULL::text, v_open.code,
+			v_open.message;
+		RETURN;
 	END IF;
-	RETURN QUERY SELECT * FROM wp_sheet_report(p_sheet, 'NEW');
+	PERFORM wp_sheet_lines(v_open.sheet_id, 1, p_e2e, p_amount, p_name, p_idn, p_card,
+		p_bank, p_kind, p_line_month, p_gross, p_days, p_at, p_method, p_ref, p_pre_code,
+		p_pre_text);
+	RETURN QUERY SELECT * FROM wp_sheet_close(v_open.sheet_id, p_digest, p_month, p_nb,
+		p_ctrl_sum);
 END $$;
 
--- Lines as 019, and each accepted line's transfer in the same statement
--- when the sheet is paid as stored.
+-- Opens a sheet: the header checks, in order, and the lock. Outcome EXISTS
+-- when this contractor's MsgId is stored already (also when a concurrent
+-- submission of it commits first: the INSERT waits on its unique key);
+-- UNKNOWN_ACCOUNT (AC01) when the debtor account is not a dedicated wage
+-- account at this bank; FORBIDDEN when the caller is not the project's general
+-- contractor; ACCOUNT_CLOSED (AC04); UNKNOWN_SUBCONTRACTOR (WP06) when the
+-- UltmtDbtr is not on the project's roster; else OPEN with the new RECEIVED
+-- sheet's id. Locks the dedicated account's row FOR UPDATE until COMMIT (the
+-- lock every money function takes first). Decides pay_as_stored: the declared
+-- sum is covered by the free balance, nothing is earmarked and no sheet is
+-- held, so wp_sheet_lines may book each line's transfer as it stores it.
+-- Called by wp_sheet_submit, and by daemon/sheetapi.c first in a sliced
+-- session (BEGIN, open, lines per slice, close, COMMIT).
+CREATE OR REPLACE FUNCTION wp_sheet_open(p_contractor text, p_msg_id text, p_account text,
+	p_subcontractor text, p_declared_sum bigint)
+RETURNS TABLE (sheet_id bigint, outcome text, code text, message text)
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+DECLARE
+	v_acc		account%ROWTYPE;
+	v_proj		project%ROWTYPE;
+	v_sheet		bigint;
+	v_stored	boolean;
+BEGIN
+	-- the same MsgId from the same contractor is answered from what was decided
+	IF EXISTS (SELECT 1 FROM sheet s WHERE s.contractor_uscc = p_contractor::bpchar
+	    AND s.msg_id = p_msg_id) THEN
+		RETURN QUERY SELECT NULL::bigint, 'EXISTS', NULL::text, NULL::text;
+		RETURN;
+	END IF;
+	SELECT a.* INTO v_acc FROM account a WHERE a.number = p_account AND a.kind = 'DEDICATED'
+	FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT NULL::bigint, 'UNKNOWN_ACCOUNT', 'AC01',
+			'debtor account is not a dedicated wage account at this bank';
+		RETURN;
+	END IF;
+	SELECT p.* INTO STRICT v_proj FROM project p WHERE p.account_id = v_acc.id;
+	IF v_proj.contractor_uscc <> p_contractor THEN
+		RETURN QUERY SELECT NULL::bigint, 'FORBIDDEN', NULL::text, NULL::text;
+		RETURN;
+	END IF;
+	IF v_acc.state <> 'OPEN' THEN
+		RETURN QUERY SELECT NULL::bigint, 'ACCOUNT_CLOSED', 'AC04',
+			'the project''s dedicated account is closed';
+		RETURN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM project_subcontractor ps
+	    WHERE ps.project_id = v_proj.id AND ps.uscc = p_subcontractor) THEN
+		RETURN QUERY SELECT NULL::bigint, 'UNKNOWN_SUBCONTRACTOR', 'WP06',
+			'the subcontractor (UltmtDbtr) is not on the project''s roster';
+		RETURN;
+	END IF;
+	-- paid as stored: the whole sheet, as declared, is covered by the free
+	-- balance, and no older sheet waits for money. The account's row is
+	-- locked from here to COMMIT, so this stays true to the close
+	v_stored := p_declared_sum > 0 AND v_acc.earmarked = 0
+		AND p_declared_sum <= v_acc.balance
+		AND NOT EXISTS (SELECT 1 FROM sheet h WHERE h.account_id = v_acc.id
+		    AND h.state = 'HELD');
+	-- a concurrent submission of the same MsgId waits here, then EXISTS
+	INSERT INTO sheet (contractor_uscc, msg_id, digest, project_id, account_id,
+		subcontractor_uscc, month, state, nb_of_txs, ctrl_sum, accepted_count, accepted_total,
+		pay_as_stored)
+	VALUES (p_contractor, p_msg_id, '\x'::bytea, v_proj.id, v_acc.id, p_subcontractor,
+		date '1970-01-01', 'RECEIVED', 1, 1, 0, 0,		-- placeholders: close
+		coalesce(v_stored, false))
+	ON CONFLICT ON CONSTRAINT sheet_contractor_uscc_msg_id_key DO NOTHING
+	RETURNING id INTO v_sheet;
+	IF v_sheet IS NULL THEN
+		RETURN QUERY SELECT NULL::bigint, 'EXISTS', NULL::text, NULL::text;
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT v_sheet, 'OPEN', NULL::text, NULL::text;
+END $$;
+
+-- Stores one batch of a RECEIVED sheet's lines, from p_first on, each checked
+-- against the project's real-name roster in one set-based statement, and
+-- returns how many were stored. A line's reason, first that applies: the
+-- reader's own (p_pre_code, from proto/sheet.c: WP05 an ID number failing its
+-- GB 11643 check, AC01 a card failing its Luhn check); WP01 not on the roster
+-- (000 #3, 002 §(三)); WP02 not employed by the sheet's subcontractor; BE01 not
+-- the name on the roster; AC01 not the card and bank registered to the worker
+-- (002 二(一), 000 #31: pays only the worker themself); WP03 not on site that
+-- month; AM05 the worker's WAGE for the month already paid on the project, or
+-- earlier in the same sheet (月结月清, 002 §(五)). When the sheet is paid as
+-- stored, the accepted lines' WAGE transfers are booked here too. A unique
+-- violation (a worker-month taken by a concurrent sheet) undoes the batch and
+-- tries it once more with the already-paid probe on; what collides then is
+-- raised.
+-- Takes no lock of its own: the caller holds the account's row from
+-- wp_sheet_open. Called by wp_sheet_submit and by daemon/sheetapi.c per slice.
 CREATE OR REPLACE FUNCTION wp_sheet_lines(p_sheet bigint, p_first int,
 	p_e2e text[], p_amount bigint[], p_name text[], p_idn text[], p_card text[],
 	p_bank text[], p_kind text[], p_line_month date[], p_gross bigint[], p_days int[],
@@ -284,70 +258,135 @@ BEGIN
 	END LOOP;
 END $$;
 
-CREATE OR REPLACE FUNCTION wp_sheet_open(p_contractor text, p_msg_id text, p_account text,
-	p_subcontractor text, p_declared_sum bigint)
-RETURNS TABLE (sheet_id bigint, outcome text, code text, message text)
+-- Decides a RECEIVED sheet whose lines are stored, and returns its pain.002
+-- rows (wp_sheet_report, outcome NEW). Raises when fewer or more lines are
+-- stored than NbOfTxs declares: a sheet is never paid in part. Every line
+-- refused as WP01, BE01 or AC01 raises MISUSE_ATTEMPT (000 #16), except one
+-- whose reason text starts 'card number check digit'. No line accepted:
+-- REJECTED. Else the sheet is paid whole by wp_sheet_pay, or held whole (HELD,
+-- AM04, BALANCE_SHORT alert) when what it needs from the free balance (its
+-- total less the earmarks its BACKPAY lines may spend) exceeds balance -
+-- earmarked, or when it needs free balance and other sheets are held already:
+-- first in, first paid; held sheets are paid by wp_release_held when money
+-- arrives. A sheet paid as stored that would be held raises instead (only a
+-- lying CtrlSum gets there; the daemon then decides it afresh in one call).
+-- Locks the dedicated account's row FOR UPDATE (already held since
+-- wp_sheet_open). Called by wp_sheet_submit and by daemon/sheetapi.c at the
+-- end of a sliced session.
+CREATE OR REPLACE FUNCTION wp_sheet_close(p_sheet bigint, p_digest bytea, p_month date, p_nb int,
+	p_ctrl_sum bigint)
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
+	v_sheet		sheet%ROWTYPE;
 	v_acc		account%ROWTYPE;
-	v_proj		project%ROWTYPE;
-	v_sheet		bigint;
-	v_stored	boolean;
+	v_lines		int;
+	v_count		int;
+	v_total		bigint;
+	v_need		bigint;
+	v_free		bigint;
+	v_state		text;
 BEGIN
-	-- the same MsgId from the same contractor is answered from what was decided
-	IF EXISTS (SELECT 1 FROM sheet s WHERE s.contractor_uscc = p_contractor::bpchar
-	    AND s.msg_id = p_msg_id) THEN
-		RETURN QUERY SELECT NULL::bigint, 'EXISTS', NULL::text, NULL::text;
-		RETURN;
+	v_sheet := wp_sheet_received(p_sheet);
+	-- the row lock taken by wp_sheet_open in this transaction
+	SELECT a.* INTO STRICT v_acc FROM account a WHERE a.id = v_sheet.account_id FOR UPDATE;
+	SELECT count(*), count(*) FILTER (WHERE l.reason_code IS NULL),
+		coalesce(sum(l.amount) FILTER (WHERE l.reason_code IS NULL), 0)
+	INTO v_lines, v_count, v_total
+	FROM sheet_line l WHERE l.sheet_id = p_sheet;
+	-- a batch lost on the way would pay a sheet in part: never
+	IF v_lines <> p_nb THEN
+		RAISE EXCEPTION 'sheet % has % lines stored, % declared', p_sheet, v_lines, p_nb
+			USING ERRCODE = 'data_exception';
 	END IF;
-	SELECT a.* INTO v_acc FROM account a WHERE a.number = p_account AND a.kind = 'DEDICATED'
-	FOR UPDATE;
-	IF NOT FOUND THEN
-		RETURN QUERY SELECT NULL::bigint, 'UNKNOWN_ACCOUNT', 'AC01',
-			'debtor account is not a dedicated wage account at this bank';
-		RETURN;
+
+	-- paying someone off the roster, or a card or name not the worker's, is misuse (000 #16)
+	INSERT INTO alert (kind, project_id, balance, month, msg_id, end_to_end_id, detail, dedup_key)
+	SELECT 'MISUSE_ATTEMPT', v_sheet.project_id, v_acc.balance, p_month, v_sheet.msg_id,
+		l.end_to_end_id, 'sheet line refused (' || l.reason_code || '): ' || l.reason_text,
+		'MISUSE:sheet:' || p_sheet || ':' || l.seq
+	FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IN ('WP01', 'BE01', 'AC01')
+	  AND l.reason_text NOT LIKE 'card number check digit%';
+
+	IF v_count = 0 THEN
+		UPDATE sheet SET state = 'REJECTED', digest = p_digest, month = p_month,
+			nb_of_txs = p_nb, ctrl_sum = p_ctrl_sum
+		WHERE id = p_sheet;
+	ELSE
+		UPDATE sheet SET accepted_count = v_count, accepted_total = v_total,
+			digest = p_digest, month = p_month, nb_of_txs = p_nb, ctrl_sum = p_ctrl_sum
+		WHERE id = p_sheet;
+		v_need := v_total - CASE WHEN v_acc.earmarked = 0 THEN 0		-- earmark
+			ELSE wp_sheet_earmark_use(p_sheet) END;
+		v_free := v_acc.balance - v_acc.earmarked;
+		-- first in, first paid: a sheet that needs free balance waits
+		-- behind the held ones; one paid wholly from its own earmarks
+		-- takes nothing from them and goes ahead			-- earmark
+		IF v_need > v_free OR (v_need > 0 AND EXISTS (SELECT 1 FROM sheet h
+		    WHERE h.account_id = v_acc.id AND h.state = 'HELD')) THEN
+			-- its transfers are booked already: held, they would pay
+			-- it in part. Only a CtrlSum that lied can bring this
+			-- here, and the reader refuses that sheet; all of it is
+			-- undone, and the one-call form decides it afresh
+			IF v_sheet.pay_as_stored THEN
+				RAISE EXCEPTION 'sheet % was paid as its lines were stored, but its '
+					'accepted total % exceeds the free balance % or waits behind '
+					'held sheets', p_sheet, v_need, v_free
+					USING ERRCODE = 'data_exception';
+			END IF;
+			-- held whole, never partly paid; paid by itself when money arrives
+			UPDATE sheet SET state = 'HELD' WHERE id = p_sheet;
+			INSERT INTO alert (kind, project_id, balance, required, shortfall, month, msg_id, detail, dedup_key)
+			VALUES ('BALANCE_SHORT', v_sheet.project_id, v_free, v_need,
+				greatest(v_need - v_free, 0), p_month, v_sheet.msg_id,
+				'wage sheet held: the dedicated account cannot pay it'
+				|| CASE WHEN v_need <= v_free
+				   THEN ' ahead of older held sheets' ELSE '' END,
+				'BALANCE_SHORT:sheet:' || p_sheet);
+		ELSE
+			PERFORM wp_sheet_pay(p_sheet, v_acc.id, 'contractor:' || v_sheet.contractor_uscc);
+		END IF;
 	END IF;
-	SELECT p.* INTO STRICT v_proj FROM project p WHERE p.account_id = v_acc.id;
-	IF v_proj.contractor_uscc <> p_contractor THEN
-		RETURN QUERY SELECT NULL::bigint, 'FORBIDDEN', NULL::text, NULL::text;
-		RETURN;
-	END IF;
-	IF v_acc.state <> 'OPEN' THEN
-		RETURN QUERY SELECT NULL::bigint, 'ACCOUNT_CLOSED', 'AC04',
-			'the project''s dedicated account is closed';
-		RETURN;
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM project_subcontractor ps
-	    WHERE ps.project_id = v_proj.id AND ps.uscc = p_subcontractor) THEN
-		RETURN QUERY SELECT NULL::bigint, 'UNKNOWN_SUBCONTRACTOR', 'WP06',
-			'the subcontractor (UltmtDbtr) is not on the project''s roster';
-		RETURN;
-	END IF;
-	-- paid as stored: the whole sheet, as declared, is covered by the free
-	-- balance, and no older sheet waits for money. The account's row is
-	-- locked from here to COMMIT, so this stays true to the close
-	v_stored := p_declared_sum > 0 AND v_acc.earmarked = 0
-		AND p_declared_sum <= v_acc.balance
-		AND NOT EXISTS (SELECT 1 FROM sheet h WHERE h.account_id = v_acc.id
-		    AND h.state = 'HELD');
-	-- a concurrent submission of the same MsgId waits here, then EXISTS
-	INSERT INTO sheet (contractor_uscc, msg_id, digest, project_id, account_id,
-		subcontractor_uscc, month, state, nb_of_txs, ctrl_sum, accepted_count, accepted_total,
-		pay_as_stored)
-	VALUES (p_contractor, p_msg_id, '\x'::bytea, v_proj.id, v_acc.id, p_subcontractor,
-		date '1970-01-01', 'RECEIVED', 1, 1, 0, 0,		-- placeholders: close
-		coalesce(v_stored, false))
-	ON CONFLICT ON CONSTRAINT sheet_contractor_uscc_msg_id_key DO NOTHING
-	RETURNING id INTO v_sheet;
-	IF v_sheet IS NULL THEN
-		RETURN QUERY SELECT NULL::bigint, 'EXISTS', NULL::text, NULL::text;
-		RETURN;
-	END IF;
-	RETURN QUERY SELECT v_sheet, 'OPEN', NULL::text, NULL::text;
+	RETURN QUERY SELECT * FROM wp_sheet_report(p_sheet, 'NEW');
 END $$;
 
--- As 011, without the transfers of a sheet paid as stored.
+-- Pays the account's HELD sheets first in, first paid (by id) while the free
+-- balance covers each one's need (its total less the earmarks its BACKPAY
+-- lines may spend), stopping at the first it cannot pay so that no later sheet
+-- jumps the queue; returns how many were paid. The caller holds the dedicated
+-- account's row FOR UPDATE. Called by wp_core_deposit after a deposit is
+-- booked and by wp_console_move after money came in by hand.
+CREATE OR REPLACE FUNCTION wp_release_held(p_account bigint, p_actor text)
+RETURNS int LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_acc	account%ROWTYPE;
+	v_sheet	record;
+	v_n	int := 0;
+BEGIN
+	FOR v_sheet IN SELECT id, accepted_total FROM sheet
+	    WHERE account_id = p_account AND state = 'HELD' ORDER BY id LOOP
+		SELECT * INTO v_acc FROM account WHERE id = p_account;
+		EXIT WHEN v_sheet.accepted_total - CASE WHEN v_acc.earmarked = 0 THEN 0	-- earmark
+			ELSE wp_sheet_earmark_use(v_sheet.id) END > v_acc.balance - v_acc.earmarked;
+		IF wp_sheet_pay(v_sheet.id, p_account, p_actor) THEN
+			v_n := v_n + 1;
+		END IF;
+	END LOOP;
+	RETURN v_n;
+END $$;
+
+-- Books a decided sheet: RECEIVED or HELD becomes PAID (false, and nothing
+-- done, when it is neither: a step run twice cannot pay twice); one WAGE
+-- transfer per accepted line to CLEARING_OUT, unless wp_sheet_lines booked
+-- them already (paid as stored); the earmarks its BACKPAY lines spend are
+-- released (wp_earmark_release, skipped when the account keeps none); the
+-- balance and earmarked lowered together, the account's CHECKs (balance >= 0,
+-- earmarked <= balance) failing rather than overdrawing; a sheet.paid record
+-- appended to the account's audit chain. The caller holds the dedicated
+-- account's row FOR UPDATE; the chain's head is locked after it. Called by
+-- wp_sheet_close and wp_release_held.
 CREATE OR REPLACE FUNCTION wp_sheet_pay(p_sheet bigint, p_account bigint, p_actor text)
 RETURNS boolean LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
@@ -389,37 +428,66 @@ BEGIN
 	RETURN true;
 END $$;
 
--- The one-call form, as 015, with the declared sum at the opening.
-CREATE OR REPLACE FUNCTION wp_sheet_submit(p_contractor text, p_msg_id text, p_digest bytea,
-	p_account text, p_subcontractor text, p_month date, p_nb int, p_ctrl_sum bigint,
-	p_e2e text[], p_amount bigint[], p_name text[], p_idn text[], p_card text[],
-	p_bank text[], p_kind text[], p_line_month date[], p_gross bigint[], p_days int[],
-	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[])
-RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
-#variable_conflict use_column
+-- The row of a sheet still RECEIVED, or an error (invalid_transaction_state):
+-- lines and a decision are only ever for a sheet still open in the transaction
+-- that opened it. Locks nothing. Called by wp_sheet_lines and wp_sheet_close.
+CREATE OR REPLACE FUNCTION wp_sheet_received(p_sheet bigint) RETURNS sheet
+LANGUAGE plpgsql AS $$
 DECLARE
-	v_open		record;
-	v_old		sheet%ROWTYPE;
+	v_sheet		sheet%ROWTYPE;
 BEGIN
-	SELECT * INTO STRICT v_open FROM wp_sheet_open(p_contractor, p_msg_id, p_account,
-		p_subcontractor, p_ctrl_sum);
-	IF v_open.outcome = 'EXISTS' THEN
-		SELECT * INTO STRICT v_old FROM sheet s
-		WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id;
-		RETURN QUERY SELECT * FROM wp_sheet_report(v_old.id,
-			CASE WHEN v_old.digest = p_digest THEN 'REPLAY' ELSE 'CONFLICT' END);
-		RETURN;
+	SELECT * INTO STRICT v_sheet FROM sheet WHERE id = p_sheet;
+	IF v_sheet.state <> 'RECEIVED' THEN
+		RAISE EXCEPTION 'sheet % is already decided', p_sheet
+			USING ERRCODE = 'invalid_transaction_state';
 	END IF;
-	IF v_open.outcome <> 'OPEN' THEN
-		RETURN QUERY SELECT 'S', v_open.outcome, NULL::text, NULL::text, v_open.code,
-			v_open.message;
-		RETURN;
-	END IF;
-	PERFORM wp_sheet_lines(v_open.sheet_id, 1, p_e2e, p_amount, p_name, p_idn, p_card,
-		p_bank, p_kind, p_line_month, p_gross, p_days, p_at, p_method, p_ref, p_pre_code,
-		p_pre_text);
-	RETURN QUERY SELECT * FROM wp_sheet_close(v_open.sheet_id, p_digest, p_month, p_nb,
-		p_ctrl_sum);
+	RETURN v_sheet;
 END $$;
 
+-- How much of a sheet's total its accepted BACKPAY lines may take from the
+-- earmarks kept for the same worker and month (returned wages, spendable only
+-- by them); the rest must come from the free balance, balance - earmarked.
+-- Reads only. Called by wp_sheet_close and wp_release_held (when the account
+-- keeps earmarks) and by wp_wages_owed.
+CREATE OR REPLACE FUNCTION wp_sheet_earmark_use(p_sheet bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(sum(least(b.amount, (SELECT coalesce(sum(e.remaining), 0) FROM line_earmark e
+		WHERE e.project_id = b.project_id AND e.id_number = b.id_number
+		  AND e.month = b.month))), 0)::bigint
+	FROM (SELECT l.project_id, l.id_number, l.month, sum(l.amount) AS amount
+	      FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.reason_code IS NULL
+	        AND l.kind = 'BACKPAY' GROUP BY 1, 2, 3) b
+$$;
+
+-- Releases the earmarks a paid sheet's accepted BACKPAY lines spend, line by
+-- line, oldest return first, as earmark_release rows; returns the fen released
+-- (what wp_sheet_earmark_use said the sheet may take). The caller holds the
+-- dedicated account's row FOR UPDATE. Called by wp_sheet_pay.
+CREATE OR REPLACE FUNCTION wp_earmark_release(p_sheet bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	l	record;
+	e	record;
+	v_left	bigint;
+	v_take	bigint;
+	v_total	bigint := 0;
+BEGIN
+	FOR l IN SELECT seq, project_id, id_number, month, amount FROM sheet_line
+	    WHERE sheet_id = p_sheet AND reason_code IS NULL AND kind = 'BACKPAY' ORDER BY seq LOOP
+		v_left := l.amount;
+		FOR e IN SELECT m.entry_ref, m.remaining FROM line_earmark m
+		    JOIN line_return r ON r.entry_ref = m.entry_ref
+		    WHERE m.project_id = l.project_id AND m.id_number = l.id_number
+		      AND m.month = l.month AND m.remaining > 0
+		    ORDER BY r.received_at, r.entry_ref LOOP
+			EXIT WHEN v_left = 0;
+			v_take := least(v_left, e.remaining);
+			INSERT INTO earmark_release (entry_ref, sheet_id, line_seq, amount)
+			VALUES (e.entry_ref, p_sheet, l.seq, v_take);
+			v_left := v_left - v_take;
+			v_total := v_total + v_take;
+		END LOOP;
+	END LOOP;
+	RETURN v_total;
+END $$;
