@@ -150,6 +150,32 @@ RETURNS text LANGUAGE sql AS $$
 	WHERE s.kind = 'S'
 $$;
 
+-- The three steps of a sheet read and decided together (sheetapi.c on a
+-- session): the opening's "OUTCOME" and sheet id, a batch of lines from
+-- line FIRST, and the close's first row "OUTCOME STATE".
+CREATE FUNCTION tap.open(p_msg text, p_declared bigint, p_sub text DEFAULT tap.sub1())
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT sheet_id FROM wp_sheet_open(tap.gc(), p_msg, tap.acc(), p_sub, p_declared)
+$$;
+CREATE FUNCTION tap.lines(p_sheet bigint, p_first int, p_lines tap.line[]) RETURNS int
+LANGUAGE sql AS $$
+	SELECT wp_sheet_lines(p_sheet, p_first,
+		array_agg(l.e2e ORDER BY o), array_agg(l.amount ORDER BY o), array_agg(l.name ORDER BY o),
+		array_agg(l.idn ORDER BY o), array_agg(l.card ORDER BY o), array_agg(l.bank ORDER BY o),
+		array_agg(l.kind ORDER BY o), array_agg(l.month ORDER BY o), array_agg(l.amount ORDER BY o),
+		array_agg(22 ORDER BY o), array_agg(timestamptz '2026-10-31 12:00+08' ORDER BY o),
+		array_agg('SIGN'::text ORDER BY o), array_agg('R-' || l.e2e ORDER BY o),
+		array_agg(l.pre_code ORDER BY o), array_agg(l.pre_text ORDER BY o))
+	FROM unnest(p_lines) WITH ORDINALITY AS l(e2e, idn, name, card, bank, amount, kind,
+		month, pre_code, pre_text, o)
+$$;
+CREATE FUNCTION tap.close(p_sheet bigint, p_month date, p_nb int, p_ctrl_sum bigint)
+RETURNS text LANGUAGE sql AS $$
+	SELECT c.outcome || ' ' || c.state
+	FROM wp_sheet_close(p_sheet, sha256(convert_to(p_sheet::text, 'UTF8')), p_month, p_nb,
+		p_ctrl_sum) c WHERE c.kind = 'S'
+$$;
+
 CREATE FUNCTION tap.state(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
 	SELECT state FROM sheet WHERE msg_id = p_msg
 $$;
