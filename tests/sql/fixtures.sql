@@ -46,14 +46,18 @@ $$;
 -- A project and its dedicated account, opened as an approved OPEN_ACCOUNT
 -- does it (the console's payload shape). Plan: 1,200,000 fen over 12
 -- months from 2026-01, i.e. 100,000 fen a month; pay day 15.
-CREATE FUNCTION tap.open_project(p_code text, p_account text, p_contractor text)
-RETURNS bigint LANGUAGE sql AS $$
-	SELECT wp_project_open(jsonb_build_object('code', p_code, 'name', 'Project ' || p_code,
+CREATE FUNCTION tap.project_payload(p_code text, p_account text, p_contractor text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('code', p_code, 'name', 'Project ' || p_code,
 		'region', '410183', 'industry', 'housing',
 		'owner', jsonb_build_object('uscc', tap.owner(), 'name', 'Demo Owner'),
 		'contractor', jsonb_build_object('uscc', p_contractor, 'name', 'Contractor ' || p_contractor),
 		'account', p_account, 'labour_cost_fen', 1200000, 'contract_months', 12,
-		'start_month', '2026-01', 'pay_day', 15), 'operator:tap')
+		'start_month', '2026-01', 'pay_day', 15)
+$$;
+CREATE FUNCTION tap.open_project(p_code text, p_account text, p_contractor text)
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_project_open(tap.project_payload(p_code, p_account, p_contractor), 'operator:tap')
 $$;
 
 -- Roster entries as rosterapi.c sends them (pre_code: what proto/roster.c
