@@ -47,9 +47,10 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               libxml2-dev libxml2-utils libxmlsec1-dev libxmlsec1-openssl xmlsec1 \
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
               curl openssl perl python3 ca-certificates procps \
-              chromium fonts-noto-cjk nodejs
+              chromium fonts-noto-cjk nodejs \
+              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 
-.PHONY: all deps run test test-asan asan valgrind unit integration browser bench bench-quick fuzz torture \
+.PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-proto-purity asan
 all: check-proto-purity $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
 
@@ -119,10 +120,16 @@ unit: deps all
 integration: deps all
 	prove -v tests/integration/*.t
 
+# pgTAP tests of the money functions where they live (tests/sql/run: its own
+# PostgreSQL, the schema by the daemon's --migrate, pg_prove).
+sqltest: deps all
+	tests/sql/run
+
 test: deps all
 	$(B)/unit
 	B=$(B) tests/fuzz/replay
 	prove tests/integration/*.t
+	tests/sql/run
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
 	$(MAKE) --no-print-directory test-asan
 	tests/valgrind/run

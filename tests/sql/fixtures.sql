@@ -1,0 +1,250 @@
+-- fixtures.sql: the one world every tests/sql file builds on, and the ledger
+-- invariants every scenario ends with. \ir'd by each test file inside its
+-- own transaction (BEGIN ... ROLLBACK), so what is made here is gone after
+-- each file; tests/sql/run does not run this file on its own.
+--
+-- Everything is made through the functions the daemon calls (wp_project_open,
+-- wp_roster_upsert, wp_core_deposit, wp_sheet_submit), with the daemon's
+-- arguments: no row of the world is inserted by hand. IDs are valid GB 11643
+-- numbers and cards Luhn-valid (tests/tools/wpids.py demo workers; companies
+-- of tests/data/demo.env). No fixture reads today's date: every time is
+-- given (the project runs 2026-01..2026-12, the sheets are for 2026-10).
+
+CREATE SCHEMA tap;
+
+-- The demo world's companies and accounts (tests/data/demo.env).
+CREATE FUNCTION tap.gc() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '914101020507452466' $$;
+CREATE FUNCTION tap.gc2() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '914101030517925382' $$;
+CREATE FUNCTION tap.owner() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '914101830496979538' $$;
+CREATE FUNCTION tap.sub1() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '91410105052839828U' $$;
+CREATE FUNCTION tap.sub2() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '914101220538871198' $$;
+CREATE FUNCTION tap.acc() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '6228480000000000001' $$;
+CREATE FUNCTION tap.acc2() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '6228480000000000002' $$;
+
+-- The roster of the demo project: k, as wpids.py's demo workers.
+--  1..4  subcontractor one, on site from 2026-03-01
+--  5     subcontractor two, on site from 2026-03-01
+--  6     subcontractor one, left the site 2026-05-20
+--  7     subcontractor one, entered the site 2026-11-10
+--  8     never rostered (a valid ID and card nobody registered)
+CREATE TABLE tap.worker (k int PRIMARY KEY, idn text, name text, employer text, card text,
+	bank text, signed date, entered date, left_on date, rostered boolean);
+INSERT INTO tap.worker VALUES
+ (1, '410183200211050008', '王建军', '91410105052839828U', '6228480999985718280', '103491000018', '2026-02-20', '2026-03-01', NULL, true),
+ (2, '410183200211208389', '张建',   '91410105052839828U', '6222021000005717946', '102491000013', '2026-02-20', '2026-03-01', NULL, true),
+ (3, '410183200212086766', '陈建洋', '91410105052839828U', '6228481000025717603', '103491000018', '2026-02-20', '2026-03-01', NULL, true),
+ (4, '410183200212245149', '黄建斌', '91410105052839828U', '6222021000045717260', '102491000013', '2026-02-20', '2026-03-01', NULL, true),
+ (5, '410183200211129197', '李建明', '914101220538871198', '6217000999995718118', '105491000016', '2026-02-20', '2026-03-01', NULL, true),
+ (6, '410183200301123522', '吴建',   '91410105052839828U', '6228481000065716929', '103491000018', '2026-02-20', '2026-03-01', '2026-05-20', true),
+ (7, '41018320030128190X', '徐建凯', '91410105052839828U', '6222021000085716586', '102491000013', '2026-11-01', '2026-11-10', NULL, true),
+ (8, '410183200302160288', '马建华', '91410105052839828U', '6228481000105716244', '103491000018', '2026-02-20', '2026-03-01', NULL, false);
+
+CREATE FUNCTION tap.w(p_k int) RETURNS tap.worker LANGUAGE sql STABLE AS $$
+	SELECT * FROM tap.worker WHERE k = p_k
+$$;
+
+-- A project and its dedicated account, opened as an approved OPEN_ACCOUNT
+-- does it (the console's payload shape). Plan: 1,200,000 fen over 12
+-- months from 2026-01, i.e. 100,000 fen a month; pay day 15.
+CREATE FUNCTION tap.project_payload(p_code text, p_account text, p_contractor text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('code', p_code, 'name', 'Project ' || p_code,
+		'region', '410183', 'industry', 'housing',
+		'owner', jsonb_build_object('uscc', tap.owner(), 'name', 'Demo Owner'),
+		'contractor', jsonb_build_object('uscc', p_contractor, 'name', 'Contractor ' || p_contractor),
+		'account', p_account, 'labour_cost_fen', 1200000, 'contract_months', 12,
+		'start_month', '2026-01', 'pay_day', 15)
+$$;
+CREATE FUNCTION tap.open_project(p_code text, p_account text, p_contractor text)
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_project_open(tap.project_payload(p_code, p_account, p_contractor), 'operator:tap')
+$$;
+
+-- Roster entries as rosterapi.c sends them (pre_code: what proto/roster.c
+-- refused already).
+CREATE FUNCTION tap.roster_json(p_ks int[]) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object('idn', w.idn, 'name', w.name, 'employer', w.employer,
+		'card', w.card, 'bank', w.bank, 'signed', w.signed, 'entered', w.entered,
+		'left', w.left_on, 'pre_code', NULL, 'pre_text', NULL) ORDER BY w.k), '[]')
+	FROM tap.worker w WHERE w.k = ANY (p_ks)
+$$;
+CREATE FUNCTION tap.subs_json() RETURNS json LANGUAGE sql IMMUTABLE AS $$
+	SELECT json_build_array(json_build_object('uscc', tap.sub1(), 'name', 'Demo Subcontractor One'),
+		json_build_object('uscc', tap.sub2(), 'name', 'Demo Subcontractor Two'))
+$$;
+
+-- The world: the demo project XM-TAP-0001 (account tap.acc(), general
+-- contractor tap.gc()), its two subcontractors, workers 1..7 on its roster,
+-- and no money yet.
+CREATE FUNCTION tap.world() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM tap.open_project('XM-TAP-0001', tap.acc(), tap.gc());
+	PERFORM * FROM wp_roster_upsert(tap.gc(), 'XM-TAP-0001', tap.subs_json(),
+		tap.roster_json(ARRAY(SELECT k FROM tap.worker WHERE rostered)));
+END $$;
+
+CREATE FUNCTION tap.account_id(p_number text DEFAULT tap.acc()) RETURNS bigint
+LANGUAGE sql STABLE AS $$ SELECT id FROM account WHERE number = p_number $$;
+CREATE FUNCTION tap.balance(p_number text DEFAULT tap.acc()) RETURNS bigint
+LANGUAGE sql STABLE AS $$ SELECT balance FROM account WHERE number = p_number $$;
+CREATE FUNCTION tap.earmarked(p_number text DEFAULT tap.acc()) RETURNS bigint
+LANGUAGE sql STABLE AS $$ SELECT earmarked FROM account WHERE number = p_number $$;
+
+-- An owner's deposit, as one camt.054 credit entry: its outcome.
+CREATE FUNCTION tap.deposit(p_ref text, p_fen bigint, p_account text DEFAULT tap.acc(),
+	p_booking date DEFAULT '2026-10-05')
+RETURNS text LANGUAGE sql AS $$
+	SELECT outcome || coalesce(' ' || code, '')
+	FROM wp_core_deposit(p_ref, p_account, p_fen, p_booking, 'Demo Owner', tap.owner())
+$$;
+
+-- A sheet line as sheetlines.c sends it.
+CREATE TYPE tap.line AS (e2e text, idn text, name text, card text, bank text, amount bigint,
+	kind text, month date, pre_code text, pre_text text);
+
+-- Line E2E paying rostered worker K (their own name, card and bank).
+CREATE FUNCTION tap.l(p_e2e text, p_k int, p_amount bigint, p_kind text DEFAULT 'WAGE',
+	p_month date DEFAULT '2026-10-01')
+RETURNS tap.line LANGUAGE sql STABLE AS $$
+	SELECT ROW(p_e2e, w.idn, w.name, w.card, w.bank, p_amount, p_kind, p_month, NULL, NULL)::tap.line
+	FROM tap.worker w WHERE w.k = p_k
+$$;
+
+-- Any line, field by field (a name, card or bank not the roster's; a
+-- pre_code of the daemon's own checks).
+CREATE FUNCTION tap.lx(p_e2e text, p_idn text, p_name text, p_card text, p_bank text,
+	p_amount bigint, p_pre_code text DEFAULT NULL, p_pre_text text DEFAULT NULL)
+RETURNS tap.line LANGUAGE sql IMMUTABLE AS $$
+	SELECT ROW(p_e2e, p_idn, p_name, p_card, p_bank, p_amount, 'WAGE', date '2026-10-01',
+		p_pre_code, p_pre_text)::tap.line
+$$;
+
+-- Submits a sheet in one call, as sheetapi.c does: NbOfTxs and CtrlSum
+-- are the lines' (what the reader holds them to), the sheet's month is
+-- the first line's, the digest the MsgId's unless given.
+CREATE FUNCTION tap.submit(p_msg text, p_lines tap.line[], p_sub text DEFAULT tap.sub1(),
+	p_contractor text DEFAULT tap.gc(), p_account text DEFAULT tap.acc(),
+	p_digest bytea DEFAULT NULL)
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
+LANGUAGE sql AS $$
+	SELECT s.* FROM (SELECT
+		array_agg(l.e2e ORDER BY o) e2e, array_agg(l.amount ORDER BY o) amount,
+		array_agg(l.name ORDER BY o) nm, array_agg(l.idn ORDER BY o) idn,
+		array_agg(l.card ORDER BY o) card, array_agg(l.bank ORDER BY o) bank,
+		array_agg(l.kind ORDER BY o) kind, array_agg(l.month ORDER BY o) lm,
+		array_agg(l.amount ORDER BY o) gross, array_agg(22 ORDER BY o) days,
+		array_agg(timestamptz '2026-10-31 12:00+08' ORDER BY o) at,
+		array_agg('SIGN'::text ORDER BY o) meth, array_agg('R-' || l.e2e ORDER BY o) ref,
+		array_agg(l.pre_code ORDER BY o) pc, array_agg(l.pre_text ORDER BY o) pt,
+		count(*)::int n, sum(l.amount)::bigint total, (array_agg(l.month ORDER BY o))[1] AS month
+	      FROM unnest(p_lines) WITH ORDINALITY AS l(e2e, idn, name, card, bank, amount, kind,
+		month, pre_code, pre_text, o)) a,
+	wp_sheet_submit(p_contractor, p_msg, coalesce(p_digest, sha256(convert_to(p_msg, 'UTF8'))),
+		p_account, p_sub, a.month, a.n, a.total, a.e2e, a.amount, a.nm, a.idn, a.card, a.bank,
+		a.kind, a.lm, a.gross, a.days, a.at, a.meth, a.ref, a.pc, a.pt) s
+$$;
+
+-- The first row of a submission: "OUTCOME STATE" (or "OUTCOME CODE" when refused whole).
+CREATE FUNCTION tap.decide(p_msg text, p_lines tap.line[], p_sub text DEFAULT tap.sub1(),
+	p_contractor text DEFAULT tap.gc(), p_account text DEFAULT tap.acc(),
+	p_digest bytea DEFAULT NULL)
+RETURNS text LANGUAGE sql AS $$
+	SELECT s.outcome || ' ' || coalesce(s.state, s.code, '-')
+	FROM tap.submit(p_msg, p_lines, p_sub, p_contractor, p_account, p_digest) s
+	WHERE s.kind = 'S'
+$$;
+
+-- The three steps of a sheet read and decided together (sheetapi.c on a
+-- session): the opening's "OUTCOME" and sheet id, a batch of lines from
+-- line FIRST, and the close's first row "OUTCOME STATE".
+CREATE FUNCTION tap.open(p_msg text, p_declared bigint, p_sub text DEFAULT tap.sub1())
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT sheet_id FROM wp_sheet_open(tap.gc(), p_msg, tap.acc(), p_sub, p_declared)
+$$;
+CREATE FUNCTION tap.lines(p_sheet bigint, p_first int, p_lines tap.line[]) RETURNS int
+LANGUAGE sql AS $$
+	SELECT wp_sheet_lines(p_sheet, p_first,
+		array_agg(l.e2e ORDER BY o), array_agg(l.amount ORDER BY o), array_agg(l.name ORDER BY o),
+		array_agg(l.idn ORDER BY o), array_agg(l.card ORDER BY o), array_agg(l.bank ORDER BY o),
+		array_agg(l.kind ORDER BY o), array_agg(l.month ORDER BY o), array_agg(l.amount ORDER BY o),
+		array_agg(22 ORDER BY o), array_agg(timestamptz '2026-10-31 12:00+08' ORDER BY o),
+		array_agg('SIGN'::text ORDER BY o), array_agg('R-' || l.e2e ORDER BY o),
+		array_agg(l.pre_code ORDER BY o), array_agg(l.pre_text ORDER BY o))
+	FROM unnest(p_lines) WITH ORDINALITY AS l(e2e, idn, name, card, bank, amount, kind,
+		month, pre_code, pre_text, o)
+$$;
+CREATE FUNCTION tap.close(p_sheet bigint, p_month date, p_nb int, p_ctrl_sum bigint)
+RETURNS text LANGUAGE sql AS $$
+	SELECT c.outcome || ' ' || c.state
+	FROM wp_sheet_close(p_sheet, sha256(convert_to(p_sheet::text, 'UTF8')), p_month, p_nb,
+		p_ctrl_sum) c WHERE c.kind = 'S'
+$$;
+
+CREATE FUNCTION tap.state(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT state FROM sheet WHERE msg_id = p_msg
+$$;
+-- Each line's decision in order: 'ok' or its reason code.
+CREATE FUNCTION tap.codes(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT string_agg(coalesce(l.reason_code, 'ok'), ',' ORDER BY l.seq)
+	FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = p_msg
+$$;
+-- The sheet's WAGE transfers: "COUNT TOTAL".
+CREATE FUNCTION tap.paid(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT count(t.id) || ' ' || coalesce(sum(t.amount), 0)
+	FROM sheet s LEFT JOIN transfer t ON t.sheet_id = s.id AND t.reason = 'WAGE'
+	WHERE s.msg_id = p_msg
+$$;
+-- Alerts of a kind about one MsgId (or core reference).
+CREATE FUNCTION tap.alerts(p_kind text, p_msg text) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT count(*) FROM alert WHERE kind = p_kind AND msg_id = p_msg
+$$;
+-- Audit records of an action in an account's chain.
+CREATE FUNCTION tap.audits(p_action text, p_number text DEFAULT tap.acc()) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+	SELECT count(*) FROM audit WHERE chain = wp_account_chain(p_number) AND action = p_action
+$$;
+
+-- Operators for four eyes: returns the id of a new operator NAME with ROLE.
+CREATE FUNCTION tap.operator(p_name text, p_role text) RETURNS bigint LANGUAGE sql AS $$
+	INSERT INTO operator (name, role, password_hash) VALUES (p_name, p_role, 'not-a-hash')
+	RETURNING id
+$$;
+
+-- --- the ledger invariants ------------------------------------------------------
+-- Six assertions, after every scenario (tests/integration/lib.sh's
+-- ledger_exact and t0430's chain check, written once):
+--  1. money is neither made nor lost: the dedicated balances on their rows
+--     plus the clearing and attached accounts' balances derived from their
+--     transfers sum to zero;
+--  2. every dedicated balance equals its credits less its debits;
+--  3. every dedicated account's earmark equals what is left of its returns;
+--  4. a PAID sheet has exactly one WAGE transfer per accepted line, of its
+--     amount, and no other; a sheet not PAID has none;
+--  5. no worker is paid WAGE twice for a month on a project;
+--  6. every audit chain verifies.
+CREATE FUNCTION tap.invariants(p_when text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN NEXT is((SELECT sum(CASE WHEN a.kind = 'DEDICATED' THEN a.balance
+		ELSE coalesce((SELECT sum(amount) FROM transfer WHERE credit_account = a.id), 0)
+		   - coalesce((SELECT sum(amount) FROM transfer WHERE debit_account = a.id), 0) END)
+		FROM account a), 0::numeric, p_when || ': the ledger sums to zero');
+	RETURN NEXT is((SELECT count(*) FROM account a WHERE a.kind = 'DEDICATED' AND a.balance <>
+		coalesce((SELECT sum(amount) FROM transfer WHERE credit_account = a.id), 0)
+		- coalesce((SELECT sum(amount) FROM transfer WHERE debit_account = a.id), 0)), 0::bigint,
+		p_when || ': every dedicated balance equals its transfers');
+	RETURN NEXT is((SELECT count(*) FROM account a WHERE a.kind = 'DEDICATED' AND a.earmarked <>
+		coalesce((SELECT sum(e.remaining) FROM line_earmark e WHERE e.account_id = a.id), 0)),
+		0::bigint, p_when || ': every earmark equals what is left of its returns');
+	RETURN NEXT is((SELECT count(*) FROM sheet s JOIN sheet_line l ON l.sheet_id = s.id
+		FULL JOIN (SELECT * FROM transfer WHERE reason = 'WAGE') t
+		  ON t.sheet_id = l.sheet_id AND t.line_seq = l.seq
+		WHERE (s.state = 'PAID' AND l.reason_code IS NULL) IS DISTINCT FROM (t.id IS NOT NULL)
+		   OR t.amount <> l.amount OR t.debit_account <> s.account_id), 0::bigint,
+		p_when || ': a paid sheet''s accepted lines and its WAGE transfers are one to one');
+	RETURN NEXT is((SELECT count(*) FROM (SELECT l.project_id, l.id_number, l.month
+		FROM transfer t JOIN sheet_line l ON l.sheet_id = t.sheet_id AND l.seq = t.line_seq
+		WHERE t.reason = 'WAGE' AND l.kind = 'WAGE' GROUP BY 1, 2, 3 HAVING count(*) > 1) x),
+		0::bigint, p_when || ': no worker is paid WAGE twice for a month');
+	RETURN NEXT is((SELECT string_agg(chain, ' ') FROM wp_audit_verify_chains() WHERE NOT ok),
+		NULL, p_when || ': every audit chain verifies');
+END $$;
