@@ -69,7 +69,7 @@ SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
  * -1 if there is no verified peer certificate or no serialNumber. */
 int	 tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN]) WUR;
 
-/* server.c: TLS listeners, limits, request plumbing. */
+/* listener.c: TLS listeners and their limits. */
 struct listener;
 typedef void listener_route(struct evhttp_request *, void *arg);
 
@@ -84,7 +84,7 @@ void		 listener_set_ctx(struct listener *, SSL_CTX *ctx);
 /* Stops accepting new connections (SIGTERM drain). */
 void		 listener_close(struct listener *);
 
-/* A request waiting for the database. If the client goes away first, req
+/* pending.c: a request waiting for the database. If the client goes away first, req
  * becomes NULL and the answer is dropped (the work is still committed or
  * not, and a retry with the same id is answered from the database). */
 struct pending {
@@ -99,10 +99,12 @@ void		 pending_free(struct pending *);
 /* Sends the answer (body may be NULL) and frees p. */
 void		 pending_reply(struct pending *, int status, const char *ctype,
 		    const char *body, size_t len);
-void		 http_reply(struct evhttp_request *, int status, const char *ctype,
-		    const char *body, size_t len);
 /* Sends 503 with Retry-After (database unreachable) and frees p. */
 void		 pending_unavailable(struct pending *);
+
+/* http.c: one request's reply, body, path, method and peer. */
+void		 http_reply(struct evhttp_request *, int status, const char *ctype,
+		    const char *body, size_t len);
 /* 503 with Retry-After. */
 void		 http_unavailable(struct evhttp_request *);
 /* The request body as a NUL-terminated string in *body (pointer into the
