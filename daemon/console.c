@@ -257,7 +257,7 @@ console_route(struct evhttp_request *req, void *arg)
 		console_plain_error(req, 405, "method not allowed here");
 		return;
 	}
-	if (cmd == EVHTTP_REQ_GET && console_page(req, path))
+	if (cmd == EVHTTP_REQ_GET && page_serve(req, path))
 		return;
 	console_plain_error(req, 404, "no such resource");
 }

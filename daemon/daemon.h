@@ -232,7 +232,7 @@ void	metrics_get(struct evhttp_request *);
 
 /* page.c: serves the console's web page; false if path is not one of its
  * files. */
-bool	console_page(struct evhttp_request *, const char *path);
+bool	page_serve(struct evhttp_request *, const char *path);
 
 /* migrate.c: applies schema/NNN_*.sql not yet applied, in order (blocking;
  * runs before the loop). 0 or -1 with the error logged. */
@@ -241,8 +241,8 @@ int	migrate_run(const char *dsn, const char *dir);
 /* operator.c */
 /* Hashes a password with scrypt into a self-describing string
  * "scrypt$N$r$p$salt_hex$hash_hex" (malloc'd), NULL on failure. */
-char	*password_hash(const char *password);
-bool	 password_verify(const char *password, const char *stored);
+char	*operator_password_hash(const char *password);
+bool	 operator_password_verify(const char *password, const char *stored);
 /* --add-operator: blocking, before the loop. */
 int	 operator_add(const char *dsn, const char *name, const char *role,
 	    const char *password);

@@ -360,10 +360,10 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	known = !PQgetisnull(res, 0, 0);
 	if (known)
-		ok = password_verify(s->password, PQgetvalue(res, 0, 1));
+		ok = operator_password_verify(s->password, PQgetvalue(res, 0, 1));
 	else {
 		/* the same work for an unknown name, so timing tells nothing */
-		(void)password_verify(s->password, "scrypt$16384$8$1$"
+		(void)operator_password_verify(s->password, "scrypt$16384$8$1$"
 		    "00000000000000000000000000000000$"
 		    "0000000000000000000000000000000000000000000000000000000000000000");
 		ok = false;
@@ -449,7 +449,7 @@ session_signin(struct evhttp_request *req)
 	params[0] = s->name;
 	/* one row whatever the name: the operator (or NULLs) and whether
 	 * the name is locked (018) */
-	if (db_query(wpd->db, "SELECT o.id, o.password_hash, EXISTS (SELECT 1 "
+	if (db_query(wpd->db, "SELECT o.id, o.operator_password_hash, EXISTS (SELECT 1 "
 	    "FROM signin_throttle t WHERE t.name = $1 AND t.locked_until > "
 	    "now()) FROM (SELECT 1) x LEFT JOIN operator o ON o.name = $1 AND "
 	    "NOT o.disabled", 1, params, signin_lookup_cb, s) == -1)
