@@ -50,7 +50,7 @@ loaded_free(struct loaded *l)
 	SSL_CTX_free(l->core);
 	SSL_CTX_free(l->console);
 	sigtrust_free(l->subca);
-	signer_free(l->bank);
+	xmlsig_signer_free(l->bank);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -70,7 +70,7 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    (l->subca = sigtrust_load(c->subcontractor_ca, err)) == NULL ||
 	    (c->subcontractor_crl != NULL &&
 	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
-	    (l->bank = signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
+	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
 		loaded_free(l);
 		return -1;
 	}
@@ -158,7 +158,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	listener_set_ctx(wpd->core, l.core);
 	listener_set_ctx(wpd->console, l.console);
 	sheetapi_set_trust(l.subca);
-	signer_free(wpd->bank);
+	xmlsig_signer_free(wpd->bank);
 	wpd->bank = l.bank;
 	/* keep the listen settings the sockets were bound with */
 	config_free(wpd->conf);
@@ -277,7 +277,7 @@ run(struct config *conf)
 	watchdog_stop();
 	event_base_free(wpd->base);
 	sheetapi_set_trust(NULL);
-	signer_free(wpd->bank);
+	xmlsig_signer_free(wpd->bank);
 	schemas_free(wpd->schemas);
 	config_free(wpd->conf);
 	free(wpd);

@@ -214,7 +214,7 @@ handle_transaction(struct sheetstream *ss, xmlNodePtr tx)
 	read_transaction(ss, tx);
 	/* the first ds:Object or ds:Manifest is kept in scan_err */
 	if (!perr_isset(&ss->scan_err) &&
-	    xmlsig_scan(tx, &ss->signatures, &ss->scan_err) == -1)
+	    sigverify_scan(tx, &ss->signatures, &ss->scan_err) == -1)
 		ss->lines_stopped = true;
 }
 
@@ -404,7 +404,7 @@ check_signature(struct sheetstream *ss, xmlDocPtr doc, struct sigtrust *trust,
 		return perr_set(err, "WP30", "could not canonicalise the sheet");
 	memcpy(ss->c14n_sha256, md, SHA256_LEN);
 	ss->c14n_done = true;
-	return sigtrust_verify_digest(trust, doc, md, ss->signatures, signer,
+	return sigverify_digest(trust, doc, md, ss->signatures, signer,
 	    err);
 }
 
