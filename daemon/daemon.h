@@ -139,8 +139,8 @@ void	rosterapi_get(struct evhttp_request *, const char *contractor,
 /* core.c */
 void	core_route(struct evhttp_request *, void *arg);
 
-/* console.c: the console listener's router, and what the console's
- * handlers (session.c, consoleapi.c) share. */
+/* console.c: the console listener's router; what its handlers share
+ * (struct console_call here, the answers in jsonreply.c). */
 void	console_route(struct evhttp_request *, void *arg);
 
 /* What a call needs of the operator's role. */
@@ -168,27 +168,23 @@ struct console_call {
 	char		 token_hex[2 * SHA256_DIGEST_LENGTH + 1];
 };
 
+/* jsonreply.c: the console handlers' JSON answers and database calls. */
 /* Sends j (consumed; NULL answers 500) as the JSON answer and frees p. */
-void	console_reply_json(struct pending *p, int status, json_t *j);
+void	jsonreply_send(struct pending *p, int status, json_t *j);
 /* Sends {"error": msg} and frees p. */
-void	console_reply_error(struct pending *p, int status, const char *msg);
+void	jsonreply_error(struct pending *p, int status, const char *msg);
 /* {"error": msg}, for a request that has no struct pending yet. */
-void	console_plain_error(struct evhttp_request *, int status,
+void	jsonreply_plain_error(struct evhttp_request *, int status,
 	    const char *msg);
 /* True if the database call failed, and then the request is answered:
  * 503 if the database did not answer, 500 if it refused. what names the
  * call in the log. */
-bool	console_db_failed(struct console_call *, PGresult *res,
+bool	jsonreply_db_failed(struct console_call *, PGresult *res,
 	    const char *error, const char *what);
-/* "Now" as the day-based rules see it (clock.c). */
-void	console_now(char buf[40]);
 /* Sends sql with n parameters v; cb gets the call. 503 if it cannot be
  * sent. */
-void	console_query(struct console_call *, const char *sql, int n,
+void	jsonreply_query(struct console_call *, const char *sql, int n,
 	    const char *const *v, db_cb *cb);
-/* True if s is min..max bytes, every one of them in charset. */
-bool	console_matches(const char *s, size_t min, size_t max,
-	    const char *charset);
 
 /* session.c: sign-in, sign-out, and the gate of every other /api/ call. */
 /* Authenticates, authorises and then runs next with arg (a path parameter)
@@ -273,6 +269,9 @@ void	 util_now_iso(char *buf, size_t len);
 void	 util_hex(const unsigned char *in, size_t len, char *out);
 /* A fresh identifier for our own messages: prefix + time + random. */
 void	 util_message_id(const char *prefix, char *out, size_t len);
+/* True if s is min..max bytes, every one of them in charset. */
+bool	 util_matches(const char *s, size_t min, size_t max,
+	    const char *charset);
 
 /* watchdog.c: systemd's watchdog and the database latency probe. */
 struct evbuffer;
