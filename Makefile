@@ -29,8 +29,7 @@ PROTO_OBJ  := $(PROTO_SRC:%.c=$(B)/%.o) $(B)/proto/schemas_blob.o
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(B)/daemon/console/blob.o
 # The daemon modules the unit tests link: the few under test, never main.c
 # (nor the handlers, which need the process context main.c owns).
-DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/dblease.o $(B)/daemon/dbdsn.o $(B)/daemon/log.o $(B)/daemon/util.o \
-              $(B)/daemon/sheetlines.o
+DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/dblease.o $(B)/daemon/dbdsn.o $(B)/daemon/log.o $(B)/daemon/util.o
 # Test code shared by the unit tests and the fuzz targets.
 TEST_COMMON := $(B)/tests/common/tree_verdict.o
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o \
