@@ -128,8 +128,8 @@ operator_add(const char *dsn, const char *name, const char *role,
 	params[1] = role;
 	params[2] = hash;
 	res = PQexecParams(conn, "INSERT INTO operator (name, role, "
-	    "operator_password_hash) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
-	    "SET role = EXCLUDED.role, operator_password_hash = EXCLUDED.operator_password_hash, "
+	    "password_hash) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
+	    "SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash, "
 	    "disabled = false", 3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		log_warnx("operator %s: could not be stored: %s", name,

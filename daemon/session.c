@@ -449,7 +449,7 @@ session_signin(struct evhttp_request *req)
 	params[0] = s->name;
 	/* one row whatever the name: the operator (or NULLs) and whether
 	 * the name is locked (018) */
-	if (db_query(wpd->db, "SELECT o.id, o.operator_password_hash, EXISTS (SELECT 1 "
+	if (db_query(wpd->db, "SELECT o.id, o.password_hash, EXISTS (SELECT 1 "
 	    "FROM signin_throttle t WHERE t.name = $1 AND t.locked_until > "
 	    "now()) FROM (SELECT 1) x LEFT JOIN operator o ON o.name = $1 AND "
 	    "NOT o.disabled", 1, params, signin_lookup_cb, s) == -1)
