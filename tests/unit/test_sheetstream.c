@@ -98,8 +98,10 @@ stream_equals_tree(void)
 		}
 		globfree(&g);
 	}
+	/* every document of the sets once (77 when the fuzz corpus stopped
+	 * keeping copies of tests/data: the thresholds had counted them twice) */
+	CHECK(files > 70);
 	/* the comparison covered accepted sheets, not only refusals */
-	CHECK(files > 100);
 	CHECK(accepted >= 2);
 }
 
@@ -194,7 +196,7 @@ c14n_equals_libxml2(void)
 		}
 		globfree(&g);
 	}
-	CHECK(compared > 80);
+	CHECK(compared > 60);	/* 67 distinct documents, as files > 70 above */
 }
 
 /* The corner cases of the specification, each against libxml2. */
