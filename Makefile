@@ -30,8 +30,7 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o) $(B)/daemon/console/blob.o $(B)/schema/
 SCHEMA_SQL := $(sort $(wildcard schema/migrations/*.sql)) $(sort $(wildcard schema/functions/*.sql))
 # The daemon modules the unit tests link: the few under test, never main.c
 # (nor the handlers, which need the process context main.c owns).
-DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/dblease.o $(B)/daemon/dbdsn.o $(B)/daemon/log.o $(B)/daemon/util.o \
-              $(B)/daemon/sheetlines.o
+DAEMON_LIB := $(B)/daemon/db.o $(B)/daemon/dblease.o $(B)/daemon/dbdsn.o $(B)/daemon/log.o $(B)/daemon/util.o
 # Test code shared by the unit tests and the fuzz targets.
 TEST_COMMON := $(B)/tests/common/tree_verdict.o
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o \
@@ -51,8 +50,8 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 
 .PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
-        clean check-proto-purity asan
-all: check-proto-purity $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
+        clean check-style asan
+all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
 
 # Installs what is missing, with apt-get update first; a no-op when all is there.
 deps:
@@ -65,10 +64,11 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# proto/ is pure: no sockets, no libevent, no libpq.
-check-proto-purity:
-	@bad=$$(grep -lE '#include[[:space:]]*[<"](event2/|event\.h|libpq-fe\.h|sys/socket\.h)' proto/*.c proto/*.h 2>/dev/null); \
-	if [ -n "$$bad" ]; then echo "proto/ must stay pure, but these include I/O headers: $$bad" >&2; exit 1; fi
+# What STYLE.md asks that a machine can check (scripts/check-style says
+# what): export prefix = file name, proto/ purity (no sockets, no libevent,
+# no libpq), no circles between files, files and functions not too long.
+check-style:
+	@scripts/check-style
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -126,6 +126,7 @@ sqltest: deps all
 	tests/sql/run
 
 test: deps all
+	tests/style/run
 	$(B)/unit
 	B=$(B) tests/fuzz/replay
 	prove tests/integration/*.t

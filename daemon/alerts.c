@@ -589,7 +589,7 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 	}
 	if ((doc = alert_build(&m, err)) == NULL ||
 	    schemas_validate(wpd->schemas, XSD_ALERT, doc, err) == -1 ||
-	    signer_sign(wpd->bank, doc, err) == -1)
+	    xmlsig_sign(wpd->bank, doc, err) == -1)
 		goto done;
 	if ((out = xmlout_dump(doc, len)) == NULL)
 		perr_set(err, "WP90", "out of memory");

@@ -1,8 +1,8 @@
 /*
  * console.c: the operations console's listener: routes /healthz and
  * /metrics (metrics.c), the JSON API under /api/ (session.c, consoleapi.c)
- * and the web page (page.c), and holds the JSON answers and database calls
- * that the console's handlers share.
+ * and the web page (page.c). The JSON answers and database calls the
+ * console's handlers share are jsonreply.c's.
  *
  * Every /api/ call but sign-in goes through one gate, session_gate() in
  * session.c. The routes below say which role each call needs and which
@@ -26,92 +26,9 @@
 #include "daemon.h"
 #include "log.h"
 
-#define JSON_CTYPE	"application/json; charset=utf-8"
-
 #define DIGITS	"0123456789"
 #define ALNUM	DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #define UUIDSET	DIGITS "abcdef-"
-
-/* Sends j (consumed) as the answer. */
-void
-console_reply_json(struct pending *p, int status, json_t *j)
-{
-	char	*s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-	json_decref(j);
-	if (s == NULL) {
-		pending_reply(p, 500, NULL, NULL, 0);
-		return;
-	}
-	pending_reply(p, status, JSON_CTYPE, s, strlen(s));
-	free(s);
-}
-
-void
-console_reply_error(struct pending *p, int status, const char *msg)
-{
-	console_reply_json(p, status, json_pack("{s:s}", "error", msg));
-}
-
-/* An error answered before a pending request exists. */
-void
-console_plain_error(struct evhttp_request *req, int status, const char *msg)
-{
-	json_t	*j = json_pack("{s:s}", "error", msg);
-	char	*s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-	json_decref(j);
-	http_reply(req, status, JSON_CTYPE, s, s ? strlen(s) : 0);
-	free(s);
-}
-
-/* True (and answered) if the database call failed. */
-bool
-console_db_failed(struct console_call *c, PGresult *res, const char *error,
-    const char *what)
-{
-	if (res == NULL) {
-		log_warnx("console %s: database: %s", what, error);
-		pending_unavailable(c->p);
-		return true;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warnx("console %s: database refused: %s", what,
-		    PQresultErrorMessage(res));
-		console_reply_error(c->p, 500,
-		    "internal error; nothing was changed");
-		return true;
-	}
-	return false;
-}
-
-/* "Now" as the day-based rules see it (clock.c), for the plan to date,
- * the months unpaid and the close checks, so that the console and the
- * alerts agree on what is due. */
-void
-console_now(char buf[40])
-{
-	clock_now_iso(buf, 40);
-}
-
-void
-console_query(struct console_call *c, const char *sql, int n,
-    const char *const *v, db_cb *cb)
-{
-	if (db_query(wpd->db, sql, n, v, cb, c) == -1)
-		pending_unavailable(c->p);
-}
-
-bool
-console_matches(const char *s, size_t min, size_t max, const char *charset)
-{
-	size_t	n;
-
-	if (s == NULL)
-		return false;
-	n = strlen(s);
-	return n >= min && n <= max && strspn(s, charset) == n;
-}
 
 /* --- routing ---------------------------------------------------------- */
 
@@ -175,7 +92,7 @@ route_get(struct evhttp_request *req, const char *path)
 		    consoleapi_project_get);
 	if (path_arg(path, "/api/sheets/", "", DIGITS, 18, arg, sizeof(arg))) {
 		query_param(req, "offset", q, sizeof(q));
-		if (!console_matches(q, 0, 9, DIGITS))
+		if (!util_matches(q, 0, 9, DIGITS))
 			q[0] = '\0';
 		return session_gate(req, NEED_READ, arg, q,
 		    consoleapi_sheet_get);
@@ -192,7 +109,7 @@ route_get(struct evhttp_request *req, const char *path)
 	}
 	if (strcmp(path, "/api/audit") == 0) {
 		query_param(req, "before", q, sizeof(q));
-		if (!console_matches(q, 1, 18, DIGITS))
+		if (!util_matches(q, 1, 18, DIGITS))
 			q[0] = '\0';
 		return session_gate(req, NEED_READ, NULL, q,
 		    consoleapi_audit_get);
@@ -200,7 +117,7 @@ route_get(struct evhttp_request *req, const char *path)
 	if (strcmp(path, "/api/audit/verify") == 0)
 		return session_gate(req, NEED_READ, NULL, NULL,
 		    consoleapi_audit_verify);
-	console_plain_error(req, 404, "no such resource");
+	jsonreply_plain_error(req, 404, "no such resource");
 }
 
 static void
@@ -227,7 +144,7 @@ route_post(struct evhttp_request *req, const char *path)
 	    sizeof(arg)) && strlen(arg) == 36)
 		return session_gate(req, NEED_OPERATE, arg, NULL,
 		    consoleapi_alert_retry);
-	console_plain_error(req, 404, "no such resource");
+	jsonreply_plain_error(req, 404, "no such resource");
 }
 
 void
@@ -238,7 +155,7 @@ console_route(struct evhttp_request *req, void *arg)
 
 	(void)arg;
 	if (http_path(req, path, sizeof(path)) == -1) {
-		console_plain_error(req, 404, "no such resource");
+		jsonreply_plain_error(req, 404, "no such resource");
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0 && cmd == EVHTTP_REQ_GET)
@@ -254,11 +171,11 @@ console_route(struct evhttp_request *req, void *arg)
 		    strcmp(path, "/api/session") == 0)
 			return session_gate(req, NEED_READ, NULL, NULL,
 			    session_signout);
-		console_plain_error(req, 405, "method not allowed here");
+		jsonreply_plain_error(req, 405, "method not allowed here");
 		return;
 	}
-	if (cmd == EVHTTP_REQ_GET && console_page(req, path))
+	if (cmd == EVHTTP_REQ_GET && page_serve(req, path))
 		return;
-	console_plain_error(req, 404, "no such resource");
+	jsonreply_plain_error(req, 404, "no such resource");
 }
 

@@ -29,6 +29,15 @@
 #define DIGITS	"0123456789"
 #define ALNUM	DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
+/* "Now" as the day-based rules see it (clock.c), for the plan to date,
+ * the months unpaid and the close checks, so that the console and the
+ * alerts agree on what is due. */
+static void
+now_iso(char buf[40])
+{
+	clock_now_iso(buf, 40);
+}
+
 /* --- proposals and decisions ------------------------------------------ */
 
 static const char *
@@ -101,14 +110,14 @@ project_payload(json_t *b, char *why, size_t whylen)
 	char		 yuan[32];
 	json_t		*out;
 
-	if (!console_matches(code, 1, 64, ALNUM "._-") ||
+	if (!util_matches(code, 1, 64, ALNUM "._-") ||
 	    !isalnum((unsigned char)code[0]))
 		return snprintf(why, whylen, "code must be 1 to 64 letters, "
 		    "digits, '.', '_' or '-'"), NULL;
 	if (!text_ok(name, 200))
 		return snprintf(why, whylen, "name must be 1 to 200 characters"),
 		    NULL;
-	if (!console_matches(region, 6, 6, DIGITS))
+	if (!util_matches(region, 6, 6, DIGITS))
 		return snprintf(why, whylen, "region must be a 6-digit "
 		    "administrative division code"), NULL;
 	if (industry == NULL || (strcmp(industry, "housing") != 0 &&
@@ -119,7 +128,7 @@ project_payload(json_t *b, char *why, size_t whylen)
 	if (!company_ok(b, "owner", why, whylen) ||
 	    !company_ok(b, "contractor", why, whylen))
 		return NULL;
-	if (!console_matches(account, 1, 34, ALNUM "-"))
+	if (!util_matches(account, 1, 34, ALNUM "-"))
 		return snprintf(why, whylen, "account must be 1 to 34 letters, "
 		    "digits or '-'"), NULL;
 	if (total == NULL || money_parse(total, &fen) == -1 || fen <= 0)
@@ -130,7 +139,7 @@ project_payload(json_t *b, char *why, size_t whylen)
 		return snprintf(why, whylen, "contract_months must be a whole "
 		    "number from 1 to 240"), NULL;
 	if (start == NULL || strlen(start) != 7 || start[4] != '-' ||
-	    !console_matches(start, 7, 7, DIGITS "-") || atoi(start + 5) < 1 ||
+	    !util_matches(start, 7, 7, DIGITS "-") || atoi(start + 5) < 1 ||
 	    atoi(start + 5) > 12)
 		return snprintf(why, whylen, "start_month must be YYYY-MM"), NULL;
 	if (!int_field(b, "pay_day", 1, 28, &pay_day))
@@ -155,17 +164,17 @@ proposed_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct console_call	*c = arg;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "proposal"))
+	if (jsonreply_db_failed(c, res, error, "proposal"))
 		return;
 	if (PQgetisnull(res, 0, 0)) {
-		console_reply_error(c->p, 409, "that project or account number "
+		jsonreply_error(c->p, 409, "that project or account number "
 		    "already exists: a project has exactly one dedicated "
 		    "account");
 		return;
 	}
 	log_info("console: operator %s proposed approval %s", c->op_name,
 	    PQgetvalue(res, 0, 0));
-	console_reply_json(c->p, 200, json_pack("{s:I}", "approval",
+	jsonreply_send(c->p, 200, json_pack("{s:I}", "approval",
 	    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
 }
 
@@ -177,19 +186,19 @@ consoleapi_project_propose(struct console_call *c)
 	const char	*params[2];
 
 	if ((payload = project_payload(c->body, why, sizeof(why))) == NULL) {
-		console_reply_error(c->p, 400, why);
+		jsonreply_error(c->p, 400, why);
 		return;
 	}
 	s = json_dumps(payload, JSON_COMPACT);
 	json_decref(payload);
 	if (s == NULL) {
-		console_reply_error(c->p, 500, "out of memory");
+		jsonreply_error(c->p, 500, "out of memory");
 		return;
 	}
 	snprintf(id, sizeof(id), "%lld", c->op_id);
 	params[0] = s;
 	params[1] = id;
-	console_query(c, "SELECT wp_approval_propose('OPEN_ACCOUNT', "
+	jsonreply_query(c, "SELECT wp_approval_propose('OPEN_ACCOUNT', "
 	    "$1::jsonb, $2::bigint)", 2, params, proposed_cb);
 	free(s);
 }
@@ -204,20 +213,20 @@ proposed_json_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	const char		*refusal;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "proposal"))
+	if (jsonreply_db_failed(c, res, error, "proposal"))
 		return;
 	if ((j = json_loads(PQgetvalue(res, 0, 0), 0, &jerr)) == NULL) {
-		console_reply_error(c->p, 500, "internal error");
+		jsonreply_error(c->p, 500, "internal error");
 		return;
 	}
 	if ((refusal = json_string_value(json_object_get(j, "refusal"))) != NULL) {
-		console_reply_error(c->p, 409, refusal);
+		jsonreply_error(c->p, 409, refusal);
 		json_decref(j);
 		return;
 	}
 	log_info("console: operator %s proposed approval %lld", c->op_name,
 	    (long long)json_integer_value(json_object_get(j, "approval")));
-	console_reply_json(c->p, 200, j);
+	jsonreply_send(c->p, 200, j);
 }
 
 static void
@@ -229,16 +238,16 @@ propose(struct console_call *c, const char *kind, json_t *payload)
 	s = json_dumps(payload, JSON_COMPACT);
 	json_decref(payload);
 	if (s == NULL) {
-		console_reply_error(c->p, 500, "out of memory");
+		jsonreply_error(c->p, 500, "out of memory");
 		return;
 	}
 	snprintf(id, sizeof(id), "%lld", c->op_id);
-	console_now(now);
+	now_iso(now);
 	params[0] = kind;
 	params[1] = s;
 	params[2] = id;
 	params[3] = now;
-	console_query(c, "SELECT wp_console_propose_json($1, $2::jsonb, "
+	jsonreply_query(c, "SELECT wp_console_propose_json($1, $2::jsonb, "
 	    "$3::bigint, $4::timestamptz)", 4, params, proposed_json_cb);
 	free(s);
 }
@@ -250,7 +259,7 @@ consoleapi_close_propose(struct console_call *c)
 	const char	*reason = str_field(c->body, "reason");
 
 	if (!text_ok(reason, REASON_MAX)) {
-		console_reply_error(c->p, 400, "reason must be 1 to 200 "
+		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
 		    "characters: why the account closes (e.g. project "
 		    "complete, no wages owed)");
 		return;
@@ -270,20 +279,20 @@ consoleapi_movement_propose(struct console_call *c)
 	int64_t		 fen;
 	char		 yuan[32];
 
-	if (!console_matches(from, 1, 34, ALNUM "-") ||
-	    !console_matches(to, 1, 34, ALNUM "-")) {
-		console_reply_error(c->p, 400,
+	if (!util_matches(from, 1, 34, ALNUM "-") ||
+	    !util_matches(to, 1, 34, ALNUM "-")) {
+		jsonreply_error(c->p, 400,
 		    "from and to must be account numbers");
 		return;
 	}
 	if (amount == NULL || money_parse(amount, &fen) == -1 || fen <= 0) {
-		console_reply_error(c->p, 400, "amount must be a positive "
+		jsonreply_error(c->p, 400, "amount must be a positive "
 		    "decimal string in yuan with at most 2 decimals, "
 		    "e.g. \"4500.00\"");
 		return;
 	}
 	if (!text_ok(reason, REASON_MAX)) {
-		console_reply_error(c->p, 400, "reason must be 1 to 200 "
+		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
 		    "characters: why the money moves");
 		return;
 	}
@@ -302,26 +311,26 @@ decided_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	json_error_t		 jerr;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "approval"))
+	if (jsonreply_db_failed(c, res, error, "approval"))
 		return;
 	state = PQgetvalue(res, 0, 0);
 	outcome = PQgetvalue(res, 0, 1);
 	if (strcmp(state, "NOT_FOUND") == 0) {
-		console_reply_error(c->p, 404, "no such approval");
+		jsonreply_error(c->p, 404, "no such approval");
 		return;
 	}
 	if (strcmp(state, "SAME_OPERATOR") == 0) {
-		console_reply_error(c->p, 403, outcome);
+		jsonreply_error(c->p, 403, outcome);
 		return;
 	}
 	if (strncmp(outcome, "already decided", 15) == 0) {
-		console_reply_error(c->p, 409, outcome);
+		jsonreply_error(c->p, 409, outcome);
 		return;
 	}
 	log_info("console: operator %s decided approval %s: %s", c->op_name,
 	    c->arg, state);
 	j = json_loads(PQgetvalue(res, 0, 2), 0, &jerr);
-	console_reply_json(c->p, 200, j);
+	jsonreply_send(c->p, 200, j);
 }
 
 /* POST /api/approvals/{id} {"decision"} */
@@ -334,17 +343,17 @@ consoleapi_approval_decide(struct console_call *c)
 
 	if (decision == NULL || (strcmp(decision, "approve") != 0 &&
 	    strcmp(decision, "reject") != 0)) {
-		console_reply_error(c->p, 400,
+		jsonreply_error(c->p, 400,
 		    "decision must be \"approve\" or \"reject\"");
 		return;
 	}
 	snprintf(id, sizeof(id), "%lld", c->op_id);
-	console_now(now);
+	now_iso(now);
 	params[0] = c->arg;
 	params[1] = id;
 	params[2] = decision;
 	params[3] = now;
-	console_query(c, "SELECT d.state, d.outcome, "
+	jsonreply_query(c, "SELECT d.state, d.outcome, "
 	    "wp_approval_json($1::bigint) FROM wp_console_decide($1::bigint, "
 	    "$2::bigint, $3, $4::timestamptz) d", 4, params, decided_cb);
 }
@@ -356,10 +365,10 @@ retried_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	const char		*s;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "alert retry"))
+	if (jsonreply_db_failed(c, res, error, "alert retry"))
 		return;
 	if (PQgetisnull(res, 0, 0)) {
-		console_reply_error(c->p, 404, "no such alert");
+		jsonreply_error(c->p, 404, "no such alert");
 		return;
 	}
 	log_info("console: operator %s asked alert %s to be retried",
@@ -379,7 +388,7 @@ consoleapi_alert_retry(struct console_call *c)
 	snprintf(id, sizeof(id), "%lld", c->op_id);
 	params[0] = c->arg;
 	params[1] = id;
-	console_query(c, "SELECT wp_console_alert_retry($1::uuid, "
+	jsonreply_query(c, "SELECT wp_console_alert_retry($1::uuid, "
 	    "$2::bigint)", 2, params, retried_cb);
 }
 
@@ -392,10 +401,10 @@ json_row_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	const char		*s;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "read"))
+	if (jsonreply_db_failed(c, res, error, "read"))
 		return;
 	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
-		console_reply_error(c->p, 404, "not found");
+		jsonreply_error(c->p, 404, "not found");
 		return;
 	}
 	s = PQgetvalue(res, 0, 0);
@@ -410,7 +419,7 @@ read1(struct console_call *c, const char *sql, int n, const char *p1,
 {
 	const char	*params[2] = { p1, p2 };
 
-	console_query(c, sql, n, params, json_row_cb);
+	jsonreply_query(c, sql, n, params, json_row_cb);
 }
 
 void
@@ -418,7 +427,7 @@ consoleapi_overview_get(struct console_call *c)
 {
 	char	now[40];
 
-	console_now(now);
+	now_iso(now);
 	read1(c, "SELECT wp_console_overview($1::timestamptz)", 1, now, NULL);
 }
 
@@ -427,7 +436,7 @@ consoleapi_projects_get(struct console_call *c)
 {
 	char	now[40];
 
-	console_now(now);
+	now_iso(now);
 	read1(c, "SELECT wp_console_projects($1, $2::timestamptz)", 2, c->arg2,
 	    now);
 }
@@ -437,7 +446,7 @@ consoleapi_project_get(struct console_call *c)
 {
 	char	now[40];
 
-	console_now(now);
+	now_iso(now);
 	read1(c, "SELECT wp_console_project($1, $2::timestamptz)", 2, c->arg,
 	    now);
 }

@@ -69,7 +69,7 @@ SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
  * -1 if there is no verified peer certificate or no serialNumber. */
 int	 tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN]) WUR;
 
-/* server.c: TLS listeners, limits, request plumbing. */
+/* listener.c: TLS listeners and their limits. */
 struct listener;
 typedef void listener_route(struct evhttp_request *, void *arg);
 
@@ -84,7 +84,7 @@ void		 listener_set_ctx(struct listener *, SSL_CTX *ctx);
 /* Stops accepting new connections (SIGTERM drain). */
 void		 listener_close(struct listener *);
 
-/* A request waiting for the database. If the client goes away first, req
+/* pending.c: a request waiting for the database. If the client goes away first, req
  * becomes NULL and the answer is dropped (the work is still committed or
  * not, and a retry with the same id is answered from the database). */
 struct pending {
@@ -99,10 +99,12 @@ void		 pending_free(struct pending *);
 /* Sends the answer (body may be NULL) and frees p. */
 void		 pending_reply(struct pending *, int status, const char *ctype,
 		    const char *body, size_t len);
-void		 http_reply(struct evhttp_request *, int status, const char *ctype,
-		    const char *body, size_t len);
 /* Sends 503 with Retry-After (database unreachable) and frees p. */
 void		 pending_unavailable(struct pending *);
+
+/* http.c: one request's reply, body, path, method and peer. */
+void		 http_reply(struct evhttp_request *, int status, const char *ctype,
+		    const char *body, size_t len);
 /* 503 with Retry-After. */
 void		 http_unavailable(struct evhttp_request *);
 /* The request body as a NUL-terminated string in *body (pointer into the
@@ -137,8 +139,8 @@ void	rosterapi_get(struct evhttp_request *, const char *contractor,
 /* core.c */
 void	core_route(struct evhttp_request *, void *arg);
 
-/* console.c: the console listener's router, and what the console's
- * handlers (session.c, consoleapi.c) share. */
+/* console.c: the console listener's router; what its handlers share
+ * (struct console_call here, the answers in jsonreply.c). */
 void	console_route(struct evhttp_request *, void *arg);
 
 /* What a call needs of the operator's role. */
@@ -166,27 +168,23 @@ struct console_call {
 	char		 token_hex[2 * SHA256_DIGEST_LENGTH + 1];
 };
 
+/* jsonreply.c: the console handlers' JSON answers and database calls. */
 /* Sends j (consumed; NULL answers 500) as the JSON answer and frees p. */
-void	console_reply_json(struct pending *p, int status, json_t *j);
+void	jsonreply_send(struct pending *p, int status, json_t *j);
 /* Sends {"error": msg} and frees p. */
-void	console_reply_error(struct pending *p, int status, const char *msg);
+void	jsonreply_error(struct pending *p, int status, const char *msg);
 /* {"error": msg}, for a request that has no struct pending yet. */
-void	console_plain_error(struct evhttp_request *, int status,
+void	jsonreply_plain_error(struct evhttp_request *, int status,
 	    const char *msg);
 /* True if the database call failed, and then the request is answered:
  * 503 if the database did not answer, 500 if it refused. what names the
  * call in the log. */
-bool	console_db_failed(struct console_call *, PGresult *res,
+bool	jsonreply_db_failed(struct console_call *, PGresult *res,
 	    const char *error, const char *what);
-/* "Now" as the day-based rules see it (clock.c). */
-void	console_now(char buf[40]);
 /* Sends sql with n parameters v; cb gets the call. 503 if it cannot be
  * sent. */
-void	console_query(struct console_call *, const char *sql, int n,
+void	jsonreply_query(struct console_call *, const char *sql, int n,
 	    const char *const *v, db_cb *cb);
-/* True if s is min..max bytes, every one of them in charset. */
-bool	console_matches(const char *s, size_t min, size_t max,
-	    const char *charset);
 
 /* session.c: sign-in, sign-out, and the gate of every other /api/ call. */
 /* Authenticates, authorises and then runs next with arg (a path parameter)
@@ -230,7 +228,7 @@ void	metrics_get(struct evhttp_request *);
 
 /* page.c: serves the console's web page; false if path is not one of its
  * files. */
-bool	console_page(struct evhttp_request *, const char *path);
+bool	page_serve(struct evhttp_request *, const char *path);
 
 /* migrate.c: the schema compiled into the binary (schema/migrations/,
  * schema/functions/). migrate_run applies the pending migrations and every
@@ -248,8 +246,8 @@ int	migrate_check_result(PGresult *, char *why, size_t len);
 /* operator.c */
 /* Hashes a password with scrypt into a self-describing string
  * "scrypt$N$r$p$salt_hex$hash_hex" (malloc'd), NULL on failure. */
-char	*password_hash(const char *password);
-bool	 password_verify(const char *password, const char *stored);
+char	*operator_password_hash(const char *password);
+bool	 operator_password_verify(const char *password, const char *stored);
 /* --add-operator: blocking, before the loop. */
 int	 operator_add(const char *dsn, const char *name, const char *role,
 	    const char *password);
@@ -280,6 +278,9 @@ void	 util_now_iso(char *buf, size_t len);
 void	 util_hex(const unsigned char *in, size_t len, char *out);
 /* A fresh identifier for our own messages: prefix + time + random. */
 void	 util_message_id(const char *prefix, char *out, size_t len);
+/* True if s is min..max bytes, every one of them in charset. */
+bool	 util_matches(const char *s, size_t min, size_t max,
+	    const char *charset);
 
 /* watchdog.c: systemd's watchdog and the database latency probe. */
 struct evbuffer;

@@ -16,7 +16,7 @@
  *
  * One request per connection at a time. The in-flight requests of a
  * connection are nevertheless kept in a FIFO (conn->inflight), matched to
- * results in order, so that pipeline mode can later raise conn_can_take()'s
+ * results in order, so that pipeline mode can later raise db_conn_can_take()'s
  * limit without changing the rest.
  *
  * Sessions (daemon/dblease.c) take a connection out of the pool; here, a
@@ -119,7 +119,7 @@ log_pq(struct dbconn *c, const char *what, const char *msg)
 /* Ends a request: unlinks it, runs the callback, then clears res and frees
  * it. The callback may queue more requests (db_query) meanwhile. */
 void
-req_finish(struct dbreq *r, PGresult *res, const char *error, bool unknown)
+db_req_finish(struct dbreq *r, PGresult *res, const char *error, bool unknown)
 {
 	struct db	*db = r->db;
 
@@ -150,14 +150,14 @@ req_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c == NULL) {
-		req_finish(r, NULL, ERR_DEADLINE_QUEUED, false);
+		db_req_finish(r, NULL, ERR_DEADLINE_QUEUED, false);
 		return;
 	}
 	/* The statement may be running or even committed: the only way to get
 	 * the connection back without a blocking PQcancel is to drop it. */
 	log_warnx("database connection %d: request deadline passed, closing",
 	    c->id);
-	conn_drop(c, ERR_DEADLINE_SENT, false);
+	db_conn_drop(c, ERR_DEADLINE_SENT, false);
 	db_dispatch(c->db);
 }
 
@@ -166,7 +166,7 @@ req_deadline_cb(evutil_socket_t fd, short what, void *arg)
  */
 
 bool
-conn_is_up(const struct dbconn *c)
+db_conn_is_up(const struct dbconn *c)
 {
 	return c->state == DBC_UP;
 }
@@ -174,7 +174,7 @@ conn_is_up(const struct dbconn *c)
 /* Pipeline mode would raise this limit. A connection made with an old DSN
  * takes no new work, so that it is recycled once idle even under load. */
 bool
-conn_can_take(const struct dbconn *c)
+db_conn_can_take(const struct dbconn *c)
 {
 	return c->state == DBC_UP && c->ninflight == 0 && c->lease == NULL &&
 	    c->gen == c->db->gen && !c->db->closing;
@@ -224,7 +224,7 @@ conn_arm_timer(struct dbconn *c, int ms)
 
 /* Drops the PGconn. The caller has taken care of inflight requests. */
 void
-conn_close(struct dbconn *c)
+db_conn_close(struct dbconn *c)
 {
 	struct db	*db = c->db;
 
@@ -262,7 +262,7 @@ conn_schedule_backoff(struct dbconn *c)
  * it ourselves; the server is not at fault).
  */
 void
-conn_drop(struct dbconn *c, const char *error, bool backoff)
+db_conn_drop(struct dbconn *c, const char *error, bool backoff)
 {
 	struct dbreq_list	 sent, unsent;
 	struct dbreq		*r;
@@ -277,7 +277,7 @@ conn_drop(struct dbconn *c, const char *error, bool backoff)
 		c->lease->conn = NULL;
 		c->lease = NULL;
 	}
-	conn_close(c);
+	db_conn_close(c);
 	if (backoff)
 		conn_schedule_backoff(c);
 	else
@@ -286,14 +286,14 @@ conn_drop(struct dbconn *c, const char *error, bool backoff)
 	while ((r = TAILQ_FIRST(&sent)) != NULL) {
 		TAILQ_REMOVE(&sent, r, entry);
 		TAILQ_INSERT_TAIL(&c->inflight, r, entry);
-		req_finish(r, NULL, error, true);
+		db_req_finish(r, NULL, error, true);
 	}
 	while ((r = TAILQ_FIRST(&unsent)) != NULL) {
 		TAILQ_REMOVE(&unsent, r, entry);
 		r->lease = NULL;
 		TAILQ_INSERT_TAIL(&c->db->queue, r, entry);
 		c->db->nqueued++;
-		req_finish(r, NULL, error, false);
+		db_req_finish(r, NULL, error, false);
 	}
 }
 
@@ -302,8 +302,8 @@ static void
 conn_lost(struct dbconn *c, const char *why)
 {
 	c->failures++;
-	log_pq(c, conn_is_up(c) ? "connection lost" : "could not connect", why);
-	conn_drop(c, ERR_LOST, true);
+	log_pq(c, db_conn_is_up(c) ? "connection lost" : "could not connect", why);
+	db_conn_drop(c, ERR_LOST, true);
 }
 
 /* Counts NOTICE and WARNING messages instead of printing them: a cancelled
@@ -324,7 +324,7 @@ conn_notice_cb(void *arg, const PGresult *res)
 
 /* Begins one connection attempt with the current DSN. */
 void
-conn_start(struct dbconn *c)
+db_conn_start(struct dbconn *c)
 {
 	struct db	*db = c->db;
 
@@ -442,7 +442,7 @@ conn_collect(struct dbconn *c)
 				PQclear(res);
 				log_warnx("database connection %d: %s", c->id,
 				    ERR_COPY);
-				conn_drop(c, ERR_COPY, false);
+				db_conn_drop(c, ERR_COPY, false);
 				return -1;
 			default:
 				break;
@@ -460,9 +460,9 @@ conn_collect(struct dbconn *c)
 		res = c->last;
 		c->last = NULL;
 		if (res == NULL)
-			req_finish(r, NULL, ERR_LOST, true);
+			db_req_finish(r, NULL, ERR_LOST, true);
 		else
-			req_finish(r, res, NULL, false);
+			db_req_finish(r, res, NULL, false);
 	}
 	if (c->state != DBC_UP)
 		return -1;
@@ -511,8 +511,8 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->ninflight == 0 && c->lease == NULL &&
 	    (c->gen != db->gen || c->recycle)) {
 		c->recycle = false;
-		conn_close(c);
-		conn_start(c);
+		db_conn_close(c);
+		db_conn_start(c);
 	}
 	db_dispatch(db);
 }
@@ -526,7 +526,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (c->state) {
 	case DBC_DOWN:
-		conn_start(c);
+		db_conn_start(c);
 		break;
 	case DBC_CONNECTING:
 		/* Try the next host first next time. */
@@ -564,11 +564,11 @@ conn_send(struct dbconn *c, struct dbreq *r)
 		/* Out of memory inside libpq: part of the message may be on the
 		 * wire, but without its Sync it cannot commit once we close. */
 		log_pq(c, "could not send query", PQerrorMessage(c->pg));
-		conn_close(c);
+		db_conn_close(c);
 		conn_schedule(c, 0);
 		TAILQ_INSERT_HEAD(&db->queue, r, entry);
 		db->nqueued++;
-		req_finish(r, NULL, ERR_SEND, false);
+		db_req_finish(r, NULL, ERR_SEND, false);
 		return;
 	}
 	r->conn = c;
@@ -598,7 +598,7 @@ db_dispatch(struct db *db)
 	if (db->dispatching || db->closing)
 		return;
 	db->dispatching = true;
-	lease_waiters_serve(db);
+	dblease_serve_waiters(db);
 	for (i = 0; i < db->nconns; i++) {
 		struct dbconn	*c = &db->conns[i];
 
@@ -611,7 +611,7 @@ db_dispatch(struct db *db)
 	}
 	while ((r = TAILQ_FIRST(&db->queue)) != NULL) {
 		for (i = 0; i < db->nconns; i++)
-			if (conn_can_take(&db->conns[(db->next + i) % db->nconns]))
+			if (db_conn_can_take(&db->conns[(db->next + i) % db->nconns]))
 				break;
 		if (i == db->nconns)
 			break;
@@ -672,7 +672,7 @@ db_new(struct event_base *base, const char *dsn, int nconns, struct perr *err)
 			fatalx("database: evtimer_new failed");
 	}
 	for (i = 0; i < nconns; i++)
-		conn_start(&db->conns[i]);
+		db_conn_start(&db->conns[i]);
 	return db;
 }
 
@@ -690,18 +690,18 @@ db_free(struct db *db)
 	for (i = 0; i < db->nconns; i++) {
 		c = &db->conns[i];
 		while ((r = TAILQ_FIRST(&c->inflight)) != NULL)
-			req_finish(r, NULL, ERR_SHUTDOWN, true);
+			db_req_finish(r, NULL, ERR_SHUTDOWN, true);
 		if (c->lease != NULL) {
 			while ((r = TAILQ_FIRST(&c->lease->queue)) != NULL)
-				req_finish(r, NULL, ERR_SHUTDOWN, false);
+				db_req_finish(r, NULL, ERR_SHUTDOWN, false);
 			c->lease->conn = NULL;
 			c->lease = NULL;
 		}
-		conn_close(c);
+		db_conn_close(c);
 		event_free(c->timer);
 	}
 	while ((r = TAILQ_FIRST(&db->queue)) != NULL)
-		req_finish(r, NULL, ERR_SHUTDOWN, false);
+		db_req_finish(r, NULL, ERR_SHUTDOWN, false);
 	while ((w = TAILQ_FIRST(&db->waiters)) != NULL) {
 		TAILQ_REMOVE(&db->waiters, w, entry);
 		w->queued = false;
@@ -724,7 +724,7 @@ param_len(const char *const *values, const int *lengths, const int *formats,
 /* A request with its own copy of everything, its deadline running; NULL
  * for arguments db_query_bin refuses or out of memory. */
 struct dbreq *
-req_new(struct db *db, const char *sql, int nparams,
+db_req_new(struct db *db, const char *sql, int nparams,
     const char *const *values, const int *lengths, const int *formats,
     db_cb *cb, void *arg)
 {
@@ -816,7 +816,7 @@ db_query_bin(struct db *db, const char *sql, int nparams,
 		return -1;
 	if (db->nup == 0 && ms_since(&db->down_since) >= db->grace_ms)
 		return -1;
-	if ((r = req_new(db, sql, nparams, values, lengths, formats, cb,
+	if ((r = db_req_new(db, sql, nparams, values, lengths, formats, cb,
 	    arg)) == NULL)
 		return -1;
 	TAILQ_INSERT_TAIL(&db->queue, r, entry);
@@ -863,8 +863,8 @@ db_set_dsn(struct db *db, const char *dsn, struct perr *err)
 		c = &db->conns[i];
 		if (c->state == DBC_CONNECTING ||
 		    (c->state == DBC_UP && c->ninflight == 0)) {
-			conn_close(c);
-			conn_start(c);
+			db_conn_close(c);
+			db_conn_start(c);
 		} else if (c->state == DBC_DOWN)
 			conn_arm_timer(c, 0);
 	}

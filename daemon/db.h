@@ -55,29 +55,29 @@ int        db_query_bin(struct db *, const char *sql, int nparams,
                db_cb *cb, void *arg) WUR;
 /*
  * Sessions: a connection taken out of the pool for statements run in order
- * on it, e.g. BEGIN ... COMMIT across several calls. db_lease returns NULL
+ * on it, e.g. BEGIN ... COMMIT across several calls. dblease_take returns NULL
  * (take the one-call path) unless a connection is idle now, nothing waits
  * in the pool's queue, and keep other connections stay in the pool.
- * db_lease_query_bin is db_query_bin on the session (-1 once it has lost its
+ * dblease_query_bin is db_query_bin on the session (-1 once it has lost its
  * connection: every request queued or sent on it then fails, unknown when
- * sent). db_release gives the connection back, and closes it instead if a
+ * sent). dblease_release gives the connection back, and closes it instead if a
  * transaction is still open on it; requests still queued fail. After a
- * loss, db_release only frees the lease.
+ * loss, dblease_release only frees the lease.
  */
 struct dblease;
-struct dblease *db_lease(struct db *, int keep);
-int        db_lease_query_bin(struct dblease *, const char *sql, int nparams,
+struct dblease *dblease_take(struct db *, int keep);
+int        dblease_query_bin(struct dblease *, const char *sql, int nparams,
                const char *const *values, const int *lengths, const int *formats,
                db_cb *cb, void *arg) WUR;
-bool       db_lease_lost(const struct dblease *);
-void       db_release(struct dblease *);
+bool       dblease_lost(const struct dblease *);
+void       dblease_release(struct dblease *);
 /*
  * A session wanted as soon as a connection is free, ahead of the pool's
- * queue: under a steady load that queue seldom empties, and db_lease would
+ * queue: under a steady load that queue seldom empties, and dblease_take would
  * refuse for as long as it lasts. Once per sheet of many megabytes, whose
  * one-call form would take a connection for seconds. The caller owns the
  * struct and sets keep, cb and arg; cb runs once, on the loop thread, from
- * inside the pool's dispatch, with the session. db_lease_wait_cancel
+ * inside the pool's dispatch, with the session. dblease_wait_cancel
  * withdraws a wait not yet answered (and does nothing otherwise, also
  * after db_free, which drops every wait unanswered).
  */
@@ -88,8 +88,8 @@ struct dbleasewait {
 	void			(*cb)(struct dblease *, void *);
 	void			*arg;
 };
-void       db_lease_wait(struct db *, struct dbleasewait *);
-void       db_lease_wait_cancel(struct db *, struct dbleasewait *);
+void       dblease_wait(struct db *, struct dbleasewait *);
+void       dblease_wait_cancel(struct db *, struct dbleasewait *);
 bool       db_available(struct db *);      /* at least one connection is up */
 int        db_backlog(struct db *);        /* queued + in flight */
 int        db_queued(struct db *);         /* waiting for a connection */

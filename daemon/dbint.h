@@ -79,7 +79,7 @@ struct db {
 	struct timespec		 down_since;	/* when nup last became 0 */
 	struct dbreq_list	 queue;
 	int			 nqueued;
-	struct dbleasewait_list	 waiters;	/* db_lease_wait, first first */
+	struct dbleasewait_list	 waiters;	/* dblease_wait, first first */
 	int			 ninflight;
 	int			 next;		/* round robin over idle connections */
 	int			 deadline_ms;
@@ -93,23 +93,23 @@ extern const char ERR_RELEASED[];
 
 /* A request with its own copy of everything, its deadline running; NULL
  * for arguments db_query_bin refuses or out of memory. */
-struct dbreq	*req_new(struct db *, const char *sql, int nparams,
+struct dbreq	*db_req_new(struct db *, const char *sql, int nparams,
 		    const char *const *values, const int *lengths,
 		    const int *formats, db_cb *cb, void *arg);
 /* Ends a request: unlinks it, runs the callback, clears res, frees it. */
-void		 req_finish(struct dbreq *, PGresult *res, const char *error,
+void		 db_req_finish(struct dbreq *, PGresult *res, const char *error,
 		    bool unknown);
-bool		 conn_is_up(const struct dbconn *);
+bool		 db_conn_is_up(const struct dbconn *);
 /* Idle, up, of the current DSN, in the pool (not leased). */
-bool		 conn_can_take(const struct dbconn *);
+bool		 db_conn_can_take(const struct dbconn *);
 /* Drops the connection with everything sent on it (and its session). */
-void		 conn_drop(struct dbconn *, const char *error, bool backoff);
-void		 conn_close(struct dbconn *);
-void		 conn_start(struct dbconn *);
+void		 db_conn_drop(struct dbconn *, const char *error, bool backoff);
+void		 db_conn_close(struct dbconn *);
+void		 db_conn_start(struct dbconn *);
 /* Gives queued requests to idle connections, a session's to its own. */
 void		 db_dispatch(struct db *);
-/* Gives free connections to the sessions waited for (db_lease_wait), from
+/* Gives free connections to the sessions waited for (dblease_wait), from
  * inside db_dispatch, before the pool's queue. */
-void		 lease_waiters_serve(struct db *);
+void		 dblease_serve_waiters(struct db *);
 
 #endif

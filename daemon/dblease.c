@@ -4,7 +4,7 @@
  * several calls. Its requests queue on the session, never on the pool, so
  * none can run outside the session, nor a pool request inside it; a
  * connection given back inside a transaction is closed, not returned. The
- * pool does the rest: db_dispatch sends a session's next request, conn_drop
+ * pool does the rest: db_dispatch sends a session's next request, db_conn_drop
  * fails what a lost session had sent or queued.
  */
 #include <stdlib.h>
@@ -24,9 +24,9 @@ lease_take(struct db *db, int keep)
 	int		 i, pick = -1, others = 0;
 
 	for (i = 0; i < db->nconns; i++) {
-		if (!conn_is_up(&db->conns[i]) || db->conns[i].lease != NULL)
+		if (!db_conn_is_up(&db->conns[i]) || db->conns[i].lease != NULL)
 			continue;
-		if (pick == -1 && conn_can_take(&db->conns[i]))
+		if (pick == -1 && db_conn_can_take(&db->conns[i]))
 			pick = i;
 		else
 			others++;
@@ -41,7 +41,7 @@ lease_take(struct db *db, int keep)
 }
 
 struct dblease *
-db_lease(struct db *db, int keep)
+dblease_take(struct db *db, int keep)
 {
 	/* the pool's own queue goes first: a lease never jumps it */
 	if (db->closing || db->nqueued > 0)
@@ -50,7 +50,7 @@ db_lease(struct db *db, int keep)
 }
 
 void
-db_lease_wait(struct db *db, struct dbleasewait *w)
+dblease_wait(struct db *db, struct dbleasewait *w)
 {
 	if (w->queued || db->closing)
 		return;
@@ -60,7 +60,7 @@ db_lease_wait(struct db *db, struct dbleasewait *w)
 }
 
 void
-db_lease_wait_cancel(struct db *db, struct dbleasewait *w)
+dblease_wait_cancel(struct db *db, struct dbleasewait *w)
 {
 	if (!w->queued)
 		return;
@@ -69,7 +69,7 @@ db_lease_wait_cancel(struct db *db, struct dbleasewait *w)
 }
 
 void
-lease_waiters_serve(struct db *db)
+dblease_serve_waiters(struct db *db)
 {
 	struct dbleasewait	*w;
 	struct dblease		*l;
@@ -83,13 +83,13 @@ lease_waiters_serve(struct db *db)
 }
 
 int
-db_lease_query_bin(struct dblease *l, const char *sql, int nparams,
+dblease_query_bin(struct dblease *l, const char *sql, int nparams,
     const char *const *values, const int *lengths, const int *formats,
     db_cb *cb, void *arg)
 {
 	struct dbreq	*r;
 
-	if (l->conn == NULL || (r = req_new(l->db, sql, nparams, values,
+	if (l->conn == NULL || (r = db_req_new(l->db, sql, nparams, values,
 	    lengths, formats, cb, arg)) == NULL)
 		return -1;
 	r->lease = l;
@@ -99,13 +99,13 @@ db_lease_query_bin(struct dblease *l, const char *sql, int nparams,
 }
 
 bool
-db_lease_lost(const struct dblease *l)
+dblease_lost(const struct dblease *l)
 {
 	return l->conn == NULL;
 }
 
 void
-db_release(struct dblease *l)
+dblease_release(struct dblease *l)
 {
 	struct db	*db;
 	struct dbconn	*c;
@@ -119,7 +119,7 @@ db_release(struct dblease *l)
 		return;
 	}
 	while ((r = TAILQ_FIRST(&l->queue)) != NULL)
-		req_finish(r, NULL, ERR_RELEASED, false);
+		db_req_finish(r, NULL, ERR_RELEASED, false);
 	c->lease = NULL;
 	l->conn = NULL;
 	free(l);
@@ -130,11 +130,11 @@ db_release(struct dblease *l)
 	if (c->ninflight > 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		log_warnx("database connection %d: session given back inside a "
 		    "transaction: closing it", c->id);
-		conn_drop(c, ERR_RELEASED, false);
+		db_conn_drop(c, ERR_RELEASED, false);
 	} else if (c->gen != db->gen || c->recycle) {
 		c->recycle = false;
-		conn_close(c);
-		conn_start(c);
+		db_conn_close(c);
+		db_conn_start(c);
 	}
 	db_dispatch(db);
 }

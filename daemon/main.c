@@ -47,7 +47,7 @@ loaded_free(struct loaded *l)
 	SSL_CTX_free(l->core);
 	SSL_CTX_free(l->console);
 	sigtrust_free(l->subca);
-	signer_free(l->bank);
+	xmlsig_signer_free(l->bank);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -67,7 +67,7 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    (l->subca = sigtrust_load(c->subcontractor_ca, err)) == NULL ||
 	    (c->subcontractor_crl != NULL &&
 	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
-	    (l->bank = signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
+	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
 		loaded_free(l);
 		return -1;
 	}
@@ -155,7 +155,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	listener_set_ctx(wpd->core, l.core);
 	listener_set_ctx(wpd->console, l.console);
 	sheetapi_set_trust(l.subca);
-	signer_free(wpd->bank);
+	xmlsig_signer_free(wpd->bank);
 	wpd->bank = l.bank;
 	/* keep the listen settings the sockets were bound with */
 	config_free(wpd->conf);
@@ -236,13 +236,30 @@ schema_check_queue(void)
 		    schema_check_retry_cb, NULL, &again);
 }
 
+/* The pool, once the database's schema is known to be this binary's (or is
+ * checked by the pool's first query, the database being down). */
+static void
+database_open(struct config *conf)
+{
+	struct perr	 err;
+	bool		 reached;
+
+	perr_clear(&err);
+	if (migrate_check(conf->dsn, &reached) == -1)
+		fatalx("refusing to start");
+	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
+	    &err)) == NULL)
+		fatalx("[database] dsn: %s", err.msg);
+	if (!reached)
+		schema_check_queue();
+}
+
 static int
 run(struct config *conf)
 {
 	struct perr	 err;
 	struct loaded	 l;
 	struct event	*ev_term, *ev_int, *ev_hup;
-	bool		 reached;
 
 	perr_clear(&err);
 	if ((wpd = calloc(1, sizeof(*wpd))) == NULL)
@@ -262,13 +279,7 @@ run(struct config *conf)
 		fatalx("could not start %d worker threads", conf->workers);
 	if ((wpd->bulk = workers_new(wpd->base, 1, BULK_NICE)) == NULL)
 		fatalx("could not start the bulk worker thread");
-	if (migrate_check(conf->dsn, &reached) == -1)
-		fatalx("refusing to start");
-	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
-	    &err)) == NULL)
-		fatalx("[database] dsn: %s", err.msg);
-	if (!reached)
-		schema_check_queue();
+	database_open(conf);
 	if ((wpd->contractor = listener_new(wpd->base, "contractor",
 	    conf->contractor.listen, l.contractor, contractor_route, NULL,
 	    &err)) == NULL ||
@@ -315,7 +326,7 @@ run(struct config *conf)
 	watchdog_stop();
 	event_base_free(wpd->base);
 	sheetapi_set_trust(NULL);
-	signer_free(wpd->bank);
+	xmlsig_signer_free(wpd->bank);
 	schemas_free(wpd->schemas);
 	config_free(wpd->conf);
 	free(wpd);

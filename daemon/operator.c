@@ -34,7 +34,7 @@ derive(const char *password, const unsigned char *salt, size_t saltlen,
 }
 
 char *
-password_hash(const char *password)
+operator_password_hash(const char *password)
 {
 	unsigned char	salt[SALT_LEN], hash[HASH_LEN];
 	char		salthex[2 * SALT_LEN + 1], hashhex[2 * HASH_LEN + 1];
@@ -70,7 +70,7 @@ unhex(const char *s, unsigned char *out, size_t outlen)
 }
 
 bool
-password_verify(const char *password, const char *stored)
+operator_password_verify(const char *password, const char *stored)
 {
 	unsigned long	n, r, p;
 	char		salthex[2 * SALT_LEN + 1], hashhex[2 * HASH_LEN + 1];
@@ -114,7 +114,7 @@ operator_add(const char *dsn, const char *name, const char *role,
 		    name);
 		return -1;
 	}
-	if ((hash = password_hash(password)) == NULL) {
+	if ((hash = operator_password_hash(password)) == NULL) {
 		log_warnx("operator %s: could not hash the password", name);
 		return -1;
 	}

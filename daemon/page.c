@@ -41,7 +41,7 @@ static const struct {
 		"base-uri 'none'; frame-ancestors 'none'"
 
 bool
-console_page(struct evhttp_request *req, const char *path)
+page_serve(struct evhttp_request *req, const char *path)
 {
 	struct evkeyvalq	*h;
 	size_t			 i;

@@ -135,10 +135,10 @@ gate_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct console_call	*c = arg;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "session"))
+	if (jsonreply_db_failed(c, res, error, "session"))
 		return;
 	if (PQntuples(res) != 1) {
-		console_reply_error(c->p, 401,
+		jsonreply_error(c->p, 401,
 		    "not signed in, or the session expired");
 		return;
 	}
@@ -148,7 +148,7 @@ gate_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	if (!role_allows(c->need, c->op_role)) {
 		log_info("console: operator %s (%s) refused a call that needs "
 		    "another role", c->op_name, c->op_role);
-		console_reply_error(c->p, 403, "your role may not do this");
+		jsonreply_error(c->p, 403, "your role may not do this");
 		return;
 	}
 	c->next(c);
@@ -172,12 +172,12 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	char			 idle[16];
 
 	if (!origin_ok(req)) {
-		console_plain_error(req, 403, "cross-site request refused "
+		jsonreply_plain_error(req, 403, "cross-site request refused "
 		    "(Origin is not this console)");
 		return;
 	}
 	if (!cookie_token(req, token)) {
-		console_plain_error(req, 401, "not signed in");
+		jsonreply_plain_error(req, 401, "not signed in");
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -187,13 +187,13 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
 		if (http_body(req, API_BODY_MAX, &body, &len) == -1) {
 			free(c);
-			console_plain_error(req, 413, "body too large");
+			jsonreply_plain_error(req, 413, "body too large");
 			return;
 		}
 		if ((c->body = json_loadb(body, len, JSON_REJECT_DUPLICATES,
 		    &jerr)) == NULL || !json_is_object(c->body)) {
 			call_free(c);
-			console_plain_error(req, 400,
+			jsonreply_plain_error(req, 400,
 			    "body must be a JSON object");
 			return;
 		}
@@ -217,7 +217,7 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	/* a session lives 8 hours from sign-in, and ends sooner after
 	 * SESSION_IDLE_SECS without a request; each request it passes
 	 * counts as one (schema/migrations/017) */
-	console_query(c, "UPDATE operator_session s SET last_seen = now() "
+	jsonreply_query(c, "UPDATE operator_session s SET last_seen = now() "
 	    "FROM operator o WHERE o.id = s.operator_id AND s.token_hash = "
 	    "decode($1, 'hex') AND s.expires_at > now() AND s.last_seen > "
 	    "now() - make_interval(secs => $2::int) AND NOT o.disabled "
@@ -276,7 +276,7 @@ session_stored_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	signins[SIGNIN_OK]++;
 	log_info("console: operator %s signed in", s->name);
-	console_reply_json(s->p, 200, json_pack("{s:s, s:s}", "name", s->name,
+	jsonreply_send(s->p, 200, json_pack("{s:s, s:s}", "name", s->name,
 	    "role", PQgetvalue(res, 0, 0)));
 }
 
@@ -295,7 +295,7 @@ failure_counted_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
 		log_warnx("console: sign-in for %s locked for %d minutes after "
 		    "%d failures", s->name, THROTTLE_SECS / 60, THROTTLE_FAILS);
-	console_reply_error(s->p, 401, "wrong name or password");
+	jsonreply_error(s->p, 401, "wrong name or password");
 }
 
 /*
@@ -319,7 +319,7 @@ signin_count_failure(struct signin *s, bool known)
 	    "$4::boolean)", 4, params, failure_counted_cb, s) == -1) {
 		log_warnx("console: a failed sign-in for %s was not counted",
 		    s->name);
-		console_reply_error(s->p, 401, "wrong name or password");
+		jsonreply_error(s->p, 401, "wrong name or password");
 	}
 }
 
@@ -354,16 +354,16 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		if (s->p->req != NULL)
 			evhttp_add_header(evhttp_request_get_output_headers(
 			    s->p->req), "Retry-After", retry);
-		console_reply_error(s->p, 429, "too many failed sign-ins for "
+		jsonreply_error(s->p, 429, "too many failed sign-ins for "
 		    "this name; try again later");
 		return;
 	}
 	known = !PQgetisnull(res, 0, 0);
 	if (known)
-		ok = password_verify(s->password, PQgetvalue(res, 0, 1));
+		ok = operator_password_verify(s->password, PQgetvalue(res, 0, 1));
 	else {
 		/* the same work for an unknown name, so timing tells nothing */
-		(void)password_verify(s->password, "scrypt$16384$8$1$"
+		(void)operator_password_verify(s->password, "scrypt$16384$8$1$"
 		    "00000000000000000000000000000000$"
 		    "0000000000000000000000000000000000000000000000000000000000000000");
 		ok = false;
@@ -416,12 +416,12 @@ session_signin(struct evhttp_request *req)
 	const char	*params[1];
 
 	if (!origin_ok(req)) {
-		console_plain_error(req, 403, "cross-site request refused");
+		jsonreply_plain_error(req, 403, "cross-site request refused");
 		return;
 	}
 	if (http_body(req, API_BODY_MAX, &body, &len) == -1 ||
 	    (j = json_loadb(body, len, 0, &jerr)) == NULL) {
-		console_plain_error(req, 400,
+		jsonreply_plain_error(req, 400,
 		    "body must be {\"name\":…,\"password\":…}");
 		return;
 	}
@@ -430,7 +430,7 @@ session_signin(struct evhttp_request *req)
 	if (name == NULL || password == NULL || strlen(name) == 0 ||
 	    strlen(name) > 64 || strlen(password) > 1024) {
 		json_decref(j);
-		console_plain_error(req, 400,
+		jsonreply_plain_error(req, 400,
 		    "body must be {\"name\":…,\"password\":…}");
 		return;
 	}
@@ -462,14 +462,14 @@ signout_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct console_call	*c = arg;
 
 	(void)unknown;
-	if (console_db_failed(c, res, error, "sign-out"))
+	if (jsonreply_db_failed(c, res, error, "sign-out"))
 		return;
 	if (c->p->req != NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(c->p->req),
 		    "Set-Cookie", COOKIE_NAME "=; Path=/; HttpOnly; Secure; "
 		    "SameSite=Strict; Max-Age=0");
 	log_info("console: operator %s signed out", c->op_name);
-	console_reply_json(c->p, 200, json_pack("{s:b}", "signed_out", 1));
+	jsonreply_send(c->p, 200, json_pack("{s:b}", "signed_out", 1));
 }
 
 void
@@ -477,7 +477,7 @@ session_signout(struct console_call *c)
 {
 	const char	*params[1] = { c->token_hex };
 
-	console_query(c, "SELECT wp_console_signout(decode($1, 'hex'))", 1,
+	jsonreply_query(c, "SELECT wp_console_signout(decode($1, 'hex'))", 1,
 	    params, signout_cb);
 }
 
@@ -485,7 +485,7 @@ session_signout(struct console_call *c)
 void
 session_get(struct console_call *c)
 {
-	console_reply_json(c->p, 200, json_pack("{s:s, s:s}", "name",
+	jsonreply_send(c->p, 200, json_pack("{s:s, s:s}", "name",
 	    c->op_name, "role", c->op_role));
 }
 

@@ -198,7 +198,7 @@ sheetapi_set_trust(struct sigtrust *sig)
  * Sheets of at least OVERLAP_BYTES are read in slices, and the lines of
  * each slice go to the database while the next is read: BEGIN,
  * wp_sheet_open, wp_sheet_lines per slice, then at the end wp_sheet_close
- * and COMMIT, on one session (db_lease), so that reading and deciding
+ * and COMMIT, on one session (dblease_take), so that reading and deciding
  * overlap (schema/functions/sheet.sql). Nothing of the sheet is visible
  * until COMMIT. Whatever goes wrong on the way (no session to be had, the
  * MsgId already there, the header refused, a statement failed, the
@@ -299,7 +299,7 @@ intake_free(struct intake *in)
 	free(in->answer);
 	if (in->gate_ev != NULL)
 		event_free(in->gate_ev);
-	db_lease_wait_cancel(wpd->db, &in->wait);
+	dblease_wait_cancel(wpd->db, &in->wait);
 	free(in);
 	bulk_trim(bulk);
 }
@@ -436,7 +436,7 @@ submit_one_call(struct intake *in)
 static void
 session_done(struct intake *in)
 {
-	db_release(in->lease);
+	dblease_release(in->lease);
 	in->lease = NULL;
 	if (in->after == AFTER_ONE_CALL) {
 		/* every session busy is the ordinary state of a full
@@ -467,7 +467,7 @@ static void
 rollback_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
 	(void)res; (void)error; (void)unknown;
-	/* a ROLLBACK that failed leaves the transaction open: db_release
+	/* a ROLLBACK that failed leaves the transaction open: dblease_release
 	 * closes the connection, which ends it unwritten as well */
 	session_done(arg);
 }
@@ -478,7 +478,7 @@ static void
 session_end(struct intake *in, enum after after)
 {
 	in->after = after;
-	if (in->lease == NULL || db_lease_query_bin(in->lease, "ROLLBACK", 0,
+	if (in->lease == NULL || dblease_query_bin(in->lease, "ROLLBACK", 0,
 	    NULL, NULL, NULL, rollback_cb, in) == -1)
 		session_done(in);
 }
@@ -567,7 +567,7 @@ close_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		session_end(in, AFTER_ONE_CALL);
 		return;
 	}
-	if (db_lease_query_bin(in->lease, "COMMIT", 0, NULL, NULL, NULL,
+	if (dblease_query_bin(in->lease, "COMMIT", 0, NULL, NULL, NULL,
 	    commit_cb, in) == -1) {
 		session_broke(in, "the database connection was lost");
 		session_end(in, AFTER_ONE_CALL);
@@ -713,8 +713,8 @@ session_begin(struct intake *in, struct dblease *lease)
 			    in->declared[0] != '\0' ? in->declared : NULL };
 
 	in->lease = lease;
-	if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
-	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 5,
+	if (dblease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
+	    step_cb, in) == -1 || dblease_query_bin(in->lease, open_sql, 5,
 	    open_params, NULL, NULL, open_cb, in) == -1)
 		session_broke(in, "the database connection was lost");
 }
@@ -726,7 +726,7 @@ session_open(struct intake *in)
 {
 	struct dblease	*lease;
 
-	if ((lease = db_lease(wpd->db, 1)) == NULL)
+	if ((lease = dblease_take(wpd->db, 1)) == NULL)
 		return false;
 	session_begin(in, lease);
 	return true;
@@ -738,7 +738,7 @@ bulk_session_cb(struct dblease *lease, void *arg)
 	struct intake	*in = arg;
 
 	if (in->broken)		/* hardly: nothing was sent */
-		db_release(lease);
+		dblease_release(lease);
 	else
 		session_begin(in, lease);
 }
@@ -760,7 +760,7 @@ bulk_session_open(struct intake *in)
 	in->wait.keep = 1;
 	in->wait.cb = bulk_session_cb;
 	in->wait.arg = in;
-	db_lease_wait(wpd->db, &in->wait);
+	dblease_wait(wpd->db, &in->wait);
 }
 
 /* Sends a batch the worker made, opening an ordinary sheet's session
@@ -794,7 +794,7 @@ session_batch(struct intake *in)
 			lengths[LINES_SCALARS + i] = b->lengths[i];
 			formats[LINES_SCALARS + i] = b->formats[i];
 		}
-		if (db_lease_query_bin(in->lease, lines_sql,
+		if (dblease_query_bin(in->lease, lines_sql,
 		    LINES_SCALARS + SHEETLINES_NCOLS, params, lengths, formats,
 		    lines_cb, in) == -1)
 			session_broke(in, "the database connection was lost");
@@ -854,7 +854,7 @@ intake_decide(struct intake *in)
 	params[3] = s->month;
 	params[4] = nb;
 	params[5] = sum;
-	if (db_lease_query_bin(in->lease, close_sql, 6, params, NULL, NULL,
+	if (dblease_query_bin(in->lease, close_sql, 6, params, NULL, NULL,
 	    close_cb, in) == -1) {
 		session_broke(in, "the database connection was lost");
 		session_end(in, AFTER_ONE_CALL);
@@ -875,7 +875,7 @@ intake_done(void *arg)
 	if (in->finished) {
 		/* no session yet: the one call, whose query would let the
 		 * pool answer the wait with a session nobody then ends */
-		db_lease_wait_cancel(wpd->db, &in->wait);
+		dblease_wait_cancel(wpd->db, &in->wait);
 		intake_decide(in);
 		return;
 	}

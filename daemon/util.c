@@ -1,6 +1,7 @@
 /*
  * util.c: small things every handler needs: the time in ISO form, hex,
- * and identifiers for the messages the bank sends. Owns nothing.
+ * identifiers for the messages the bank sends, and the check that a
+ * parameter is of a charset and length. Owns nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,4 +57,15 @@ util_message_id(const char *prefix, char *out, size_t len)
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
 	/* at most 35 characters: ISO Max35Text */
 	snprintf(out, len, "%.6s%s%s", prefix, stamp, hex);
+}
+
+bool
+util_matches(const char *s, size_t min, size_t max, const char *charset)
+{
+	size_t	n;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	return n >= min && n <= max && strspn(s, charset) == n;
 }

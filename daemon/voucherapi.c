@@ -106,7 +106,7 @@ voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	perr_clear(&err);
 	if ((doc = voucher_build(&v, &err)) == NULL ||
 	    schemas_validate(wpd->schemas, XSD_VOUCHER, doc, &err) == -1 ||
-	    signer_sign(wpd->bank, doc, &err) == -1 ||
+	    xmlsig_sign(wpd->bank, doc, &err) == -1 ||
 	    (xml = xmlout_dump(doc, &len)) == NULL) {
 		log_warnx("voucher %s: could not be made: %s", call->msg_id,
 		    err.msg);

@@ -50,7 +50,7 @@ bool		 alert_kind_valid(const char *kind);
  * Detail, a Project given in part, a kind other than ACCOUNTS_OPENED
  * without Project and Account, a negative amount or Opened on another kind
  * refuse it: NULL with err (FF01). The caller owns the document
- * (xmlFreeDoc) and signs it (signer_sign appends the signature last, where
+ * (xmlFreeDoc) and signs it (xmlsig_sign appends the signature last, where
  * the schema expects it).
  */
 xmlDocPtr	 alert_build(const struct alert_msg *, struct perr *err);

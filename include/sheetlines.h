@@ -1,7 +1,7 @@
 /*
  * sheetlines.h: a sheet's lines as PostgreSQL binary-format arrays, one
  * array per column, for the parameters of wp_sheet_submit
- * (daemon/sheetlines.c). Pure: no I/O, no libpq.
+ * (proto/sheetlines.c). Pure: no I/O, no libpq.
  */
 #ifndef SHEETLINES_H
 #define SHEETLINES_H

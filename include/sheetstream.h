@@ -4,7 +4,7 @@
  * by the sheet's header and one transaction rather than by its size.
  *
  * The checks and their order are those of the whole-tree path (xmlsafe_parse,
- * the root's namespace, schemas_validate, sigtrust_verify_sheet,
+ * the root's namespace, schemas_validate, sigverify_sheet,
  * sheet_parse, the signer against UltmtDbtr), with the same messages: a
  * sheet gets the same answer whichever way it is read (tests/unit/
  * test_sheetstream.c reads every golden sheet both ways).

@@ -1,6 +1,6 @@
 /*
  * sigtrust.h: the trust store behind struct sigtrust, shared by the two
- * files that use it and by no one else: proto/xmlsig.c loads it,
+ * files that use it and by no one else: proto/sigtrust.c loads it,
  * proto/sigverify.c verifies sheets against it.
  */
 #ifndef SIGTRUST_H

@@ -2,7 +2,7 @@
  * xmlarena.h: one subtree of a document being parsed, built from the
  * parser's SAX2 events into an arena instead of libxml2's tree, read as a
  * tree by the usual read-only code (proto/c14n.c, proto/sheet.c,
- * proto/xmlsafe.c's readers), then dropped at once (xmlsafe_stream's
+ * proto/xmlsafe.c's readers), then dropped at once (xmlstream's
  * capture, for proto/sheetstream.c's transactions).
  *
  * The nodes are libxml2's own structures, filled as xmlSAX2StartElementNs,

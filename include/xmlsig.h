@@ -1,7 +1,8 @@
 /*
- * xmlsig.h: XML signatures: verification of the subcontractor's enveloped
- * signature on a wage sheet (proto/sigverify.c), and the bank's own
- * signature on vouchers and alerts with xmlsec1 (proto/xmlsig.c).
+ * xmlsig.h: XML signatures: the trust store (proto/sigtrust.c), verification
+ * of the subcontractor's enveloped signature on a wage sheet against it
+ * (proto/sigverify.c), and the bank's own signature on vouchers and alerts
+ * with xmlsec1 (proto/xmlsig.c).
  *
  * Verification is strict (STYLE.md "sharp edges"): exactly one ds:Signature
  * in the document, placed in CstmrCdtTrfInitn/SplmtryData/Envlp; exactly one
@@ -21,6 +22,7 @@
 int		 xmlsig_init(void) WUR;
 void		 xmlsig_shutdown(void);
 
+/* proto/sigtrust.c: the trust store (struct sigtrust, sigtrust.h). */
 struct sigtrust;
 
 /* Loads a PEM CA file (one or more certificates) that signatures must chain
@@ -35,13 +37,14 @@ int		 sigtrust_load_crl(struct sigtrust *, const char *crl_file,
 void		 sigtrust_free(struct sigtrust *);
 
 /*
+ * proto/sigverify.c.
  * Verifies the sheet's signature as described above. On success returns 0
  * and copies the signer certificate's subject serialNumber (the company's
  * unified social credit code) into signer. On failure -1 with err set:
  * WP30 no or malformed signature, WP31 signature does not verify (tampered),
  * WP32 certificate not trusted (wrong CA, expired, not yet valid, revoked).
  */
-int		 sigtrust_verify_sheet(struct sigtrust *, xmlDocPtr doc,
+int		 sigverify_sheet(struct sigtrust *, xmlDocPtr doc,
 		    char signer[WP_USCC_LEN], struct perr *err) WUR;
 
 #define SHA256_LEN	32
@@ -51,25 +54,26 @@ int		 sigtrust_verify_sheet(struct sigtrust *, xmlDocPtr doc,
  * and freed while it was parsed (proto/sheetstream.c): md is the SHA-256 of
  * the whole document's exclusive canonical form without its ds:Signature,
  * and elsewhere the number of ds:Signature elements found in the freed
- * parts (xmlsig_scan), which must be 0 for the sheet to pass.
+ * parts (sigverify_scan), which must be 0 for the sheet to pass.
  */
-int		 sigtrust_verify_digest(struct sigtrust *, xmlDocPtr doc,
+int		 sigverify_digest(struct sigtrust *, xmlDocPtr doc,
 		    const unsigned char md[SHA256_LEN], size_t elsewhere,
 		    char signer[WP_USCC_LEN], struct perr *err) WUR;
-/* md of a document whole, as sigtrust_verify_sheet computes it. 0 or -1. */
-int		 sigtrust_doc_digest(xmlDocPtr doc,
+/* md of a document whole, as sigverify_sheet computes it. 0 or -1. */
+int		 sigverify_doc_digest(xmlDocPtr doc,
 		    unsigned char md[SHA256_LEN]) WUR;
 /* Counts ds:Signature elements under subtree into *signatures; -1 with WP30
  * in err if it holds a ds:Object or ds:Manifest. */
-int		 xmlsig_scan(xmlNodePtr subtree, size_t *signatures,
+int		 sigverify_scan(xmlNodePtr subtree, size_t *signatures,
 		    struct perr *err) WUR;
 
+/* proto/xmlsig.c: the bank's own signature. */
 struct signer;
 
 /* Loads the bank's PEM key and certificate for signing. */
-struct signer	*signer_load(const char *key_file, const char *cert_file,
+struct signer	*xmlsig_signer_load(const char *key_file, const char *cert_file,
 		    struct perr *err);
-void		 signer_free(struct signer *);
+void		 xmlsig_signer_free(struct signer *);
 
 /*
  * Appends an enveloped signature (URI="", enveloped + exclusive C14N,
@@ -77,6 +81,6 @@ void		 signer_free(struct signer *);
  * certificate) as the last child of the document's root element and signs.
  * 0 on success, -1 with err set.
  */
-int		 signer_sign(struct signer *, xmlDocPtr doc, struct perr *err) WUR;
+int		 xmlsig_sign(struct signer *, xmlDocPtr doc, struct perr *err) WUR;
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Why: a 100,000-line sheet is about 80 MB of XML, and as one libxml2 tree
  * (with what verifying it took) it was about 14 KB a line, over a gigabyte.
- * Here the tree grows as bytes are parsed (xmlsafe_stream, validating
+ * Here the tree grows as bytes are parsed (xmlstream, validating
  * against the pain.001 schema on the way) and each finished transaction is,
  * in document order: written to the exclusive canonical form whose SHA-256
  * the signature must match (proto/c14n.c), read into the sheet's lines
@@ -21,7 +21,7 @@
  * memory.
  *
  * A PmtInf's transactions never enter the tree: each is built in an arena
- * as it is parsed (xmlsafe_stream_capture, proto/xmlarena.c) and handled
+ * as it is parsed (xmlstream_capture, proto/xmlarena.c) and handled
  * whole at its end tag, then dropped, which costs a fraction of libxml2's
  * node-by-node building and freeing. When a transaction starts, everything
  * of its PmtInf before it is finished, the text just before it included,
@@ -42,6 +42,7 @@
 
 #include "c14n.h"
 #include "sheetstream.h"
+#include "xmlstream.h"
 
 /* Document, CstmrCdtTrfInitn, PmtInf. */
 #define SPINE_DEPTH	3
@@ -52,7 +53,7 @@ struct frame {
 };
 
 struct sheetstream {
-	struct xmlsafe_stream	*xs;
+	struct xmlstream	*xs;
 	xmlDocPtr		 doc;		/* the tree so far */
 	struct c14n		*c14n;
 	EVP_MD_CTX		*c14n_md;	/* of the canonical form */
@@ -81,8 +82,8 @@ struct sheetstream {
 	bool			 c14n_done;
 };
 
-static xmlsafe_want_cb	want_transaction;
-static xmlsafe_done_cb	transaction_done;
+static xmlstream_want_cb	want_transaction;
+static xmlstream_done_cb	transaction_done;
 
 static int
 digest_sink(void *arg, const unsigned char *buf, size_t len)
@@ -100,11 +101,11 @@ new_stream(const struct schemas *schemas, bool arena, struct perr *err)
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
-	if ((ss->xs = xmlsafe_stream_new(schemas, XSD_PAIN001, err)) == NULL) {
+	if ((ss->xs = xmlstream_new(schemas, XSD_PAIN001, err)) == NULL) {
 		free(ss);
 		return NULL;
 	}
-	if ((arena && xmlsafe_stream_capture(ss->xs, want_transaction,
+	if ((arena && xmlstream_capture(ss->xs, want_transaction,
 	    transaction_done, ss) == -1) ||
 	    (ss->c14n_md = EVP_MD_CTX_new()) == NULL ||
 	    (ss->body_md = EVP_MD_CTX_new()) == NULL ||
@@ -136,7 +137,7 @@ sheetstream_free(struct sheetstream *ss)
 {
 	if (ss == NULL)
 		return;
-	xmlsafe_stream_free(ss->xs);
+	xmlstream_free(ss->xs);
 	c14n_free(ss->c14n);
 	EVP_MD_CTX_free(ss->c14n_md);
 	EVP_MD_CTX_free(ss->body_md);
@@ -158,7 +159,7 @@ is_open(const struct sheetstream *ss, xmlNodePtr n)
 {
 	xmlNodePtr	o;
 
-	for (o = xmlsafe_stream_open(ss->xs); o != NULL &&
+	for (o = xmlstream_open(ss->xs); o != NULL &&
 	    o->type == XML_ELEMENT_NODE; o = o->parent)
 		if (o == n)
 			return true;
@@ -181,7 +182,7 @@ is_spine(int depth, xmlNodePtr c)
 static void
 read_transaction(struct sheetstream *ss, xmlNodePtr tx)
 {
-	if (ss->npmt != 1 || xmlsafe_stream_invalid(ss->xs))
+	if (ss->npmt != 1 || xmlstream_invalid(ss->xs))
 		ss->lines_stopped = true;
 	if (ss->lines_stopped) {
 		ss->sheet->seen++;	/* counted for sheet_check_count */
@@ -213,7 +214,7 @@ handle_transaction(struct sheetstream *ss, xmlNodePtr tx)
 	read_transaction(ss, tx);
 	/* the first ds:Object or ds:Manifest is kept in scan_err */
 	if (!perr_isset(&ss->scan_err) &&
-	    xmlsig_scan(tx, &ss->signatures, &ss->scan_err) == -1)
+	    sigverify_scan(tx, &ss->signatures, &ss->scan_err) == -1)
 		ss->lines_stopped = true;
 }
 
@@ -324,7 +325,7 @@ want_transaction(void *arg, xmlNodePtr parent, const xmlChar *localname,
 	if (uri == NULL || strcmp((const char *)localname, "CdtTrfTxInf") != 0 ||
 	    strcmp((const char *)uri, PAIN001_NS) != 0)
 		return false;
-	drain(ss, xmlsafe_stream_doc(ss->xs));
+	drain(ss, xmlstream_doc(ss->xs));
 	f = &ss->spine[SPINE_DEPTH - 1];
 	if (ss->depth != SPINE_DEPTH || f->elem != parent)
 		return false;
@@ -358,12 +359,12 @@ sheetstream_feed(struct sheetstream *ss, const char *buf, size_t len)
 		stop(ss, "FF01", "out of memory");
 		return -1;
 	}
-	if (xmlsafe_stream_feed(ss->xs, buf, len) == -1) {
+	if (xmlstream_feed(ss->xs, buf, len) == -1) {
 		ss->stopped = true;	/* finish says why */
 		return -1;
 	}
-	drain(ss, xmlsafe_stream_doc(ss->xs));
-	if (xmlsafe_stream_elements(ss->xs) - ss->freed >
+	drain(ss, xmlstream_doc(ss->xs));
+	if (xmlstream_elements(ss->xs) - ss->freed >
 	    SHEETSTREAM_MAX_LIVE_ELEMENTS) {
 		stop(ss, "FF01", "document too large for a sheet: more than "
 		    "20000 XML elements in its header, its signature or one "
@@ -403,7 +404,7 @@ check_signature(struct sheetstream *ss, xmlDocPtr doc, struct sigtrust *trust,
 		return perr_set(err, "WP30", "could not canonicalise the sheet");
 	memcpy(ss->c14n_sha256, md, SHA256_LEN);
 	ss->c14n_done = true;
-	return sigtrust_verify_digest(trust, doc, md, ss->signatures, signer,
+	return sigverify_digest(trust, doc, md, ss->signatures, signer,
 	    err);
 }
 
@@ -462,11 +463,11 @@ sheetstream_finish(struct sheetstream *ss, struct sigtrust *trust,
 	if (perr_isset(&ss->fatal)) {
 		out->status = 400;
 		out->err = ss->fatal;
-		if ((doc = xmlsafe_stream_doc(ss->xs)) != NULL)
+		if ((doc = xmlstream_doc(ss->xs)) != NULL)
 			peek_msg_id(doc, out->msg_id, sizeof(out->msg_id));
 		return;
 	}
-	rc = xmlsafe_stream_finish(ss->xs, &doc, &out->err);
+	rc = xmlstream_finish(ss->xs, &doc, &out->err);
 	if (rc == -1) {
 		out->status = 400;
 		return;

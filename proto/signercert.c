@@ -45,7 +45,7 @@ ders_key(const struct signer_ders *d, unsigned char key[CERTCACHE_KEY_LEN])
 }
 
 int
-signer_certs_load(struct sigtrust *st, const struct signer_ders *d,
+signercert_load(struct sigtrust *st, const struct signer_ders *d,
     struct signer_certs *sc, struct perr *err)
 {
 	const unsigned char	*p;
@@ -67,7 +67,7 @@ signer_certs_load(struct sigtrust *st, const struct signer_ders *d,
 		if ((x = d2i_X509(NULL, &p, (long)d->len[i])) == NULL ||
 		    sk_X509_push(sc->certs, x) <= 0) {
 			X509_free(x);
-			signer_certs_free(sc);
+			signercert_free(sc);
 			return perr_set(err, "WP30", "signature X509Certificate "
 			    "is not a base64 DER certificate");
 		}
@@ -76,7 +76,7 @@ signer_certs_load(struct sigtrust *st, const struct signer_ders *d,
 }
 
 void
-signer_certs_free(struct signer_certs *sc)
+signercert_free(struct signer_certs *sc)
 {
 	sk_X509_pop_free(sc->certs, X509_free);
 	sc->certs = NULL;
@@ -111,7 +111,7 @@ cert_time(const ASN1_TIME *t, char *buf, size_t len)
 }
 
 int
-signer_certs_revocation(struct sigtrust *st, const struct signer_certs *sc,
+signercert_revocation(struct sigtrust *st, const struct signer_certs *sc,
     struct perr *err)
 {
 	X509		*leaf;
@@ -203,7 +203,7 @@ explain_chain(X509 *cert, int e, struct perr *err)
 }
 
 EVP_PKEY *
-signer_certs_key(struct sigtrust *st, struct signer_certs *sc, bool is_ec,
+signercert_key(struct sigtrust *st, struct signer_certs *sc, bool is_ec,
     X509 **leafp, struct perr *err)
 {
 	X509_STORE_CTX	*xs = NULL;
@@ -258,7 +258,7 @@ signer_certs_key(struct sigtrust *st, struct signer_certs *sc, bool is_ec,
 }
 
 int
-signer_certs_uscc(X509 *cert, char signer[WP_USCC_LEN], struct perr *err)
+signercert_uscc(X509 *cert, char signer[WP_USCC_LEN], struct perr *err)
 {
 	X509_NAME		*name = X509_get_subject_name(cert);
 	const ASN1_STRING	*s;

@@ -42,22 +42,22 @@ struct signer_certs {
 
 /* sc from the cache if the set verified before and its verdict holds,
  * else decoded (WP30 if one is not a DER certificate). */
-int		 signer_certs_load(struct sigtrust *, const struct signer_ders *,
+int		 signercert_load(struct sigtrust *, const struct signer_ders *,
 		    struct signer_certs *, struct perr *);
-void		 signer_certs_free(struct signer_certs *);
+void		 signercert_free(struct signer_certs *);
 
 /* WP32 if the signer's certificate is on a revocation list of its CA. */
-int		 signer_certs_revocation(struct sigtrust *,
+int		 signercert_revocation(struct sigtrust *,
 		    const struct signer_certs *, struct perr *);
 
 /* The signing certificate (*leaf) and its key, of the kind the
  * SignatureMethod names, chained to the trust store (a set that verified
  * is remembered); NULL with WP30 or WP32 saying precisely why not. */
-EVP_PKEY	*signer_certs_key(struct sigtrust *, struct signer_certs *,
+EVP_PKEY	*signercert_key(struct sigtrust *, struct signer_certs *,
 		    bool is_ec, X509 **leaf, struct perr *);
 
 /* The signing certificate's subject serialNumber: the company's USCC. */
-int		 signer_certs_uscc(X509 *, char signer[WP_USCC_LEN],
+int		 signercert_uscc(X509 *, char signer[WP_USCC_LEN],
 		    struct perr *);
 
 #endif

@@ -22,7 +22,7 @@
  * more than everything else a sheet needs (tests/bench/RESULTS.md), and
  * needs the whole document as a tree, which a 100,000-line sheet read as a
  * stream never is (proto/sheetstream.c hashes its canonical form as it
- * parses and calls sigtrust_verify_digest).
+ * parses and calls sigverify_digest).
  *
  * Never owns or changes a document, never logs; thread-safe (what calls
  * share is the trust store, and signercert.c locks its cache).
@@ -240,13 +240,13 @@ scan_ds(xmlNodePtr top, size_t *count, xmlNodePtr *first, struct perr *err)
 }
 
 int
-xmlsig_scan(xmlNodePtr subtree, size_t *signatures, struct perr *err)
+sigverify_scan(xmlNodePtr subtree, size_t *signatures, struct perr *err)
 {
 	return scan_ds(subtree, signatures, NULL, err);
 }
 
 /* The one signature of the document; elsewhere counts the ds:Signature
- * elements of parts of it already freed (xmlsig_scan). */
+ * elements of parts of it already freed (sigverify_scan). */
 static int
 find_signature(xmlDocPtr doc, size_t elsewhere, xmlNodePtr *sigp,
     struct perr *err)
@@ -506,7 +506,7 @@ load_certs(struct sigtrust *st, xmlNodePtr sig, struct signer_certs *sc,
 
 	if (doc_ders(sig, &d, err) == -1)
 		return -1;
-	rc = signer_certs_load(st, &d, sc, err);
+	rc = signercert_load(st, &d, sc, err);
 	ders_free(&d);
 	return rc;
 }
@@ -654,17 +654,17 @@ check_signature(struct sigtrust *st, xmlNodePtr sig, bool is_ec,
 		goto done;
 	}
 	if ((sc->certs == NULL && load_certs(st, sig, sc, err) == -1) ||
-	    (pkey = signer_certs_key(st, sc, is_ec, &leaf, err)) == NULL ||
+	    (pkey = signercert_key(st, sc, is_ec, &leaf, err)) == NULL ||
 	    check_signature_value(sig, pkey, is_ec, err) == -1)
 		goto done;
-	rc = signer_certs_uscc(leaf, signer, err);
+	rc = signercert_uscc(leaf, signer, err);
 done:
 	ERR_clear_error();
 	return rc;
 }
 
 int
-sigtrust_verify_digest(struct sigtrust *st, xmlDocPtr doc,
+sigverify_digest(struct sigtrust *st, xmlDocPtr doc,
     const unsigned char md[SHA256_LEN], size_t elsewhere,
     char signer[WP_USCC_LEN], struct perr *err)
 {
@@ -682,11 +682,11 @@ sigtrust_verify_digest(struct sigtrust *st, xmlDocPtr doc,
 	/* revocation first, as before the digest: a revoked signer is told
 	 * so whatever the sheet says */
 	if (st->crls != NULL && (load_certs(st, sig, &sc, err) == -1 ||
-	    (!sc.known && signer_certs_revocation(st, &sc, err) == -1)))
+	    (!sc.known && signercert_revocation(st, &sc, err) == -1)))
 		goto done;
 	rc = check_signature(st, sig, method == 1, md, &sc, signer, err);
 done:
-	signer_certs_free(&sc);
+	signercert_free(&sc);
 	ERR_clear_error();	/* a refused certificate's decoding errors too */
 	return rc;
 }
@@ -698,7 +698,7 @@ digest_cb(void *arg, const unsigned char *buf, size_t len)
 }
 
 int
-sigtrust_doc_digest(xmlDocPtr doc, unsigned char md[SHA256_LEN])
+sigverify_doc_digest(xmlDocPtr doc, unsigned char md[SHA256_LEN])
 {
 	EVP_MD_CTX	*h;
 	struct c14n	*c = NULL;
@@ -725,7 +725,7 @@ done:
 }
 
 int
-sigtrust_verify_sheet(struct sigtrust *st, xmlDocPtr doc,
+sigverify_sheet(struct sigtrust *st, xmlDocPtr doc,
     char signer[WP_USCC_LEN], struct perr *err)
 {
 	unsigned char	md[SHA256_LEN];
@@ -733,7 +733,7 @@ sigtrust_verify_sheet(struct sigtrust *st, xmlDocPtr doc,
 	signer[0] = '\0';
 	if (doc == NULL || xmlDocGetRootElement(doc) == NULL)
 		return perr_set(err, "WP30", "no document to verify");
-	if (sigtrust_doc_digest(doc, md) == -1)
+	if (sigverify_doc_digest(doc, md) == -1)
 		return perr_set(err, "WP30", "could not canonicalise the sheet");
-	return sigtrust_verify_digest(st, doc, md, 0, signer, err);
+	return sigverify_digest(st, doc, md, 0, signer, err);
 }

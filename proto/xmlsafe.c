@@ -1,14 +1,13 @@
 /*
- * xmlsafe.c: hostile-input-safe XML parsing, schema validation, and the
+ * xmlsafe.c: hostile-input-safe XML parsing, and the
  * small helpers proto/ uses to walk a parsed document.
  *
  * Responsible for the only place where untrusted bytes become an xmlDoc:
  * the size is bounded before libxml2 sees a byte, the parser runs with
  * XML_PARSE_NONET and no option that changes content (the signature is
  * verified over the document as sent), and any DOCTYPE is refused while it
- * is being read, so no entity is ever declared, let alone expanded. It owns
- * the compiled schemas (struct schemas), which are read-only after
- * schemas_load and may be shared by threads. The streaming parse is in
+ * is being read, so no entity is ever declared, let alone expanded. The schemas
+ * it validates against are proto/schemas.c's; the streaming parse is in
  * proto/xmlstream.c, with the same hardening (proto/xmlsafeint.h).
  *
  * Errors are captured per parser or validation context, never through
@@ -30,30 +29,6 @@
 #include "ids.h"
 #include "xmlsafe.h"
 #include "xmlsafeint.h"
-
-/* The schemas, embedded by proto/schemas_blob.S. */
-extern const char	xsd_pain001[], xsd_pain002[], xsd_camt053[],
-			xsd_camt054[], xsd_roster[], xsd_line[], xsd_core[],
-			xsd_alert[], xsd_voucher[];
-extern const uint64_t	xsd_pain001_len, xsd_pain002_len, xsd_camt053_len,
-			xsd_camt054_len, xsd_roster_len, xsd_line_len,
-			xsd_core_len, xsd_alert_len, xsd_voucher_len;
-
-static const struct {
-	const char	*name;
-	const char	*data;
-	const uint64_t	*len;
-} xsd_blobs[XSD__COUNT] = {
-	[XSD_PAIN001] = { "pain.001.001.10", xsd_pain001, &xsd_pain001_len },
-	[XSD_PAIN002] = { "pain.002.001.11", xsd_pain002, &xsd_pain002_len },
-	[XSD_CAMT053] = { "camt.053.001.08", xsd_camt053, &xsd_camt053_len },
-	[XSD_CAMT054] = { "camt.054.001.08", xsd_camt054, &xsd_camt054_len },
-	[XSD_ROSTER] = { "roster", xsd_roster, &xsd_roster_len },
-	[XSD_LINE] = { "line", xsd_line, &xsd_line_len },
-	[XSD_CORE] = { "core", xsd_core, &xsd_core_len },
-	[XSD_ALERT] = { "alert", xsd_alert, &xsd_alert_len },
-	[XSD_VOUCHER] = { "voucher", xsd_voucher, &xsd_voucher_len },
-};
 
 /* Where a quoted value in a libxml2 message may be shown as is: it must
  * look like a schema name (element, type, facet), have no run of 5 digits
@@ -179,7 +154,7 @@ xmlsafe_capture_error(struct capture *cap, const xmlError *e)
 
 /* Structured error handler of a parser context; our capture hangs off its
  * _private. The error names its parser context: data is not used, since
- * under a schema plug (xmlsafe_stream) it is the plug, not the context. */
+ * under a schema plug (xmlstream) it is the plug, not the context. */
 void
 xmlsafe_parse_error_cb(void *data, xmlErrorPtr e)
 {
@@ -188,13 +163,6 @@ xmlsafe_parse_error_cb(void *data, xmlErrorPtr e)
 	(void)data;
 	if (ctxt != NULL)
 		xmlsafe_capture_error(ctxt->_private, e);
-}
-
-/* Structured error handler of a schema parser or validation context. */
-static void
-schema_error_cb(void *data, xmlErrorPtr e)
-{
-	xmlsafe_capture_error(data, e);
 }
 
 /* A DOCTYPE (internal or external subset): refused before libxml2 reads a
@@ -307,7 +275,7 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, PARSE_OPTIONS);
 	/* libxml2 reading from memory takes a NUL byte after the root element
 	 * for the end of the input and ignores what follows; the push parser
-	 * of xmlsafe_stream refuses it, and so does this */
+	 * of xmlstream refuses it, and so does this */
 	if (doc != NULL && !cap.refused && (used = xmlByteConsumed(ctxt)) >= 0 &&
 	    (size_t)used < len && memchr(buf + used, '\0', len - (size_t)used)) {
 		cap.have = 1;
@@ -321,7 +289,7 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	 * node over XML_MAX_TEXT_LENGTH: "huge text node") by stopping the
 	 * parser without counting the document as broken: the tree would be
 	 * the document cut short there, and read as if whole. The push parser
-	 * of xmlsafe_stream refuses it (xmlParseChunk returns the error), and
+	 * of xmlstream refuses it (xmlParseChunk returns the error), and
 	 * so does this.
 	 */
 	if (doc != NULL && !cap.refused && ctxt->wellFormed &&
@@ -341,96 +309,6 @@ xmlsafe_parse(const char *buf, size_t len, struct perr *err)
 	ctxt->_private = NULL;
 	xmlFreeParserCtxt(ctxt);
 	return doc;
-}
-
-const char *
-xmlsafe_schema_name(enum xsd_kind kind)
-{
-	return xsd_blobs[kind].name;
-}
-
-/* The schemas' own error handlers write into a capture local to the call,
- * so a broken schema is reported with its line. Also initialises libxml2,
- * which must happen once before threads parse: schemas_load is called at
- * start-up, before the worker threads exist. */
-struct schemas *
-schemas_load(struct perr *err)
-{
-	struct schemas		*s;
-	xmlSchemaParserCtxtPtr	 pctxt;
-	struct capture		 cap;
-	int			 k;
-
-	xmlInitParser();
-	perr_clear(err);
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		perr_set(err, "WP99", "out of memory");
-		return NULL;
-	}
-	for (k = 0; k < XSD__COUNT; k++) {
-		memset(&cap, 0, sizeof(cap));
-		pctxt = xmlSchemaNewMemParserCtxt(xsd_blobs[k].data,
-		    (int)*xsd_blobs[k].len);
-		if (pctxt == NULL) {
-			perr_set(err, "WP99", "out of memory");
-			goto fail;
-		}
-		xmlSchemaSetParserStructuredErrors(pctxt, schema_error_cb, &cap);
-		s->schema[k] = xmlSchemaParse(pctxt);
-		xmlSchemaFreeParserCtxt(pctxt);
-		if (s->schema[k] == NULL) {
-			perr_set(err, "WP99", "schema %s does not compile, "
-			    "line %d: %s", xsd_blobs[k].name, cap.line,
-			    cap.have ? cap.msg : "unknown error");
-			goto fail;
-		}
-	}
-	return s;
-fail:
-	schemas_free(s);
-	return NULL;
-}
-
-void
-schemas_free(struct schemas *s)
-{
-	int	k;
-
-	if (s == NULL)
-		return;
-	for (k = 0; k < XSD__COUNT; k++)
-		if (s->schema[k] != NULL)
-			xmlSchemaFree(s->schema[k]);
-	free(s);
-}
-
-/* A validation context per call: an xmlSchema is shareable between
- * threads, a validation context is not. */
-int
-schemas_validate(const struct schemas *s, enum xsd_kind kind, xmlDocPtr doc,
-    struct perr *err)
-{
-	xmlSchemaValidCtxtPtr	vctxt;
-	struct capture		cap;
-	int			rc;
-
-	perr_clear(err);
-	if (s == NULL || (int)kind < 0 || (int)kind >= XSD__COUNT ||
-	    s->schema[kind] == NULL || doc == NULL)
-		return perr_set(err, "FF01", "no schema or no document");
-	if ((vctxt = xmlSchemaNewValidCtxt(s->schema[kind])) == NULL)
-		return perr_set(err, "FF01", "out of memory");
-	memset(&cap, 0, sizeof(cap));
-	xmlSchemaSetValidStructuredErrors(vctxt, schema_error_cb, &cap);
-	rc = xmlSchemaValidateDoc(vctxt, doc);
-	xmlSchemaFreeValidCtxt(vctxt);
-	if (rc == 0)
-		return 0;
-	if (cap.have)
-		return perr_set(err, "FF01", "not valid against %s at line %d: %s",
-		    xsd_blobs[kind].name, cap.line, cap.msg);
-	return perr_set(err, "FF01", "not valid against %s",
-	    xsd_blobs[kind].name);
 }
 
 const char *

@@ -29,7 +29,7 @@ struct capture {
 	char		 msg[200];
 	const char	*refused;
 	size_t		 elements;	/* started so far (streams count them) */
-	struct xmlsafe_stream *stream;	/* whose parser this is, if a stream's */
+	struct xmlstream *stream;	/* whose parser this is, if a stream's */
 };
 
 /* Records e in cap if it is the first error (warnings are not). */
@@ -44,6 +44,6 @@ void		 xmlsafe_harden(xmlParserCtxtPtr ctxt, struct capture *cap);
 int		 xmlsafe_parse_verdict(xmlParserCtxtPtr ctxt,
 		    const struct capture *cap, xmlDocPtr doc, struct perr *err);
 /* The schema's name, for messages. */
-const char	*xmlsafe_schema_name(enum xsd_kind kind);
+const char	*schemas_name(enum xsd_kind kind);
 
 #endif

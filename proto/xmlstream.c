@@ -1,5 +1,5 @@
 /*
- * xmlstream.c: the streaming parse of include/xmlsafe.h (xmlsafe_stream_*):
+ * xmlstream.c: the streaming parse of include/xmlstream.h:
  * a push parser with the hardening of proto/xmlsafe.c, validating against
  * a schema as bytes arrive, and the subtrees its caller reads once built in
  * an arena (proto/xmlarena.c) instead of libxml2's tree.
@@ -17,6 +17,7 @@
 
 #include "xmlarena.h"
 #include "xmlsafe.h"
+#include "xmlstream.h"
 #include "xmlsafeint.h"
 
 /*
@@ -28,7 +29,7 @@
  * that is not well-formed is refused as such, even if a schema error came
  * first.
  */
-struct xmlsafe_stream {
+struct xmlstream {
 	xmlParserCtxtPtr	 ctxt;
 	xmlSchemaValidCtxtPtr	 vctxt;
 	xmlSchemaSAXPlugPtr	 plug;
@@ -41,14 +42,14 @@ struct xmlsafe_stream {
 	/* libxml2's tree builder, which the handlers below call for all
 	 * that is not captured */
 	xmlSAXHandler		 tree;
-	/* subtrees built in an arena (xmlsafe_stream_capture) */
+	/* subtrees built in an arena (xmlstream_capture) */
 	struct xmlarena		*arena;
-	xmlsafe_want_cb		*want;
-	xmlsafe_done_cb		*done;
+	xmlstream_want_cb		*want;
+	xmlstream_done_cb		*done;
 	void			*arg;
 };
 
-static struct xmlsafe_stream *
+static struct xmlstream *
 stream_of(void *data)
 {
 	xmlParserCtxtPtr	 ctxt = data;
@@ -58,7 +59,7 @@ stream_of(void *data)
 
 /* Inside a subtree being captured. */
 static bool
-capturing(const struct xmlsafe_stream *st)
+capturing(const struct xmlstream *st)
 {
 	return st->arena != NULL && xmlarena_open(st->arena);
 }
@@ -71,7 +72,7 @@ capturing(const struct xmlsafe_stream *st)
  * crashed on it, with a huge text).
  */
 static void
-stop_from_callback(struct xmlsafe_stream *st, int why)
+stop_from_callback(struct xmlstream *st, int why)
 {
 	st->ctxt->errNo = why;
 	st->ctxt->instate = XML_PARSER_EOF;
@@ -81,7 +82,7 @@ stop_from_callback(struct xmlsafe_stream *st, int why)
 /* The arena could not take a node: the document is refused rather than
  * read in part. */
 static void
-capture_failed(struct xmlsafe_stream *st)
+capture_failed(struct xmlstream *st)
 {
 	st->oom = true;
 	stop_from_callback(st, XML_ERR_NO_MEMORY);
@@ -94,7 +95,7 @@ capture_failed(struct xmlsafe_stream *st)
  * parser stopped. Captured elements are not pushed, so it is counted here.
  */
 static bool
-too_deep(struct xmlsafe_stream *st)
+too_deep(struct xmlstream *st)
 {
 	xmlParserCtxtPtr	ctxt = st->ctxt;
 
@@ -114,7 +115,7 @@ too_deep(struct xmlsafe_stream *st)
 
 /*
  * The SAX handlers of a stream: an element starting is counted
- * (xmlsafe_stream_elements), and is the root of a captured subtree if the
+ * (xmlstream_elements), and is the root of a captured subtree if the
  * caller wants it; everything inside one goes to the arena, everything
  * else to libxml2's tree builder.
  */
@@ -123,7 +124,7 @@ stream_start_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 	xmlParserCtxtPtr	 ctxt = data;
 
 	st->cap.elements++;
@@ -148,7 +149,7 @@ static void
 stream_end_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
     const xmlChar *uri)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 	xmlParserCtxtPtr	 ctxt = data;
 	xmlNodePtr		 root;
 
@@ -167,7 +168,7 @@ stream_end_cb(void *data, const xmlChar *localname, const xmlChar *prefix,
  * XML_MAX_TEXT_LENGTH: the same message, line and stop, so that a sheet
  * gets the same answer whichever builder met the text. */
 static void
-huge_text(struct xmlsafe_stream *st)
+huge_text(struct xmlstream *st)
 {
 	if (!st->cap.have) {
 		st->cap.have = 1;
@@ -181,7 +182,7 @@ huge_text(struct xmlsafe_stream *st)
 static void
 stream_text(void *data, xmlElementType type, const xmlChar *ch, int len)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	switch (xmlarena_text(st->arena, data, type, ch, len)) {
 	case 0:
@@ -197,7 +198,7 @@ stream_text(void *data, xmlElementType type, const xmlChar *ch, int len)
 static void
 stream_characters_cb(void *data, const xmlChar *ch, int len)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	if (capturing(st))
 		stream_text(data, XML_TEXT_NODE, ch, len);
@@ -208,7 +209,7 @@ stream_characters_cb(void *data, const xmlChar *ch, int len)
 static void
 stream_whitespace_cb(void *data, const xmlChar *ch, int len)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	if (!capturing(st))
 		st->tree.ignorableWhitespace(data, ch, len);
@@ -219,7 +220,7 @@ stream_whitespace_cb(void *data, const xmlChar *ch, int len)
 static void
 stream_cdata_cb(void *data, const xmlChar *ch, int len)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	if (capturing(st))
 		stream_text(data, XML_CDATA_SECTION_NODE, ch, len);
@@ -230,7 +231,7 @@ stream_cdata_cb(void *data, const xmlChar *ch, int len)
 static void
 stream_comment_cb(void *data, const xmlChar *value)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	if (!capturing(st))
 		st->tree.comment(data, value);
@@ -241,7 +242,7 @@ stream_comment_cb(void *data, const xmlChar *value)
 static void
 stream_pi_cb(void *data, const xmlChar *target, const xmlChar *value)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	if (!capturing(st))
 		st->tree.processingInstruction(data, target, value);
@@ -255,7 +256,7 @@ stream_pi_cb(void *data, const xmlChar *target, const xmlChar *value)
 static void
 stream_reference_cb(void *data, const xmlChar *name)
 {
-	struct xmlsafe_stream	*st = stream_of(data);
+	struct xmlstream	*st = stream_of(data);
 
 	if (!capturing(st)) {
 		st->tree.reference(data, name);
@@ -272,7 +273,7 @@ stream_reference_cb(void *data, const xmlChar *name)
 static void
 stream_schema_error_cb(void *data, xmlErrorPtr e)
 {
-	struct xmlsafe_stream	*st = data;
+	struct xmlstream	*st = data;
 
 	if (st->vcap.have)
 		return;
@@ -281,11 +282,11 @@ stream_schema_error_cb(void *data, xmlErrorPtr e)
 		st->vcap.line = xmlSAX2GetLineNumber(st->ctxt);
 }
 
-struct xmlsafe_stream *
-xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
+struct xmlstream *
+xmlstream_new(const struct schemas *s, enum xsd_kind kind,
     struct perr *err)
 {
-	struct xmlsafe_stream	*st;
+	struct xmlstream	*st;
 
 	perr_clear(err);
 	if (s == NULL || (int)kind < 0 || (int)kind >= XSD__COUNT ||
@@ -297,7 +298,7 @@ xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
 	    (st->ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0,
 	    NULL)) == NULL ||
 	    (st->vctxt = xmlSchemaNewValidCtxt(s->schema[kind])) == NULL) {
-		xmlsafe_stream_free(st);
+		xmlstream_free(st);
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
@@ -316,7 +317,7 @@ xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
 	st->ctxt->sax->reference = stream_reference_cb;
 	if ((st->plug = xmlSchemaSAXPlug(st->vctxt, &st->ctxt->sax,
 	    &st->ctxt->userData)) == NULL) {
-		xmlsafe_stream_free(st);
+		xmlstream_free(st);
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
@@ -327,7 +328,7 @@ xmlsafe_stream_new(const struct schemas *s, enum xsd_kind kind,
 }
 
 void
-xmlsafe_stream_free(struct xmlsafe_stream *st)
+xmlstream_free(struct xmlstream *st)
 {
 	if (st == NULL)
 		return;
@@ -347,8 +348,8 @@ xmlsafe_stream_free(struct xmlsafe_stream *st)
 }
 
 int
-xmlsafe_stream_capture(struct xmlsafe_stream *st, xmlsafe_want_cb *want,
-    xmlsafe_done_cb *done, void *arg)
+xmlstream_capture(struct xmlstream *st, xmlstream_want_cb *want,
+    xmlstream_done_cb *done, void *arg)
 {
 	if (st->arena == NULL && (st->arena = xmlarena_new()) == NULL)
 		return -1;
@@ -359,7 +360,7 @@ xmlsafe_stream_capture(struct xmlsafe_stream *st, xmlsafe_want_cb *want,
 }
 
 int
-xmlsafe_stream_feed(struct xmlsafe_stream *st, const char *buf, size_t len)
+xmlstream_feed(struct xmlstream *st, const char *buf, size_t len)
 {
 	const size_t	step = 1u << 30;	/* xmlParseChunk takes an int */
 	size_t		n;
@@ -376,31 +377,31 @@ xmlsafe_stream_feed(struct xmlsafe_stream *st, const char *buf, size_t len)
 }
 
 xmlDocPtr
-xmlsafe_stream_doc(const struct xmlsafe_stream *st)
+xmlstream_doc(const struct xmlstream *st)
 {
 	return st->ctxt->myDoc;
 }
 
 xmlNodePtr
-xmlsafe_stream_open(const struct xmlsafe_stream *st)
+xmlstream_open(const struct xmlstream *st)
 {
 	return st->ctxt->node;
 }
 
 size_t
-xmlsafe_stream_elements(const struct xmlsafe_stream *st)
+xmlstream_elements(const struct xmlstream *st)
 {
 	return st->cap.elements;
 }
 
 bool
-xmlsafe_stream_invalid(const struct xmlsafe_stream *st)
+xmlstream_invalid(const struct xmlstream *st)
 {
 	return st->vcap.have != 0;
 }
 
 int
-xmlsafe_stream_finish(struct xmlsafe_stream *st, xmlDocPtr *docp,
+xmlstream_finish(struct xmlstream *st, xmlDocPtr *docp,
     struct perr *err)
 {
 	xmlDocPtr	doc;
@@ -435,11 +436,11 @@ xmlsafe_stream_finish(struct xmlsafe_stream *st, xmlDocPtr *docp,
 	if (st->vcap.have || xmlSchemaIsValid(st->vctxt) != 1) {
 		if (st->vcap.have)
 			perr_set(err, "FF01", "not valid against %s at line %d: "
-			    "%s", xmlsafe_schema_name(st->kind), st->vcap.line,
+			    "%s", schemas_name(st->kind), st->vcap.line,
 			    st->vcap.msg);
 		else
 			perr_set(err, "FF01", "not valid against %s",
-			    xmlsafe_schema_name(st->kind));
+			    schemas_name(st->kind));
 		return 1;
 	}
 	return 0;

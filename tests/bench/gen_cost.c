@@ -143,7 +143,7 @@ cmd_cost(const char *file, const char *ca, int reps)
 		if (schemas_validate(sch, XSD_PAIN001, doc, &err) == -1)
 			die("schema: %s", err.msg);
 		t[3] = now_s();
-		if (sigtrust_verify_sheet(st, doc, signer, &err) == -1)
+		if (sigverify_sheet(st, doc, signer, &err) == -1)
 			die("signature: %s %s", err.code, err.msg);
 		t[4] = now_s();
 		if ((s = sheet_parse(doc, &err)) == NULL)

@@ -35,7 +35,7 @@ tree_verdict(const struct schemas *schemas, struct sigtrust *trust,
 	if (schemas_validate(schemas, XSD_PAIN001, doc, &v->err) == -1)
 		goto done;
 	v->status = 200;
-	if (sigtrust_verify_sheet(trust, doc, signer, &v->err) == -1 ||
+	if (sigverify_sheet(trust, doc, signer, &v->err) == -1 ||
 	    (v->sheet = sheet_parse(doc, &v->err)) == NULL)
 		goto done;
 	if (strcmp(signer, v->sheet->subcontractor) != 0) {

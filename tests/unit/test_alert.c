@@ -76,10 +76,10 @@ signed_round_trip(xmlDocPtr doc)
 	size_t			 len = 0;
 
 	CHECK(xmlsig_init() == 0);
-	CHECK((s = signer_load(SIGDATA "bank-sign.key", SIGDATA "bank-sign.pem",
+	CHECK((s = xmlsig_signer_load(SIGDATA "bank-sign.key", SIGDATA "bank-sign.pem",
 	    &err)) != NULL);
-	CHECK(signer_sign(s, doc, &err) == 0);
-	signer_free(s);
+	CHECK(xmlsig_sign(s, doc, &err) == 0);
+	xmlsig_signer_free(s);
 	CHECK((bytes = xmlout_dump(doc, &len)) != NULL);
 	CHECK((back = xmlsafe_parse(bytes, len, &err)) != NULL);
 	free(bytes);

@@ -1,6 +1,6 @@
 /*
  * test_dbbin.c: binary parameters of daemon/db.c (db_query_bin) and the
- * sheet's lines as daemon/sheetlines.c sends them, against a real,
+ * sheet's lines as proto/sheetlines.c sends them, against a real,
  * throwaway PostgreSQL 15 (tests/unit/pgharness.c); and the renewal of a
  * connection that carried a large statement.
  */
@@ -74,7 +74,7 @@ binary_params(void)
 	free(full);
 }
 
-/* The arrays of daemon/sheetlines.c as the server reads them: every value
+/* The arrays of proto/sheetlines.c as the server reads them: every value
  * back, in order, with NULLs where a line has no pre-check refusal and no
  * quoting trouble from braces, quotes, backslashes or the word NULL. */
 static void

@@ -1,5 +1,5 @@
 /*
- * test_dblease.c: sessions of daemon/db.c (db_lease): a connection taken
+ * test_dblease.c: sessions of daemon/db.c (dblease_take): a connection taken
  * out of the pool for statements in order, against a real, throwaway
  * PostgreSQL 15 (tests/unit/pgharness.c).
  */
@@ -14,7 +14,7 @@ static void
 lease_send(struct dblease *l, struct seen *s, const char *sql)
 {
 	memset(s, 0, sizeof(*s));
-	CHECK(db_lease_query_bin(l, sql, 0, NULL, NULL, NULL, record_cb, s) == 0);
+	CHECK(dblease_query_bin(l, sql, 0, NULL, NULL, NULL, record_cb, s) == 0);
 }
 
 /* A session once the pool's connections are up (they connect in the
@@ -26,7 +26,7 @@ lease_when_up(int keep)
 	int		 i;
 
 	for (i = 0; i < 100; i++) {
-		if ((l = db_lease(db, keep)) != NULL)
+		if ((l = dblease_take(db, keep)) != NULL)
 			return l;
 		run_for(50);
 	}
@@ -57,8 +57,8 @@ session_in_order(void)
 	CHECK((l1 = lease_when_up(1)) != NULL);
 	CHECK((l2 = lease_when_up(1)) != NULL);
 	/* a third would leave the pool no connection of its own */
-	CHECK(db_lease(db, 1) == NULL);
-	db_release(l2);
+	CHECK(dblease_take(db, 1) == NULL);
+	dblease_release(l2);
 
 	/* sent at once, answered in order */
 	lease_send(l1, &b, "BEGIN");
@@ -76,11 +76,11 @@ session_in_order(void)
 	CHECK_INT(c.status, PGRES_COMMAND_OK);
 	run_query(&s, "SELECT count(*)::text FROM t", 5000);
 	CHECK_STR(s.value, "2");
-	CHECK(!db_lease_lost(l1));
-	db_release(l1);
+	CHECK(!dblease_lost(l1));
+	dblease_release(l1);
 	/* all three connections serve the pool again */
 	CHECK((l1 = lease_when_up(2)) != NULL);
-	db_release(l1);
+	dblease_release(l1);
 	db_free(db);
 }
 
@@ -102,7 +102,7 @@ released_inside_transaction(void)
 	lease_send(l, &i, "INSERT INTO t VALUES (1)");
 	wait_for(&i, "the insert");
 	CHECK_INT(i.status, PGRES_COMMAND_OK);
-	db_release(l);
+	dblease_release(l);
 	run_query(&s, "SELECT count(*)::text FROM t", 5000);
 	CHECK_STR(s.value, "0");
 	/* both connections are back in use: the closed one reconnected */
@@ -110,7 +110,7 @@ released_inside_transaction(void)
 	lease_send(l, &s, "SELECT 'in a session again'");
 	wait_for(&s, "a new session");
 	CHECK_STR(s.value, "in a session again");
-	db_release(l);
+	dblease_release(l);
 	db_free(db);
 }
 
@@ -142,10 +142,10 @@ session_lost(void)
 	CHECK_INT(queued.calls, 1);
 	CHECK(!queued.had_res);
 	CHECK(!queued.unknown);
-	CHECK(db_lease_lost(l));
-	CHECK(db_lease_query_bin(l, "SELECT 1", 0, NULL, NULL, NULL, record_cb,
+	CHECK(dblease_lost(l));
+	CHECK(dblease_query_bin(l, "SELECT 1", 0, NULL, NULL, NULL, record_cb,
 	    &s) == -1);
-	db_release(l);
+	dblease_release(l);
 	run_query(&s, "SELECT 'alive'", 5000);
 	CHECK_STR(s.value, "alive");
 	db_free(db);
@@ -167,7 +167,7 @@ queue_first(void)
 	CHECK(db_query(db, "SELECT pg_sleep(0.3)", 0, NULL, record_cb, &a) == 0);
 	CHECK(db_query(db, "SELECT pg_sleep(0.3)", 0, NULL, record_cb, &b) == 0);
 	CHECK(db_query(db, "SELECT 3", 0, NULL, record_cb, &c) == 0);
-	CHECK(db_lease(db, 0) == NULL);	/* one waits in the queue */
+	CHECK(dblease_take(db, 0) == NULL);	/* one waits in the queue */
 	wait_one = &c;
 	run_until(one_done, 5000, "the queue");
 	CHECK_STR(c.value, "3");
@@ -176,7 +176,7 @@ queue_first(void)
 	db_free(db);
 }
 
-/* A session waited for (db_lease_wait): the first connection to come
+/* A session waited for (dblease_wait): the first connection to come
  * free goes to it, ahead of the pool's queue; a wait withdrawn is never
  * answered; db_free drops a wait unanswered. */
 static struct dblease	*waited;
@@ -214,12 +214,12 @@ wait_goes_first(void)
 	CHECK(db_query(db, "SELECT pg_sleep(0.2)", 0, NULL, record_cb, &a) == 0);
 	CHECK(db_query(db, "SELECT pg_sleep(1.0)", 0, NULL, record_cb, &b) == 0);
 	CHECK(db_query(db, "SELECT 3", 0, NULL, record_cb, &c) == 0);
-	CHECK(db_lease(db, 1) == NULL);		/* the queue is not empty */
-	db_lease_wait(db, &w);
+	CHECK(dblease_take(db, 1) == NULL);		/* the queue is not empty */
+	dblease_wait(db, &w);
 	CHECK(w.queued);
 	CHECK_INT(waited_calls, 0);		/* nothing is free yet */
-	db_lease_wait(db, &w2);
-	db_lease_wait_cancel(db, &w2);
+	dblease_wait(db, &w2);
+	dblease_wait_cancel(db, &w2);
 	CHECK(!w2.queued);
 	wait_one = &waited_first;
 	run_until(one_done, 5000, "the waited session's first answer");
@@ -238,16 +238,16 @@ wait_goes_first(void)
 	CHECK_INT(waited_calls, 1);		/* w2 withdrawn: never called */
 	/* a wait the pool cannot answer (the one connection not leased must
 	 * stay in it) is never answered, and db_free drops it */
-	db_lease_wait(db, &w3);
+	dblease_wait(db, &w3);
 	run_for(100);
 	CHECK(w3.queued);
 	CHECK_INT(waited_calls, 1);
 	db_free(db);
 	db = NULL;
 	CHECK(!w3.queued);
-	db_lease_wait_cancel(db, &w3);		/* a no-op after db_free */
+	dblease_wait_cancel(db, &w3);		/* a no-op after db_free */
 	CHECK_INT(waited_calls, 1);
-	db_release(waited);			/* lost with the pool: freed */
+	dblease_release(waited);			/* lost with the pool: freed */
 }
 
 const struct unit_case dblease_cases[] = {

@@ -1,7 +1,7 @@
 /*
  * test_sheetstream.c: a sheet read as a stream gets exactly the answer the
  * whole-tree path gives (xmlsafe_parse, the namespace, the schema,
- * sigtrust_verify_sheet, sheet_parse, the signer), whatever the pieces the
+ * sigverify_sheet, sheet_parse, the signer), whatever the pieces the
  * bytes come in; and proto/c14n.c writes exactly libxml2's exclusive
  * canonical form.
  *
@@ -98,8 +98,10 @@ stream_equals_tree(void)
 		}
 		globfree(&g);
 	}
+	/* every document of the sets once (77 when the fuzz corpus stopped
+	 * keeping copies of tests/data: the thresholds had counted them twice) */
+	CHECK(files > 70);
 	/* the comparison covered accepted sheets, not only refusals */
-	CHECK(files > 100);
 	CHECK(accepted >= 2);
 }
 
@@ -173,7 +175,7 @@ c14n_equals_libxml2(void)
 		for (i = 0; i < g.gl_pathc; i++) {
 			buf = read_path(g.gl_pathv[i], &len);
 			if ((doc = xmlsafe_parse(buf, len, &err)) != NULL) {
-				a = sigtrust_doc_digest(doc, ours);
+				a = sigverify_doc_digest(doc, ours);
 				if ((b = libxml2_digest(doc, theirs)) == -2) {
 					xmlFreeDoc(doc);
 					free(buf);
@@ -194,7 +196,7 @@ c14n_equals_libxml2(void)
 		}
 		globfree(&g);
 	}
-	CHECK(compared > 80);
+	CHECK(compared > 60);	/* 67 distinct documents, as files > 70 above */
 }
 
 /* The corner cases of the specification, each against libxml2. */
@@ -227,7 +229,7 @@ c14n_corners(void)
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		CHECK((doc = xmlsafe_parse(docs[i], strlen(docs[i]), &err)) !=
 		    NULL);
-		a = sigtrust_doc_digest(doc, ours);
+		a = sigverify_doc_digest(doc, ours);
 		b = libxml2_digest(doc, theirs);
 		if (a != b || (a == 0 && memcmp(ours, theirs, SHA256_LEN)))
 			fprintf(stderr, "  differs on: %s (%d, %d)\n", docs[i],

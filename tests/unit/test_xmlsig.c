@@ -82,7 +82,7 @@ verify_doc(xmlDocPtr doc, const char *ca, char signer[WP_USCC_LEN],
 	st = sigtrust_load(ca, err);
 	CHECK(st != NULL);
 	memset(signer, 'z', WP_USCC_LEN);
-	rc = sigtrust_verify_sheet(st, doc, signer, err);
+	rc = sigverify_sheet(st, doc, signer, err);
 	sigtrust_free(st);
 	return rc;
 }
@@ -497,7 +497,7 @@ ca_file_missing(void)
 	CHECK(sigtrust_load(DATA "good-rsa.xml", &err) == NULL);
 	CHECK(perr_isset(&err));
 	sigtrust_free(NULL);
-	signer_free(NULL);
+	xmlsig_signer_free(NULL);
 }
 
 /* ---- the cache of verified signers (certcache.h) ---- */
@@ -512,7 +512,7 @@ verify_with(struct sigtrust *st, const char *file, char signer[WP_USCC_LEN],
 
 	perr_clear(err);
 	memset(signer, 'z', WP_USCC_LEN);
-	rc = sigtrust_verify_sheet(st, doc, signer, err);
+	rc = sigverify_sheet(st, doc, signer, err);
 	xmlFreeDoc(doc);
 	return rc;
 }
@@ -588,7 +588,7 @@ cache_keeps_the_sheets_checks(void)
 	CHECK((p = strstr(buf, "xmldsig-more#rsa-sha256")) != NULL);
 	doc = parse_buf(buf, strlen(buf));
 	perr_clear(&err);
-	CHECK_INT(sigtrust_verify_sheet(st, doc, signer, &err), -1);
+	CHECK_INT(sigverify_sheet(st, doc, signer, &err), -1);
 	CHECK_STR(err.code, "WP30");
 	CHECK(strstr(err.msg, "does not match the signer's EC key") != NULL);
 	xmlFreeDoc(doc);
@@ -654,7 +654,7 @@ cache_verdict_runs_out(void)
 /* ---- the bank's signer ---- */
 
 /* Verifies an enveloped signature anywhere with plain xmlsec and ca as the
- * trust anchor: an independent check of what signer_sign produced. */
+ * trust anchor: an independent check of what xmlsig_sign produced. */
 static bool
 xmlsec_verifies(xmlDocPtr doc, const char *ca)
 {
@@ -710,12 +710,12 @@ sign_round_trip(const char *key, const char *cert, const char *ca,
 	char		*alg;
 
 	perr_clear(&err);
-	s = signer_load(key, cert, &err);
+	s = xmlsig_signer_load(key, cert, &err);
 	if (s == NULL)
 		fprintf(stderr, "  %s\n", err.msg);
 	CHECK(s != NULL);
 	doc = small_voucher();
-	CHECK(signer_sign(s, doc, &err) == 0);
+	CHECK(xmlsig_sign(s, doc, &err) == 0);
 
 	/* The signature is the root's last child, in the ds namespace,
 	 * with the algorithm that follows the key and URI="". */
@@ -741,7 +741,7 @@ sign_round_trip(const char *key, const char *cert, const char *ca,
 	xmlNodeSetContent(total, BAD_CAST "99999.99");
 	CHECK(!xmlsec_verifies(doc, ca));
 	xmlFreeDoc(doc);
-	signer_free(s);
+	xmlsig_signer_free(s);
 }
 
 static void
@@ -769,17 +769,17 @@ sign_twice(void)
 
 	setup();
 	/* One signer signs many documents (vouchers and alerts). */
-	CHECK((s = signer_load(DATA "bank-sign.key", DATA "bank-sign.pem",
+	CHECK((s = xmlsig_signer_load(DATA "bank-sign.key", DATA "bank-sign.pem",
 	    &err)) != NULL);
 	a = small_voucher();
 	b = small_voucher();
-	CHECK(signer_sign(s, a, &err) == 0);
-	CHECK(signer_sign(s, b, &err) == 0);
+	CHECK(xmlsig_sign(s, a, &err) == 0);
+	CHECK(xmlsig_sign(s, b, &err) == 0);
 	CHECK(xmlsec_verifies(a, DEV_CA));
 	CHECK(xmlsec_verifies(b, DEV_CA));
 	xmlFreeDoc(a);
 	xmlFreeDoc(b);
-	signer_free(s);
+	xmlsig_signer_free(s);
 }
 
 static void
@@ -789,11 +789,11 @@ signer_key_cert_mismatch(void)
 
 	setup();
 	perr_clear(&err);
-	CHECK(signer_load(DATA "bank-sign.key", DATA "ec-sign.pem", &err) ==
+	CHECK(xmlsig_signer_load(DATA "bank-sign.key", DATA "ec-sign.pem", &err) ==
 	    NULL);
 	CHECK(strstr(err.msg, "is not for the key") != NULL);
 	perr_clear(&err);
-	CHECK(signer_load(DATA "missing.key", DATA "bank-sign.pem", &err) ==
+	CHECK(xmlsig_signer_load(DATA "missing.key", DATA "bank-sign.pem", &err) ==
 	    NULL);
 	CHECK(strstr(err.msg, "could not load signing key") != NULL);
 }
@@ -823,17 +823,17 @@ shared_worker(void *arg)
 	for (i = 0; i < 25; i++) {
 		perr_clear(&err);
 		doc = xmlsafe_parse(sh->good, sh->goodlen, &err);
-		if (doc == NULL || sigtrust_verify_sheet(sh->st, doc, signer,
+		if (doc == NULL || sigverify_sheet(sh->st, doc, signer,
 		    &err) != 0 || strcmp(signer, SUB1_USCC) != 0)
 			sh->failures++;
 		xmlFreeDoc(doc);
 		doc = xmlsafe_parse(sh->bad, sh->badlen, &err);
-		if (doc == NULL || sigtrust_verify_sheet(sh->st, doc, signer,
+		if (doc == NULL || sigverify_sheet(sh->st, doc, signer,
 		    &err) != -1 || strcmp(err.code, "WP32") != 0)
 			sh->failures++;
 		xmlFreeDoc(doc);
 		doc = small_voucher();
-		if (signer_sign(sh->signer, doc, &err) != 0)
+		if (xmlsig_sign(sh->signer, doc, &err) != 0)
 			sh->failures++;
 		xmlFreeDoc(doc);
 	}
@@ -852,7 +852,7 @@ shared_by_threads(void)
 
 	setup();
 	CHECK((st = sigtrust_load(SUB_CA, &err)) != NULL);
-	CHECK((s = signer_load(DATA "bank-sign.key", DATA "bank-sign.pem",
+	CHECK((s = xmlsig_signer_load(DATA "bank-sign.key", DATA "bank-sign.pem",
 	    &err)) != NULL);
 	for (i = 0; i < 4; i++) {
 		sh[i].st = st;
@@ -870,7 +870,7 @@ shared_by_threads(void)
 		free(sh[i].good);
 		free(sh[i].bad);
 	}
-	signer_free(s);
+	xmlsig_signer_free(s);
 	sigtrust_free(st);
 }
 
