@@ -9,13 +9,15 @@
 -- project nobody covers gets one NO_RECIPIENT row, REROUTED when a reload
 -- adds a recipient; a named recipient (ACCOUNTS_OPENED) only. Claims: only
 -- due deliveries to configured recipients, at most p_limit, the attempt
--- counted and the lease taken; a delivered one never again. Failures: 1 s
+-- counted and the lease taken; a delivered one never again; a row another
+-- session holds skipped without waiting (that session, through dblink,
+-- commits its own alert and removes it). Failures: 1 s
 -- doubling with each attempt, capped at p_max (and never overflowing), the
 -- error kept to 500 characters. Retry: the alert's pending deliveries due
 -- now. Claims run at the transaction's now(): expectations derive from it.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(61);
+SELECT plan(68);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT ok(tap.open_project_in('XM-CD-0001', '6228480000000000777', '510104', 'transport') IS NOT NULL,
 	'a project in Chengdu (510104, transport), which no regulator covers');
@@ -179,6 +181,42 @@ SELECT is((SELECT c.opened::text || ' ' || c.detail FROM claimed c WHERE c.recip
 	'Kaifeng''s lists none, and says so');
 SELECT is((SELECT count(*) FROM alert_delivery d JOIN alert a ON a.id = d.alert_id
 	WHERE a.kind = 'ACCOUNTS_OPENED' AND d.recipient = 'zz-housing'), 0::bigint, 'the housing authority gets no report');
+
+-- --- two instances: a row one holds is skipped by the other ------------------------------
+-- Another instance is a second session (dblink), which sees only what is
+-- committed: it commits an alert of its own to a recipient nobody else
+-- uses, claims while this session holds the row, claims again once the
+-- lock is gone (a savepoint rolled back), and removes its rows.
+CREATE EXTENSION dblink;
+SELECT is(dblink_connect('other', format('host=%s dbname=%s user=%s',
+	split_part(current_setting('unix_socket_directories'), ',', 1), current_database(), current_user)), 'OK',
+	'a second session, as another instance');
+CREATE FUNCTION tap.other(p_sql text) RETURNS bigint LANGUAGE sql AS $$
+	SELECT n FROM dblink('other', p_sql) AS t(n bigint)
+$$;
+CREATE FUNCTION tap.other_cleanup() RETURNS bigint LANGUAGE sql AS $$
+	SELECT tap.other($q$WITH d AS (DELETE FROM alert_delivery WHERE recipient = 'tap-other' RETURNING 1),
+		a AS (DELETE FROM alert WHERE dedup_key = 'TAP-OTHER' AND EXISTS (SELECT count(*) FROM d) RETURNING 1)
+		SELECT count(*) FROM a$q$)
+$$;
+SELECT lives_ok($$SELECT tap.other_cleanup();
+	SELECT tap.other($q$WITH a AS (INSERT INTO alert (kind, recipient, routed_at, detail, dedup_key)
+		VALUES ('ACCOUNTS_OPENED', 'tap-other', now(), 'tests/sql/alerts.sql', 'TAP-OTHER') RETURNING id),
+		d AS (INSERT INTO alert_delivery (alert_id, recipient, next_attempt_at)
+		SELECT id, 'tap-other', '2000-01-01' FROM a RETURNING 1) SELECT count(*) FROM d$q$)$$,
+	'the other session commits an alert of its own, routed and due');
+SAVEPOINT held;
+SELECT is((SELECT count(*) FROM (SELECT 1 FROM alert_delivery WHERE recipient = 'tap-other' FOR UPDATE) x), 1::bigint,
+	'this session holds its delivery row');
+SELECT is(tap.other($q$SET lock_timeout = '5s'; SELECT count(*) FROM wp_alert_claim(
+	'[{"name":"tap-other","region":"99","authority":"hrss"}]', false, 10, 20)$q$), 0::bigint,
+	'the other session''s claim skips the locked row, without waiting');
+ROLLBACK TO SAVEPOINT held;
+SELECT is(tap.other($q$SELECT count(*) FROM wp_alert_claim(
+	'[{"name":"tap-other","region":"99","authority":"hrss"}]', false, 10, 20)$q$), 1::bigint,
+	'once the lock is gone it claims it');
+SELECT is(tap.other_cleanup(), 1::bigint, 'the other session removes its alert');
+SELECT is(dblink_disconnect('other'), 'OK', 'the other session ends');
 
 SELECT * FROM tap.invariants('after the deliveries');
 SELECT * FROM finish();
