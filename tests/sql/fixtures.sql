@@ -248,3 +248,23 @@ BEGIN
 	RETURN NEXT is((SELECT string_agg(chain, ' ') FROM wp_audit_verify_chains() WHERE NOT ok),
 		NULL, p_when || ': every audit chain verifies');
 END $$;
+
+-- --- regulators and other regions ------------------------------------------------
+-- The configured regulators as daemon/alerts.c's alerts_regulators_json()
+-- passes them (t0300's): Zhengzhou's HRSS office (4101) and housing
+-- authority (410183) cover the demo project (region 410183, housing);
+-- Kaifeng's HRSS office (4102) and Henan's transport authority (41) do not.
+CREATE FUNCTION tap.regs() RETURNS json LANGUAGE sql IMMUTABLE AS $$
+	SELECT '[{"name":"zz-hrss","region":"4101","authority":"hrss"},
+		{"name":"zz-housing","region":"410183","authority":"housing"},
+		{"name":"kf-hrss","region":"4102","authority":"hrss"},
+		{"name":"ha-transport","region":"41","authority":"transport"}]'::json
+$$;
+
+-- A project like the demo one but in another region and industry (opened
+-- as tap.open_project does).
+CREATE FUNCTION tap.open_project_in(p_code text, p_account text, p_region text, p_industry text)
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_project_open(tap.project_payload(p_code, p_account, tap.gc())
+		|| jsonb_build_object('region', p_region, 'industry', p_industry), 'operator:tap')
+$$;
