@@ -15,8 +15,12 @@
  * transaction as the alert it raises.
  *
  * Owns nothing. Every answer is a CoreAck (HTTP 200 for a call the daemon
- * could read, whatever its outcome). Only a client certificate from [core]
- * client_ca reaches this code (TLS requires it).
+ * could read, whatever its outcome). Only the core may speak for the core:
+ * TLS lets in a certificate from [core] client_ca, and core_route then
+ * refuses with 403, before anything is read, every one that is not
+ * [core] client_subject's pin. The certificate that spoke goes with every
+ * call to the database (set_config('wagepay.peer', ..., true) inside the
+ * one statement, so for its transaction only), where the audit names it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +39,19 @@
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
-static const char notify_sql[] = "SELECT * FROM wp_core_notify($1::json)";
-static const char debit_sql[] =
-    "SELECT * FROM wp_core_debit($1, $2, $3::bigint, $4, $5, $6, $7)";
-static const char order_sql[] =
-    "SELECT * FROM wp_core_legal_order($1, $2, $3, $4, $5, $6::bigint, $7, $8, "
-    "$9::timestamptz)";
+/* The peer is set by an argument's subquery: arguments are evaluated
+ * before the call, so the function always sees it. */
+static const char notify_sql[] = "SELECT * FROM wp_core_notify("
+    "(SELECT $1::json FROM set_config('wagepay.peer', $2, true)))";
+static const char debit_sql[] = "SELECT * FROM wp_core_debit("
+    "(SELECT $1::text FROM set_config('wagepay.peer', $8, true)), "
+    "$2, $3::bigint, $4, $5, $6, $7)";
+static const char order_sql[] = "SELECT * FROM wp_core_legal_order("
+    "(SELECT $1::text FROM set_config('wagepay.peer', $10, true)), "
+    "$2, $3, $4, $5, $6::bigint, $7, $8, $9::timestamptz)";
+
+/* "SUBJECT sha256:HEX" of the certificate that spoke */
+#define CORE_WHO_LEN	1024
 
 struct core_call {
 	char		 ref[WP_MAX35_LEN];
@@ -126,7 +137,7 @@ entries_json(const struct camt054 *c)
 }
 
 static void
-notifications(struct evhttp_request *req)
+notifications(struct evhttp_request *req, const char *who)
 {
 	const char		*body;
 	size_t			 len;
@@ -136,7 +147,7 @@ notifications(struct evhttp_request *req)
 	struct pending		*p;
 	struct core_call	*call;
 	char			*json;
-	const char		*params[1];
+	const char		*params[2];
 
 	perr_clear(&err);
 	if (http_body(req, wpd->conf->max_body, &body, &len) == -1)
@@ -178,7 +189,8 @@ notifications(struct evhttp_request *req)
 	p->data = call;
 	p->free_fn = free;
 	params[0] = json;
-	if (db_query(wpd->db, notify_sql, 1, params, answer_cb, p) == -1)
+	params[1] = who;
+	if (db_query(wpd->db, notify_sql, 2, params, answer_cb, p) == -1)
 		pending_unavailable(p);
 	free(json);
 	camt054_free(c);
@@ -246,13 +258,13 @@ core_query(struct evhttp_request *req, const char *what, const char *ref,
 }
 
 static void
-debit_requests(struct evhttp_request *req)
+debit_requests(struct evhttp_request *req, const char *who)
 {
 	struct debit_request	 d;
 	struct perr		 err;
 	xmlDocPtr		 doc;
 	char			 amount[24];
-	const char		*params[7];
+	const char		*params[8];
 
 	if ((doc = core_doc(req, "DebitRequest")) == NULL)
 		return;
@@ -271,17 +283,18 @@ debit_requests(struct evhttp_request *req)
 	params[4] = d.beneficiary_name;
 	params[5] = d.purpose;
 	params[6] = d.channel;
-	core_query(req, "debit request", d.ref, debit_sql, 7, params);
+	params[7] = who;
+	core_query(req, "debit request", d.ref, debit_sql, 8, params);
 }
 
 static void
-legal_orders(struct evhttp_request *req)
+legal_orders(struct evhttp_request *req, const char *who)
 {
 	struct legal_order	 o;
 	struct perr		 err;
 	xmlDocPtr		 doc;
 	char			 amount[24], now[40];
-	const char		*params[9];
+	const char		*params[10];
 
 	if ((doc = core_doc(req, "LegalOrder")) == NULL)
 		return;
@@ -304,15 +317,25 @@ legal_orders(struct evhttp_request *req)
 	params[6] = corereq_reason_name(o.reason);
 	params[7] = o.detail;
 	params[8] = now;
-	core_query(req, "legal order", o.ref, order_sql, 9, params);
+	params[9] = who;
+	core_query(req, "legal order", o.ref, order_sql, 10, params);
 }
 
 void
 core_route(struct evhttp_request *req, void *arg)
 {
-	char	path[256];
+	char	path[256], who[CORE_WHO_LEN];
 
 	(void)arg;
+	/* before anything of the request is read: TLS let in any certificate
+	 * of [core] client_ca, the pin says which one is the core */
+	if (!http_peer_pinned(req, wpd->conf->core_pin, who, sizeof(who))) {
+		log_warnx("core: refused a client certificate that is not the "
+		    "core's (subject %s)", who[0] != '\0' ? who : "none");
+		http_reply(req, 403, "text/plain; charset=utf-8",
+		    "only the core may call the core feed\n", 37);
+		return;
+	}
 	if (http_path(req, path, sizeof(path)) == -1) {
 		http_reply(req, 404, NULL, NULL, 0);
 		return;
@@ -322,7 +345,7 @@ core_route(struct evhttp_request *req, void *arg)
 			http_reply(req, 405, NULL, NULL, 0);
 			return;
 		}
-		notifications(req);
+		notifications(req, who);
 		return;
 	}
 	if (strcmp(path, "/v1/core/debit-requests") == 0 ||
@@ -332,9 +355,9 @@ core_route(struct evhttp_request *req, void *arg)
 			return;
 		}
 		if (strcmp(path, "/v1/core/debit-requests") == 0)
-			debit_requests(req);
+			debit_requests(req, who);
 		else
-			legal_orders(req);
+			legal_orders(req, who);
 		return;
 	}
 	http_reply(req, 404, "text/plain; charset=utf-8", "no such resource\n", 17);

@@ -68,6 +68,18 @@ SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
 /* Copies the peer certificate's subject serialNumber (a USCC) into out;
  * -1 if there is no verified peer certificate or no serialNumber. */
 int	 tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN]) WUR;
+struct peerpin;
+/* True if the peer's certificate verified and is the pinned one (any
+ * verified one when pin is NULL). who gets the certificate that spoke,
+ * "SUBJECT sha256:HEX" (RFC 4514 subject), or "" when there is none. */
+bool	 tls_peer_pinned(SSL *ssl, const struct peerpin *pin, char *who,
+	    size_t len);
+/* 1 if a CA certificate of the PEM file other chains to one of the PEM file
+ * trusted (the same one, or issued under it): trusted, as a client CA,
+ * would accept what other's CAs issue. 0 if none does; -1 with err set if a
+ * file cannot be read. */
+int	 tls_ca_shared(const char *trusted, const char *other,
+	    struct perr *err) WUR;
 
 /* listener.c: TLS listeners and their limits. */
 struct listener;
@@ -114,6 +126,9 @@ int		 http_body(struct evhttp_request *, size_t max, const char **body,
 		    size_t *len) WUR;
 /* The verified client certificate's USCC, or -1. */
 int		 http_peer_uscc(struct evhttp_request *, char out[WP_USCC_LEN]) WUR;
+/* tls_peer_pinned for the request's connection. */
+bool		 http_peer_pinned(struct evhttp_request *,
+		    const struct peerpin *pin, char *who, size_t len);
 /* Path without the query, copied into buf; -1 if too long. */
 int		 http_path(struct evhttp_request *, char *buf, size_t len) WUR;
 const char	*http_method_name(struct evhttp_request *);

@@ -95,6 +95,21 @@ http_peer_uscc(struct evhttp_request *req, char out[WP_USCC_LEN])
 	return tls_peer_uscc(bufferevent_openssl_get_ssl(bev), out);
 }
 
+bool
+http_peer_pinned(struct evhttp_request *req, const struct peerpin *pin,
+    char *who, size_t len)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent	*bev;
+
+	if (len > 0)
+		who[0] = '\0';
+	if (conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return false;
+	return tls_peer_pinned(bufferevent_openssl_get_ssl(bev), pin, who, len);
+}
+
 int
 http_path(struct evhttp_request *req, char *buf, size_t len)
 {

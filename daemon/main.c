@@ -51,6 +51,30 @@ loaded_free(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * Only the core may speak for the core: with no [core] client_subject, any
+ * certificate [core] client_ca accepts is the core's, so that CA must not
+ * also be one that issues the contractors' certificates.
+ */
+static int
+core_ca_alone(const struct config *c, struct perr *err)
+{
+	int	shared;
+
+	if (c->core_pin != NULL)
+		return 0;
+	if ((shared = tls_ca_shared(c->core.client_ca, c->contractor.client_ca,
+	    err)) == -1)
+		return -1;
+	if (shared)
+		return perr_set(err, "WP90", "[core] client_subject is not set "
+		    "and [core] client_ca %s would also accept what [contractor] "
+		    "client_ca %s issues: pin the core with client_subject, or "
+		    "give it a CA of its own",
+		    c->core.client_ca, c->contractor.client_ca);
+	return 0;
+}
+
 static int
 load_all(const struct config *c, struct loaded *l, struct perr *err)
 {
@@ -67,7 +91,8 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    (l->subca = sigtrust_load(c->subcontractor_ca, err)) == NULL ||
 	    (c->subcontractor_crl != NULL &&
 	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
-	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL) {
+	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL ||
+	    core_ca_alone(c, err) == -1) {
 		loaded_free(l);
 		return -1;
 	}

@@ -6,12 +6,16 @@
  * accept a peer without a certificate where one is required: with
  * SSL_VERIFY_PEER alone, a client that sends none gets in (STYLE.md).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "daemon.h"
+#include "peerpin.h"
 
 static void
 tls_error(struct perr *err, const char *what, const char *file)
@@ -131,4 +135,102 @@ tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN])
 	}
 	X509_free(peer);
 	return rc;
+}
+
+bool
+tls_peer_pinned(SSL *ssl, const struct peerpin *pin, char *who, size_t len)
+{
+	X509	*peer;
+	char	 fp[PEERPIN_FINGERPRINT_LEN];
+	size_t	 n;
+	bool	 ok;
+
+	if (len > 0)
+		who[0] = '\0';
+	if (ssl == NULL || (peer = SSL_get1_peer_certificate(ssl)) == NULL)
+		return false;
+	peerpin_subject(peer, who, len);
+	n = strlen(who);
+	if (peerpin_fingerprint(peer, fp) == 0 && n + 1 + sizeof(fp) <= len)
+		snprintf(who + n, len - n, " %s", fp);
+	ok = SSL_get_verify_result(ssl) == X509_V_OK &&
+	    (pin == NULL || peerpin_matches(pin, peer));
+	X509_free(peer);
+	return ok;
+}
+
+/* The certificates of a PEM file; NULL with err set. */
+static STACK_OF(X509) *
+read_certs(const char *file, struct perr *err)
+{
+	STACK_OF(X509)	*certs;
+	BIO		*b;
+	X509		*x;
+
+	if ((certs = sk_X509_new_null()) == NULL ||
+	    (b = BIO_new_file(file, "r")) == NULL) {
+		sk_X509_free(certs);
+		tls_error(err, "read CA certificates from", file);
+		return NULL;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (sk_X509_push(certs, x) == 0) {
+			X509_free(x);
+			break;
+		}
+	ERR_clear_error();	/* the end of the file */
+	BIO_free(b);
+	if (sk_X509_num(certs) == 0) {
+		sk_X509_free(certs);
+		perr_set(err, "WP90", "no certificate in \"%s\"", file);
+		return NULL;
+	}
+	return certs;
+}
+
+/*
+ * A CA of `other` that chains to `trusted`'s (the same certificate, or one
+ * it issued, directly or through other's own intermediates) makes every
+ * certificate it issues acceptable where `trusted` is the client CA. Times
+ * are not checked: an expired CA in both files is still a shared one.
+ */
+int
+tls_ca_shared(const char *trusted, const char *other, struct perr *err)
+{
+	STACK_OF(X509)	*mine, *theirs;
+	X509_STORE	*store = NULL;
+	X509_STORE_CTX	*vctx = NULL;
+	int		 i, shared = -1;
+
+	if ((theirs = read_certs(other, err)) == NULL)
+		return -1;
+	if ((mine = read_certs(trusted, err)) == NULL)
+		goto done;
+	if ((store = X509_STORE_new()) == NULL ||
+	    (vctx = X509_STORE_CTX_new()) == NULL)
+		goto oom;
+	X509_STORE_set_flags(store, X509_V_FLAG_NO_CHECK_TIME);
+	for (i = 0; i < sk_X509_num(mine); i++)
+		if (X509_STORE_add_cert(store, sk_X509_value(mine, i)) != 1)
+			goto oom;
+	shared = 0;
+	for (i = 0; i < sk_X509_num(theirs) && shared == 0; i++) {
+		if (X509_STORE_CTX_init(vctx, store, sk_X509_value(theirs, i),
+		    theirs) != 1)
+			goto oom;
+		if (X509_verify_cert(vctx) == 1)
+			shared = 1;
+		X509_STORE_CTX_cleanup(vctx);
+	}
+	ERR_clear_error();
+	goto done;
+oom:
+	shared = -1;
+	tls_error(err, "compare the client CAs of", trusted);
+done:
+	X509_STORE_CTX_free(vctx);
+	X509_STORE_free(store);
+	sk_X509_pop_free(mine, X509_free);
+	sk_X509_pop_free(theirs, X509_free);
+	return shared;
 }

@@ -14,6 +14,7 @@ struct listener_conf {
 	char	*cert;
 	char	*key;
 	char	*client_ca;	/* contractor and core only */
+	char	*client_subject;	/* core only: the pin as written, or NULL */
 };
 
 enum authority {
@@ -34,12 +35,15 @@ struct regulator_conf {
 	char		*key;
 };
 
+struct peerpin;
+
 struct config {
 	char			*path;
 	char			*dsn;			/* [database] dsn */
 	int			 db_connections;	/* [database] connections, default 4 */
 	struct listener_conf	 contractor;
 	struct listener_conf	 core;
+	struct peerpin		*core_pin;		/* [core] client_subject parsed, or NULL */
 	struct listener_conf	 console;
 	char			*subcontractor_ca;	/* [signing] */
 	char			*subcontractor_crl;	/* [signing], optional: revocations */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "peerpin.h"
 
 #define CONFIG_MAX_SIZE	(1024 * 1024)
 
@@ -62,6 +63,7 @@ listener_free(struct listener_conf *l)
 	free(l->cert);
 	free(l->key);
 	free(l->client_ca);
+	free(l->client_subject);
 }
 
 void
@@ -75,6 +77,7 @@ config_free(struct config *c)
 	free(c->dsn);
 	listener_free(&c->contractor);
 	listener_free(&c->core);
+	peerpin_free(c->core_pin);
 	listener_free(&c->console);
 	free(c->subcontractor_ca);
 	free(c->subcontractor_crl);
@@ -146,6 +149,25 @@ listener_key(struct listener_conf *l, bool with_ca, const char *key,
 	if (with_ca && strcmp(key, "client_ca") == 0)
 		return set_string(&l->client_ca, value, where, key, err);
 	return perr_set(err, "FF01", "%s: unknown key \"%s\"", where, key);
+}
+
+/* [core] client_subject: the core's certificate, pinned by its subject or
+ * its fingerprint (peerpin.h); a value that does not parse is refused. */
+static int
+core_subject(struct config *c, const char *value, const char *where,
+    struct perr *err)
+{
+	struct perr	why;
+
+	perr_clear(&why);
+	if (c->core.client_subject != NULL)
+		return perr_set(err, "FF01", "%s: \"client_subject\" is set twice",
+		    where);
+	if ((c->core_pin = peerpin_parse(value, &why)) == NULL)
+		return perr_set(err, "FF01", "%s: client_subject: %s", where,
+		    why.msg);
+	return set_string(&c->core.client_subject, value, where,
+	    "client_subject", err);
 }
 
 static bool
@@ -262,6 +284,8 @@ key_value(struct config *c, enum section sec, const char *key,
 	case SEC_CONTRACTOR:
 		return listener_key(&c->contractor, true, key, value, where, err);
 	case SEC_CORE:
+		if (strcmp(key, "client_subject") == 0)
+			return core_subject(c, value, where, err);
 		return listener_key(&c->core, true, key, value, where, err);
 	case SEC_CONSOLE:
 		return listener_key(&c->console, false, key, value, where, err);

@@ -4,6 +4,17 @@
 -- the account pays wages only, AG01 + MISUSE_ATTEMPT) and legal orders
 -- (attachable only for the project's wages, up to the wages owed: WP44/WP45).
 
+-- The certificate that spoke for the core in this call, for its audit record:
+-- '; certificate SUBJECT sha256:HEX' as daemon/core.c set it
+-- (set_config('wagepay.peer', ..., true) in the same statement, so for that
+-- transaction only), or '' when nothing set it (a call from psql or a test).
+-- Called by wp_core_debit, wp_core_legal_order, wp_core_deposit and
+-- wp_core_return.
+CREATE OR REPLACE FUNCTION wp_core_peer_note()
+RETURNS text LANGUAGE sql VOLATILE AS $$
+	SELECT coalesce('; certificate ' || nullif(current_setting('wagepay.peer', true), ''), '')
+$$;
+
 -- Books one camt.054 notification, all or nothing: each entry a deposit
 -- (wp_core_deposit) or, with RtrInf, a returned wage payment (wp_core_return).
 -- An entry booked before as a return and sent again as a deposit is refused
@@ -135,7 +146,8 @@ BEGIN
 	END IF;
 	PERFORM wp_audit_append(CASE WHEN v_acc.id IS NULL THEN 'global'	-- chain
 		ELSE wp_account_chain(v_acc.number) END, 'core', 'debit.refused', 'account:' || p_account,
-		'request ' || p_ref || ' of ' || p_amount || ' fen refused (' || code || ')');
+		'request ' || p_ref || ' of ' || p_amount || ' fen refused (' || code || ')'
+		|| wp_core_peer_note());
 END $$;
 
 -- Decides a freeze, seizure or deduction order against a dedicated account
@@ -240,7 +252,7 @@ BEGIN
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core',	-- chain
 		'legal_order.' || lower(outcome), 'account:' || p_account,
 		p_kind || ' ' || p_order_no || ' (' || p_reason || ') of ' || p_amount || ' fen: '
-		|| v_attach || ' fen attached');
+		|| v_attach || ' fen attached' || wp_core_peer_note());
 END $$;
 
 -- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
@@ -300,7 +312,7 @@ BEGIN
 	UPDATE account SET balance = balance + p_amount WHERE id = v_acc.id;
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
 		'account:' || p_account,
-		'entry ' || p_ref || ' credited ' || p_amount || ' fen');
+		'entry ' || p_ref || ' credited ' || p_amount || ' fen' || wp_core_peer_note());
 	v_n := wp_release_held(v_acc.id, 'core');
 	outcome := 'APPLIED';
 	message := 'credited; ' || v_n || ' held sheet(s) paid';
@@ -394,7 +406,7 @@ BEGIN
 		'sheet:' || v_line.msg_id,
 		'line ' || p_e2e || ' returned (' || coalesce(nullif(p_reason, ''), 'no reason') || '), entry '
 		|| p_ref || ': ' || p_amount || ' fen back to account ' || p_account || ', earmarked for '
-		|| to_char(v_line.month, 'YYYY-MM'));
+		|| to_char(v_line.month, 'YYYY-MM') || wp_core_peer_note());
 	outcome := 'APPLIED';
 	message := 'line ' || p_e2e || ' of ' || v_line.msg_id || ' returned; '
 		|| wp_yuan(p_amount) || ' earmarked for the worker''s ' || to_char(v_line.month, 'YYYY-MM')

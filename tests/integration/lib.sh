@@ -90,6 +90,10 @@ q() { psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 
 # --- the daemon ------------------------------------------------------------
 
+# The core's certificate (scripts/devpki core.pem, from core-ca.pem), as
+# [core] client_subject pins it.
+CORE_SUBJECT="CN=core-feed,serialNumber=$BANK_USCC,O=Demo Bank Core"
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -113,7 +117,8 @@ client_ca = $PKI/ca.pem
 listen = 127.0.0.1:$KPORT
 cert = $PKI/server.pem
 key = $PKI/server.key
-client_ca = $PKI/ca.pem
+client_ca = $PKI/core-ca.pem
+client_subject = $CORE_SUBJECT
 
 [console]
 listen = 127.0.0.1:$OPORT

@@ -4,6 +4,7 @@
  */
 #include "unit.h"
 #include "config.h"
+#include "peerpin.h"
 
 static const char good[] =
     "# comment\n"
@@ -109,6 +110,75 @@ mistakes_named(void)
 	    "ca = r.pem\n[regulator zz-housing]", "test.conf: [regulator zz-hrss] needs");
 }
 
+/* [core] client_subject: absent by default; a subject or a sha256: pin is
+ * parsed and kept; anything malformed is refused with FILE:LINE. */
+static void
+core_client_subject(void)
+{
+	struct perr	 err;
+	struct config	*c = parse(good, &err);
+	char		 text[4096];
+	const char	*at = strstr(good, "[console]");
+
+	CHECK(c != NULL);
+	CHECK(c->core.client_subject == NULL);
+	CHECK(c->core_pin == NULL);
+	config_free(c);
+
+	snprintf(text, sizeof(text), "%.*sclient_subject = CN=core, O=Bank\n%s",
+	    (int)(at - good), good, at);
+	c = parse(text, &err);
+	CHECK(c != NULL);
+	CHECK_STR(c->core.client_subject, "CN=core, O=Bank");
+	CHECK(c->core_pin != NULL);
+	config_free(c);
+
+	snprintf(text, sizeof(text), "%.*sclient_subject = sha256:%s\n%s",
+	    (int)(at - good), good,
+	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", at);
+	c = parse(text, &err);
+	CHECK(c != NULL);
+	CHECK(c->core_pin != NULL);
+	config_free(c);
+
+	expect_refused("listen = *:8445", "client_subject = CN=core",
+	    "test.conf:16: unknown key \"client_subject\"");
+}
+
+static void
+core_client_subject_refused(void)
+{
+	const char *core_ca = "client_ca = ca.pem\n[console]";
+
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = sha256:abc\n"
+	    "[console]", "test.conf:15: client_subject: sha256: must be followed "
+	    "by 64 hex digits");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = sha256:"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n"
+	    "[console]", "test.conf:15: client_subject: sha256: must be followed");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = core\n"
+	    "[console]", "test.conf:15: client_subject: expected an RFC 4514 "
+	    "subject");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = CN=core+"
+	    "O=Bank\n[console]", "test.conf:15: client_subject: multi-valued");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = CN=#0403\n"
+	    "[console]", "test.conf:15: client_subject: a value given as #hex");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = XX=core\n"
+	    "[console]", "test.conf:15: client_subject: unknown attribute type");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = CN=core,"
+	    "O=\n[console]", "test.conf:15: client_subject: an attribute has an "
+	    "empty value");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = CN=a\\q\n"
+	    "[console]", "test.conf:15: client_subject: a \"\\\" must be");
+	expect_refused(core_ca, "client_ca = ca.pem\nclient_subject = CN=a\n"
+	    "client_subject = CN=b\n[console]",
+	    "test.conf:16: \"client_subject\" is set twice");
+	/* the core's only: the contractor's listener has no pin */
+	expect_refused("client_ca = ca.pem\n[core]",
+	    "client_ca = ca.pem\nclient_subject = CN=gc\n[core]",
+	    "test.conf:10: unknown key \"client_subject\"");
+}
+
 static void
 nul_byte_refused(void)
 {
@@ -133,6 +203,8 @@ missing_file(void)
 const struct unit_case config_cases[] = {
 	{ "complete_file", complete_file },
 	{ "mistakes_named", mistakes_named },
+	{ "core_client_subject", core_client_subject },
+	{ "core_client_subject_refused", core_client_subject_refused },
 	{ "nul_byte_refused", nul_byte_refused },
 	{ "missing_file", missing_file },
 	{ NULL, NULL }
