@@ -10,7 +10,10 @@
  * MISUSE_ATTEMPT raised. POST /v1/core/legal-orders takes a LegalOrder:
  * refused unless for the project's wages, and then only the excess over
  * the wages owed is attached; a refusal carries the account's legal status
- * and raises SEIZURE_REFUSED. What is decided is decided in SQL
+ * and raises SEIZURE_REFUSED. POST /v1/core/payment-status takes the
+ * core's pain.002.001.11 about a payment order (daemon/payorders.c): per
+ * line ACCC, or RJCT with the money back and earmarked and PAYMENT_FAILED
+ * raised (wp_settlement_apply). What is decided is decided in SQL
  * (schema/functions/core.sql), under the account's row lock, in the same
  * transaction as the alert it raises.
  *
@@ -35,6 +38,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "money.h"
+#include "paystatus.h"
 #include "xmlsafe.h"
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
@@ -52,6 +56,9 @@ static const char order_sql[] = "SELECT * FROM wp_core_legal_order("
 
 /* "SUBJECT sha256:HEX" of the certificate that spoke */
 #define CORE_WHO_LEN	1024
+static const char status_sql[] = "SELECT * FROM wp_settlement_apply("
+    "(SELECT $1::text FROM set_config('wagepay.peer', $5, true)), "
+    "$2, $3, $4::json)";
 
 struct core_call {
 	char		 ref[WP_MAX35_LEN];
@@ -321,6 +328,73 @@ legal_orders(struct evhttp_request *req, const char *who)
 	core_query(req, "legal order", o.ref, order_sql, 10, params);
 }
 
+static char *
+statuses_json(const struct paystatus *ps)
+{
+	json_t			*arr = json_array(), *o;
+	char			*out;
+	size_t			 i;
+	const struct paystatus_line *l;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < ps->nlines; i++) {
+		l = &ps->lines[i];
+		o = json_pack("{s:s, s:s, s:s, s:s}", "instr", l->instr_id,
+		    "e2e", l->end_to_end_id, "sts", l->status, "reason",
+		    l->reason);
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}
+
+static void
+payment_status(struct evhttp_request *req, const char *who)
+{
+	const char		*body;
+	size_t			 len;
+	xmlDocPtr		 doc;
+	struct perr		 err;
+	struct paystatus	*ps;
+	char			*json;
+	const char		*params[5];
+
+	perr_clear(&err);
+	if (http_body(req, wpd->conf->max_body, &body, &len) == -1)
+		return ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
+	if ((doc = xmlsafe_parse(body, len, &err)) == NULL)
+		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+	if (strcmp(xmlsafe_root_ns(doc), PAYSTATUS_NS) != 0) {
+		xmlFreeDoc(doc);
+		return ack(req, 400, "UNKNOWN", "REFUSED", "FF01",
+		    "expected a pain.002.001.11 status report");
+	}
+	if (schemas_validate(wpd->schemas, XSD_PAIN002, doc, &err) == -1 ||
+	    (ps = paystatus_parse(doc, &err)) == NULL) {
+		xmlFreeDoc(doc);
+		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+	}
+	xmlFreeDoc(doc);
+	if ((json = statuses_json(ps)) == NULL) {
+		paystatus_free(ps);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	params[0] = ps->orgnl_msg_id;
+	params[1] = ps->group_status;
+	params[2] = ps->group_reason;
+	params[3] = json;
+	params[4] = who;
+	core_query(req, "payment status", ps->msg_id, status_sql, 5, params);
+	free(json);
+	paystatus_free(ps);
+}
+
 void
 core_route(struct evhttp_request *req, void *arg)
 {
@@ -346,6 +420,14 @@ core_route(struct evhttp_request *req, void *arg)
 			return;
 		}
 		notifications(req, who);
+		return;
+	}
+	if (strcmp(path, "/v1/core/payment-status") == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+			http_reply(req, 405, NULL, NULL, 0);
+			return;
+		}
+		payment_status(req, who);
 		return;
 	}
 	if (strcmp(path, "/v1/core/debit-requests") == 0 ||

@@ -326,6 +326,15 @@ void	 alerts_stop(void);
  * [{name, region, authority}], malloc'd; NULL on out-of-memory. */
 char	*alerts_regulators_json(void);
 
+/* payorders.c: delivers the payment orders of paid sheets to the core's
+ * [core] payments_url (none: they wait in the outbox). */
+/* Starts the delivery loop on base (a poll timer); -1 with err. */
+int	 payorders_start(struct event_base *, struct perr *) WUR;
+/* Looks for due orders now rather than at the next poll. */
+void	 payorders_kick(void);
+/* Stops: in-flight POSTs are dropped (their lease makes them due again). */
+void	 payorders_stop(void);
+
 /* rules.c: the day-based rules (DEPOSIT_SHORT, WAGES_OVERDUE,
  * ACCOUNTS_OPENED) on a timer, at clock_now(). */
 int	 rules_start(struct event_base *, struct perr *) WUR;

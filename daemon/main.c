@@ -327,6 +327,7 @@ run(struct config *conf)
 		fatalx("could not start the watchdog timers");
 
 	if (clock_init() == -1 || alerts_start(wpd->base, &err) == -1 ||
+	    payorders_start(wpd->base, &err) == -1 ||
 	    rules_start(wpd->base, &err) == -1)
 		fatalx("%s", err.msg[0] ? err.msg : "WAGEPAY_CLOCK is not valid");
 
@@ -336,6 +337,7 @@ run(struct config *conf)
 
 	log_info("wagepayd stopped");
 	alerts_stop();
+	payorders_stop();
 	rules_stop();
 	workers_free(wpd->workers);
 	workers_free(wpd->bulk);

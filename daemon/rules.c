@@ -23,7 +23,9 @@
 
 #define INTERVAL_DEFAULT	60
 
-static const char run_sql[] = "SELECT wp_rules_run($1::timestamptz, $2::json)";
+/* SETTLEMENT_OVERDUE (settlement.sql) is judged on the same clock */
+static const char run_sql[] = "SELECT wp_rules_run($1::timestamptz, $2::json) + "
+    "wp_rule_settlement_overdue($1::timestamptz, $3::int)";
 
 static struct {
 	struct event	*timer;
@@ -59,8 +61,8 @@ static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct timeval	 tv = { R.interval, 0 };
-	char		 now[40], *regs;
-	const char	*params[2];
+	char		 now[40], hours[16], *regs;
+	const char	*params[3];
 
 	(void)fd; (void)ev; (void)arg;
 	if (R.stopped)
@@ -73,7 +75,9 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	clock_now_iso(now, sizeof(now));
 	params[0] = now;
 	params[1] = regs;
-	if (db_query(wpd->db, run_sql, 2, params, run_cb, NULL) == 0)
+	snprintf(hours, sizeof(hours), "%d", wpd->conf->settlement_hours);
+	params[2] = hours;
+	if (db_query(wpd->db, run_sql, 3, params, run_cb, NULL) == 0)
 		R.running = true;
 	free(regs);
 }

@@ -49,6 +49,13 @@ struct config {
 	char			*subcontractor_crl;	/* [signing], optional: revocations */
 	char			*bank_cert;
 	char			*bank_key;
+	/* [core] payment orders to the core (payments_url NULL: they wait in
+	 * the outbox); the CA to trust for it, the client certificate */
+	char			*payments_url;
+	char			*payments_ca;
+	char			*payments_cert;
+	char			*payments_key;
+	int			 settlement_hours;	/* [core], default 24 */
 	size_t			 nregulators;
 	struct regulator_conf	*regulators;
 	int			 max_connections;	/* [limits] connections per listener, default 1024 */

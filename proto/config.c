@@ -78,6 +78,10 @@ config_free(struct config *c)
 	listener_free(&c->contractor);
 	listener_free(&c->core);
 	peerpin_free(c->core_pin);
+	free(c->payments_url);
+	free(c->payments_ca);
+	free(c->payments_cert);
+	free(c->payments_key);
 	listener_free(&c->console);
 	free(c->subcontractor_ca);
 	free(c->subcontractor_crl);
@@ -264,6 +268,31 @@ section_start(struct config *c, char *line, enum section *sec,
 	return 0;
 }
 
+/* [core]: the listener's keys, and the payment orders' (API.md). */
+static int
+core_key(struct config *c, const char *key, const char *value,
+    const char *where, struct perr *err)
+{
+	if (strcmp(key, "payments_url") == 0) {
+		if (strncmp(value, "https://", 8) != 0)
+			return perr_set(err, "FF01", "%s: payments_url must be an "
+			    "https:// URL", where);
+		return set_string(&c->payments_url, value, where, key, err);
+	}
+	if (strcmp(key, "payments_ca") == 0)
+		return set_string(&c->payments_ca, value, where, key, err);
+	if (strcmp(key, "payments_cert") == 0)
+		return set_string(&c->payments_cert, value, where, key, err);
+	if (strcmp(key, "payments_key") == 0)
+		return set_string(&c->payments_key, value, where, key, err);
+	if (strcmp(key, "settlement_hours") == 0)
+		return set_int(&c->settlement_hours, value, 1, 24 * 90, where,
+		    key, err);
+	if (strcmp(key, "client_subject") == 0)
+		return core_subject(c, value, where, err);
+	return listener_key(&c->core, true, key, value, where, err);
+}
+
 static int
 key_value(struct config *c, enum section sec, const char *key,
     const char *value, const char *where, struct perr *err)
@@ -284,9 +313,7 @@ key_value(struct config *c, enum section sec, const char *key,
 	case SEC_CONTRACTOR:
 		return listener_key(&c->contractor, true, key, value, where, err);
 	case SEC_CORE:
-		if (strcmp(key, "client_subject") == 0)
-			return core_subject(c, value, where, err);
-		return listener_key(&c->core, true, key, value, where, err);
+		return core_key(c, key, value, where, err);
 	case SEC_CONSOLE:
 		return listener_key(&c->console, false, key, value, where, err);
 	case SEC_SIGNING:
@@ -359,6 +386,10 @@ check_complete(const struct config *c, struct perr *err)
 	if (c->bank_cert == NULL || c->bank_key == NULL)
 		return perr_set(err, "FF01", "%s: [signing] needs bank_cert and "
 		    "bank_key", c->path);
+	if (c->payments_url != NULL && (c->payments_ca == NULL ||
+	    c->payments_cert == NULL || c->payments_key == NULL))
+		return perr_set(err, "FF01", "%s: [core] payments_url needs "
+		    "payments_ca, payments_cert and payments_key", c->path);
 	for (i = 0; i < c->nregulators; i++) {
 		r = &c->regulators[i];
 		if (r->region == NULL || r->authority == 0 || r->url == NULL ||
@@ -436,6 +467,8 @@ config_parse(const char *name, const char *text, size_t len, struct perr *err)
 		c->workers = 2;
 	if (c->timeout == 0)
 		c->timeout = 30;
+	if (c->settlement_hours == 0)
+		c->settlement_hours = 24;
 	free(copy);
 	return c;
 fail:

@@ -39,6 +39,8 @@ const L = {
 		SEIZURE_REFUSED: ['拒绝冻结划扣', 'Seizure refused'],
 		CARD_CONCENTRATION: ['一卡多人', 'Card concentration'],
 		ACCOUNTS_OPENED: ['开户月报', 'Accounts opened'],
+		PAYMENT_FAILED: ['代发失败', 'Payment failed'],
+		SETTLEMENT_OVERDUE: ['到账超时', 'Settlement overdue'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],

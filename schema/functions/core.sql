@@ -338,7 +338,6 @@ DECLARE
 	v_old	line_return%ROWTYPE;
 	v_acc	account%ROWTYPE;
 	v_line	record;
-	v_out	bigint;
 BEGIN
 	SELECT * INTO v_old FROM line_return WHERE entry_ref = p_ref;
 	IF FOUND THEN
@@ -393,15 +392,7 @@ BEGIN
 			|| p_e2e || ' of ' || v_line.msg_id || ' paid ' || wp_yuan(v_line.amount);
 		RETURN;
 	END IF;
-	INSERT INTO line_return (entry_ref, sheet_id, line_seq, account_id, project_id, id_number,
-		month, amount, reason_code, booking_date)
-	VALUES (p_ref, v_line.sheet_id, v_line.seq, v_acc.id, v_line.project_id, v_line.id_number,
-		v_line.month, p_amount, nullif(p_reason, ''), p_booking);
-	SELECT id INTO STRICT v_out FROM account WHERE kind = 'CLEARING_OUT';
-	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
-	VALUES (v_out, v_acc.id, p_amount, 'RETURN', p_ref);
-	UPDATE account SET balance = balance + p_amount, earmarked = earmarked + p_amount
-	WHERE id = v_acc.id;
+	PERFORM wp_line_back(p_ref, v_acc.id, v_line.sheet_id, v_line.seq, p_reason, p_booking);
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'wage.returned',	-- chain
 		'sheet:' || v_line.msg_id,
 		'line ' || p_e2e || ' returned (' || coalesce(nullif(p_reason, ''), 'no reason') || '), entry '
@@ -411,4 +402,34 @@ BEGIN
 	message := 'line ' || p_e2e || ' of ' || v_line.msg_id || ' returned; '
 		|| wp_yuan(p_amount) || ' earmarked for the worker''s ' || to_char(v_line.month, 'YYYY-MM')
 		|| ' (pay it as BACKPAY/' || to_char(v_line.month, 'YYYY-MM') || ')';
+END $$;
+
+-- Puts a paid line's money back on its dedicated account, earmarked for the
+-- worker and month of the line (a line_return row under p_ref: no other
+-- sheet may spend it, a BACKPAY line for that worker and month releases
+-- it), as one RETURN transfer CLEARING_OUT -> the account; returns the fen
+-- booked back. A line comes back once (line_return's unique key raises
+-- otherwise). Writes no audit record and no alert: the caller says why.
+-- The caller holds the dedicated account's row FOR UPDATE. Called by
+-- wp_core_return (a camt.054 return) and wp_settlement_apply (a line the
+-- core rejected, pain.002 RJCT).
+CREATE OR REPLACE FUNCTION wp_line_back(p_ref text, p_account bigint, p_sheet bigint, p_seq int,
+	p_reason text, p_booking date)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_amount	bigint;
+	v_out		bigint;
+BEGIN
+	INSERT INTO line_return (entry_ref, sheet_id, line_seq, account_id, project_id, id_number,
+		month, amount, reason_code, booking_date)
+	SELECT p_ref, l.sheet_id, l.seq, p_account, l.project_id, l.id_number, l.month, l.amount,
+		nullif(p_reason, ''), p_booking
+	FROM sheet_line l WHERE l.sheet_id = p_sheet AND l.seq = p_seq
+	RETURNING amount INTO STRICT v_amount;
+	SELECT id INTO STRICT v_out FROM account WHERE kind = 'CLEARING_OUT';
+	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+	VALUES (v_out, p_account, v_amount, 'RETURN', p_ref);
+	UPDATE account SET balance = balance + v_amount, earmarked = earmarked + v_amount
+	WHERE id = p_account;
+	RETURN v_amount;
 END $$;

@@ -384,8 +384,11 @@ END $$;
 -- released (wp_earmark_release, skipped when the account keeps none); the
 -- balance and earmarked lowered together, the account's CHECKs (balance >= 0,
 -- earmarked <= balance) failing rather than overdrawing; a sheet.paid record
--- appended to the account's audit chain. The caller holds the dedicated
--- account's row FOR UPDATE; the chain's head is locked after it. Called by
+-- appended to the account's audit chain; and the sheet's payment order to
+-- the core written (payment_order, delivered by daemon/payorders.c): one per
+-- paid sheet, exactly once, since only the step that pays writes it (paid
+-- as stored too: the close pays through here). The caller holds the
+-- dedicated account's row FOR UPDATE; the chain's head is locked after it. Called by
 -- wp_sheet_close and wp_release_held.
 CREATE OR REPLACE FUNCTION wp_sheet_pay(p_sheet bigint, p_account bigint, p_actor text)
 RETURNS boolean LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
@@ -397,13 +400,22 @@ DECLARE
 	v_used	bigint;
 	v_acc	record;
 	v_stored boolean;
+	v_count	int;
 BEGIN
 	UPDATE sheet SET state = 'PAID', paid_at = now()
 	WHERE id = p_sheet AND state IN ('RECEIVED', 'HELD')
-	RETURNING accepted_total, msg_id, pay_as_stored INTO v_total, v_msg, v_stored;
+	RETURNING accepted_total, accepted_count, msg_id, pay_as_stored
+	INTO v_total, v_count, v_msg, v_stored;
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
+	-- the payment order to the core (025), one row: its lines are the
+	-- sheet's accepted lines (payment_order_line), built at delivery
+	INSERT INTO payment_order (id, msg_id, sheet_id, account_id, nb_of_txs, ctrl_sum,
+		unsettled)
+	SELECT n, 'WPPO' || to_char(wp_cst(now()), 'YYYYMMDD') || lpad(n::text, 10, '0'),
+		p_sheet, p_account, v_count, v_total, v_count
+	FROM (SELECT nextval('payment_order_id_seq') AS n) x;
 	-- a sheet paid as stored has its transfers from wp_sheet_lines (020)
 	IF NOT v_stored THEN
 		SELECT id INTO STRICT v_out FROM account WHERE kind = 'CLEARING_OUT';

@@ -127,7 +127,10 @@ legacy_db legacy
 $PSQL -d legacy -c "SET session_replication_role = replica" -c "$($PSQL -d legacy -c \
     "SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE' FROM pg_tables
      WHERE schemaname = 'public' AND tablename <> 'schema_migration'")"
-pg_dump -h "$PGDIR" -U wagepay --data-only --disable-triggers -T schema_migration -T schema_function_file wagepay |
+# (tables of migrations after 020 are left out: a database at 020 has none;
+# sheets paid before 025 have no payment order, as at a bank upgrading)
+pg_dump -h "$PGDIR" -U wagepay --data-only --disable-triggers -T schema_migration -T schema_function_file \
+    -T 'payment_*' wagepay |
     grep -v '^\\\(un\)\?restrict ' | $PSQL -d legacy >/dev/null
 check_eq "the data is in the database at 020" "$($PSQL -d legacy -c "SELECT count(*) FROM sheet")" 2
 as_pg "$PGBIN/dropdb" -h "$PGDIR" -U wagepay wagepay

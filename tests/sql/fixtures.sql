@@ -268,3 +268,41 @@ RETURNS bigint LANGUAGE sql AS $$
 	SELECT wp_project_open(tap.project_payload(p_code, p_account, tap.gc())
 		|| jsonb_build_object('region', p_region, 'industry', p_industry), 'operator:tap')
 $$;
+
+-- payment orders (025) -------------------------------------------------------------
+-- The payment order of a sheet: "LINES TOTAL" of its one order (NULL when
+-- it has none), as payment_order_line lists it and payment_order counts it.
+CREATE FUNCTION tap.order(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT (SELECT count(*) FROM payment_order_line l WHERE l.order_id = o.id) || ' '
+		|| (SELECT sum(l.amount) FROM payment_order_line l WHERE l.order_id = o.id)
+		|| CASE WHEN o.nb_of_txs = (SELECT count(*) FROM payment_order_line l
+			WHERE l.order_id = o.id) THEN '' ELSE ' (NbOfTxs differs)' END
+	FROM sheet s JOIN payment_order o ON o.sheet_id = s.id WHERE s.msg_id = p_msg
+$$;
+-- The order's MsgId of a sheet, and a line's InstrId by EndToEndId.
+CREATE FUNCTION tap.order_msg(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT o.msg_id FROM sheet s JOIN payment_order o ON o.sheet_id = s.id WHERE s.msg_id = p_msg
+$$;
+CREATE FUNCTION tap.instr(p_msg text, p_e2e text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT l.instr_id FROM sheet s JOIN payment_order o ON o.sheet_id = s.id
+	JOIN payment_order_line l ON l.order_id = o.id
+	WHERE s.msg_id = p_msg AND l.end_to_end_id = p_e2e
+$$;
+-- A pain.002 from the core as daemon/core.c passes it: "OUTCOME[ CODE]".
+CREATE FUNCTION tap.settle(p_order text, p_lines json, p_group text DEFAULT 'PART',
+	p_group_reason text DEFAULT NULL)
+RETURNS text LANGUAGE sql AS $$
+	SELECT outcome || coalesce(' ' || code, '')
+	FROM wp_settlement_apply(p_order, p_group, p_group_reason, p_lines)
+$$;
+-- One status: {instr, e2e, sts, reason}.
+CREATE FUNCTION tap.st(p_instr text, p_e2e text, p_sts text, p_reason text DEFAULT NULL)
+RETURNS json LANGUAGE sql IMMUTABLE AS $$
+	SELECT json_build_object('instr', p_instr, 'e2e', p_e2e, 'sts', p_sts, 'reason', p_reason)
+$$;
+-- A line's settlement: "STATUS[ REASON]", or NULL while it has none.
+CREATE FUNCTION tap.settled(p_msg text, p_e2e text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT l.status || coalesce(' ' || l.reason, '') FROM sheet s
+	JOIN payment_order o ON o.sheet_id = s.id JOIN payment_order_line l ON l.order_id = o.id
+	WHERE s.msg_id = p_msg AND l.end_to_end_id = p_e2e
+$$;

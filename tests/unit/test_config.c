@@ -179,6 +179,42 @@ core_client_subject_refused(void)
 	    "test.conf:10: unknown key \"client_subject\"");
 }
 
+/* [core]'s payment order keys: none (orders wait, 24 hours), all, and the
+ * mistakes. */
+static void
+payments(void)
+{
+	static const char core[] = "client_ca = ca.pem\n[console]";
+	struct perr	 err;
+	struct config	*c;
+	char		 text[4096];
+	const char	*at = strstr(good, core);
+
+	CHECK((c = parse(good, &err)) != NULL);
+	CHECK(c->payments_url == NULL);
+	CHECK_INT(c->settlement_hours, 24);
+	config_free(c);
+	CHECK(at != NULL);
+	snprintf(text, sizeof(text), "%.*sclient_ca = ca.pem\n"
+	    "payments_url = https://core.example:9443/orders\n"
+	    "payments_ca = core-ca.pem\npayments_cert = pc.pem\n"
+	    "payments_key = pc.key\nsettlement_hours = 48\n%s",
+	    (int)(at - good), good, at + strlen(core) - strlen("[console]"));
+	CHECK((c = parse(text, &err)) != NULL);
+	CHECK_STR(c->payments_url, "https://core.example:9443/orders");
+	CHECK_STR(c->payments_ca, "core-ca.pem");
+	CHECK_STR(c->payments_cert, "pc.pem");
+	CHECK_STR(c->payments_key, "pc.key");
+	CHECK_INT(c->settlement_hours, 48);
+	config_free(c);
+	expect_refused(core, "client_ca = ca.pem\npayments_url = http://core/\n"
+	    "[console]", "test.conf:15: payments_url must be an https:// URL");
+	expect_refused(core, "client_ca = ca.pem\npayments_url = https://core/\n"
+	    "[console]", "test.conf: [core] payments_url needs payments_ca");
+	expect_refused(core, "client_ca = ca.pem\nsettlement_hours = 0\n"
+	    "[console]", "test.conf:15: \"settlement_hours\" must be a whole");
+}
+
 static void
 nul_byte_refused(void)
 {
@@ -205,6 +241,7 @@ const struct unit_case config_cases[] = {
 	{ "mistakes_named", mistakes_named },
 	{ "core_client_subject", core_client_subject },
 	{ "core_client_subject_refused", core_client_subject_refused },
+	{ "payments", payments },
 	{ "nul_byte_refused", nul_byte_refused },
 	{ "missing_file", missing_file },
 	{ NULL, NULL }
