@@ -8,9 +8,11 @@
  * a replayed entry changes nothing. POST /v1/core/debit-requests takes a
  * DebitRequest: always refused (the account pays wages only), recorded,
  * MISUSE_ATTEMPT raised. POST /v1/core/legal-orders takes a LegalOrder:
- * refused unless for the project's wages, and then only the excess over
- * the wages owed is attached; a refusal carries the account's legal status
- * and raises SEIZURE_REFUSED. What is decided is decided in SQL
+ * refused whole unless for the project's wages, and then applied up to the
+ * balance less what other orders keep frozen (a FREEZE reserves, an
+ * UNFREEZE lifts one by its OrderNo); every answer carries the account's
+ * legal status, and every order is reported, LEGAL_ORDER_APPLIED or
+ * SEIZURE_REFUSED. What is decided is decided in SQL
  * (schema/functions/core.sql), under the account's row lock, in the same
  * transaction as the alert it raises.
  *
