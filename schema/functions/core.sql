@@ -225,14 +225,17 @@ BEGIN
 	v_others := wp_legal_frozen(v_acc.id, p_order_no);
 	v_avail := greatest(v_acc.balance - v_acc.earmarked - CASE WHEN p_kind = 'FREEZE'
 		THEN v_owed.frozen ELSE v_others END, 0);
+	-- the CoreAck's message keeps 255 characters: the rule and what a wages
+	-- order may take first, the wages owed after (whole in the record and the alert)
 	v_status := 'dedicated wage account of project ' || v_proj.code
-		|| ': frozen, seized or deducted only for its wages (003 三(五)); balance '
-		|| wp_yuan(v_acc.balance) || ', frozen by other orders ' || wp_yuan(v_others)
-		|| ', by this order ' || wp_yuan(v_own) || ', earmarked ' || wp_yuan(v_acc.earmarked)
-		|| ', a wages order may take ' || wp_yuan(greatest(v_acc.balance - v_acc.earmarked - v_others, 0)) || '; wages owed ' || wp_yuan(v_owed.owed)
-		|| ' (held ' || wp_yuan(v_owed.held) || ', plan ' || wp_yuan(v_owed.planned)
-		|| ', earmarked ' || wp_yuan(v_owed.earmarked) || ', arrears ' || wp_yuan(v_owed.arrears)
-		|| ', frozen ' || wp_yuan(v_owed.frozen) || ')';
+		|| ': only for its wages (003 三(五)); balance ' || wp_yuan(v_acc.balance)
+		|| ', frozen by other orders ' || wp_yuan(v_others) || ', earmarked '
+		|| wp_yuan(v_acc.earmarked) || ': a wages order may take '
+		|| wp_yuan(greatest(v_acc.balance - v_acc.earmarked - v_others, 0))
+		|| '; wages owed ' || wp_yuan(v_owed.owed) || ' (held ' || wp_yuan(v_owed.held)
+		|| ', plan ' || wp_yuan(v_owed.planned) || ', earmarked ' || wp_yuan(v_owed.earmarked)
+		|| ', arrears ' || wp_yuan(v_owed.arrears) || ', frozen ' || wp_yuan(v_owed.frozen)
+		|| ' of which this order ' || wp_yuan(least(v_own, v_owed.frozen)) || ')';
 	IF p_kind = 'UNFREEZE' THEN
 		v_unfrozen := least(p_amount, v_own);
 		IF v_unfrozen = 0 THEN
