@@ -41,17 +41,26 @@ BEGIN
 	-- day has passed, else the month before
 	v_last := CASE WHEN v_today > v_cur + (v_proj.pay_day - 1)
 		THEN (v_cur - interval '1 month')::date ELSE (v_cur - interval '2 months')::date END;
-	SELECT coalesce(sum(wp_plan_month(v_proj.labour_cost_total, v_proj.contract_months,
-		v_proj.start_month, m.month::date)), 0) INTO arrears
-	FROM generate_series(v_proj.start_month, v_last, interval '1 month') AS m(month)
-	WHERE EXISTS (SELECT 1 FROM roster_entry r
-		WHERE r.project_id = v_proj.id
+	-- set-based (a hash anti-join of the months' workers on site against
+	-- the lines for them), not a probe per worker and month: 10,000 workers
+	-- paid for 7 months cost 390 ms probed one by one
+	WITH onsite AS (
+		SELECT m.month::date AS month, r.id_number::text AS id_number
+		FROM generate_series(v_proj.start_month, v_last, interval '1 month') AS m(month)
+		JOIN roster_entry r ON r.project_id = v_proj.id
 		  AND r.entered <= (m.month + interval '1 month' - interval '1 day')::date
 		  AND (r.left_on IS NULL OR r.left_on >= m.month::date)
-		  AND NOT EXISTS (SELECT 1 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
-			WHERE l.project_id = v_proj.id AND l.id_number = r.id_number
-			  AND l.month = m.month::date AND l.reason_code IS NULL
-			  AND s.state IN ('PAID', 'HELD')));
+	), covered AS (
+		SELECT l.month, l.id_number
+		FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
+		WHERE l.project_id = v_proj.id AND l.month >= v_proj.start_month AND l.month <= v_last
+		  AND l.reason_code IS NULL AND s.state IN ('PAID', 'HELD')
+	)
+	SELECT coalesce(sum(wp_plan_month(v_proj.labour_cost_total, v_proj.contract_months,
+		v_proj.start_month, u.month)), 0) INTO arrears
+	FROM (SELECT DISTINCT o.month FROM onsite o
+	      WHERE NOT EXISTS (SELECT 1 FROM covered c
+		WHERE c.month = o.month AND c.id_number = o.id_number)) u;
 	frozen := wp_legal_frozen(p_account, NULL);
 	owed := held + planned + earmarked + arrears + frozen;
 END $$;
