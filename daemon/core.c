@@ -8,9 +8,11 @@
  * a replayed entry changes nothing. POST /v1/core/debit-requests takes a
  * DebitRequest: always refused (the account pays wages only), recorded,
  * MISUSE_ATTEMPT raised. POST /v1/core/legal-orders takes a LegalOrder:
- * refused unless for the project's wages, and then only the excess over
- * the wages owed is attached; a refusal carries the account's legal status
- * and raises SEIZURE_REFUSED. POST /v1/core/payment-status takes the
+ * refused whole unless for the project's wages, and then applied up to the
+ * balance less what other orders keep frozen (a FREEZE reserves, an
+ * UNFREEZE lifts one by its OrderNo); every answer carries the account's
+ * legal status, and every order is reported, LEGAL_ORDER_APPLIED or
+ * SEIZURE_REFUSED. POST /v1/core/payment-status takes the
  * core's pain.002.001.11 about a payment order (daemon/payorders.c): per
  * line ACCC, or RJCT with the money back and earmarked and PAYMENT_FAILED
  * raised (wp_settlement_apply). What is decided is decided in SQL

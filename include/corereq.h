@@ -1,7 +1,8 @@
 /*
  * corereq.h: what the bank's core asks of a dedicated account besides
  * camt.054 notifications (urn:wagepay:core:1, proto/xsd/core.xsd): debit
- * requests, always refused, and legal orders.
+ * requests, always refused, and legal orders (FREEZE, SEIZE, DEDUCT, and
+ * UNFREEZE lifting a freeze by its OrderNo).
  */
 #ifndef COREREQ_H
 #define COREREQ_H
@@ -27,7 +28,7 @@ struct debit_request {
 	char	channel[WP_MAX35_LEN * 4];
 };
 
-enum legal_kind { LEGAL_FREEZE = 1, LEGAL_SEIZE, LEGAL_DEDUCT };
+enum legal_kind { LEGAL_FREEZE = 1, LEGAL_SEIZE, LEGAL_DEDUCT, LEGAL_UNFREEZE };
 enum legal_reason { LEGAL_WAGES = 1, LEGAL_OTHER };
 
 struct legal_order {

@@ -100,9 +100,11 @@ corereq_order_parse(xmlDocPtr doc, struct legal_order *o, struct perr *err)
 		o->kind = LEGAL_SEIZE;
 	else if (strcmp(kind, "DEDUCT") == 0)
 		o->kind = LEGAL_DEDUCT;
+	else if (strcmp(kind, "UNFREEZE") == 0)
+		o->kind = LEGAL_UNFREEZE;
 	else
 		return perr_set(err, "FF01", "LegalOrder: Kind must be FREEZE, "
-		    "SEIZE or DEDUCT");
+		    "SEIZE, DEDUCT or UNFREEZE");
 	if (strcmp(reason, "WAGES") == 0)
 		o->reason = LEGAL_WAGES;
 	else if (strcmp(reason, "OTHER") == 0)
@@ -123,6 +125,7 @@ corereq_kind_name(enum legal_kind k)
 	case LEGAL_FREEZE: return "FREEZE";
 	case LEGAL_SEIZE: return "SEIZE";
 	case LEGAL_DEDUCT: return "DEDUCT";
+	case LEGAL_UNFREEZE: return "UNFREEZE";
 	}
 	return "?";
 }

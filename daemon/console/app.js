@@ -37,6 +37,7 @@ const L = {
 		WAGES_OVERDUE: ['欠薪预警', 'Wages overdue'],
 		MISUSE_ATTEMPT: ['挪用企图', 'Misuse attempt'],
 		SEIZURE_REFUSED: ['拒绝冻结划扣', 'Seizure refused'],
+		LEGAL_ORDER_APPLIED: ['司法冻结划扣已执行', 'Legal order applied'],
 		CARD_CONCENTRATION: ['一卡多人', 'Card concentration'],
 		ACCOUNTS_OPENED: ['开户月报', 'Accounts opened'],
 		PAYMENT_FAILED: ['代发失败', 'Payment failed'],

@@ -2,7 +2,8 @@
 -- under the account's row lock: deposits (which release held sheets),
 -- returned wage payments (earmarked for the worker), debit requests (refused:
 -- the account pays wages only, AG01 + MISUSE_ATTEMPT) and legal orders
--- (attachable only for the project's wages, up to the wages owed: WP44/WP45).
+-- (only for the project's wages, up to the balance less what other orders
+-- keep frozen: WP44/WP45; UNFREEZE lifts a freeze, WP46).
 
 -- The certificate that spoke for the core in this call, for its audit record:
 -- '; certificate SUBJECT sha256:HEX' as daemon/core.c set it
@@ -150,19 +151,38 @@ BEGIN
 		|| wp_core_peer_note());
 END $$;
 
--- Decides a freeze, seizure or deduction order against a dedicated account
--- (003 三(五): its money may be attached only for the project's wages). Reason
--- other than WAGES: REFUSED, WP44. Reason WAGES: at most the excess of the
--- balance over the wages owed (wp_wages_owed at p_now) is attached; none:
--- REFUSED, WP45; part: APPLIED with code WP45. A SEIZE or DEDUCT moves what is
--- attached to the ATTACHED account; a FREEZE only records it (the account can
--- pay nothing but wages anyway, which is what a wage freeze protects).
--- Whatever is refused raises SEIZURE_REFUSED, and the answer carries the
--- account's legal status. AC01 for an account that is not dedicated. Replays:
--- the same answer (DUPLICATE for an applied order); the same Ref for another
--- order: REFUSED DU01. Locks the dedicated account's row FOR UPDATE; the
--- record goes to its audit chain. Called by daemon/core.c (POST
--- /v1/core/legal-orders).
+-- Decides a legal order against a dedicated account (003 三(五): its money may
+-- be frozen, seized or deducted only to pay this project's workers).
+--  - Reason other than WAGES (FREEZE, SEIZE or DEDUCT): REFUSED whole, WP44.
+--  - Reason WAGES: the workers' own enforcement, applied up to what the
+--    account holds less what other orders keep frozen and less the earmarked
+--    returns (wages that came back, kept on the account for named workers of
+--    this project; the ledger holds earmarked <= balance): avail = balance -
+--    earmarked - wp_legal_frozen of every other OrderNo (a FREEZE: of every
+--    OrderNo, its own too, so no money is frozen twice). It is not bound by
+--    the rest of the wages owed (held sheets, plan, arrears: wp_wages_owed),
+--    which bounds the other takers. A SEIZE or
+--    DEDUCT moves what it takes to the ATTACHED account, taking first what a
+--    freeze under its own OrderNo keeps (冻结后扣划; that freeze shrinks by
+--    it, recorded in unfrozen). A FREEZE moves nothing: it reserves the
+--    amount (attached) so that no manual movement (wp_wages_owed counts it)
+--    and no other order may take it, while sheets paying the project's
+--    workers still may (the balance stays; a freeze keeps at most what is on
+--    the account). Above avail: APPLIED up to it with code WP45; nothing
+--    available: REFUSED, WP45.
+--  - UNFREEZE, any Reason: lifts up to Amount of what the freezes under the
+--    same OrderNo on this account keep frozen (unfrozen), APPLIED; when they
+--    keep nothing (no such freeze applied, or lifted or taken already):
+--    REFUSED, WP46.
+-- Every order against a project's account is reported to the regulators in
+-- the same transaction: applied (also in part) LEGAL_ORDER_APPLIED (required
+-- the Amount, shortfall the part not applied), refused SEIZURE_REFUSED
+-- (shortfall the Amount). AC01 for an account that is not dedicated
+-- (recorded, no alert: no project of ours). The answer carries the account's
+-- legal status. Replays: the same answer (DUPLICATE for an applied order);
+-- the same Ref for another order: REFUSED DU01. Locks the dedicated account's
+-- row FOR UPDATE; every decided order goes to its audit chain. Called by
+-- daemon/core.c (POST /v1/core/legal-orders).
 CREATE OR REPLACE FUNCTION wp_core_legal_order(p_ref text, p_authority text, p_order_no text, p_kind text,
 	p_account text, p_amount bigint, p_reason text, p_detail text, p_now timestamptz,
 	OUT outcome text, OUT code text, OUT message text)
@@ -173,8 +193,11 @@ DECLARE
 	v_acc		account%ROWTYPE;
 	v_proj		project%ROWTYPE;
 	v_owed		record;
-	v_excess	bigint;
+	v_own		bigint;		-- what this OrderNo's freezes keep
+	v_others	bigint;		-- what other OrderNos' freezes keep (<= balance)
+	v_avail		bigint;
 	v_attach	bigint := 0;
+	v_unfrozen	bigint := 0;
 	v_status	text;
 	v_att		bigint;
 BEGIN
@@ -206,45 +229,89 @@ BEGIN
 	END IF;
 	SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
 	SELECT * INTO STRICT v_owed FROM wp_wages_owed(v_acc.id, p_now);
-	v_excess := greatest(v_acc.balance - v_owed.owed, 0);
+	-- what this OrderNo's freezes keep, as ordered (not bounded by the balance)
+	SELECT greatest(coalesce(sum(CASE WHEN o.kind = 'FREEZE' THEN o.attached ELSE 0 END)
+		- sum(o.unfrozen), 0), 0) INTO v_own
+	FROM legal_order o
+	WHERE o.account_id = v_acc.id AND o.outcome = 'APPLIED' AND o.order_no = p_order_no;
+	v_others := wp_legal_frozen(v_acc.id, p_order_no);
+	v_avail := greatest(v_acc.balance - v_acc.earmarked - CASE WHEN p_kind = 'FREEZE'
+		THEN v_owed.frozen ELSE v_others END, 0);
+	-- the CoreAck's message keeps 255 characters: the rule and what a wages
+	-- order may take first, the wages owed after (whole in the record and the alert)
 	v_status := 'dedicated wage account of project ' || v_proj.code
-		|| ': attachable only for its wages (003 三(五)); balance ' || wp_yuan(v_acc.balance)
-		|| ', wages owed ' || wp_yuan(v_owed.owed) || ' (held ' || wp_yuan(v_owed.held)
+		|| ': only for its wages (003 三(五)); balance ' || wp_yuan(v_acc.balance)
+		|| ', frozen by other orders ' || wp_yuan(v_others) || ', earmarked '
+		|| wp_yuan(v_acc.earmarked) || ': a wages order may take '
+		|| wp_yuan(greatest(v_acc.balance - v_acc.earmarked - v_others, 0))
+		|| '; wages owed ' || wp_yuan(v_owed.owed) || ' (held ' || wp_yuan(v_owed.held)
 		|| ', plan ' || wp_yuan(v_owed.planned) || ', earmarked ' || wp_yuan(v_owed.earmarked)
-		|| '), excess ' || wp_yuan(v_excess);
-	IF p_reason <> 'WAGES' THEN
+		|| ', arrears ' || wp_yuan(v_owed.arrears) || ', frozen ' || wp_yuan(v_owed.frozen)
+		|| ' of which this order ' || wp_yuan(least(v_own, v_owed.frozen)) || ')';
+	IF p_kind = 'UNFREEZE' THEN
+		v_unfrozen := least(p_amount, v_own);
+		IF v_unfrozen = 0 THEN
+			outcome := 'REFUSED';
+			code := 'WP46';
+			message := 'UNFREEZE refused: no freeze under order ' || p_order_no
+				|| ' keeps anything frozen on this account; ' || v_status;
+		ELSE
+			outcome := 'APPLIED';
+			message := 'UNFREEZE applied: ' || wp_yuan(v_unfrozen) || ' of order ' || p_order_no
+				|| ' no longer frozen; ' || v_status;
+		END IF;
+	ELSIF p_reason <> 'WAGES' THEN
 		outcome := 'REFUSED';
 		code := 'WP44';
 		message := p_kind || ' refused: ' || v_status;
 	ELSE
-		v_attach := least(p_amount, v_excess);
+		v_attach := least(p_amount, v_avail);
+		IF p_kind <> 'FREEZE' THEN
+			v_unfrozen := least(v_attach, v_own);
+		END IF;
 		IF v_attach = 0 THEN
 			outcome := 'REFUSED';
 			code := 'WP45';
-			message := p_kind || ' refused, nothing above the wages owed: ' || v_status;
+			message := p_kind || ' refused, nothing on the account that other orders do not keep frozen: '
+				|| v_status;
 		ELSE
 			outcome := 'APPLIED';
 			code := CASE WHEN v_attach < p_amount THEN 'WP45' END;
 			message := p_kind || ' applied to ' || wp_yuan(v_attach) || ' of '
-				|| wp_yuan(p_amount) || ': ' || v_status;
+				|| wp_yuan(p_amount) || CASE WHEN v_unfrozen > 0 THEN ' (' || wp_yuan(v_unfrozen)
+				|| ' of it frozen by this order before)' ELSE '' END || ': ' || v_status;
 		END IF;
 	END IF;
 	INSERT INTO legal_order (ref, authority, order_no, kind, account, account_id, amount, reason,
-		detail, outcome, code, attached, balance, owed, message)
+		detail, outcome, code, attached, unfrozen, frozen, balance, owed, message)
 	VALUES (p_ref, p_authority, p_order_no, p_kind, p_account, v_acc.id, p_amount, p_reason,
-		nullif(p_detail, ''), outcome, code, v_attach, v_acc.balance, v_owed.owed, message);
+		nullif(p_detail, ''), outcome, code, v_attach, v_unfrozen, v_others, v_acc.balance,
+		v_owed.owed, message);
 	IF v_attach > 0 AND p_kind IN ('SEIZE', 'DEDUCT') THEN
 		SELECT id INTO STRICT v_att FROM account WHERE kind = 'ATTACHED';
 		INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 		VALUES (v_acc.id, v_att, v_attach, 'ATTACHMENT', p_ref);
 		UPDATE account SET balance = balance - v_attach WHERE id = v_acc.id;
 	END IF;
-	IF v_attach < p_amount THEN
+	IF outcome = 'APPLIED' THEN
 		INSERT INTO alert (kind, project_id, balance, required, shortfall, msg_id, detail, dedup_key)
-		VALUES ('SEIZURE_REFUSED', v_proj.id, v_acc.balance, p_amount, p_amount - v_attach, p_ref,
+		VALUES ('LEGAL_ORDER_APPLIED', v_proj.id, v_acc.balance, p_amount,
+			p_amount - greatest(v_attach, v_unfrozen), p_ref,
 			p_kind || ' order ' || p_order_no || ' of ' || p_authority || ' (reason ' || p_reason
-			|| ') for ' || wp_yuan(p_amount) || ': ' || wp_yuan(p_amount - v_attach)
-			|| ' refused, ' || wp_yuan(v_attach) || ' attached; ' || v_status
+			|| ') for ' || wp_yuan(p_amount) || ': ' || CASE WHEN p_kind = 'UNFREEZE'
+				THEN wp_yuan(v_unfrozen) || ' no longer frozen'
+				WHEN p_kind = 'FREEZE' THEN wp_yuan(v_attach) || ' frozen'
+				ELSE wp_yuan(v_attach) || ' moved to the court''s attachment account' END
+			|| CASE WHEN greatest(v_attach, v_unfrozen) < p_amount THEN ', '
+				|| wp_yuan(p_amount - greatest(v_attach, v_unfrozen)) || ' not applied' ELSE '' END
+			|| '; ' || v_status || '; core reference ' || p_ref,
+			'LEGAL_ORDER:' || p_ref)
+		ON CONFLICT (dedup_key) DO NOTHING;
+	ELSE
+		INSERT INTO alert (kind, project_id, balance, required, shortfall, msg_id, detail, dedup_key)
+		VALUES ('SEIZURE_REFUSED', v_proj.id, v_acc.balance, p_amount, p_amount, p_ref,
+			p_kind || ' order ' || p_order_no || ' of ' || p_authority || ' (reason ' || p_reason
+			|| ') for ' || wp_yuan(p_amount) || ' refused (' || code || '); ' || v_status
 			|| '; core reference ' || p_ref,
 			'SEIZURE:' || p_ref)
 		ON CONFLICT (dedup_key) DO NOTHING;
@@ -252,8 +319,31 @@ BEGIN
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core',	-- chain
 		'legal_order.' || lower(outcome), 'account:' || p_account,
 		p_kind || ' ' || p_order_no || ' (' || p_reason || ') of ' || p_amount || ' fen: '
-		|| v_attach || ' fen attached' || wp_core_peer_note());
+		|| CASE WHEN p_kind = 'UNFREEZE' THEN v_unfrozen || ' fen unfrozen'
+			WHEN p_kind = 'FREEZE' THEN v_attach || ' fen frozen'
+			ELSE v_attach || ' fen attached' || CASE WHEN v_unfrozen > 0
+				THEN ' (' || v_unfrozen || ' fen of its freeze)' ELSE '' END END
+		|| wp_core_peer_note());
 END $$;
+
+-- What applied legal orders keep frozen on a dedicated account, in fen:
+-- per OrderNo, its FREEZEs' attached less what its UNFREEZEs lifted and its
+-- SEIZEs/DEDUCTs took of it (unfrozen), summed over every OrderNo but
+-- p_except (NULL: every one), and at most the balance (sheets paying the
+-- project's workers may spend frozen money; a freeze keeps what is left, and
+-- what is credited later up to its amount, until lifted). Reads only
+-- legal_order's immutable rows (index legal_order_applied); callers hold the
+-- account's row. Called by wp_core_legal_order and wp_wages_owed.
+CREATE OR REPLACE FUNCTION wp_legal_frozen(p_account bigint, p_except text)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT least(coalesce(sum(f.kept), 0), (SELECT a.balance FROM account a WHERE a.id = p_account))::bigint
+	FROM (SELECT greatest(sum(CASE WHEN o.kind = 'FREEZE' THEN o.attached ELSE 0 END)
+			- sum(o.unfrozen), 0) AS kept
+	      FROM legal_order o
+	      WHERE o.account_id = p_account AND o.outcome = 'APPLIED'
+		AND (p_except IS NULL OR o.order_no <> p_except)
+	      GROUP BY o.order_no) f
+$$;
 
 -- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
 -- account (a DEPOSIT transfer from CLEARING_IN), recorded in the account's

@@ -124,12 +124,14 @@ EOF
 	core_xml /v1/core/debit-requests "$T/debit-$1.xml"
 }
 
-# legal_order REF KIND AMOUNT REASON: an order against the demo account.
+# legal_order REF KIND AMOUNT REASON [NO]: an order against the demo account,
+# order number "(2026)豫0183执NO号" (NO: REF unless given; an UNFREEZE names
+# the freeze's).
 legal_order() {
 	cat >"$T/order-$1.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <LegalOrder xmlns="urn:wagepay:core:1"><Ref>$1</Ref><Authority>新郑市人民法院</Authority>
-<OrderNo>(2026)豫0183执$1号</OrderNo><Kind>$2</Kind><Account>$ACCOUNT</Account>
+<OrderNo>(2026)豫0183执${5:-$1}号</OrderNo><Kind>$2</Kind><Account>$ACCOUNT</Account>
 <Amount>$3</Amount><Reason>$4</Reason></LegalOrder>
 EOF
 	core_xml /v1/core/legal-orders "$T/order-$1.xml"

@@ -3,15 +3,19 @@
 # come back to the dedicated account earmarked for their worker and month
 # (no other sheet may spend them; a BACKPAY line for that worker and month
 # releases them); non-wage debits are refused, recorded, and raised as
-# MISUSE_ATTEMPT; legal orders are refused unless for the project's wages,
-# and then attach at most the excess over the wages owed, a refusal
-# answering with the account's legal status and raising SEIZURE_REFUSED.
+# MISUSE_ATTEMPT; legal orders are refused whole unless for the project's
+# wages, and then applied up to the balance less what other orders keep
+# frozen (a FREEZE kept against other orders while sheets may spend it, an
+# UNFREEZE lifting it by its OrderNo, WP46 naming none), every answer with
+# the account's legal status, every order reported: LEGAL_ORDER_APPLIED or
+# SEIZURE_REFUSED.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
 
 EXTRA_CONFIG=$(regulator_section hrss 4101 hrss)
 export WAGEPAY_ALERT_POLL_MS=200 WAGEPAY_RULES_INTERVAL=3600
-# "now" for the legal orders' current month: 2026-11 (plan 1,000,000.00)
+# "now" for the wages owed in the legal orders' answers: 2026-11 (plan
+# 1,000,000.00), September's pay day passed
 export WAGEPAY_CLOCK=2026-11-10T10:00:00+08:00
 fr_start hrss || { echo "Bail out! regulator"; exit 1; }
 setup_world || { echo "Bail out! setup failed"; exit 1; }
@@ -122,40 +126,64 @@ core_xml /v1/core/debit-requests "$T/bad.xml" >/dev/null
 check_eq "a request the schema refuses: 400 FF01" "$(status) $(code)" "400 FF01"
 
 # --- legal orders ---------------------------------------------------------------------
-# owed now: no held sheet, plan of 2026-11 1,000,000.00, nothing earmarked
+# 003 三(五): only for the project's wages, and then up to the balance less
+# what other orders keep frozen (the wages owed bound manual movements, not
+# the workers' own enforcement). Balance 50000.00, nothing earmarked.
 bal=$(balance)
 legal_order LO-1 FREEZE 10000.00 OTHER >/dev/null
 check_eq "a freeze for something else than wages: REFUSED WP44" "$(outcome) $(code)" "REFUSED WP44"
-check "the answer carries the account's legal status" grep -q "dedicated wage account of project $PROJECT: attachable only for its wages" "$T/body"
-check "with the wages owed" grep -q "wages owed 1000000.00" "$T/body"
+check "the answer carries the account's legal status" grep -q "dedicated wage account of project $PROJECT: only for its wages" "$T/body"
+check "and what a wages order may take" grep -q "a wages order may take 50000.00; wages owed" "$T/body"
+check_eq "the record has the wages owed with the arrears (2026-03..09) and the month's plan" "$(q "SELECT owed FROM legal_order WHERE ref = 'LO-1'")" 800000000
+check_eq "and the alert's Detail" "$(q "SELECT detail LIKE '%arrears 7000000.00%' FROM alert WHERE msg_id = 'LO-1'")" t
 check_eq "SEIZURE_REFUSED raised" "$(q "SELECT required || ' ' || shortfall FROM alert WHERE kind = 'SEIZURE_REFUSED' AND msg_id = 'LO-1'")" "1000000 1000000"
+check_eq "nothing frozen, nothing moved" "$(balance) $(q "SELECT attached FROM legal_order WHERE ref = 'LO-1'")" "$bal 0"
 legal_order LO-2 DEDUCT 10000.00 WAGES >/dev/null
-check_eq "a deduction for wages while the balance is below the wages owed: REFUSED WP45" "$(outcome) $(code)" "REFUSED WP45"
-check_eq "SEIZURE_REFUSED for it too" "$(q "SELECT count(*) FROM alert WHERE kind = 'SEIZURE_REFUSED' AND msg_id = 'LO-2'")" 1
-check_eq "nothing attached" "$(balance)" "$bal"
+check_eq "a deduction for wages while the balance is below the wages owed: APPLIED (the workers' own enforcement)" "$(outcome) $(code)" "APPLIED "
+check_eq "the amount moved to the attached account" "$(q "SELECT t.amount FROM transfer t JOIN account a ON a.id = t.credit_account WHERE t.reason = 'ATTACHMENT' AND a.kind = 'ATTACHED' AND t.reference = 'LO-2'")" 1000000
+check_eq "LEGAL_ORDER_APPLIED raised, no SEIZURE_REFUSED" "$(q "SELECT kind || ' ' || required || ' ' || shortfall FROM alert WHERE msg_id = 'LO-2'")" "LEGAL_ORDER_APPLIED 1000000 0"
+check_eq "balance lowered by it" "$(balance)" $((bal - 1000000))
 deposit DEP-4 1500000.00 >/dev/null
-# balance now 50000.00 + 1,500,000.00 = 1,550,000.00; excess 550,000.00
-legal_order LO-3 DEDUCT 500000.00 WAGES >/dev/null
-check_eq "a deduction for wages within the excess: APPLIED" "$(outcome)" APPLIED
-check_eq "no code, nothing refused" "$(code)" ""
-check_eq "the amount moved to the attached account" "$(q "SELECT t.amount FROM transfer t JOIN account a ON a.id = t.credit_account WHERE t.reason = 'ATTACHMENT' AND a.kind = 'ATTACHED' AND t.reference = 'LO-3'")" 50000000
-check_eq "balance lowered by it" "$(balance)" $((bal + 150000000 - 50000000))
-check_eq "no alert for an order applied whole" "$(q "SELECT count(*) FROM alert WHERE msg_id = 'LO-3'")" 0
-legal_order LO-4 SEIZE 200000.00 WAGES >/dev/null
-check_eq "a seizure beyond the excess: APPLIED to the excess, WP45" "$(outcome) $(code)" "APPLIED WP45"
-check_eq "50000.00 attached, 150000.00 refused" "$(q "SELECT attached FROM legal_order WHERE ref = 'LO-4'") $(q "SELECT shortfall FROM alert WHERE kind = 'SEIZURE_REFUSED' AND msg_id = 'LO-4'")" "5000000 15000000"
-check_eq "what is left is exactly the wages owed" "$(balance)" 100000000
+# balance now 40000.00 + 1,500,000.00 = 1,540,000.00
+legal_order LO-3 FREEZE 500000.00 WAGES >/dev/null
+check_eq "a wages freeze: APPLIED" "$(outcome) $(code)" "APPLIED "
+check_eq "it moves no money" "$(balance) $(q "SELECT count(*) FROM transfer WHERE reference = 'LO-3'")" "154000000 0"
+legal_order LO-4 SEIZE 2000000.00 WAGES >/dev/null
+check_eq "a seizure under another order beyond what is not frozen: APPLIED to that, WP45" "$(outcome) $(code)" "APPLIED WP45"
+check_eq "1,040,000.00 attached, 960,000.00 not applied" "$(q "SELECT attached FROM legal_order WHERE ref = 'LO-4'") $(q "SELECT shortfall FROM alert WHERE kind = 'LEGAL_ORDER_APPLIED' AND msg_id = 'LO-4'")" "104000000 96000000"
+check_eq "what is left is exactly the frozen amount" "$(balance)" 50000000
+legal_order LO-5 DEDUCT 1.00 WAGES >/dev/null
+check_eq "another order finds only frozen money: REFUSED WP45" "$(outcome) $(code)" "REFUSED WP45"
+check_eq "SEIZURE_REFUSED for it" "$(q "SELECT count(*) FROM alert WHERE kind = 'SEIZURE_REFUSED' AND msg_id = 'LO-5'")" 1
+line2 E3 1 1000.00 >"$T/l5"
+pay s5 SHEET-5 2026-10 2 <"$T/l5"
+check_eq "a sheet paying the project's workers may spend frozen money" "$(grpsts "$T/s5.pain002.xml")" ACSC
+check_eq "balance 500,000.00 - 1,000.00" "$(balance)" 49900000
+legal_order LO-6 UNFREEZE 500000.00 WAGES LO-3 >/dev/null
+check_eq "an UNFREEZE with the freeze's OrderNo: APPLIED" "$(outcome) $(code)" "APPLIED "
+check_eq "it lifts the freeze and moves no money" "$(q "SELECT unfrozen FROM legal_order WHERE ref = 'LO-6'") $(balance)" "50000000 49900000"
+check_eq "LEGAL_ORDER_APPLIED for the UNFREEZE" "$(q "SELECT count(*) FROM alert WHERE kind = 'LEGAL_ORDER_APPLIED' AND msg_id = 'LO-6'")" 1
+legal_order LO-7 UNFREEZE 100.00 WAGES NO-SUCH >/dev/null
+check_eq "an UNFREEZE naming no freeze: REFUSED WP46" "$(outcome) $(code)" "REFUSED WP46"
+check_eq "SEIZURE_REFUSED for it" "$(q "SELECT count(*) FROM alert WHERE kind = 'SEIZURE_REFUSED' AND msg_id = 'LO-7'")" 1
 n=$(transfers)
-legal_order LO-4 SEIZE 200000.00 WAGES >/dev/null
+legal_order LO-4 SEIZE 2000000.00 WAGES >/dev/null
 check_eq "an order replayed: DUPLICATE, nothing attached again" "$(outcome) $(transfers)" "DUPLICATE $n"
+check_eq "nor reported again" "$(q "SELECT count(*) FROM alert WHERE msg_id = 'LO-4'")" 1
 legal_order LO-4 SEIZE 1.00 WAGES >/dev/null
 check_eq "the same Ref for another order: DU01" "$(code)" DU01
-check_eq "every order recorded" "$(q "SELECT string_agg(ref || ':' || outcome || ':' || coalesce(code, '-'), ' ' ORDER BY ref) FROM legal_order")" "LO-1:REFUSED:WP44 LO-2:REFUSED:WP45 LO-3:APPLIED:- LO-4:APPLIED:WP45"
+check_eq "every order recorded" "$(q "SELECT string_agg(ref || ':' || kind || ':' || outcome || ':' || coalesce(code, '-'), ' ' ORDER BY ref) FROM legal_order")" "LO-1:FREEZE:REFUSED:WP44 LO-2:DEDUCT:APPLIED:- LO-3:FREEZE:APPLIED:- LO-4:SEIZE:APPLIED:WP45 LO-5:DEDUCT:REFUSED:WP45 LO-6:UNFREEZE:APPLIED:- LO-7:UNFREEZE:REFUSED:WP46"
+check_eq "every order reported once: applied ones as LEGAL_ORDER_APPLIED, refused ones as SEIZURE_REFUSED" "$(q "SELECT string_agg(msg_id || ':' || kind, ' ' ORDER BY msg_id) FROM alert WHERE msg_id LIKE 'LO-%'")" "LO-1:SEIZURE_REFUSED LO-2:LEGAL_ORDER_APPLIED LO-3:LEGAL_ORDER_APPLIED LO-4:LEGAL_ORDER_APPLIED LO-5:SEIZURE_REFUSED LO-6:LEGAL_ORDER_APPLIED LO-7:SEIZURE_REFUSED"
 lo1=$(q "SELECT id FROM alert WHERE msg_id = 'LO-1'")
 check "the regulator receives SEIZURE_REFUSED" wait_for 10 sh -c "grep -q '$lo1 ' '$T/reg-hrss/log'"
 f=$(fr_file hrss "$lo1")
 check "it verifies and is valid" alert_ok "$f"
-check "its Detail has the order and the legal status" sh -c "grep -q 'FREEZE order' '$f' && grep -q 'attachable only for its wages' '$f'"
+check "its Detail has the order and the legal status" sh -c "grep -q 'FREEZE order' '$f' && grep -q 'only for its wages' '$f' && grep -q 'arrears' '$f'"
+lo2=$(q "SELECT id FROM alert WHERE msg_id = 'LO-2'")
+check "the regulator receives LEGAL_ORDER_APPLIED" wait_for 10 sh -c "grep -q '$lo2 ' '$T/reg-hrss/log'"
+f=$(fr_file hrss "$lo2")
+check "it verifies and is valid" alert_ok "$f"
+check "its Kind and Detail say what was applied" sh -c "grep -q '<Kind>LEGAL_ORDER_APPLIED</Kind>' '$f' && grep -q 'DEDUCT order' '$f' && grep -q 'moved to the court' '$f'"
 check "every alert the regulator received verifies and is valid" wait_for 10 every_alert_ok hrss
 
 # --- the audit trail: the feed's records are in the account's chain (011) ----------
@@ -167,6 +195,6 @@ check_eq "a debit of an account that is not a dedicated one is in 'global'" \
 check_eq "every chain verifies" "$(q "SELECT ok || ' ' || chains FROM wp_audit_verify()")" "true 2"
 
 earmark_exact "at the end"
-check_eq "the attached account holds what was attached" "$(q "SELECT coalesce(sum(amount), 0) FROM transfer t JOIN account a ON a.id = t.credit_account WHERE a.kind = 'ATTACHED'")" 55000000
+check_eq "the attached account holds what was attached" "$(q "SELECT coalesce(sum(amount), 0) FROM transfer t JOIN account a ON a.id = t.credit_account WHERE a.kind = 'ATTACHED'")" 105000000
 ledger_exact
 finish

@@ -61,9 +61,9 @@ SELECT is((SELECT outcome FROM wp_core_return('R-1', tap.acc(), 10000, '2026-10-
 	'APPLIED', 'a wage comes back');
 SELECT is((SELECT outcome || ' ' || code FROM wp_core_debit('DR-1', tap.acc(), 5000,
 	'6222020000000000001', 'Gang Boss', 'materials', 'counter')), 'REFUSED AG01', 'a debit request is refused');
-SELECT is((SELECT outcome || ' ' || code FROM wp_core_legal_order('LO-1', 'Court of Xinzheng', '(2026)豫0183执1号',
-	'FREEZE', tap.acc(), 1000, 'WAGES', '', '2026-10-20 10:00+08')), 'REFUSED WP45',
-	'a legal order is decided (refused: nothing above the wages owed) and recorded');
+SELECT is((SELECT outcome || ' ' || coalesce(code, '-') FROM wp_core_legal_order('LO-1', 'Court of Xinzheng', '(2026)豫0183执1号',
+	'FREEZE', tap.acc(), 1000, 'WAGES', '', '2026-10-20 10:00+08')), 'APPLIED -',
+	'a legal order is decided (a wages freeze, applied) and recorded');
 
 CREATE TEMP TABLE kept AS SELECT 'transfer' AS t, count(*) AS n FROM transfer
 	UNION ALL SELECT 'sheet_line', count(*) FROM sheet_line

@@ -306,3 +306,39 @@ CREATE FUNCTION tap.settled(p_msg text, p_e2e text) RETURNS text LANGUAGE sql ST
 	JOIN payment_order o ON o.sheet_id = s.id JOIN payment_order_line l ON l.order_id = o.id
 	WHERE s.msg_id = p_msg AND l.end_to_end_id = p_e2e
 $$;
+
+-- legal orders (021) ---------------------------------------------------------------
+-- A legal order against the demo account as core.c sends it (Authority the
+-- court of Xinzheng, OrderNo "(2026)豫0183执" NO "号"), judged at the pinned
+-- time 2026-10-20 10:00 China time unless given: "OUTCOME CODE" ("-" when
+-- there is no code).
+CREATE FUNCTION tap.order(p_ref text, p_no text, p_kind text, p_fen bigint,
+	p_reason text DEFAULT 'WAGES', p_account text DEFAULT tap.acc(),
+	p_now timestamptz DEFAULT '2026-10-20 10:00+08')
+RETURNS text LANGUAGE sql AS $$
+	SELECT outcome || ' ' || coalesce(code, '-')
+	FROM wp_core_legal_order(p_ref, 'Court of Xinzheng', '(2026)豫0183执' || p_no || '号', p_kind,
+		p_account, p_fen, p_reason, '', p_now)
+$$;
+-- What an order did: "ATTACHED UNFROZEN" (what it took or froze, and what
+-- of its OrderNo's freeze it lifted or took).
+CREATE FUNCTION tap.order_did(p_ref text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT attached || ' ' || unfrozen FROM legal_order WHERE ref = p_ref);
+END $$;
+-- The wages owed of the demo account at a time: "HELD PLANNED EARMARKED
+-- ARREARS FROZEN OWED".
+-- (plpgsql, bound when called: these files load on a schema before 021 too)
+CREATE FUNCTION tap.owed(p_now timestamptz DEFAULT '2026-10-20 10:00+08') RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT held || ' ' || planned || ' ' || earmarked || ' ' || arrears || ' ' || frozen
+		|| ' ' || owed FROM wp_wages_owed(tap.account_id(), p_now));
+END $$;
+-- The money moved to the ATTACHED account by one order: "COUNT TOTAL".
+CREATE FUNCTION tap.attachment(p_ref text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT count(*) || ' ' || coalesce(sum(amount), 0) FROM transfer
+	WHERE reason = 'ATTACHMENT' AND reference = p_ref
+	  AND debit_account = tap.account_id()
+	  AND credit_account = (SELECT id FROM account WHERE kind = 'ATTACHED')
+$$;

@@ -82,6 +82,15 @@ orders(void)
 	CHECK_STR(corereq_kind_name(o.kind), "DEDUCT");
 	CHECK_STR(corereq_reason_name(o.reason), "WAGES");
 	xmlFreeDoc(doc);
+
+	/* UNFREEZE lifts a freeze by its OrderNo (021) */
+	doc = load_valid("corereq/order-unfreeze.xml");
+	CHECK(corereq_order_parse(doc, &o, &err) == 0);
+	CHECK_INT(o.kind, LEGAL_UNFREEZE);
+	CHECK_STR(o.order_no, "(2026)豫0183执77号");
+	CHECK_INT(o.amount, 500000);
+	CHECK_STR(corereq_kind_name(o.kind), "UNFREEZE");
+	xmlFreeDoc(doc);
 }
 
 static void
