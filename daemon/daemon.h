@@ -127,6 +127,10 @@ void	sheetapi_submit(struct evhttp_request *, const char *contractor);
 void	sheetapi_set_trust(struct sigtrust *);
 void	sheetapi_status(struct evhttp_request *, const char *contractor,
 	    const char *msg_id);
+/* POST /v1/sheets/{MsgId}/cancel: a held sheet withdrawn (wp_sheet_cancel):
+ * 200 CANC, 409 with the current report for a sheet not held, 403, 404. */
+void	sheetapi_cancel(struct evhttp_request *, const char *contractor,
+	    const char *msg_id);
 
 /* rosterapi.c */
 void	rosterapi_post(struct evhttp_request *, const char *contractor,
@@ -255,8 +259,9 @@ int	 operator_add(const char *dsn, const char *name, const char *role,
 	    const char *password);
 
 /* report.c: the pain.002 answers of the contractor API. */
-/* Builds a pain.002 from wp_sheet_submit/wp_sheet_status rows; sets *status
- * to the HTTP status and *outcome to the first row's outcome. */
+/* Builds a pain.002 from wp_sheet_submit/wp_sheet_status/wp_sheet_cancel
+ * rows; sets *status to the HTTP status (403 FORBIDDEN, 409 CONFLICT or
+ * NOT_HELD, else 200) and *outcome to the first row's outcome. */
 char	*report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 	    char *outcome, size_t outcome_len, size_t *len);
 /* A RJCT pain.002 for a sheet refused before the database (FF01, WP3x). */

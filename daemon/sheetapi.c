@@ -26,15 +26,18 @@
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
-/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col */
+/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col;
+ * the last, $24, is the daemon's clock (clock.c): its month in China is
+ * the current month of the month rules (schema/functions/sheet.sql) */
 #define SUBMIT_SCALARS	8
 static const char submit_sql[] =
     "SELECT * FROM wp_sheet_submit($1, $2, decode($3, 'hex'), $4, $5, "
     "($6 || '-01')::date, $7::int, $8::bigint, $9::text[], $10::int8[], "
     "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
     "$16::date[], $17::int8[], $18::int4[], $19::text[]::timestamptz[], "
-    "$20::text[], $21::text[], $22::text[], $23::text[])";
+    "$20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz)";
 static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
+static const char cancel_sql[] = "SELECT * FROM wp_sheet_cancel($1, $2, $3)";
 
 struct sheet_call {
 	bool	bulk;		/* read on the bulk worker */
@@ -211,9 +214,11 @@ sheetapi_set_trust(struct sigtrust *sig)
 #define SLICE_MAX	(4u * 1024u * 1024u)
 
 /* $5, the declared CtrlSum (NULL if unread): what lets the lines be paid
- * as they are stored (wp_sheet_open, schema/functions/sheet.sql) */
+ * as they are stored (wp_sheet_open, schema/functions/sheet.sql); $6, the
+ * daemon's clock, kept on the sheet for the month rules of every batch */
 static const char open_sql[] =
-    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4, $5::bigint)";
+    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4, $5::bigint, "
+    "$6::timestamptz)";
 /* $4.. are the batch's arrays, as in submit_sql */
 #define LINES_SCALARS	3
 static const char lines_sql[] =
@@ -391,9 +396,10 @@ submit_one_call(struct intake *in)
 	struct sheet_call	*call;
 	struct sheet		*s = in->v.sheet;
 	char			 nb[16], sum[24];
-	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS];
-	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
-	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
+	char			 now[40];
+	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1];
+	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1] = { 0 };
+	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1] = { 0 };
 	int			 i;
 
 	in->p = NULL;
@@ -426,7 +432,9 @@ submit_one_call(struct intake *in)
 		lengths[SUBMIT_SCALARS + i] = in->lines->lengths[i];
 		formats[SUBMIT_SCALARS + i] = in->lines->formats[i];
 	}
-	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS,
+	clock_now_iso(now, sizeof(now));
+	params[SUBMIT_SCALARS + SHEETLINES_NCOLS] = now;
+	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS + 1,
 	    params, lengths, formats, answer_cb, p) == -1)
 		pending_unavailable(p);
 }
@@ -708,13 +716,15 @@ lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
 static void
 session_begin(struct intake *in, struct dblease *lease)
 {
-	const char	*open_params[5] = { in->contractor, in->msg_id,
+	char		 now[40];
+	const char	*open_params[6] = { in->contractor, in->msg_id,
 			    in->account, in->sub,
-			    in->declared[0] != '\0' ? in->declared : NULL };
+			    in->declared[0] != '\0' ? in->declared : NULL, now };
 
+	clock_now_iso(now, sizeof(now));
 	in->lease = lease;
 	if (db_lease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
-	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 5,
+	    step_cb, in) == -1 || db_lease_query_bin(in->lease, open_sql, 6,
 	    open_params, NULL, NULL, open_cb, in) == -1)
 		session_broke(in, "the database connection was lost");
 }
@@ -962,5 +972,35 @@ sheetapi_status(struct evhttp_request *req, const char *contractor,
 	p->data = call;
 	p->free_fn = free;
 	if (db_query(wpd->db, status_sql, 2, params, answer_cb, p) == -1)
+		pending_unavailable(p);
+}
+
+/*
+ * POST /v1/sheets/{MsgId}/cancel: a held sheet withdrawn by its general
+ * contractor, in one call (wp_sheet_cancel, under the account's row lock,
+ * audited, the held sheets behind it released). Answered as GET is, from
+ * the rows: 200 with GrpSts CANC (also for a cancel repeated), 409 with
+ * the current report for a sheet paid or refused, 403, 404.
+ */
+void
+sheetapi_cancel(struct evhttp_request *req, const char *contractor,
+    const char *msg_id)
+{
+	struct pending		*p;
+	struct sheet_call	*call;
+	char			 actor[16 + WP_USCC_LEN];
+	const char		*params[3] = { contractor, msg_id, actor };
+
+	if ((p = pending_new(req)) == NULL ||
+	    (call = calloc(1, sizeof(*call))) == NULL) {
+		pending_free(p);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	snprintf(actor, sizeof(actor), "contractor:%s", contractor);
+	snprintf(call->msg_id, sizeof(call->msg_id), "%s", msg_id);
+	p->data = call;
+	p->free_fn = free;
+	if (db_query(wpd->db, cancel_sql, 3, params, answer_cb, p) == -1)
 		pending_unavailable(p);
 }
