@@ -5,8 +5,10 @@
  * WAGEPAY_CLOCK (an ISO dateTime with a zone, read once at start-up) sets
  * where this clock starts; it then runs at the speed of real time. Tests
  * use it to stand on a pay day or a month end without waiting for the
- * calendar. Nothing that moves money reads it: transfers, sheets and
- * deposits are stamped by the database's own clock.
+ * calendar. It also names the current month by which a sheet's lines are
+ * judged (sheetapi.c passes it to wp_sheet_submit/wp_sheet_open: WP07,
+ * WP08, WP09); transfers, sheets and deposits are still stamped by the
+ * database's own clock.
  * Owns one offset, set before the loop starts and read-only afterwards.
  */
 #include <stdio.h>

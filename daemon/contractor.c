@@ -101,6 +101,11 @@ contractor_route(struct evhttp_request *req, void *arg)
 				return wrong_method(req, "GET");
 			return voucherapi_get(req, who, seg[2]);
 		}
+		if (nseg == 4 && strcmp(seg[3], "cancel") == 0) {
+			if (cmd != EVHTTP_REQ_POST)
+				return wrong_method(req, "POST");
+			return sheetapi_cancel(req, who, seg[2]);
+		}
 	} else if (strcmp(seg[1], "accounts") == 0 && nseg == 4 &&
 	    strcmp(seg[3], "statement") == 0) {
 		if (cmd != EVHTTP_REQ_GET)

@@ -141,8 +141,11 @@ void	sheetapi_submit(struct evhttp_request *, const char *contractor);
 /* Installs the subcontractor signature trust store (owned from now on);
  * the one it replaces is freed when no worker uses it any more. NULL
  * releases the current one. */
-void	sheetapi_set_trust(struct sigtrust *);
 void	sheetapi_status(struct evhttp_request *, const char *contractor,
+	    const char *msg_id);
+/* POST /v1/sheets/{MsgId}/cancel: a held sheet withdrawn (wp_sheet_cancel):
+ * 200 CANC, 409 with the current report for a sheet not held, 403, 404. */
+void	sheetapi_cancel(struct evhttp_request *, const char *contractor,
 	    const char *msg_id);
 
 /* rosterapi.c */
@@ -245,6 +248,16 @@ void	metrics_get(struct evhttp_request *);
  * files. */
 bool	page_serve(struct evhttp_request *, const char *path);
 
+/* sheettrust.c: the sheets' signature trust store, reference-counted on the
+ * loop thread. sheettrust_set installs a new one (or none) and takes it;
+ * sheettrust_hold returns the current one held for a job (NULL if none),
+ * sheettrust_release lets go of it. */
+struct sheettrust;
+void	sheettrust_set(struct sigtrust *);
+struct sheettrust *sheettrust_hold(void);
+void	sheettrust_release(struct sheettrust *);
+struct sigtrust *sheettrust_sig(const struct sheettrust *);
+
 /* migrate.c: the schema compiled into the binary (schema/migrations/,
  * schema/functions/). migrate_run applies the pending migrations and every
  * functions file in one transaction (blocking; before the loop): 0, or -1
@@ -268,8 +281,9 @@ int	 operator_add(const char *dsn, const char *name, const char *role,
 	    const char *password);
 
 /* report.c: the pain.002 answers of the contractor API. */
-/* Builds a pain.002 from wp_sheet_submit/wp_sheet_status rows; sets *status
- * to the HTTP status and *outcome to the first row's outcome. */
+/* Builds a pain.002 from wp_sheet_submit/wp_sheet_status/wp_sheet_cancel
+ * rows; sets *status to the HTTP status (403 FORBIDDEN, 409 CONFLICT or
+ * NOT_HELD, else 200) and *outcome to the first row's outcome. */
 char	*report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 	    char *outcome, size_t outcome_len, size_t *len);
 /* A RJCT pain.002 for a sheet refused before the database (FF01, WP3x). */

@@ -179,7 +179,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	listener_set_ctx(wpd->contractor, l.contractor);
 	listener_set_ctx(wpd->core, l.core);
 	listener_set_ctx(wpd->console, l.console);
-	sheetapi_set_trust(l.subca);
+	sheettrust_set(l.subca);
 	xmlsig_signer_free(wpd->bank);
 	wpd->bank = l.bank;
 	/* keep the listen settings the sockets were bound with */
@@ -294,7 +294,7 @@ run(struct config *conf)
 		fatalx("could not load the message schemas: %s", err.msg);
 	if (load_all(conf, &l, &err) == -1)
 		fatalx("%s", err.msg);
-	sheetapi_set_trust(l.subca);
+	sheettrust_set(l.subca);
 	wpd->bank = l.bank;
 	if (evthread_use_pthreads() == -1)
 		fatalx("could not enable libevent's thread support");
@@ -352,7 +352,7 @@ run(struct config *conf)
 		event_free(drain_timer);
 	watchdog_stop();
 	event_base_free(wpd->base);
-	sheetapi_set_trust(NULL);
+	sheettrust_set(NULL);
 	xmlsig_signer_free(wpd->bank);
 	schemas_free(wpd->schemas);
 	config_free(wpd->conf);

@@ -96,7 +96,7 @@ static void
 metrics_db(struct evbuffer *b, json_t *j, double secs)
 {
 	static const char *const states[] = { "received", "rejected", "held",
-	    "paid" };
+	    "paid", "cancelled" };
 	json_t		*sheets, *alerts, *by;
 	const char	*k;
 	json_t		*v;

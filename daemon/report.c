@@ -2,8 +2,8 @@
  * report.c: turns the database's decision on a sheet into the pain.002 the
  * contractor receives, and the HTTP status that goes with it.
  *
- * Owns nothing past its return. The rows come from wp_sheet_submit or
- * wp_sheet_status (schema/functions/sheet.sql, documents.sql): a summary row, then one row per
+ * Owns nothing past its return. The rows come from wp_sheet_submit,
+ * wp_sheet_cancel or wp_sheet_status (schema/functions/sheet.sql, documents.sql): a summary row, then one row per
  * refused line.
  */
 #include <stdio.h>
@@ -85,8 +85,17 @@ report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 		lines[nlines].message = PQgetvalue(res, i, COL_MESSAGE);
 		nlines++;
 	}
+	/* a cancel of a sheet not held: its current report, with 409 */
+	if (strcmp(outcome, "NOT_HELD") == 0)
+		*status = 409;
 	if (strcmp(state, "PAID") == 0)
 		grp = nlines > 0 ? "PART" : "ACSC";
+	else if (strcmp(state, "CANCELLED") == 0) {
+		/* withdrawn while held: never paid (ISO group status CANC) */
+		grp = "CANC";
+		msg = "withdrawn by the general contractor while held for "
+		    "funds; nothing of it was paid";
+	}
 	else if (strcmp(state, "HELD") == 0) {
 		grp = "PDNG";
 		code = "AM04";

@@ -26,15 +26,18 @@
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
-/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col */
+/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col;
+ * the last, $24, is the daemon's clock (clock.c): its month in China is
+ * the current month of the month rules (schema/functions/sheet.sql) */
 #define SUBMIT_SCALARS	8
 static const char submit_sql[] =
     "SELECT * FROM wp_sheet_submit($1, $2, decode($3, 'hex'), $4, $5, "
     "($6 || '-01')::date, $7::int, $8::bigint, $9::text[], $10::int8[], "
     "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
     "$16::date[], $17::int8[], $18::int4[], $19::text[]::timestamptz[], "
-    "$20::text[], $21::text[], $22::text[], $23::text[])";
+    "$20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz)";
 static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
+static const char cancel_sql[] = "SELECT * FROM wp_sheet_cancel($1, $2, $3)";
 
 struct sheet_call {
 	bool	bulk;		/* read on the bulk worker */
@@ -160,41 +163,6 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 }
 
 /*
- * The signature trust store in use. A worker may be verifying with it while
- * SIGHUP installs a new one, so each is reference-counted on the loop
- * thread: held when a job is submitted, released when its done() runs.
- */
-struct trust {
-	struct sigtrust	*sig;
-	int		 refs;
-};
-static struct trust	*current_trust;
-
-static void
-trust_release(struct trust *t)
-{
-	if (t != NULL && --t->refs == 0) {
-		sigtrust_free(t->sig);
-		free(t);
-	}
-}
-
-void
-sheetapi_set_trust(struct sigtrust *sig)
-{
-	struct trust	*t = NULL;
-
-	if (sig != NULL) {
-		if ((t = calloc(1, sizeof(*t))) == NULL)
-			fatal("calloc");
-		t->sig = sig;
-		t->refs = 1;
-	}
-	trust_release(current_trust);
-	current_trust = t;
-}
-
-/*
  * Sheets of at least OVERLAP_BYTES are read in slices, and the lines of
  * each slice go to the database while the next is read: BEGIN,
  * wp_sheet_open, wp_sheet_lines per slice, then at the end wp_sheet_close
@@ -211,9 +179,11 @@ sheetapi_set_trust(struct sigtrust *sig)
 #define SLICE_MAX	(4u * 1024u * 1024u)
 
 /* $5, the declared CtrlSum (NULL if unread): what lets the lines be paid
- * as they are stored (wp_sheet_open, schema/functions/sheet.sql) */
+ * as they are stored (wp_sheet_open, schema/functions/sheet.sql); $6, the
+ * daemon's clock, kept on the sheet for the month rules of every batch */
 static const char open_sql[] =
-    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4, $5::bigint)";
+    "SELECT sheet_id, outcome FROM wp_sheet_open($1, $2, $3, $4, $5::bigint, "
+    "$6::timestamptz)";
 /* $4.. are the batch's arrays, as in submit_sql */
 #define LINES_SCALARS	3
 static const char lines_sql[] =
@@ -238,7 +208,7 @@ struct intake {
 	/* in: owned, so the worker depends on nothing the loop frees */
 	struct evbuffer		*body;		/* moved from the request */
 	char			 contractor[WP_USCC_LEN];
-	struct trust		*trust;
+	struct sheettrust	*trust;
 	struct pending		*p;
 	/* the worker's, between slices */
 	struct sheetstream	*ss;
@@ -370,7 +340,7 @@ intake_work(void *arg)
 	}
 	evbuffer_free(in->body);
 	in->body = NULL;
-	sheetstream_finish(in->ss, in->trust->sig, &in->v);
+	sheetstream_finish(in->ss, sheettrust_sig(in->trust), &in->v);
 	sheetstream_free(in->ss);
 	in->ss = NULL;
 	in->finished = true;
@@ -391,9 +361,10 @@ submit_one_call(struct intake *in)
 	struct sheet_call	*call;
 	struct sheet		*s = in->v.sheet;
 	char			 nb[16], sum[24];
-	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS];
-	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
-	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS] = { 0 };
+	char			 now[40];
+	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1];
+	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1] = { 0 };
+	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1] = { 0 };
 	int			 i;
 
 	in->p = NULL;
@@ -426,7 +397,9 @@ submit_one_call(struct intake *in)
 		lengths[SUBMIT_SCALARS + i] = in->lines->lengths[i];
 		formats[SUBMIT_SCALARS + i] = in->lines->formats[i];
 	}
-	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS,
+	clock_now_iso(now, sizeof(now));
+	params[SUBMIT_SCALARS + SHEETLINES_NCOLS] = now;
+	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS + 1,
 	    params, lengths, formats, answer_cb, p) == -1)
 		pending_unavailable(p);
 }
@@ -708,13 +681,15 @@ lines_cb(PGresult *res, const char *error, bool unknown, void *arg)
 static void
 session_begin(struct intake *in, struct dblease *lease)
 {
-	const char	*open_params[5] = { in->contractor, in->msg_id,
+	char		 now[40];
+	const char	*open_params[6] = { in->contractor, in->msg_id,
 			    in->account, in->sub,
-			    in->declared[0] != '\0' ? in->declared : NULL };
+			    in->declared[0] != '\0' ? in->declared : NULL, now };
 
+	clock_now_iso(now, sizeof(now));
 	in->lease = lease;
 	if (dblease_query_bin(in->lease, "BEGIN", 0, NULL, NULL, NULL,
-	    step_cb, in) == -1 || dblease_query_bin(in->lease, open_sql, 5,
+	    step_cb, in) == -1 || dblease_query_bin(in->lease, open_sql, 6,
 	    open_params, NULL, NULL, open_cb, in) == -1)
 		session_broke(in, "the database connection was lost");
 }
@@ -817,7 +792,7 @@ intake_decide(struct intake *in)
 	const char	*params[6];
 	size_t		 len;
 
-	trust_release(in->trust);
+	sheettrust_release(in->trust);
 	in->trust = NULL;
 	if (p->req == NULL) {		/* the client went away */
 		session_end(in, AFTER_NOTHING);
@@ -886,7 +861,7 @@ intake_done(void *arg)
 	in->no_batches = in->declined;
 	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
 	    intake_done, in) == -1) {
-		trust_release(in->trust);
+		sheettrust_release(in->trust);
 		pending_reply(in->p, 500, NULL, NULL, 0);
 		in->p = NULL;
 		session_end(in, AFTER_NOTHING);
@@ -908,8 +883,7 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 		refuse(req, 413, "", &err);
 		return;
 	}
-	if (current_trust == NULL ||
-	    (in = calloc(1, sizeof(*in))) == NULL) {
+	if ((in = calloc(1, sizeof(*in))) == NULL) {
 		http_reply(req, 500, NULL, NULL, 0);
 		return;
 	}
@@ -922,8 +896,12 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 		return;
 	}
 	snprintf(in->contractor, sizeof(in->contractor), "%s", contractor);
-	in->trust = current_trust;
-	in->trust->refs++;
+	if ((in->trust = sheettrust_hold()) == NULL) {
+		pending_free(in->p);
+		intake_free(in);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
 	len = evbuffer_get_length(in->body);
 	/* a sheet of many megabytes is read on the bulk worker, at a lower
 	 * priority: small sheets keep their latency while it is read */
@@ -937,20 +915,20 @@ sheetapi_submit(struct evhttp_request *req, const char *contractor)
 		    len / 16 > SLICE_MAX ? SLICE_MAX : len / 16;
 	if (workers_submit(in->bulk ? wpd->bulk : wpd->workers, intake_work,
 	    intake_done, in) == -1) {
-		trust_release(in->trust);
+		sheettrust_release(in->trust);
 		pending_free(in->p);
 		intake_free(in);
 		http_reply(req, 500, NULL, NULL, 0);
 	}
 }
 
-void
-sheetapi_status(struct evhttp_request *req, const char *contractor,
-    const char *msg_id)
+/* One call whose rows answer as GET does (answer_cb): the status, a cancel. */
+static void
+sheet_query(struct evhttp_request *req, const char *msg_id, const char *sql,
+    int nparams, const char *const *params)
 {
 	struct pending		*p;
 	struct sheet_call	*call;
-	const char		*params[2] = { contractor, msg_id };
 
 	if ((p = pending_new(req)) == NULL ||
 	    (call = calloc(1, sizeof(*call))) == NULL) {
@@ -961,6 +939,33 @@ sheetapi_status(struct evhttp_request *req, const char *contractor,
 	snprintf(call->msg_id, sizeof(call->msg_id), "%s", msg_id);
 	p->data = call;
 	p->free_fn = free;
-	if (db_query(wpd->db, status_sql, 2, params, answer_cb, p) == -1)
+	if (db_query(wpd->db, sql, nparams, params, answer_cb, p) == -1)
 		pending_unavailable(p);
+}
+
+void
+sheetapi_status(struct evhttp_request *req, const char *contractor,
+    const char *msg_id)
+{
+	const char	*params[2] = { contractor, msg_id };
+
+	sheet_query(req, msg_id, status_sql, 2, params);
+}
+
+/*
+ * POST /v1/sheets/{MsgId}/cancel: a held sheet withdrawn by its general
+ * contractor, in one call (wp_sheet_cancel, under the account's row lock,
+ * audited, the held sheets behind it released). Answered as GET is, from
+ * the rows: 200 with GrpSts CANC (also for a cancel repeated), 409 with
+ * the current report for a sheet paid or refused, 403, 404.
+ */
+void
+sheetapi_cancel(struct evhttp_request *req, const char *contractor,
+    const char *msg_id)
+{
+	char		 actor[16 + WP_USCC_LEN];
+	const char	*params[3] = { contractor, msg_id, actor };
+
+	snprintf(actor, sizeof(actor), "contractor:%s", contractor);
+	sheet_query(req, msg_id, cancel_sql, 3, params);
 }

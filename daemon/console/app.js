@@ -17,10 +17,12 @@ const L = {
 	sheetState: {
 		paid: ['已支付', 'Paid', 'ok'], held: ['待资金', 'Held for funds', 'warn'],
 		rejected: ['已拒绝', 'Rejected', 'bad'], received: ['处理中', 'Received', 'grey'],
+		cancelled: ['已撤回', 'Withdrawn', 'grey'],
 	},
 	lineStatus: {
 		paid: ['已支付', 'Paid', 'ok'], refused: ['已拒绝', 'Refused', 'bad'],
 		held: ['暂缓', 'Held', 'warn'], returned: ['已退回', 'Returned', 'warn'],
+		cancelled: ['已撤回', 'Withdrawn', 'grey'],
 	},
 	approvalKind: {
 		OPEN_ACCOUNT: ['开立专用账户', 'Open dedicated account'],
@@ -66,6 +68,7 @@ const L = {
 		'approval.rejected': '驳回 rejected', 'approval.failed': '执行失败 failed',
 		'account.opened': '开户 account opened', 'account.closed': '销户 account closed',
 		'money.manual': '手工划转 manual movement', 'sheet.paid': '工资表支付 sheet paid',
+		'sheet.cancelled': '工资表撤回 sheet withdrawn',
 		'deposit.booked': '人工费入账 deposit booked', 'roster.upload': '花名册上传 roster upload',
 		'operator.added': '新增操作员 operator added', 'alert.retry': '预警重发 alert retry',
 		'wage.returned': '工资退回 wage returned', 'debit.refused': '拒绝扣款 debit refused',

@@ -399,7 +399,8 @@ CREATE OR REPLACE FUNCTION wp_project_json(p_code text) RETURNS json LANGUAGE sq
 		'sheets', (SELECT json_build_object(
 			'paid', count(*) FILTER (WHERE s.state = 'PAID'),
 			'held', count(*) FILTER (WHERE s.state = 'HELD'),
-			'rejected', count(*) FILTER (WHERE s.state = 'REJECTED'))
+			'rejected', count(*) FILTER (WHERE s.state = 'REJECTED'),
+			'cancelled', count(*) FILTER (WHERE s.state = 'CANCELLED'))
 			FROM sheet s WHERE s.project_id = p.id),
 		'months', (SELECT json_agg(json_build_object(
 			'month', to_char(m.month, 'YYYY-MM'),

@@ -160,7 +160,7 @@ CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE
 	SELECT json_build_object(
 		'sheets', (SELECT coalesce(json_object_agg(x.state, x.n), '{}') FROM (
 			SELECT lower(st) AS state, coalesce((SELECT s.n FROM s WHERE s.state = st), 0) AS n
-			FROM unnest(ARRAY['RECEIVED', 'REJECTED', 'HELD', 'PAID']) st) x),
+			FROM unnest(ARRAY['RECEIVED', 'REJECTED', 'HELD', 'PAID', 'CANCELLED']) st) x),
 		'lines_paid', (SELECT coalesce(sum(s.lines), 0) FROM s WHERE s.state = 'PAID'),
 		'fen_paid', (SELECT coalesce(sum(s.fen), 0) FROM s WHERE s.state = 'PAID'),
 		'fen_held', (SELECT coalesce(sum(s.fen), 0) FROM s WHERE s.state = 'HELD'),

@@ -5,7 +5,8 @@
 -- line, or hold the sheet whole, AM04); the daemon calls the three itself on
 -- one session for a large sheet read and decided together. wp_sheet_pay books
 -- a decided sheet; wp_release_held pays held sheets first in, first paid when
--- money arrives; the earmark functions let BACKPAY lines spend returned wages.
+-- money arrives or a held sheet is withdrawn (wp_sheet_cancel); the earmark
+-- functions let BACKPAY lines spend returned wages.
 
 -- A wage sheet (pain.001) decided in one call: wp_sheet_open, then every line
 -- in one wp_sheet_lines batch, then wp_sheet_close; returns the rows of the
@@ -14,15 +15,18 @@
 -- (DU01, HTTP 409) when it is not; a header refused by wp_sheet_open comes
 -- back as one summary row with its code (AC01, AC04, WP06, or FORBIDDEN).
 -- p_ctrl_sum goes to the opening as the declared sum that may let the sheet be
--- paid as its lines are stored. Locks what wp_sheet_open locks: the dedicated
--- account's row FOR UPDATE, to COMMIT.
+-- paid as its lines are stored; p_now, the daemon's clock, goes to the
+-- opening too: its China-time month is the current month of the month rules
+-- (WP07, WP08, WP09 in wp_sheet_lines). Locks what wp_sheet_open locks: the
+-- dedicated account's row FOR UPDATE, to COMMIT.
 -- Called by daemon/sheetapi.c (POST /v1/sheets, the lines as arrays built by
 -- daemon/sheetlines.c), and after a failed sliced session.
 CREATE OR REPLACE FUNCTION wp_sheet_submit(p_contractor text, p_msg_id text, p_digest bytea,
 	p_account text, p_subcontractor text, p_month date, p_nb int, p_ctrl_sum bigint,
 	p_e2e text[], p_amount bigint[], p_name text[], p_idn text[], p_card text[],
 	p_bank text[], p_kind text[], p_line_month date[], p_gross bigint[], p_days int[],
-	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[])
+	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[],
+	p_now timestamptz)
 RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
@@ -31,7 +35,7 @@ DECLARE
 	v_old		sheet%ROWTYPE;
 BEGIN
 	SELECT * INTO STRICT v_open FROM wp_sheet_open(p_contractor, p_msg_id, p_account,
-		p_subcontractor, p_ctrl_sum);
+		p_subcontractor, p_ctrl_sum, p_now);
 	IF v_open.outcome = 'EXISTS' THEN
 		SELECT * INTO STRICT v_old FROM sheet s
 		WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id;
@@ -62,10 +66,12 @@ END $$;
 -- lock every money function takes first). Decides pay_as_stored: the declared
 -- sum is covered by the free balance, nothing is earmarked and no sheet is
 -- held, so wp_sheet_lines may book each line's transfer as it stores it.
+-- Keeps p_now, the daemon's clock (required), on the sheet as clock_at: every
+-- batch of its lines is judged by that instant's month (WP07, WP08, WP09).
 -- Called by wp_sheet_submit, and by daemon/sheetapi.c first in a sliced
 -- session (BEGIN, open, lines per slice, close, COMMIT).
 CREATE OR REPLACE FUNCTION wp_sheet_open(p_contractor text, p_msg_id text, p_account text,
-	p_subcontractor text, p_declared_sum bigint)
+	p_subcontractor text, p_declared_sum bigint, p_now timestamptz)
 RETURNS TABLE (sheet_id bigint, outcome text, code text, message text)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
@@ -75,6 +81,10 @@ DECLARE
 	v_sheet		bigint;
 	v_stored	boolean;
 BEGIN
+	IF p_now IS NULL THEN
+		RAISE EXCEPTION 'a sheet is opened with the daemon''s clock, not NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	-- the same MsgId from the same contractor is answered from what was decided
 	IF EXISTS (SELECT 1 FROM sheet s WHERE s.contractor_uscc = p_contractor::bpchar
 	    AND s.msg_id = p_msg_id) THEN
@@ -114,10 +124,10 @@ BEGIN
 	-- a concurrent submission of the same MsgId waits here, then EXISTS
 	INSERT INTO sheet (contractor_uscc, msg_id, digest, project_id, account_id,
 		subcontractor_uscc, month, state, nb_of_txs, ctrl_sum, accepted_count, accepted_total,
-		pay_as_stored)
+		pay_as_stored, clock_at)
 	VALUES (p_contractor, p_msg_id, '\x'::bytea, v_proj.id, v_acc.id, p_subcontractor,
 		date '1970-01-01', 'RECEIVED', 1, 1, 0, 0,		-- placeholders: close
-		coalesce(v_stored, false))
+		coalesce(v_stored, false), p_now)
 	ON CONFLICT ON CONSTRAINT sheet_contractor_uscc_msg_id_key DO NOTHING
 	RETURNING id INTO v_sheet;
 	IF v_sheet IS NULL THEN
@@ -134,9 +144,14 @@ END $$;
 -- GB 11643 check, AC01 a card failing its Luhn check); WP01 not on the roster
 -- (000 #3, 002 §(三)); WP02 not employed by the sheet's subcontractor; BE01 not
 -- the name on the roster; AC01 not the card and bank registered to the worker
--- (002 二(一), 000 #31: pays only the worker themself); WP03 not on site that
--- month; AM05 the worker's WAGE for the month already paid on the project, or
--- earlier in the same sheet (月结月清, 002 §(五)). When the sheet is paid as
+-- (002 二(一), 000 #31: pays only the worker themself); WP07 a WAGE month
+-- after the current one; WP08 a BACKPAY month not before the current one;
+-- WP03 not on site that month (in the current month: entered after the
+-- clock's day, not yet on site); WP09 the worker's confirmation dated after the
+-- daemon's clock; AM05 the worker's WAGE for the month already paid (or
+-- held) on the project, or earlier in the same sheet (月结月清, 002 §(五)). The
+-- current month and the clock are the sheet's clock_at (wp_sheet_open), China
+-- time. A refused line takes no worker-month. When the sheet is paid as
 -- stored, the accepted lines' WAGE transfers are booked here too. A unique
 -- violation (a worker-month taken by a concurrent sheet) undoes the batch and
 -- tries it once more with the already-paid probe on; what collides then is
@@ -155,8 +170,12 @@ DECLARE
 	v_n		int;
 	v_probe		boolean := false;
 	v_out		bigint;
+	v_cur		date;
+	v_today		date;
 BEGIN
 	v_sheet := wp_sheet_received(p_sheet);
+	v_today := wp_cst(v_sheet.clock_at)::date;
+	v_cur := date_trunc('month', v_today)::date;
 	IF v_sheet.pay_as_stored THEN
 		SELECT id INTO STRICT v_out FROM account WHERE kind = 'CLEARING_OUT';
 	END IF;
@@ -180,8 +199,11 @@ BEGIN
 					WHEN r.employer_uscc <> v_sheet.subcontractor_uscc THEN 'WP02'
 					WHEN r.name <> l.name THEN 'BE01'
 					WHEN r.card <> l.card OR r.card_bank <> l.bank THEN 'AC01'
-					WHEN r.entered > (l.month + interval '1 month' - interval '1 day')::date
-					    OR r.left_on < l.month THEN 'WP03'
+					WHEN l.kind = 'WAGE' AND l.month > v_cur THEN 'WP07'
+					WHEN l.kind = 'BACKPAY' AND l.month >= v_cur THEN 'WP08'
+					WHEN r.entered > least((l.month + interval '1 month' - interval '1 day')::date,
+					    v_today) OR r.left_on < l.month THEN 'WP03'
+					WHEN l.at > v_sheet.clock_at THEN 'WP09'
 					WHEN l.kind = 'WAGE' AND paid.one IS NOT NULL THEN 'AM05'
 				END AS code
 				FROM l LEFT JOIN roster_entry r ON r.project_id = v_sheet.project_id
@@ -225,6 +247,9 @@ BEGIN
 					WHEN 'BE01' THEN 'creditor name does not match the name on the roster'
 					WHEN 'AC01' THEN coalesce(r.pre_text, 'card is not the wage card registered to this worker on the roster')
 					WHEN 'WP03' THEN 'worker was not on site during ' || to_char(r.month, 'YYYY-MM')
+					WHEN 'WP07' THEN 'the wage month ' || to_char(r.month, 'YYYY-MM') || ' is after the current month ' || to_char(v_cur, 'YYYY-MM')
+					WHEN 'WP08' THEN 'a BACKPAY month must be before the current month ' || to_char(v_cur, 'YYYY-MM') || ', not ' || to_char(r.month, 'YYYY-MM')
+					WHEN 'WP09' THEN 'the worker''s confirmation is dated ' || wp_iso_cst(r.at) || ', after the bank''s clock ' || wp_iso_cst(v_sheet.clock_at)
 					WHEN 'AM05' THEN 'the worker''s wage for ' || to_char(r.month, 'YYYY-MM') || ' was already paid on this project (send arrears as BACKPAY)'
 					ELSE r.pre_text END
 				END
@@ -351,12 +376,67 @@ BEGIN
 	RETURN QUERY SELECT * FROM wp_sheet_report(p_sheet, 'NEW');
 END $$;
 
+-- A HELD sheet withdrawn by the project's general contractor (POST
+-- /v1/sheets/{MsgId}/cancel): it becomes CANCELLED and is never paid, a
+-- sheet.cancelled record is appended to the account's audit chain, and the
+-- held sheets behind it are released first in, first paid
+-- (wp_release_held), so the next one is paid if the free balance covers it.
+-- Returns the pain.002 rows (wp_sheet_report) with outcome CANCELLED, or
+-- REPLAY for a sheet already cancelled (a retried cancel is answered the
+-- same); NOT_HELD with the current report for a sheet PAID or REJECTED (HTTP
+-- 409); one summary row FORBIDDEN when the caller is not, or no longer, the
+-- project's general contractor (403); no rows for a MsgId this contractor
+-- never sent (404, as GET /v1/sheets/{MsgId}). The sheet is found by its
+-- (contractor, MsgId) key, as wp_sheet_status finds it. Locks the dedicated
+-- account's row FOR UPDATE first, as every money function does, and decides
+-- on the sheet's state read under it (a deposit may have paid it
+-- meanwhile); the chain's head is locked after it. Called by
+-- daemon/sheetapi.c.
+CREATE OR REPLACE FUNCTION wp_sheet_cancel(p_contractor text, p_msg_id text, p_actor text)
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_sheet		sheet%ROWTYPE;
+	v_acc		account%ROWTYPE;
+	v_gc		text;
+BEGIN
+	SELECT s.* INTO v_sheet FROM sheet s
+	WHERE s.contractor_uscc = p_contractor::bpchar AND s.contractor_uscc::text = p_contractor
+	  AND s.msg_id = p_msg_id;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	SELECT a.* INTO STRICT v_acc FROM account a WHERE a.id = v_sheet.account_id FOR UPDATE;
+	SELECT p.contractor_uscc INTO STRICT v_gc FROM project p WHERE p.id = v_sheet.project_id;
+	IF v_gc <> p_contractor THEN
+		RETURN QUERY SELECT 'S', 'FORBIDDEN', NULL::text, NULL::text, NULL::text, NULL::text;
+		RETURN;
+	END IF;
+	-- a step run twice cannot cancel twice, nor cancel what was paid
+	UPDATE sheet s SET state = 'CANCELLED', cancelled_at = now()
+	WHERE s.id = v_sheet.id AND s.state = 'HELD';
+	IF NOT FOUND THEN
+		SELECT s.state INTO STRICT v_sheet.state FROM sheet s WHERE s.id = v_sheet.id;
+		RETURN QUERY SELECT * FROM wp_sheet_report(v_sheet.id,
+			CASE WHEN v_sheet.state = 'CANCELLED' THEN 'REPLAY' ELSE 'NOT_HELD' END);
+		RETURN;
+	END IF;
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), p_actor, 'sheet.cancelled',
+		'sheet:' || v_sheet.msg_id,
+		'held sheet withdrawn by its general contractor, ' || v_sheet.accepted_total
+		|| ' fen never paid');
+	PERFORM wp_release_held(v_acc.id, p_actor);
+	RETURN QUERY SELECT * FROM wp_sheet_report(v_sheet.id, 'CANCELLED');
+END $$;
+
 -- Pays the account's HELD sheets first in, first paid (by id) while the free
 -- balance covers each one's need (its total less the earmarks its BACKPAY
 -- lines may spend), stopping at the first it cannot pay so that no later sheet
 -- jumps the queue; returns how many were paid. The caller holds the dedicated
 -- account's row FOR UPDATE. Called by wp_core_deposit after a deposit is
--- booked and by wp_console_move after money came in by hand.
+-- booked, by wp_console_move after money came in by hand, and by
+-- wp_sheet_cancel after a held sheet left the queue.
 CREATE OR REPLACE FUNCTION wp_release_held(p_account bigint, p_actor text)
 RETURNS int LANGUAGE plpgsql AS $$
 #variable_conflict use_column

@@ -128,7 +128,8 @@ $PSQL -d legacy -c "SET session_replication_role = replica" -c "$($PSQL -d legac
     "SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE' FROM pg_tables
      WHERE schemaname = 'public' AND tablename <> 'schema_migration'")"
 # only the tables and columns a database at 020 has: what later migrations
-# add (021: legal_order.unfrozen, .frozen; 025: payment orders, none for sheets paid before it) is theirs to fill on the upgrade,
+# add (021: legal_order.unfrozen, .frozen; 023: sheet.clock_at, .cancelled_at;
+# 025: payment orders, none for sheets paid before it) is theirs to fill on the upgrade,
 # as it is on a bank's database
 for t in $($PSQL -d legacy -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
     AND tablename NOT IN ('schema_migration', 'schema_function_file') ORDER BY 1"); do

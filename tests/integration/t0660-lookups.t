@@ -63,7 +63,7 @@ SELECT s.kind || ':' || s.outcome || ':' || coalesce(s.state, '')
 FROM a, wp_sheet_submit('$GC_USCC', '$1', '\\x00'::bytea, '$ACCOUNT',
 	'$SUB1_USCC', date '2026-11-01', a.n, a.n * 100::bigint, a.e2e, a.amount,
 	a.nm, a.idn, a.card, a.bank, a.kind, a.lm, a.gross, a.days, a.at, a.meth,
-	a.ref, a.pc, a.pt) s
+	a.ref, a.pc, a.pt, now()) s
 WHERE s.kind = 'S';
 EOF
 }

@@ -85,7 +85,8 @@ bal=$(balance)
 W=$(worker 3500 id); NM=$(worker 3500 name); CD=$(worker 3500 card); BK=$(worker 3500 cardbank)
 psql -h "$PGDIR" -U wagepay -d wagepay -qAt -v ON_ERROR_STOP=1 >"$T/guard.out" 2>&1 <<EOF
 BEGIN;
-SELECT outcome FROM wp_sheet_open('$GC_USCC', 'PAS-LIE', '$ACCOUNT', '$SUB1_USCC', 100);
+SELECT outcome FROM wp_sheet_open('$GC_USCC', 'PAS-LIE', '$ACCOUNT', '$SUB1_USCC', 100,
+	timestamptz '2026-11-10 10:00+08');
 SELECT pay_as_stored FROM sheet WHERE msg_id = 'PAS-LIE';
 SELECT wp_sheet_lines(s.id, 1, ARRAY['G1'], ARRAY[$((bal + 100))::bigint], ARRAY['$NM'],
 	ARRAY['$W'], ARRAY['$CD'], ARRAY['$BK'], ARRAY['WAGE'], ARRAY[date '2026-10-01'],

@@ -119,12 +119,21 @@ RETURNS tap.line LANGUAGE sql IMMUTABLE AS $$
 		p_pre_code, p_pre_text)::tap.line
 $$;
 
+-- The daemon's clock the sheets are submitted at (sheetapi.c passes
+-- clock.c's): China time 2026-11-05, so the current month is 2026-11 and
+-- the fixtures' 2026-10 sheets, confirmed 2026-10-31, are in the past.
+CREATE FUNCTION tap.now() RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$
+	SELECT timestamptz '2026-11-05 10:00+08'
+$$;
+
 -- Submits a sheet in one call, as sheetapi.c does: NbOfTxs and CtrlSum
 -- are the lines' (what the reader holds them to), the sheet's month is
--- the first line's, the digest the MsgId's unless given.
+-- the first line's, the digest the MsgId's unless given; at the daemon's
+-- clock p_now, every line confirmed by its worker at p_at.
 CREATE FUNCTION tap.submit(p_msg text, p_lines tap.line[], p_sub text DEFAULT tap.sub1(),
 	p_contractor text DEFAULT tap.gc(), p_account text DEFAULT tap.acc(),
-	p_digest bytea DEFAULT NULL)
+	p_digest bytea DEFAULT NULL, p_now timestamptz DEFAULT tap.now(),
+	p_at timestamptz DEFAULT '2026-10-31 12:00+08')
 RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE sql AS $$
 	SELECT s.* FROM (SELECT
@@ -133,7 +142,7 @@ LANGUAGE sql AS $$
 		array_agg(l.card ORDER BY o) card, array_agg(l.bank ORDER BY o) bank,
 		array_agg(l.kind ORDER BY o) kind, array_agg(l.month ORDER BY o) lm,
 		array_agg(l.amount ORDER BY o) gross, array_agg(22 ORDER BY o) days,
-		array_agg(timestamptz '2026-10-31 12:00+08' ORDER BY o) at,
+		array_agg(p_at ORDER BY o) at,
 		array_agg('SIGN'::text ORDER BY o) meth, array_agg('R-' || l.e2e ORDER BY o) ref,
 		array_agg(l.pre_code ORDER BY o) pc, array_agg(l.pre_text ORDER BY o) pt,
 		count(*)::int n, sum(l.amount)::bigint total, (array_agg(l.month ORDER BY o))[1] AS month
@@ -141,16 +150,17 @@ LANGUAGE sql AS $$
 		month, pre_code, pre_text, o)) a,
 	wp_sheet_submit(p_contractor, p_msg, coalesce(p_digest, sha256(convert_to(p_msg, 'UTF8'))),
 		p_account, p_sub, a.month, a.n, a.total, a.e2e, a.amount, a.nm, a.idn, a.card, a.bank,
-		a.kind, a.lm, a.gross, a.days, a.at, a.meth, a.ref, a.pc, a.pt) s
+		a.kind, a.lm, a.gross, a.days, a.at, a.meth, a.ref, a.pc, a.pt, p_now) s
 $$;
 
 -- The first row of a submission: "OUTCOME STATE" (or "OUTCOME CODE" when refused whole).
 CREATE FUNCTION tap.decide(p_msg text, p_lines tap.line[], p_sub text DEFAULT tap.sub1(),
 	p_contractor text DEFAULT tap.gc(), p_account text DEFAULT tap.acc(),
-	p_digest bytea DEFAULT NULL)
+	p_digest bytea DEFAULT NULL, p_now timestamptz DEFAULT tap.now(),
+	p_at timestamptz DEFAULT '2026-10-31 12:00+08')
 RETURNS text LANGUAGE sql AS $$
 	SELECT s.outcome || ' ' || coalesce(s.state, s.code, '-')
-	FROM tap.submit(p_msg, p_lines, p_sub, p_contractor, p_account, p_digest) s
+	FROM tap.submit(p_msg, p_lines, p_sub, p_contractor, p_account, p_digest, p_now, p_at) s
 	WHERE s.kind = 'S'
 $$;
 
@@ -159,7 +169,7 @@ $$;
 -- line FIRST, and the close's first row "OUTCOME STATE".
 CREATE FUNCTION tap.open(p_msg text, p_declared bigint, p_sub text DEFAULT tap.sub1())
 RETURNS bigint LANGUAGE sql AS $$
-	SELECT sheet_id FROM wp_sheet_open(tap.gc(), p_msg, tap.acc(), p_sub, p_declared)
+	SELECT sheet_id FROM wp_sheet_open(tap.gc(), p_msg, tap.acc(), p_sub, p_declared, tap.now())
 $$;
 CREATE FUNCTION tap.lines(p_sheet bigint, p_first int, p_lines tap.line[]) RETURNS int
 LANGUAGE sql AS $$
@@ -341,4 +351,20 @@ CREATE FUNCTION tap.attachment(p_ref text) RETURNS text LANGUAGE sql STABLE AS $
 	WHERE reason = 'ATTACHMENT' AND reference = p_ref
 	  AND debit_account = tap.account_id()
 	  AND credit_account = (SELECT id FROM account WHERE kind = 'ATTACHED')
+$$;
+
+-- --- months and cancel (023) ----------------------------------------------------
+-- A held sheet withdrawn as sheetapi.c asks (POST /v1/sheets/{MsgId}/cancel):
+-- the first row of wp_sheet_cancel, "OUTCOME STATE" ('-' for none), or
+-- 'NONE' when there is no row (404).
+CREATE FUNCTION tap.cancel(p_msg text, p_contractor text DEFAULT tap.gc()) RETURNS text
+LANGUAGE sql AS $$
+	SELECT coalesce((SELECT c.outcome || ' ' || coalesce(c.state, '-')
+		FROM wp_sheet_cancel(p_contractor, p_msg, 'contractor:' || p_contractor) c
+		WHERE c.kind = 'S'), 'NONE')
+$$;
+-- A line's reason text, by MsgId and EndToEndId.
+CREATE FUNCTION tap.reason(p_msg text, p_e2e text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT l.reason_text FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
+	WHERE s.msg_id = p_msg AND l.end_to_end_id = p_e2e
 $$;

@@ -11,10 +11,16 @@
 -- other bytes: CONFLICT), and a daemon's pre-code (WP05) kept as given;
 -- MISUSE_ATTEMPT for WP01/BE01/AC01 lines; holds and their first-in,
 -- first-paid release by deposits; paid as stored; returns' earmarks spent
--- only by their BACKPAY. The ledger invariants after each scenario.
+-- only by their BACKPAY; the months judged by the daemon's clock (WP07 a
+-- WAGE month after the current one, WP08 a BACKPAY month not before it,
+-- WP03 in the current month for a worker not yet entered, WP09 a
+-- confirmation after the clock), refused lines taking no worker-month; a
+-- held sheet withdrawn (wp_sheet_cancel: CANCELLED, audited, the next held
+-- sheet released; 404, 403, 409 answers). The ledger invariants after each
+-- scenario.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(106);
+SELECT plan(158);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 
 -- --- refused whole, before any line -------------------------------------------
@@ -120,7 +126,7 @@ SELECT * FROM tap.invariants('after holds and their release');
 
 -- --- read and decided together: open, lines, close ----------------------------
 SELECT is(tap.deposit('DEP-4', 50000), 'APPLIED', 'the owner deposits 500.00 more');
-SELECT is((SELECT outcome FROM wp_sheet_open(tap.gc(), 'C-1', tap.acc(), tap.sub1(), 1000)),
+SELECT is((SELECT outcome FROM wp_sheet_open(tap.gc(), 'C-1', tap.acc(), tap.sub1(), 1000, tap.now())),
 	'EXISTS', 'opening a MsgId already decided answers EXISTS');
 SELECT ok(tap.open('E-1', 30000) IS NOT NULL, 'a sheet is opened');
 SELECT is((SELECT pay_as_stored FROM sheet WHERE msg_id = 'E-1'), true,
@@ -188,6 +194,85 @@ SELECT is(tap.state('F-1') || ' ' || tap.state('F-3'), 'PAID PAID',
 	'the deposit pays both held sheets, oldest first, the BACKPAY from its earmark');
 SELECT is(tap.balance() || ' ' || tap.earmarked(), '0 0', 'every fen paid out, no earmark left');
 SELECT * FROM tap.invariants('after returns, earmarks and BACKPAY');
+
+-- --- months: judged by the daemon's clock (tap.now(): 2026-11-05, China) -------
+SELECT is(tap.deposit('DEP-M1', 50000), 'APPLIED', 'the owner deposits 500.00');
+SELECT is(tap.decide('M-1', ARRAY[
+	tap.l('M1', 1, 1000, 'WAGE', '2026-12-01'),
+	tap.l('M2', 2, 1000, 'WAGE', '2026-11-01'),
+	tap.l('M3', 3, 1000, 'BACKPAY', '2026-11-01'),
+	tap.l('M4', 4, 1000, 'BACKPAY', '2027-01-01'),
+	tap.l('M5', 6, 1000, 'BACKPAY', '2026-08-01'),
+	tap.l('M6', 7, 1000, 'WAGE', '2026-11-01'),
+	tap.l('M7', 3, 1000, 'WAGE', '2026-11-01'),
+	tap.l('M8', 1, 1000, 'BACKPAY', '2026-10-01')]), 'NEW PAID',
+	'a sheet with lines of months refused pays the rest');
+SELECT is(tap.codes('M-1'), 'WP07,ok,WP08,WP08,WP03,WP03,ok,ok',
+	'WP07 a WAGE month after the current one; WAGE of the current month paid; WP08 BACKPAY of the current month and of a later one; WP03 BACKPAY of a month the worker was gone, WAGE of the current month for a worker entering after today; BACKPAY of an earlier month on site paid');
+SELECT is(tap.reason('M-1', 'M1'), 'the wage month 2026-12 is after the current month 2026-11',
+	'WP07 names the line''s month and the current one');
+SELECT is(tap.reason('M-1', 'M3'), 'a BACKPAY month must be before the current month 2026-11, not 2026-11',
+	'WP08 names the current month and the line''s');
+SELECT is(tap.alerts('MISUSE_ATTEMPT', 'M-1'), 0::bigint, 'month refusals are not misuse');
+SELECT is(tap.paid('M-1'), '3 3000', 'only the accepted lines are paid');
+SELECT is((SELECT clock_at FROM sheet WHERE msg_id = 'M-1'), tap.now(),
+	'the sheet keeps the daemon''s clock it was judged by');
+SELECT is(tap.decide('M-2', ARRAY[tap.l('M1', 1, 1000, 'WAGE', '2026-12-01')],
+	p_now => '2026-12-03 09:00+08'), 'NEW PAID',
+	'the month refused as WP07 is paid once the clock is in it: a refused line took no worker-month');
+SELECT is(tap.decide('M-3', ARRAY[tap.l('M1', 4, 1000, 'WAGE', '2026-11-01')],
+	p_at => '2026-11-05 10:00:01+08'), 'NEW REJECTED',
+	'a sheet whose only line was confirmed after the daemon''s clock is refused');
+SELECT is(tap.codes('M-3'), 'WP09', 'WP09: the worker''s confirmation is dated in the future');
+SELECT matches(tap.reason('M-3', 'M1'), '^the worker''s confirmation is dated 2026-11-05T10:00:01\+08:00, after',
+	'WP09 says when the confirmation is dated');
+SELECT is(tap.decide('M-4', ARRAY[tap.l('M1', 4, 1000, 'WAGE', '2026-11-01')],
+	p_at => '2026-11-05 10:00+08'), 'NEW PAID',
+	'the same worker-month confirmed at the clock''s instant is paid: WP09 took no worker-month');
+SELECT ok(tap.open('M-5', 1000) IS NOT NULL, 'a sheet is opened to be read and decided together');
+SELECT is(tap.lines((SELECT id FROM sheet WHERE msg_id = 'M-5'), 1,
+	ARRAY[tap.l('M1', 4, 1000, 'WAGE', '2026-12-01')]), 1, 'its batch is stored');
+SELECT is(tap.codes('M-5'), 'WP07', 'each batch is judged by the clock the opening kept: WP07');
+SELECT is(tap.close((SELECT id FROM sheet WHERE msg_id = 'M-5'), '2026-12-01', 1, 1000),
+	'NEW REJECTED', 'and the sheet is refused');
+SELECT throws_ok($$SELECT wp_sheet_open(tap.gc(), 'M-6', tap.acc(), tap.sub1(), 1000, NULL)$$,
+	'22004', NULL, 'a sheet is never opened without the daemon''s clock');
+SELECT is(tap.balance(), 45000::bigint, 'the balance: 50,000 less the 5 lines paid');
+SELECT * FROM tap.invariants('after the month rules');
+
+-- --- a held sheet withdrawn by its general contractor ----------------------------
+SELECT is(tap.decide('G-1', ARRAY[tap.l('G1', 1, 40000, 'WAGE', '2026-07-01'),
+	tap.l('G2', 2, 10000, 'WAGE', '2026-07-01')]), 'NEW HELD', 'a sheet over the balance is held');
+SELECT is(tap.decide('G-2', ARRAY[tap.l('G1', 4, 5000, 'WAGE', '2026-07-01')]), 'NEW HELD',
+	'a sheet the balance covers waits behind it');
+SELECT is(tap.cancel('G-1', tap.gc2()), 'NONE',
+	'another contractor''s cancel finds no sheet of its own by that MsgId (HTTP 404, as GET)');
+UPDATE project SET contractor_uscc = tap.owner() WHERE code = 'XM-TAP-0001';	-- as if the project changed hands
+SELECT is(tap.cancel('G-1'), 'FORBIDDEN -',
+	'a contractor no longer the project''s general contractor may not cancel (HTTP 403)');
+UPDATE project SET contractor_uscc = tap.gc() WHERE code = 'XM-TAP-0001';
+SELECT is(tap.state('G-1'), 'HELD', 'neither touched the sheet');
+SELECT is(tap.cancel('G-1'), 'CANCELLED CANCELLED', 'the general contractor withdraws the held sheet (CANC)');
+SELECT is(tap.paid('G-1'), '0 0', 'the cancelled sheet is never paid');
+SELECT ok((SELECT cancelled_at IS NOT NULL FROM sheet WHERE msg_id = 'G-1'), 'when is kept');
+SELECT is(tap.state('G-2'), 'PAID', 'the next held sheet moves up and is paid: the balance covers it');
+SELECT is(tap.balance(), 40000::bigint, 'the balance: 45,000 less the released sheet only');
+SELECT is(tap.audits('sheet.cancelled'), 1::bigint, 'the cancel is audited in the account''s chain');
+SELECT is((SELECT actor FROM audit WHERE action = 'sheet.cancelled'), 'contractor:' || tap.gc(),
+	'by the general contractor');
+SELECT is(tap.cancel('G-1'), 'REPLAY CANCELLED', 'a cancel repeated is answered the same, changing nothing');
+SELECT is(tap.audits('sheet.cancelled'), 1::bigint, 'and is not audited twice');
+SELECT is(tap.cancel('G-2'), 'NOT_HELD PAID', 'a paid sheet cannot be cancelled (HTTP 409, its report)');
+SELECT is(tap.cancel('C-2'), 'NOT_HELD REJECTED', 'nor a refused one');
+SELECT is(tap.cancel('NO-SUCH'), 'NONE', 'an unknown MsgId has no report (HTTP 404)');
+SELECT is(tap.decide('G-3', ARRAY[tap.l('G1', 3, 1000, 'WAGE', '2026-07-01')]), 'NEW PAID',
+	'nothing is held any more: a new sheet is paid at once');
+SELECT is(tap.decide('G-4', ARRAY[tap.l('G1', 1, 1000, 'WAGE', '2026-07-01')]), 'NEW REJECTED',
+	'the worker-months of a cancelled sheet stay taken (its lines are kept as decided)');
+SELECT is((SELECT state FROM wp_sheet_status(tap.gc(), 'G-1') WHERE kind = 'S'), 'CANCELLED',
+	'GET /v1/sheets/{MsgId} reports the cancelled sheet');
+SELECT is((SELECT (wp_console_metrics()->'sheets'->>'cancelled')), '1', '/metrics counts cancelled sheets');
+SELECT * FROM tap.invariants('after a held sheet withdrawn');
 
 SELECT * FROM finish();
 ROLLBACK;
