@@ -68,6 +68,11 @@ SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
 /* Copies the peer certificate's subject serialNumber (a USCC) into out;
  * -1 if there is no verified peer certificate or no serialNumber. */
 int	 tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN]) WUR;
+/* Copies the verified peer certificate's subject (RFC 2253, UTF-8, cut to
+ * subjectlen - 1 bytes) and its SHA-256 fingerprint ("sha256:" and 64 lower
+ * case hex digits; fingerprintlen >= 72); -1 if there is none. */
+int	 tls_peer_cert(SSL *ssl, char *subject, size_t subjectlen,
+	    char *fingerprint, size_t fingerprintlen) WUR;
 
 /* server.c: TLS listeners, limits, request plumbing. */
 struct listener;
@@ -112,6 +117,10 @@ int		 http_body(struct evhttp_request *, size_t max, const char **body,
 		    size_t *len) WUR;
 /* The verified client certificate's USCC, or -1. */
 int		 http_peer_uscc(struct evhttp_request *, char out[WP_USCC_LEN]) WUR;
+/* The verified client certificate's subject and fingerprint (tls_peer_cert),
+ * or -1. */
+int		 http_peer_cert(struct evhttp_request *, char *subject,
+		    size_t subjectlen, char *fingerprint, size_t fingerprintlen) WUR;
 /* Path without the query, copied into buf; -1 if too long. */
 int		 http_path(struct evhttp_request *, char *buf, size_t len) WUR;
 const char	*http_method_name(struct evhttp_request *);
@@ -216,6 +225,7 @@ void	consoleapi_alerts_get(struct console_call *);
 void	consoleapi_approvals_get(struct console_call *);
 void	consoleapi_audit_get(struct console_call *);
 void	consoleapi_audit_verify(struct console_call *);
+void	consoleapi_worker_cards_get(struct console_call *);
 /* POST /api/projects, /api/projects/{code}/close, /api/movements,
  * /api/approvals/{id}, /api/alerts/{uuid}/retry */
 void	consoleapi_project_propose(struct console_call *);

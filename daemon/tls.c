@@ -8,7 +8,9 @@
  */
 #include <string.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "daemon.h"
@@ -129,6 +131,42 @@ tls_peer_uscc(SSL *ssl, char out[WP_USCC_LEN])
 			rc = strlen(out) == WP_USCC_LEN - 1 ? 0 : -1;
 		}
 	}
+	X509_free(peer);
+	return rc;
+}
+
+int
+tls_peer_cert(SSL *ssl, char *subject, size_t subjectlen, char *fingerprint,
+    size_t fingerprintlen)
+{
+	X509		*peer;
+	BIO		*bio = NULL;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	int		 n, rc = -1;
+
+	if (subjectlen == 0 || fingerprintlen < 7 + 2 * 32 + 1)
+		return -1;
+	if (ssl == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+		return -1;
+	if ((peer = SSL_get1_peer_certificate(ssl)) == NULL)
+		return -1;
+	if (X509_digest(peer, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
+		goto done;
+	memcpy(fingerprint, "sha256:", 7);
+	for (i = 0; i < mdlen; i++)
+		snprintf(fingerprint + 7 + 2 * i, 3, "%02x", md[i]);
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    X509_NAME_print_ex(bio, X509_get_subject_name(peer), 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+		goto done;
+	/* a subject longer than the buffer is cut: it is a record, the
+	 * fingerprint is what identifies the certificate */
+	n = BIO_read(bio, subject, (int)(subjectlen - 1));
+	subject[n > 0 ? n : 0] = '\0';
+	rc = 0;
+done:
+	BIO_free(bio);
 	X509_free(peer);
 	return rc;
 }

@@ -39,6 +39,7 @@ const L = {
 		SEIZURE_REFUSED: ['拒绝冻结划扣', 'Seizure refused'],
 		CARD_CONCENTRATION: ['一卡多人', 'Card concentration'],
 		ACCOUNTS_OPENED: ['开户月报', 'Accounts opened'],
+		CARD_CHANGED: ['工资卡变更', 'Card changed'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],
