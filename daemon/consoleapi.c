@@ -485,3 +485,10 @@ consoleapi_audit_verify(struct console_call *c)
 	read1(c, "SELECT json_strip_nulls(row_to_json(v)) FROM wp_audit_verify() v",
 	    0, NULL, NULL);
 }
+
+/* GET /api/workers/{idNumber}/cards: the worker's card history, masked. */
+void
+consoleapi_worker_cards_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_worker_cards($1)", 1, c->arg, NULL);
+}

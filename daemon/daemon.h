@@ -80,6 +80,11 @@ bool	 tls_peer_pinned(SSL *ssl, const struct peerpin *pin, char *who,
  * file cannot be read. */
 int	 tls_ca_shared(const char *trusted, const char *other,
 	    struct perr *err) WUR;
+/* Copies the verified peer certificate's subject (RFC 2253, UTF-8, cut to
+ * subjectlen - 1 bytes) and its SHA-256 fingerprint ("sha256:" and 64 lower
+ * case hex digits; fingerprintlen >= 72); -1 if there is none. */
+int	 tls_peer_cert(SSL *ssl, char *subject, size_t subjectlen,
+	    char *fingerprint, size_t fingerprintlen) WUR;
 
 /* listener.c: TLS listeners and their limits. */
 struct listener;
@@ -129,6 +134,10 @@ int		 http_peer_uscc(struct evhttp_request *, char out[WP_USCC_LEN]) WUR;
 /* tls_peer_pinned for the request's connection. */
 bool		 http_peer_pinned(struct evhttp_request *,
 		    const struct peerpin *pin, char *who, size_t len);
+/* The verified client certificate's subject and fingerprint (tls_peer_cert),
+ * or -1. */
+int		 http_peer_cert(struct evhttp_request *, char *subject,
+		    size_t subjectlen, char *fingerprint, size_t fingerprintlen) WUR;
 /* Path without the query, copied into buf; -1 if too long. */
 int		 http_path(struct evhttp_request *, char *buf, size_t len) WUR;
 const char	*http_method_name(struct evhttp_request *);
@@ -232,6 +241,7 @@ void	consoleapi_alerts_get(struct console_call *);
 void	consoleapi_approvals_get(struct console_call *);
 void	consoleapi_audit_get(struct console_call *);
 void	consoleapi_audit_verify(struct console_call *);
+void	consoleapi_worker_cards_get(struct console_call *);
 /* POST /api/projects, /api/projects/{code}/close, /api/movements,
  * /api/approvals/{id}, /api/alerts/{uuid}/retry */
 void	consoleapi_project_propose(struct console_call *);

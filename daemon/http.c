@@ -111,6 +111,20 @@ http_peer_pinned(struct evhttp_request *req, const struct peerpin *pin,
 }
 
 int
+http_peer_cert(struct evhttp_request *req, char *subject, size_t subjectlen,
+    char *fingerprint, size_t fingerprintlen)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent	*bev;
+
+	if (conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return -1;
+	return tls_peer_cert(bufferevent_openssl_get_ssl(bev), subject,
+	    subjectlen, fingerprint, fingerprintlen);
+}
+
+int
 http_path(struct evhttp_request *req, char *buf, size_t len)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);

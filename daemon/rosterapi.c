@@ -5,7 +5,9 @@
  * digits, dates: proto/roster.c), then upserted by one call to
  * wp_roster_upsert, which refuses unknown employers and a card already
  * registered to another worker (one person, one card). The receipt lists
- * every refused entry with its reason; the accepted ones are stored.
+ * every refused entry with its reason; the accepted ones are stored, each
+ * as a new version of the worker's entry recorded with the certificate that
+ * sent it (its subject and SHA-256 fingerprint).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 #define TEXT_CTYPE	"text/plain; charset=utf-8"
 
 static const char upsert_sql[] =
-    "SELECT * FROM wp_roster_upsert($1, $2, $3::json, $4::json)";
+    "SELECT * FROM wp_roster_upsert($1, $2, $3::json, $4::json, $5, $6)";
 static const char get_sql[] = "SELECT * FROM wp_roster_get($1, $2)";
 
 struct roster_call {
@@ -154,54 +156,67 @@ upsert_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	free(xml);
 }
 
-void
-rosterapi_post(struct evhttp_request *req, const char *contractor,
-    const char *project)
+/* The request's Roster for project, parsed and checked against its schema;
+ * NULL when it is not, the request then answered (413, 400). */
+static struct roster *
+read_roster(struct evhttp_request *req, const char *project)
 {
 	const char		*body;
 	size_t			 len;
 	xmlDocPtr		 doc;
 	struct perr		 err;
 	struct roster		*r;
-	struct pending		*p;
-	struct roster_call	*call;
-	char			*subs, *workers;
-	const char		*params[4];
 
 	perr_clear(&err);
 	if (http_body(req, wpd->conf->max_body, &body, &len) == -1) {
 		http_reply(req, 413, TEXT_CTYPE, "body too large\n", 15);
-		return;
+		return NULL;
 	}
 	if ((doc = xmlsafe_parse(body, len, &err)) == NULL) {
 		bad_request(req, &err);
-		return;
+		return NULL;
 	}
 	if (strcmp(xmlsafe_root_ns(doc), ROSTER_NS) != 0) {
 		perr_set(&err, "FF01", "expected a Roster in namespace %s",
 		    ROSTER_NS);
 		xmlFreeDoc(doc);
 		bad_request(req, &err);
-		return;
+		return NULL;
 	}
 	if (schemas_validate(wpd->schemas, XSD_ROSTER, doc, &err) == -1) {
 		xmlFreeDoc(doc);
 		bad_request(req, &err);
-		return;
+		return NULL;
 	}
 	r = roster_parse(doc, &err);
 	xmlFreeDoc(doc);
 	if (r == NULL) {
 		bad_request(req, &err);
-		return;
+		return NULL;
 	}
 	if (strcmp(r->project, project) != 0) {
 		perr_set(&err, "FF01", "the roster is for project \"%.64s\" but "
 		    "was sent to project \"%.64s\"", r->project, project);
 		roster_free(r);
 		bad_request(req, &err);
-		return;
+		return NULL;
 	}
+	return r;
+}
+
+void
+rosterapi_post(struct evhttp_request *req, const char *contractor,
+    const char *project)
+{
+	struct roster		*r;
+	struct pending		*p;
+	struct roster_call	*call;
+	char			*subs, *workers;
+	char			 subject[512], cert[80];
+	const char		*params[6];
+
+	if ((r = read_roster(req, project)) == NULL)
+		return;
 	subs = subs_json(r);
 	workers = workers_json(r);
 	if (subs == NULL || workers == NULL || (p = pending_new(req)) == NULL) {
@@ -226,7 +241,17 @@ rosterapi_post(struct evhttp_request *req, const char *contractor,
 	params[1] = project;
 	params[2] = subs;
 	params[3] = workers;
-	if (db_query(wpd->db, upsert_sql, 4, params, upsert_cb, p) == -1)
+	/* who sent it, for the roster's history: the certificate, beside the
+	 * company it names (contractor); contractor.c checked it already */
+	if (http_peer_cert(req, subject, sizeof(subject), cert,
+	    sizeof(cert)) == -1) {
+		params[4] = NULL;
+		params[5] = NULL;
+	} else {
+		params[4] = subject;
+		params[5] = cert;
+	}
+	if (db_query(wpd->db, upsert_sql, 6, params, upsert_cb, p) == -1)
 		pending_unavailable(p);
 	free(subs);
 	free(workers);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -233,4 +234,24 @@ done:
 	sk_X509_pop_free(mine, X509_free);
 	sk_X509_pop_free(theirs, X509_free);
 	return shared;
+}
+
+int
+tls_peer_cert(SSL *ssl, char *subject, size_t subjectlen, char *fingerprint,
+    size_t fingerprintlen)
+{
+	X509	*peer;
+	int	 rc;
+
+	if (subjectlen == 0 || fingerprintlen < PEERPIN_FINGERPRINT_LEN)
+		return -1;
+	if (ssl == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
+	    (peer = SSL_get1_peer_certificate(ssl)) == NULL)
+		return -1;
+	/* a subject longer than the buffer is cut: it is a record, the
+	 * fingerprint is what identifies the certificate */
+	peerpin_subject(peer, subject, subjectlen);
+	rc = peerpin_fingerprint(peer, fingerprint);
+	X509_free(peer);
+	return rc;
 }

@@ -44,6 +44,7 @@ const L = {
 		ACCOUNTS_OPENED: ['开户月报', 'Accounts opened'],
 		PAYMENT_FAILED: ['代发失败', 'Payment failed'],
 		SETTLEMENT_OVERDUE: ['到账超时', 'Settlement overdue'],
+		CARD_CHANGED: ['工资卡变更', 'Card changed'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],
@@ -420,6 +421,7 @@ function monthRows(months, planToDate) {
 		const short = i < due && cmpYuan(m.deposited, m.planned) < 0;
 		return h('tr' + (short ? '.short' : ''),
 			h('td', m.month), h('td.num', yuan(m.planned)), h('td.num', yuan(m.deposited)),
+			h('td.num', m.topped_up && m.topped_up !== '0.00' ? yuan(m.topped_up) : '—'),
 			h('td.num', yuan(m.paid)),
 			h('td', i < due ? (short ? h('span.chip.warn', '拨付不足 short') : h('span.chip.ok', '足额 met')) : h('span.chip.grey', '未到期 not due')));
 	});
@@ -460,7 +462,9 @@ async function viewProject(code) {
 				p.account.state === 'open' ? 'ok' : null),
 			card('余额 / Balance', yuan(p.balance), `元 CNY · 退回留存 earmarked ${yuan(p.account.earmarked)}`),
 			card('人工费应拨/已拨 / Planned vs deposited', `${yuan(p.plan_to_date.deposited)}`,
-				`应拨 planned ${yuan(p.plan_to_date.planned)} · ${p.plan_to_date.months_due} 个月到期 months due`,
+				`建设单位拨付 by the owner · 应拨 planned ${yuan(p.plan_to_date.planned)} · ${p.plan_to_date.months_due} 个月到期 months due`
+				+ (p.plan_to_date.topped_up && p.plan_to_date.topped_up !== '0.00'
+					? ` · 他方垫付 topped up by others ${yuan(p.plan_to_date.topped_up)} (不计入 not counted)` : ''),
 				p.plan_to_date.behind ? 'warn' : 'ok'),
 			card('花名册 / Roster', String(p.roster_size), '实名制人员 workers on the real-name roster'),
 			card('工资表 / Sheets', String(p.sheets.paid + p.sheets.held + p.sheets.rejected),
@@ -490,15 +494,56 @@ async function viewProject(code) {
 					can.make() ? h('a', { href: `#/movement?from=${encodeURIComponent(p.account.number)}` }, '发起划转 propose a movement') : '—'))),
 		h('section.panel',
 			h('h2', '按月计划与拨付 ', h('small', 'Months: planned labour cost, deposits, wages paid')),
-			table([th('月份', 'Month'), th('计划人工费 (元)', 'Planned', 'num'), th('已拨付 (元)', 'Deposited', 'num'),
+			table([th('月份', 'Month'), th('计划人工费 (元)', 'Planned', 'num'),
+				th('建设单位拨付 (元)', 'Deposited by the owner', 'num'), th('他方垫付 (元)', 'Topped up by others (not counted)', 'num'),
 				th('已发工资 (元)', 'Wages paid', 'num'), th('', 'Status')],
 			monthRows(p.months || [], p.plan_to_date))),
+		h('section.panel', { id: 'deposits' },
+			h('h2', '入账 ', h('small', 'Deposits: the owner\'s count against the plan, others\' top-ups are shown apart')),
+			table([th('入账日', 'Booked'), th('流水号', 'Entry'), th('付款人', 'Payer'), th('金额 (元)', 'Amount', 'num'), th('', 'Counted')],
+				(p.deposit_list || []).map((d) => h('tr',
+					h('td', d.booking_date), h('td.mono', d.entry_ref),
+					h('td', d.payer_name || '—', h('div.note.mono', d.payer_uscc || '')),
+					h('td.num', yuan(d.amount)),
+					h('td', d.by_owner ? h('span.chip.ok', '建设单位 owner') : h('span.chip.warn', '他方垫付 top-up, not counted')))),
+				'尚无入账 / no deposit yet')),
+		h('section.panel', { id: 'worker-cards' },
+			h('h2', '工资卡变更记录 ', h('small', 'A worker\'s card history')),
+			workerLookup()),
 		h('section.panel', { id: 'sheets' },
 			h('h2', '工资表 ', h('small', 'Wage sheets')),
 			table(sheetHeads(false), sheetRows(p.sheet_list, false), '尚无工资表 / no sheet yet')),
 		h('section.panel',
 			h('h2', '相关审批 ', h('small', 'Approvals of this project')),
 			table(approvalHeads(), approvalRows(p.approvals), '无 / none')));
+}
+
+/* A form that opens a worker's card history by their full ID number (typed
+ * by the operator; the pages show ID numbers masked). */
+function workerLookup() {
+	const box = h('input', { name: 'id_number', maxlength: 18, placeholder: '身份证号 / ID number (18)' });
+	return h('form.actions', {
+		onsubmit: (ev) => { ev.preventDefault(); location.hash = '#/workers/' + encodeURIComponent(box.value.trim().toUpperCase()); },
+	}, box, h('button.secondary', { type: 'submit' }, '查看 / Show'));
+}
+
+async function viewWorkerCards(idNumber) {
+	const w = await api('GET', '/api/workers/' + encodeURIComponent(idNumber) + '/cards');
+	mount(
+		h('div.crumbs', h('a', { href: '#/projects' }, '项目 Projects'), ' / ', h('span.mono', w.id_number)),
+		h('h1', '工资卡变更记录 ', h('small', 'Card history'), ' ', h('span.mono', w.id_number)),
+		h('section.panel',
+			h('h2', '花名册版本 ', h('small', 'Every version of the worker\'s roster entry (cards masked)')),
+			table([th('项目', 'Project'), th('版本', 'Version', 'num'), th('姓名', 'Name'), th('工资卡', 'Wage card'),
+				th('报送', 'Sent by'), th('', 'State')],
+			w.versions.map((v) => h('tr' + (v.card_changed ? '.short' : ''),
+				h('td', h('a', { href: `#/projects/${encodeURIComponent(v.project)}` }, v.project), h('div.note', v.project_name)),
+				h('td.num', String(v.version)), h('td', v.name),
+				h('td.mono', v.card, h('div.note', v.card_bank)),
+				h('td', h('span.mono', v.sent_by), h('div.note', when(v.sent_at)), v.sent_subject ? h('div.note', v.sent_subject) : null),
+				h('td', v.card_changed ? h('span.chip.warn', '换卡 card changed') : null,
+					v.current ? h('span.chip.ok', '当前 current') : null))),
+			'无 / none')));
 }
 
 async function viewSheet(id) {
@@ -721,6 +766,7 @@ const views = [
 	[/^\/projects$/, (m, q) => viewProjects(q), 'projects'],
 	[/^\/projects\/([^/]+)$/, (m) => viewProject(decodeURIComponent(m[1])), 'projects'],
 	[/^\/sheets\/(\d+)$/, (m) => viewSheet(m[1]), 'projects'],
+	[/^\/workers\/([0-9Xx]{18})$/, (m) => viewWorkerCards(decodeURIComponent(m[1]).toUpperCase()), 'projects'],
 	[/^\/alerts$/, (m, q) => viewAlerts(q), 'alerts'],
 	[/^\/approvals$/, (m, q) => viewApprovals(q), 'approvals'],
 	[/^\/audit$/, (m, q) => viewAudit(q), 'audit'],

@@ -380,7 +380,11 @@ END $$;
 -- A project with its account, balance, roster size, sheets and months of plan
 -- against deposits and wages paid (003 二(一): monthly labour cost = total
 -- labour cost / contract months; the last month takes the remainder): the
--- contract of the console's project page. Called by wp_console_project.
+-- contract of the console's project page. A month's deposited is what the
+-- owner paid in (the payer's credit code is the owner's): what counts
+-- against the plan; topped_up, beside it, what anyone else paid in (the
+-- general contractor's top-ups), which does not. Called by
+-- wp_console_project.
 CREATE OR REPLACE FUNCTION wp_project_json(p_code text) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT json_build_object(
 		'code', p.code, 'name', p.name, 'region', p.region, 'industry', p.industry,
@@ -406,7 +410,11 @@ CREATE OR REPLACE FUNCTION wp_project_json(p_code text) RETURNS json LANGUAGE sq
 			'month', to_char(m.month, 'YYYY-MM'),
 			'planned', wp_yuan(m.planned),
 			'deposited', wp_yuan(coalesce((SELECT sum(d.amount) FROM deposit d
-				WHERE d.account_id = a.id AND date_trunc('month', d.booking_date) = m.month), 0)::bigint),
+				WHERE d.account_id = a.id AND date_trunc('month', d.booking_date) = m.month
+				  AND d.payer_uscc = p.owner_uscc::text), 0)::bigint),
+			'topped_up', wp_yuan(coalesce((SELECT sum(d.amount) FROM deposit d
+				WHERE d.account_id = a.id AND date_trunc('month', d.booking_date) = m.month
+				  AND d.payer_uscc IS DISTINCT FROM p.owner_uscc::text), 0)::bigint),
 			'paid', wp_yuan(coalesce((SELECT sum(s.accepted_total) FROM sheet s
 				WHERE s.project_id = p.id AND s.state = 'PAID' AND s.month = m.month), 0)::bigint))
 			ORDER BY m.month)

@@ -4,8 +4,8 @@
 -- Trigger: refuses every UPDATE, DELETE or TRUNCATE (restrict_violation) of a
 -- ledger table whose rows are kept as written, at least 3 years after the
 -- project closes (004 第十一条): transfer, sheet_line, deposit, audit,
--- line_return, earmark_release, debit_request, legal_order; and TRUNCATE of
--- account and sheet.
+-- line_return, earmark_release, debit_request, legal_order, roster_version;
+-- and TRUNCATE of account and sheet.
 CREATE OR REPLACE FUNCTION wp_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	RAISE EXCEPTION '% rows are never updated or deleted', TG_TABLE_NAME

@@ -50,8 +50,10 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A project page: wp_project_json and, beyond it, its sheets, its approvals,
--- its plan to date, its months with workers unpaid and why it may not close
--- now (wp_console_close_refusal). Reads only. Called by daemon/consoleapi.c.
+-- its plan to date (the owner's deposits against the plan, others' top-ups
+-- apart), its newest 200 deposits each marked by_owner or not, its months
+-- with workers unpaid and why it may not close now
+-- (wp_console_close_refusal). Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_project(p_code text, p_now timestamptz) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT (wp_project_json(p.code)::jsonb || jsonb_build_object(
@@ -62,7 +64,17 @@ LANGUAGE sql STABLE AS $$
 			   OR ap.payload->>'from' = a.number OR ap.payload->>'to' = a.number), '[]'),
 		'plan_to_date', (SELECT json_build_object('planned', wp_yuan(pl.planned),
 			'deposited', wp_yuan(pl.deposited), 'months_due', pl.months_due,
-			'behind', pl.planned > pl.deposited) FROM wp_console_plan(p.id, p_now) pl),
+			'behind', pl.planned > pl.deposited,
+			'topped_up', (SELECT wp_yuan(coalesce(sum(d.amount), 0)::bigint) FROM deposit d
+				WHERE d.account_id = a.id AND d.payer_uscc IS DISTINCT FROM p.owner_uscc::text))
+			FROM wp_console_plan(p.id, p_now) pl),
+		'deposit_list', coalesce((SELECT json_agg(json_build_object('entry_ref', d.entry_ref,
+			'booking_date', d.booking_date, 'amount', wp_yuan(d.amount),
+			'payer_name', d.payer_name, 'payer_uscc', d.payer_uscc,
+			'by_owner', d.payer_uscc IS NOT DISTINCT FROM p.owner_uscc::text)
+			ORDER BY d.booking_date DESC, d.entry_ref)
+			FROM (SELECT * FROM deposit d WHERE d.account_id = a.id
+			      ORDER BY d.booking_date DESC, d.entry_ref LIMIT 200) d), '[]'),
 		'unpaid_months', coalesce((SELECT json_agg(json_build_object(
 			'month', to_char(u.month, 'YYYY-MM'), 'workers', u.workers))
 			FROM wp_console_unpaid_months(p.id, p_now) u), '[]'),
@@ -98,6 +110,35 @@ BEGIN
 			LEFT JOIN line_return x ON x.sheet_id = l.sheet_id AND x.line_seq = l.seq), '[]')))::json
 	FROM sheet s WHERE s.id = p_id);
 END $$;
+
+-- A worker's card history (GET /api/workers/{idNumber}/cards): every version
+-- of the worker's roster entry on every project, oldest first, with its card
+-- masked, the card's bank, who sent it and when, whether it is the current
+-- one, and whether its card changed from the version before (what raised
+-- CARD_CHANGED). NULL (404) for a worker never rostered. Reads only.
+-- Called by daemon/consoleapi.c.
+CREATE OR REPLACE FUNCTION wp_console_worker_cards(p_idn text) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('id_number', wp_console_mask(p_idn),
+		'versions', json_agg(json_build_object(
+			'project', x.code, 'project_name', x.pname, 'version', x.version,
+			'name', x.name, 'employer', x.employer_uscc,
+			'card', wp_console_mask(x.card), 'card_bank', x.card_bank,
+			'sent_by', x.sent_by, 'sent_subject', x.sent_subject, 'sent_cert', x.sent_cert,
+			'sent_at', x.sent_at, 'current', x.current,
+			'card_changed', x.prev_card IS NOT NULL
+				AND (x.prev_card, x.prev_bank) IS DISTINCT FROM (x.card, x.card_bank))
+			ORDER BY x.code, x.version))
+	FROM (SELECT v.*, p.code, p.name AS pname,
+			r.version IS NOT NULL AS current,
+			lag(v.card) OVER w AS prev_card, lag(v.card_bank) OVER w AS prev_bank
+	      FROM roster_version v JOIN project p ON p.id = v.project_id
+	      LEFT JOIN roster_entry r ON r.project_id = v.project_id
+		AND r.id_number = v.id_number AND r.version = v.version
+	      WHERE v.id_number = p_idn::bpchar
+	      WINDOW w AS (PARTITION BY v.project_id ORDER BY v.version)) x
+	HAVING count(*) > 0
+$$;
 
 -- Alerts, newest first, at most 500: every one with p_all, else (false or
 -- NULL) the open ones (not routed, or with a delivery PENDING or
@@ -258,14 +299,16 @@ $$;
 -- The plan of a project as of p_now: labour cost planned for the months whose
 -- deposits were due (a month's deposits are due by its last day, so the months
 -- before p_now's, in China time as the rules count them), and what the owner
--- has deposited so far. Cumulative, like DEPOSIT_SHORT: an owner who paid two
--- months early is not behind. Called by wp_console_overview,
+-- has deposited so far (paid in by the owner's credit code: a contractor's
+-- top-up does not count, as for DEPOSIT_SHORT). Cumulative, like
+-- DEPOSIT_SHORT: an owner who paid two months early is not behind. Called by wp_console_overview,
 -- wp_console_projects and wp_console_project.
 CREATE OR REPLACE FUNCTION wp_console_plan(p_project bigint, p_now timestamptz,
 	OUT planned bigint, OUT deposited bigint, OUT months_due int)
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(sum(m.planned), 0)::bigint,
-		(SELECT coalesce(sum(d.amount), 0)::bigint FROM deposit d WHERE d.account_id = p.account_id),
+		(SELECT coalesce(sum(d.amount), 0)::bigint FROM deposit d
+		 WHERE d.account_id = p.account_id AND d.payer_uscc = p.owner_uscc::text),
 		count(m.month)::int
 	FROM project p
 	LEFT JOIN LATERAL (
@@ -276,7 +319,7 @@ LANGUAGE sql STABLE AS $$
 		FROM generate_series(0, p.contract_months - 1) AS i) m
 	  ON m.month < date_trunc('month', wp_cst(p_now))::date
 	WHERE p.id = p_project
-	GROUP BY p.id, p.account_id
+	GROUP BY p.id, p.account_id, p.owner_uscc
 $$;
 
 -- Months with workers unpaid, up to p_now's month: a worker on the roster is

@@ -1,5 +1,7 @@
 -- roster.sql: the project's real-name roster (实名制): an upload's entries
--- checked and stored (WP11-WP18), and the roster read back.
+-- checked and stored (WP11-WP18) as new versions of the workers' entries,
+-- every version kept (CARD_CHANGED when a card changes), and the roster read
+-- back.
 
 -- Stores a roster upload of a project, for its general contractor only (else
 -- FORBIDDEN): the subcontractors (p_subs: [{uscc, name}]) added, then each
@@ -9,12 +11,20 @@
 -- proto/roster.c); WP13 the employer is not a subcontractor of this project;
 -- WP15 the card already belongs to another worker (one person, one card, 一人一卡:
 -- the card's first owner keeps it, bank-wide), which raises CARD_CONCENTRATION
--- (a card routed to a gang boss). Returns a summary row ('S', OK, accepted
--- count) then one row per refused entry ('R', ID number, code, message); one
--- roster.upload record in the 'global' audit chain.
--- Locks the project's row FOR UPDATE, so uploads of one project queue.
+-- (a card routed to a gang boss). The roster keeps its history: an upsert
+-- never overwrites. An entry that is new, or differs from the current one,
+-- becomes the worker's next version (wp_roster_version: kept with who sent it,
+-- p_contractor and its certificate's p_subject and p_cert, and when); an entry
+-- sent again unchanged stores nothing. A version whose card or card bank
+-- differs from the one before raises CARD_CHANGED, once per change (a card
+-- swapped to a gang boss's is the classic diversion). Returns a summary row
+-- ('S', OK, accepted count) then one row per refused entry ('R', ID number,
+-- code, message); one roster.upload record in the 'global' audit chain.
+-- Locks the project's row FOR UPDATE, so uploads of one project queue (and
+-- versions of a worker are numbered without gaps or races).
 -- Called by daemon/rosterapi.c (POST /v1/projects/{projectCode}/roster).
-CREATE OR REPLACE FUNCTION wp_roster_upsert(p_contractor text, p_project text, p_subs json, p_workers json)
+CREATE OR REPLACE FUNCTION wp_roster_upsert(p_contractor text, p_project text, p_subs json,
+	p_workers json, p_subject text DEFAULT NULL, p_cert text DEFAULT NULL)
 RETURNS TABLE (kind text, outcome text, id_number text, code text, message text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -67,19 +77,69 @@ BEGIN
 			ON CONFLICT (dedup_key) DO NOTHING;
 			CONTINUE;
 		END IF;
-		INSERT INTO roster_entry (project_id, id_number, name, employer_uscc, card, card_bank,
-			contract_signed, entered, left_on)
-		VALUES (v_proj.id, w.idn, w.name, w.employer, w.card, w.bank, w.signed, w.entered, w."left")
-		ON CONFLICT (project_id, id_number) DO UPDATE SET name = EXCLUDED.name,
-			employer_uscc = EXCLUDED.employer_uscc, card = EXCLUDED.card,
-			card_bank = EXCLUDED.card_bank, contract_signed = EXCLUDED.contract_signed,
-			entered = EXCLUDED.entered, left_on = EXCLUDED.left_on, updated_at = now();
+		PERFORM wp_roster_version(v_proj.id, w.idn, w.name, w.employer, w.card, w.bank,
+			w.signed, w.entered, w."left", p_contractor, p_subject, p_cert);
 		v_accepted := v_accepted + 1;
 	END LOOP;
 	PERFORM wp_audit_append('contractor:' || p_contractor, 'roster.upload', 'project:' || p_project,
 		v_accepted || ' accepted, ' || cardinality(v_refused) || ' refused');
 	RETURN QUERY SELECT 'S', 'OK', NULL::text, NULL::text, v_accepted::text;
 	RETURN QUERY SELECT 'R', NULL::text, u.i, u.c, u.m FROM unnest(v_refused, v_codes, v_msgs) AS u(i, c, m);
+END $$;
+
+-- One accepted roster entry of a worker on a project: stored as the worker's
+-- next version when it is new or differs from the current entry (the current
+-- entry in roster_entry carries that version number, the version itself is
+-- kept in roster_version with its sender and time, never overwritten), left
+-- alone when it is the same. A version whose card number or card bank differs
+-- from the one before raises CARD_CHANGED (to HRSS: wp_alert_recipients),
+-- its key the worker's new version, so once per change; the Detail masks the
+-- ID number and shows only the cards' last four digits. Returns the worker's
+-- current version. Takes no lock of its own: the caller holds the project's
+-- row. Called by wp_roster_upsert.
+CREATE OR REPLACE FUNCTION wp_roster_version(p_project bigint, p_idn text, p_name text,
+	p_employer text, p_card text, p_bank text, p_signed date, p_entered date, p_left date,
+	p_sender text, p_subject text, p_cert text)
+RETURNS int LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_cur	roster_entry%ROWTYPE;
+	v_ver	int;
+BEGIN
+	SELECT * INTO v_cur FROM roster_entry WHERE project_id = p_project AND id_number = p_idn;
+	IF NOT FOUND THEN
+		v_ver := 1;
+		INSERT INTO roster_entry (project_id, id_number, name, employer_uscc, card, card_bank,
+			contract_signed, entered, left_on, version)
+		VALUES (p_project, p_idn, p_name, p_employer, p_card, p_bank, p_signed, p_entered,
+			p_left, v_ver);
+	ELSIF (v_cur.name, v_cur.employer_uscc::text, v_cur.card, v_cur.card_bank::text,
+	       v_cur.contract_signed, v_cur.entered, v_cur.left_on)
+	      IS NOT DISTINCT FROM (p_name, p_employer, p_card, p_bank, p_signed, p_entered, p_left) THEN
+		RETURN v_cur.version;
+	ELSE
+		v_ver := v_cur.version + 1;
+		UPDATE roster_entry SET name = p_name, employer_uscc = p_employer, card = p_card,
+			card_bank = p_bank, contract_signed = p_signed, entered = p_entered,
+			left_on = p_left, version = v_ver, updated_at = now()
+		WHERE project_id = p_project AND id_number = p_idn;
+		IF v_cur.card <> p_card OR v_cur.card_bank::text <> p_bank THEN
+			INSERT INTO alert (kind, project_id, detail, dedup_key)
+			VALUES ('CARD_CHANGED', p_project,
+				'worker ' || wp_mask(p_idn) || ': wage card changed from card ending '
+				|| right(v_cur.card, 4) || ' (bank ' || v_cur.card_bank || ', version '
+				|| v_cur.version || ') to card ending ' || right(p_card, 4) || ' (bank '
+				|| p_bank || ', version ' || v_ver || '), sent by ' || p_sender
+				|| coalesce(' (certificate ' || left(p_subject, 300) || ')', ''),
+				'CARD_CHANGED:' || p_project || ':' || p_idn || ':' || v_ver)
+			ON CONFLICT (dedup_key) DO NOTHING;
+		END IF;
+	END IF;
+	INSERT INTO roster_version (project_id, id_number, version, name, employer_uscc, card,
+		card_bank, contract_signed, entered, left_on, sent_by, sent_subject, sent_cert)
+	VALUES (p_project, p_idn, v_ver, p_name, p_employer, p_card, p_bank, p_signed, p_entered,
+		p_left, p_sender, p_subject, p_cert);
+	RETURN v_ver;
 END $$;
 
 -- The current roster of a project, for its general contractor only: a summary

@@ -6,8 +6,8 @@
 -- WAGES_OVERDUE where it may have changed (wp_rule_wages_judge), then, by
 -- project, for the active projects with an open account whose condition's
 -- truth differs from what alert_condition holds (no row: false): DEPOSIT_SHORT
--- (wp_rule_deposit_short: the owner's deposits below plan for the month that
--- ended last, 003 二(一)) before WAGES_OVERDUE (wp_rule_wages_overdue: workers
+-- (wp_rule_deposit_short: the owner's deposits, paid in by the owner's credit
+-- code, below plan for the month that ended last, 003 二(一)) before WAGES_OVERDUE (wp_rule_wages_overdue: workers
 -- on site unpaid after the pay day, 欠薪预警; cleared without a count when judged
 -- all paid); then ACCOUNTS_OPENED (wp_rule_accounts_opened). Rules are
 -- edge-triggered: a condition that stays true does not fire again. Called by
@@ -29,7 +29,8 @@ BEGIN
 			(v_month >= p.start_month
 			 AND v_month < p.start_month + make_interval(months => p.contract_months)
 			 AND (coalesce((SELECT sum(d.amount) FROM deposit d
-				WHERE d.account_id = a.id AND d.booking_date < v_cur), 0)
+				WHERE d.account_id = a.id AND d.booking_date < v_cur
+				  AND d.payer_uscc = p.owner_uscc::text), 0)
 			      < wp_plan_through(p.labour_cost_total, p.contract_months,
 				p.start_month, v_month))
 			    IS DISTINCT FROM coalesce((SELECT c.active FROM alert_condition c
@@ -120,8 +121,11 @@ END $$;
 
 -- DEPOSIT_SHORT for one project, for the month that ended last, within the
 -- contract months: the owner's deposits booked before this month are below the
--- plan through that month (wp_plan_through, 003 二(一)). Raises the alert when
--- the condition has just become true (wp_condition); returns 1 if raised.
+-- plan through that month (wp_plan_through, 003 二(一)). Only money paid in by
+-- the owner counts (the payer's credit code is the project's owner's): a
+-- top-up by the general contractor or anyone else does not hide the owner's
+-- default, and is named apart in the Detail. Raises the alert when the
+-- condition has just become true (wp_condition); returns 1 if raised.
 -- Called by wp_rules_run.
 CREATE OR REPLACE FUNCTION wp_rule_deposit_short(p_project bigint, p_now timestamptz)
 RETURNS int LANGUAGE plpgsql AS $$
@@ -133,6 +137,7 @@ DECLARE
 	v_month	date := (date_trunc('month', wp_cst(p_now)) - interval '1 month')::date;
 	v_plan	bigint;
 	v_dep	bigint;
+	v_other	bigint;
 	v_key	text;
 	v_occ	int;
 BEGIN
@@ -144,7 +149,9 @@ BEGIN
 	SELECT * INTO STRICT v_acc FROM account WHERE id = v_proj.account_id;
 	v_plan := wp_plan_through(v_proj.labour_cost_total, v_proj.contract_months,
 		v_proj.start_month, v_month);
-	SELECT coalesce(sum(d.amount), 0) INTO v_dep FROM deposit d
+	SELECT coalesce(sum(d.amount) FILTER (WHERE d.payer_uscc = v_proj.owner_uscc::text), 0),
+		coalesce(sum(d.amount) FILTER (WHERE d.payer_uscc IS DISTINCT FROM v_proj.owner_uscc::text), 0)
+	INTO v_dep, v_other FROM deposit d
 	WHERE d.account_id = v_acc.id AND d.booking_date < v_cur;
 	v_key := 'DEPOSIT_SHORT:' || v_proj.id || ':' || to_char(v_month, 'YYYY-MM');
 	v_occ := wp_condition(v_key, v_dep < v_plan, p_now);
@@ -153,14 +160,16 @@ BEGIN
 	END IF;
 	INSERT INTO alert (kind, project_id, raised_at, balance, required, shortfall, month, detail, dedup_key)
 	VALUES ('DEPOSIT_SHORT', v_proj.id, p_now, v_acc.balance, v_plan, v_plan - v_dep, v_month,
-		'labour-cost deposits booked through ' || to_char(v_month, 'YYYY-MM') || ': '
+		'the owner''s labour-cost deposits booked through ' || to_char(v_month, 'YYYY-MM') || ': '
 		|| wp_yuan(v_dep) || ' of ' || wp_yuan(v_plan) || ' planned (monthly plan '
 		|| wp_yuan(wp_plan_month(v_proj.labour_cost_total, v_proj.contract_months,
 			v_proj.start_month, v_month))
 		|| ', month ' || (((extract(year FROM v_month) - extract(year FROM v_proj.start_month)) * 12
 			+ extract(month FROM v_month) - extract(month FROM v_proj.start_month))::int + 1)
 		|| ' of ' || v_proj.contract_months || '); due by '
-		|| to_char(v_cur - 1, 'YYYY-MM-DD') || ', short by ' || wp_yuan(v_plan - v_dep),
+		|| to_char(v_cur - 1, 'YYYY-MM-DD') || ', short by ' || wp_yuan(v_plan - v_dep)
+		|| CASE WHEN v_other > 0 THEN '; top-ups by others (not the owner) '
+			|| wp_yuan(v_other) || ', not counted' ELSE '' END,
 		v_key || ':' || v_occ)
 	ON CONFLICT (dedup_key) DO NOTHING;
 	RETURN CASE WHEN FOUND THEN 1 ELSE 0 END;

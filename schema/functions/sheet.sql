@@ -151,7 +151,9 @@ END $$;
 -- daemon's clock; AM05 the worker's WAGE for the month already paid (or
 -- held) on the project, or earlier in the same sheet (月结月清, 002 §(五)). The
 -- current month and the clock are the sheet's clock_at (wp_sheet_open), China
--- time. A refused line takes no worker-month. When the sheet is paid as
+-- time. A refused line takes no worker-month. Each line records the version
+-- of the worker's roster entry it was checked against (read by the same
+-- roster join; NULL when not on the roster). When the sheet is paid as
 -- stored, the accepted lines' WAGE transfers are booked here too. A unique
 -- violation (a worker-month taken by a concurrent sheet) undoes the batch and
 -- tries it once more with the already-paid probe on; what collides then is
@@ -183,7 +185,7 @@ BEGIN
 		BEGIN
 			INSERT INTO sheet_line (sheet_id, seq, end_to_end_id, project_id, id_number, name, card,
 				card_bank, kind, month, amount, gross, days_worked, confirmed_at, confirm_method,
-				confirm_ref, reason_code, reason_text)
+				confirm_ref, reason_code, reason_text, roster_version)
 			WITH l AS (
 				SELECT p_first - 1 + x.pos::int AS seq, x.e2e, x.amount, x.name, x.idn, x.card,
 					x.bank, x.kind, x.month, x.gross, x.days, x.at, x.method, x.ref,
@@ -205,7 +207,7 @@ BEGIN
 					    v_today) OR r.left_on < l.month THEN 'WP03'
 					WHEN l.at > v_sheet.clock_at THEN 'WP09'
 					WHEN l.kind = 'WAGE' AND paid.one IS NOT NULL THEN 'AM05'
-				END AS code
+				END AS code, r.version AS rv
 				FROM l LEFT JOIN roster_entry r ON r.project_id = v_sheet.project_id
 				    AND r.id_number = l.idn::bpchar AND r.id_number::text = l.idn
 				-- already paid: one probe of sheet_line_worker_month a line,
@@ -252,7 +254,7 @@ BEGIN
 					WHEN 'WP09' THEN 'the worker''s confirmation is dated ' || wp_iso_cst(r.at) || ', after the bank''s clock ' || wp_iso_cst(v_sheet.clock_at)
 					WHEN 'AM05' THEN 'the worker''s wage for ' || to_char(r.month, 'YYYY-MM') || ' was already paid on this project (send arrears as BACKPAY)'
 					ELSE r.pre_text END
-				END
+				END, r.rv
 			FROM ranked r;
 			GET DIAGNOSTICS v_n = ROW_COUNT;
 			-- each accepted line's transfer, as wp_sheet_pay would book it

@@ -75,9 +75,11 @@ CREATE VIEW payment_order_line AS
 	JOIN sheet_line l ON l.sheet_id = o.sheet_id AND l.reason_code IS NULL
 	LEFT JOIN payment_settlement st ON st.order_id = o.id AND st.line_seq = l.seq;
 
--- every kind the migrations before it allow, and the two of settlement
+-- every kind the migrations before it allow (021, 022, 024), and the two of
+-- settlement
 ALTER TABLE alert DROP CONSTRAINT alert_kind_check;
 ALTER TABLE alert ADD CONSTRAINT alert_kind_check CHECK (kind IN ('BALANCE_SHORT',
 	'DEPOSIT_SHORT', 'WAGES_OVERDUE', 'MISUSE_ATTEMPT', 'SEIZURE_REFUSED',
 	'CARD_CONCENTRATION', 'ACCOUNTS_OPENED', 'LEGAL_ORDER_APPLIED',
+	'MANUAL_DEBIT', 'ACCOUNT_CLOSED', 'CARD_CHANGED',
 	'PAYMENT_FAILED', 'SETTLEMENT_OVERDUE'));

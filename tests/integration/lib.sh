@@ -248,7 +248,8 @@ roster_demo() {
 	[ "$(status)" = 200 ]
 }
 
-# deposit REF AMOUNT: a camt.054 credit to the demo account from the owner.
+# deposit REF AMOUNT: a camt.054 credit to the demo account from the owner
+# (from PAYER_NAME, PAYER_USCC when set: a top-up by someone else).
 deposit() {
 	cat >"$T/camt.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
@@ -258,7 +259,7 @@ deposit() {
 <Acct><Id><Othr><Id>$ACCOUNT</Id></Othr></Id></Acct>
 <Ntry><NtryRef>$1</NtryRef><Amt Ccy="CNY">$2</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
 <BookgDt><Dt>${DEPOSIT_DATE:-2026-10-05}</Dt></BookgDt><BkTxCd><Prtry><Cd>DEPOSIT</Cd></Prtry></BkTxCd>
-<NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>$OWNER_NAME</Nm><Id><OrgId><Othr><Id>$OWNER_USCC</Id></Othr></OrgId></Id></Pty></Dbtr></RltdPties></TxDtls></NtryDtls>
+<NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>${PAYER_NAME:-$OWNER_NAME}</Nm><Id><OrgId><Othr><Id>${PAYER_USCC:-$OWNER_USCC}</Id></Othr></OrgId></Id></Pty></Dbtr></RltdPties></TxDtls></NtryDtls>
 </Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>
 EOF
 	core POST /v1/core/notifications --data-binary @"$T/camt.xml" -H 'Content-Type: application/xml'

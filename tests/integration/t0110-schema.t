@@ -129,7 +129,8 @@ $PSQL -d legacy -c "SET session_replication_role = replica" -c "$($PSQL -d legac
      WHERE schemaname = 'public' AND tablename <> 'schema_migration'")"
 # only the tables and columns a database at 020 has: what later migrations
 # add (021: legal_order.unfrozen, .frozen; 023: sheet.clock_at, .cancelled_at;
-# 025: payment orders, none for sheets paid before it) is theirs to fill on the upgrade,
+# 024: sheet_line.roster_version, roster_version; 025: payment orders, none for
+# sheets paid before it) is theirs to fill on the upgrade,
 # as it is on a bank's database
 for t in $($PSQL -d legacy -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
     AND tablename NOT IN ('schema_migration', 'schema_function_file') ORDER BY 1"); do

@@ -2,7 +2,9 @@
 # Every alert rule fires once per occurrence, with the right figures, to the
 # right regulators, and every alert a regulator receives verifies with
 # xmlsec1 and validates against proto/alert.xsd: BALANCE_SHORT,
-# MISUSE_ATTEMPT (sheet lines), CARD_CONCENTRATION, DEPOSIT_SHORT,
+# MISUSE_ATTEMPT (sheet lines), CARD_CONCENTRATION, CARD_CHANGED (to HRSS
+# only), DEPOSIT_SHORT (the owner's deposits only: a contractor's top-up does
+# not hide the owner's default),
 # WAGES_OVERDUE (edge-triggered: it clears, and fires again after a
 # return), the monthly ACCOUNTS_OPENED to each HRSS office, and a project
 # no regulator covers (NO_RECIPIENT) routed once a SIGHUP adds one.
@@ -62,6 +64,7 @@ check_eq "the transport authority (another industry) got nothing" "$(fr_count ha
 deposit DEP-2 20000.00 >/dev/null
 gc GET /v1/sheets/SHEET-HELD >"$T/get1.xml"
 check_eq "the deposit pays the held sheet" "$(grpsts "$T/get1.xml")" ACSC
+check_eq "each paid line records the roster version it was checked against" "$(q "SELECT string_agg(coalesce(l.roster_version::text, '-'), ' ' ORDER BY l.seq) FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'SHEET-HELD'")" "1 1"
 
 # --- MISUSE_ATTEMPT: a line to someone off the roster ---------------------
 printf 'M1\t%s\t%s\t%s\t%s\t100.00\tWAGE\n' "$(python3 "$TOOLS/wpids.py" id 77)" "无名氏" \
@@ -86,11 +89,33 @@ check "CARD_CONCENTRATION reaches both regulators" wait_for 10 delivered CARD_CO
 gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r3.xml" >/dev/null
 check_eq "the same roster again raises nothing new" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION'")" 1
 
+# --- CARD_CHANGED: a worker's card swapped, to HRSS only ----------------------
+printf '%s\t%s\t%s\t%s\t%s\t2026-02-20\t2026-03-01\n' "$(worker 0 id)" "$(worker 0 name)" \
+    "$SUB1_USCC" "$(python3 "$TOOLS/wpids.py" card 92)" "$(worker 0 cardbank)" >"$T/w5"
+python3 "$TOOLS/mkroster" --project "$PROJECT" --sub "$SUB1_USCC:$SUB1_NAME" <"$T/w5" >"$T/r5.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r5.xml" >"$T/rr5.xml"
+check_eq "a worker's entry with a new card is accepted" "$(xval '/*/@accepted' "$T/rr5.xml")" 1
+check_eq "one CARD_CHANGED alert, written with the upload" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CHANGED'")" 1
+check "CARD_CHANGED reaches the HRSS office" wait_for 10 delivered CARD_CHANGED 1
+cc=$(alert_id CARD_CHANGED)
+f=$(fr_file zz-hrss "$cc")
+check "CARD_CHANGED verifies and is valid" alert_ok "$f"
+check "CARD_CHANGED names the cards by their last digits, never in full" sh -c "grep -q 'card ending $(worker 0 card | rev | cut -c1-4 | rev)' '$f' && grep -q 'card ending $(python3 "$TOOLS/wpids.py" card 92 | rev | cut -c1-4 | rev)' '$f' && ! grep -q '$(worker 0 card)' '$f' && ! grep -q '$(worker 0 id)' '$f'"
+check_eq "the housing authority does not get it" "$(fr_count zz-housing "$cc")" 0
+check_eq "nor does it wait for one: HRSS only" "$(q "SELECT count(*) FROM alert_delivery WHERE alert_id = '$cc'")" 1
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r5.xml" >/dev/null
+check_eq "the same entry again raises nothing new" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CHANGED'")" 1
+
 # --- DEPOSIT_SHORT: 2026-10's deposits below plan by its last day -----------
 # plan: 12,000,000.00 over 12 months from 2026-01, 1,000,000.00 a month; the
 # 40,000.00 deposited were booked 2026-10-05.
+# The general contractor tops up the rest of the plan: recorded, spendable,
+# and not counted against the owner's plan.
+PAYER_USCC=$GC_USCC PAYER_NAME=$GC_NAME deposit TOP-1 9960000.00 >/dev/null
+check_eq "the contractor's top-up is booked" "$(xval '/*/@outcome' "$T/body")" APPLIED
+check_eq "with its payer" "$(q "SELECT payer_uscc FROM deposit WHERE entry_ref = 'TOP-1'")" "$GC_USCC"
 restart_daemon WAGEPAY_CLOCK=2026-11-01T08:00:00+08:00
-check "DEPOSIT_SHORT for 2026-10 is raised once" wait_for 10 q_is "SELECT count(*) FROM alert WHERE kind = 'DEPOSIT_SHORT' AND month = '2026-10-01'" 1
+check "DEPOSIT_SHORT for 2026-10 is raised once, the top-up notwithstanding" wait_for 10 q_is "SELECT count(*) FROM alert WHERE kind = 'DEPOSIT_SHORT' AND month = '2026-10-01'" 1
 check "DEPOSIT_SHORT reaches both regulators" wait_for 10 delivered DEPOSIT_SHORT 2
 ds=$(alert_id DEPOSIT_SHORT)
 f=$(fr_file zz-hrss "$ds")
@@ -98,6 +123,10 @@ check "DEPOSIT_SHORT verifies and is valid" alert_ok "$f"
 check_eq "DEPOSIT_SHORT: Required (plan through 2026-10)" "$(xval "//*[local-name()='Required']" "$f")" 10000000.00
 check_eq "DEPOSIT_SHORT: Shortfall" "$(xval "//*[local-name()='Shortfall']" "$f")" 9960000.00
 check_eq "DEPOSIT_SHORT: Month" "$(xval "//*[local-name()='Month']" "$f")" 2026-10
+check "DEPOSIT_SHORT: the Detail names the top-up apart, not counted" sh -c "grep -q 'top-ups by others (not the owner) 9960000.00, not counted' '$f'"
+console_login viewer1 viewer-password-1 >/dev/null
+console viewer1 GET "/api/projects/$PROJECT" >"$T/proj.json"
+check_eq "the console's project page: the owner's deposits and the top-ups apart" "$(json plan_to_date.deposited <"$T/proj.json") $(json plan_to_date.topped_up <"$T/proj.json")" "40000.00 9960000.00"
 sleep 3
 check_eq "the condition stays true: no second DEPOSIT_SHORT after more runs" "$(q "SELECT count(*) FROM alert WHERE kind = 'DEPOSIT_SHORT'")" 1
 
@@ -168,6 +197,6 @@ for r in zz-hrss zz-housing kf-hrss sc-hrss; do
 done
 check_eq "the transport authority received nothing at all" "$(fr_count ha-transport)" 0
 check_eq "nothing acknowledged was sent twice" "$(fr_log zz-hrss | awk '$2 ~ /^2/ {print $3}' | sort | uniq -d | wc -l)" 0
-check_eq "every alert of the demo project was delivered to both" "$(q "SELECT count(*) FROM alert a JOIN project p ON p.id = a.project_id WHERE p.code = '$PROJECT' AND (SELECT count(*) FROM alert_delivery d WHERE d.alert_id = a.id AND d.state = 'DELIVERED') <> 2")" 0
+check_eq "every alert of the demo project was delivered to both (CARD_CHANGED to HRSS only)" "$(q "SELECT count(*) FROM alert a JOIN project p ON p.id = a.project_id WHERE p.code = '$PROJECT' AND (SELECT count(*) FROM alert_delivery d WHERE d.alert_id = a.id AND d.state = 'DELIVERED') <> CASE WHEN a.kind = 'CARD_CHANGED' THEN 1 ELSE 2 END")" 0
 ledger_exact
 finish

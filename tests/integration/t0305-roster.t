@@ -1,6 +1,8 @@
 #!/bin/sh
 # The real-name roster: upload with every refusal API.md lists, upsert by ID
-# number, one person one card (with its alert), read back, and identity.
+# number, one person one card (with its alert), every version kept with the
+# certificate that sent it, a changed card raising CARD_CHANGED once, the
+# console's card history, read back, and identity.
 . "$(dirname "$0")/lib.sh"
 
 setup_world || { echo "Bail out! setup failed"; exit 1; }
@@ -51,6 +53,39 @@ printf '%s\t王五\t%s\t%s\t%s\t2026-03-01\t2026-03-02\t2026-10-15\n' "$GOOD3" "
 gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r2.xml" >"$T/receipt3.xml"
 check_eq "update of one worker accepted" "$(xval '/*/@accepted' "$T/receipt3.xml")" 1
 check_eq "left-site date stored" "$(q "SELECT left_on FROM roster_entry WHERE id_number = '$GOOD3'")" 2026-10-15
+
+# --- the roster keeps its history ----------------------------------------------
+GCFP="sha256:$(openssl x509 -in "$PKI/contractor.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')"
+check_eq "worker 3 has two versions: the first is kept, not overwritten" "$(q "SELECT string_agg(version || ' ' || coalesce(left_on::text, '-'), ', ' ORDER BY version) FROM roster_version WHERE id_number = '$GOOD3'")" "1 -, 2 2026-10-15"
+check_eq "the current entry is version 2" "$(q "SELECT version FROM roster_entry WHERE id_number = '$GOOD3'")" 2
+check_eq "the re-upload of the unchanged first two stored no version" "$(q "SELECT count(*) FROM roster_version WHERE id_number IN ('$GOOD1', '$GOOD2')")" 2
+check_eq "each version records the general contractor that sent it" "$(q "SELECT count(*) FROM roster_version WHERE sent_by = '$GC_USCC' AND sent_at IS NOT NULL")" 4
+check_eq "and the certificate it came with (its SHA-256 fingerprint)" "$(q "SELECT DISTINCT sent_cert FROM roster_version")" "$GCFP"
+check_eq "and the certificate's subject, naming the company" "$(q "SELECT count(*) FROM roster_version WHERE sent_subject LIKE '%$GC_USCC%'")" 4
+check_eq "no card changed so far: no CARD_CHANGED" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CHANGED'")" 0
+
+# worker 1's card is swapped (the classic diversion: to a gang boss's card)
+printf '%s\t张三\t%s\t%s\t%s\t2026-03-01\t2026-03-02\n' "$GOOD1" "$SUB1_USCC" "$(card 19)" "$BANK" |
+    python3 "$TOOLS/mkroster" --project "$PROJECT" >"$T/r3.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r3.xml" >"$T/receipt4.xml"
+check_eq "a new card for worker 1 is accepted" "$(xval '/*/@accepted' "$T/receipt4.xml")" 1
+check_eq "the card change raises CARD_CHANGED" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CHANGED'")" 1
+check_eq "worker 1 has two versions, the old card kept" "$(q "SELECT string_agg(version || ' ' || card, ', ' ORDER BY version) FROM roster_version WHERE id_number = '$GOOD1'")" "1 $(card 11), 2 $(card 19)"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/r3.xml" >/dev/null
+check_eq "the same upload again: no second CARD_CHANGED" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CHANGED'")" 1
+check_eq "and no third version" "$(q "SELECT count(*) FROM roster_version WHERE id_number = '$GOOD1'")" 2
+
+# the console shows a worker's card history, masked
+console_login viewer1 viewer-password-1 >/dev/null
+console viewer1 GET "/api/workers/$GOOD1/cards" >"$T/cards.json"
+check_eq "GET /api/workers/{idNumber}/cards: 200" "$(status)" 200
+check_eq "two versions" "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))' <"$T/cards.json")" 2
+check_eq "the second changed the card" "$(json versions.1.card_changed <"$T/cards.json") $(json versions.1.current <"$T/cards.json")" "True True"
+check_eq "cards masked" "$(json versions.0.card <"$T/cards.json")" "$(python3 -c 'import sys; s = sys.argv[1]; print(s[:4] + "*" * (len(s) - 8) + s[-4:])' "$(card 11)")"
+check "no full card or ID number in the answer" sh -c "! grep -q -e '$(card 11)' -e '$(card 19)' -e '$GOOD1' '$T/cards.json'"
+check_eq "sent by the general contractor" "$(json versions.1.sent_by <"$T/cards.json")" "$GC_USCC"
+console viewer1 GET "/api/workers/$(id 99)/cards" >/dev/null
+check_eq "a worker never rostered: 404" "$(status)" 404
 
 gc GET "/v1/projects/$PROJECT/roster" >"$T/get.xml"
 check_eq "read back: HTTP 200" "$(status)" 200

@@ -368,3 +368,46 @@ CREATE FUNCTION tap.reason(p_msg text, p_e2e text) RETURNS text LANGUAGE sql STA
 	SELECT l.reason_text FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
 	WHERE s.msg_id = p_msg AND l.end_to_end_id = p_e2e
 $$;
+
+-- owner deposits and roster history (024) -------------------------------------
+
+-- A top-up by someone who is not the owner (by default the general
+-- contractor), as one camt.054 credit entry: its outcome. NULL payer: an
+-- entry that names no payer's credit code.
+CREATE FUNCTION tap.topup(p_ref text, p_fen bigint, p_booking date DEFAULT '2026-10-06',
+	p_payer text DEFAULT tap.gc(), p_name text DEFAULT 'Demo Contractor')
+RETURNS text LANGUAGE sql AS $$
+	SELECT outcome || coalesce(' ' || code, '')
+	FROM wp_core_deposit(p_ref, tap.acc(), p_fen, p_booking, p_name, p_payer)
+$$;
+
+-- The day-based rules at p_now with no regulator configured: alerts raised.
+CREATE FUNCTION tap.rules(p_now timestamptz) RETURNS int LANGUAGE sql AS $$
+	SELECT wp_rules_run(p_now, '[]'::json)
+$$;
+
+-- Fresh Luhn-valid cards nobody holds (wpids.py card 61, 62, 63).
+CREATE FUNCTION tap.card(p_n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT (ARRAY['6217000000612707913', '6222020000622707743', '6216610000632707574'])[p_n]
+$$;
+
+-- Worker K's entry uploaded again by the general contractor with this card,
+-- bank and leaving date, sent with a certificate (subject, fingerprint), as
+-- rosterapi.c sends it: the receipt's "OUTCOME ACCEPTED".
+CREATE FUNCTION tap.reupload(p_k int, p_card text, p_bank text, p_left date DEFAULT NULL,
+	p_subject text DEFAULT 'CN=gc-roster,serialNumber=914101020507452466,O=Demo GC',
+	p_cert text DEFAULT 'sha256:' || repeat('ab', 32))
+RETURNS text LANGUAGE sql AS $$
+	SELECT u.outcome || ' ' || u.message FROM wp_roster_upsert(tap.gc(), 'XM-TAP-0001', tap.subs_json(),
+		(SELECT json_build_array(json_build_object('idn', w.idn, 'name', w.name,
+			'employer', w.employer, 'card', p_card, 'bank', p_bank, 'signed', w.signed,
+			'entered', w.entered, 'left', p_left)) FROM tap.worker w WHERE w.k = p_k),
+		p_subject, p_cert) u
+	WHERE u.kind = 'S'
+$$;
+
+-- Worker K's versions on the demo project: "VERSION CARD-LAST-4" in order.
+CREATE FUNCTION tap.versions(p_k int) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT string_agg(v.version || ' ' || right(v.card, 4), ', ' ORDER BY v.version)
+	FROM roster_version v WHERE v.id_number = (tap.w(p_k)).idn
+$$;

@@ -59,7 +59,7 @@ SELECT is((SELECT kind || ' ' || month || ' ' || balance || ' ' || required || '
 	'DEPOSIT_SHORT 2026-02-01 150000 200000 50000 ' || timestamptz '2026-03-01 00:30+08' || ' DEPOSIT_SHORT:'
 	|| tap.pid() || ':2026-02:1', 'DEPOSIT_SHORT: the month, balance, plan through it, shortfall, the run''s time, first occurrence');
 SELECT is((SELECT detail FROM alert WHERE kind = 'DEPOSIT_SHORT'),
-	'labour-cost deposits booked through 2026-02: 1500.00 of 2000.00 planned (monthly plan 1000.00, month 2 of 12); due by 2026-02-28, short by 500.00',
+	'the owner''s labour-cost deposits booked through 2026-02: 1500.00 of 2000.00 planned (monthly plan 1000.00, month 2 of 12); due by 2026-02-28, short by 500.00',
 	'its Detail in yuan');
 SELECT is(tap.run('2026-03-01 00:30+08'), 0, 'the same run again raises nothing');
 SELECT is(tap.run('2026-03-20 10:00+08'), 0, 'while it stays short it is not raised again');
