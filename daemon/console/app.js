@@ -39,6 +39,8 @@ const L = {
 		SEIZURE_REFUSED: ['拒绝冻结划扣', 'Seizure refused'],
 		CARD_CONCENTRATION: ['一卡多人', 'Card concentration'],
 		ACCOUNTS_OPENED: ['开户月报', 'Accounts opened'],
+		MANUAL_DEBIT: ['专户人工支出', 'Manual debit'],
+		ACCOUNT_CLOSED: ['专户销户', 'Account closed'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],
