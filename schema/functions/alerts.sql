@@ -124,7 +124,9 @@ END $$;
 
 -- The configured recipients of one alert: the one it names (ACCOUNTS_OPENED),
 -- or every regulator whose region prefix covers the project's region code and
--- whose authority is HRSS or the project's industry. Called by wp_alert_route.
+-- whose authority is HRSS or the project's industry; ACCOUNT_CLOSED to HRSS
+-- only (004 第十一条: the closing is reported to HRSS). Called by
+-- wp_alert_route.
 CREATE OR REPLACE FUNCTION wp_alert_recipients(p_alert uuid, p_regs json) RETURNS SETOF text
 LANGUAGE sql STABLE AS $$
 	SELECT r.name FROM alert a
@@ -133,5 +135,6 @@ LANGUAGE sql STABLE AS $$
 	WHERE a.id = p_alert AND r.name <> ''
 	  AND CASE WHEN a.recipient IS NOT NULL THEN r.name = a.recipient
 	      ELSE p.id IS NOT NULL AND starts_with(p.region, r.region)
-		   AND (r.authority = 'hrss' OR r.authority = p.industry) END
+		   AND (r.authority = 'hrss'
+			OR (r.authority = p.industry AND a.kind <> 'ACCOUNT_CLOSED')) END
 $$;
