@@ -127,8 +127,19 @@ legacy_db legacy
 $PSQL -d legacy -c "SET session_replication_role = replica" -c "$($PSQL -d legacy -c \
     "SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE' FROM pg_tables
      WHERE schemaname = 'public' AND tablename <> 'schema_migration'")"
-pg_dump -h "$PGDIR" -U wagepay --data-only --disable-triggers -T schema_migration -T schema_function_file wagepay |
-    grep -v '^\\\(un\)\?restrict ' | $PSQL -d legacy >/dev/null
+# table by table, the columns the table has at 020 (later migrations add
+# columns and tables, which a database at 020 has no place for), then the
+# sequences where the world left them
+for t in $($PSQL -d legacy -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+    AND tablename NOT IN ('schema_migration', 'schema_function_file') ORDER BY 1"); do
+	cols=$($PSQL -d legacy -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+	    FROM pg_attribute WHERE attrelid = 'public.$t'::regclass AND attnum > 0 AND NOT attisdropped")
+	$PSQL -d wagepay -c "COPY (SELECT $cols FROM $t) TO STDOUT" |
+	    $PSQL -d legacy -c "SET session_replication_role = replica" -c "COPY $t ($cols) FROM STDIN"
+done
+$PSQL -d legacy -c "$($PSQL -d wagepay -c "SELECT string_agg(format('SELECT setval(%L, %s, %s);',
+    schemaname || '.' || sequencename, coalesce(last_value, 1), (last_value IS NOT NULL)::text), ' ')
+    FROM pg_sequences WHERE schemaname = 'public'")" >/dev/null
 check_eq "the data is in the database at 020" "$($PSQL -d legacy -c "SELECT count(*) FROM sheet")" 2
 as_pg "$PGBIN/dropdb" -h "$PGDIR" -U wagepay wagepay
 $PSQL -d postgres -c "ALTER DATABASE legacy RENAME TO wagepay"
