@@ -221,6 +221,7 @@ void	consoleapi_audit_verify(struct console_call *);
 void	consoleapi_project_propose(struct console_call *);
 void	consoleapi_close_propose(struct console_call *);
 void	consoleapi_movement_propose(struct console_call *);
+void	consoleapi_complete_propose(struct console_call *);
 void	consoleapi_approval_decide(struct console_call *);
 void	consoleapi_alert_retry(struct console_call *);
 

@@ -177,12 +177,10 @@ test('a viewer finds every change refused', async () => {
 	// something for the viewer to try to decide
 	const maker = await signIn('maker1', 'maker-password-1');
 	await go(maker, '#/movement', 'form#movement');
-	await maker.fill('#from', 'CLEARING-IN');
-	await maker.fill('#to', process.env.WP_ACCOUNT);
-	await maker.fill('#amount', '5000.00');
-	await maker.fill('#reason', '核心系统漏报的人工费拨付更正');
 	await shot(maker, '13-movement');
-	await maker.click('form#movement button[type=submit]');
+	await go(maker, `#/projects/${PROJECT}`, '#complete-form');
+	await maker.fill('#completed_on', '2026-01-31');
+	await maker.click('#complete-form button[type=submit]');
 	await maker.waitForSelector('#banner.good:not([hidden])');
 	const pending = /#(\d+)/.exec(await maker.textContent('#banner'))[1];
 	await maker.context().close();
@@ -215,6 +213,8 @@ test('a viewer finds every change refused', async () => {
 		['POST', `/api/approvals/${pending}`, { decision: 'reject' }],
 		['POST', `/api/projects/${PROJECT}/close`, { reason: 'x' }],
 		['POST', '/api/movements', { from: 'CLEARING-IN', to: process.env.WP_ACCOUNT, amount: '1.00', reason: 'x' }],
+		['POST', '/api/movements', { deposit: 'DEP-1', amount: '1.00' }],
+		['POST', `/api/projects/${PROJECT}/complete`, { completed_on: '2026-01-31' }],
 		['POST', `/api/alerts/${alertId}/retry`, {}],
 	];
 	for (const [m, u, b] of calls)
