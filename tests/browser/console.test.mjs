@@ -178,10 +178,12 @@ test('a viewer finds every change refused', async () => {
 	const maker = await signIn('maker1', 'maker-password-1');
 	await go(maker, '#/movement', 'form#movement');
 	await shot(maker, '13-movement');
+	// (a manual credit can no longer be proposed: a project's completion is)
 	await go(maker, `#/projects/${PROJECT}`, '#complete-form');
-	await maker.fill('#completed_on', '2026-01-31');
+	await maker.fill('#completed_on', '2026-06-30');
 	await maker.click('#complete-form button[type=submit]');
-	await maker.waitForSelector('#banner.good:not([hidden])');
+	await maker.waitForSelector('#banner:not([hidden])');
+	assert.match(await maker.getAttribute('#banner', 'class'), /good/, await maker.textContent('#banner'));
 	const pending = /#(\d+)/.exec(await maker.textContent('#banner'))[1];
 	await maker.context().close();
 
@@ -238,13 +240,11 @@ test('a viewer finds every change refused', async () => {
 test('four eyes holds on the page, even for an admin', async () => {
 	const page = await signIn('admin1', 'admin-password-1');
 	// an admin proposing and approving the same thing: four eyes on the page too
-	await go(page, '#/movement', 'form#movement');
-	await page.fill('#from', 'CLEARING-IN');
-	await page.fill('#to', process.env.WP_ACCOUNT);
-	await page.fill('#amount', '1.00');
-	await page.fill('#reason', '四眼原则测试');
-	await page.click('form#movement button[type=submit]');
-	await page.waitForSelector('#banner.good:not([hidden])');
+	await go(page, `#/projects/${process.env.WP_PROJECT}`, '#complete-form');
+	await page.fill('#completed_on', '2026-01-31');
+	await page.click('#complete-form button[type=submit]');
+	await page.waitForSelector('#banner:not([hidden])');
+	assert.match(await page.getAttribute('#banner', 'class'), /good/, await page.textContent('#banner'));
 	const own = /#(\d+)/.exec(await page.textContent('#banner'))[1];
 	await page.waitForSelector(`tr[data-approval="${own}"]`);
 	assert.ok(await page.isDisabled(`button[data-approve="${own}"]`));
