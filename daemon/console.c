@@ -138,6 +138,10 @@ route_post(struct evhttp_request *req, const char *path)
 	    sizeof(arg)))
 		return session_gate(req, NEED_MAKER, arg, NULL,
 		    consoleapi_close_propose);
+	if (path_arg(path, "/api/projects/", "/complete", ALNUM "._-", 64, arg,
+	    sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    consoleapi_complete_propose);
 	if (strcmp(path, "/api/movements") == 0)
 		return session_gate(req, NEED_MAKER, NULL, NULL,
 		    consoleapi_movement_propose);

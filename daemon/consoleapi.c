@@ -268,7 +268,107 @@ consoleapi_close_propose(struct console_call *c)
 	    "reason", reason));
 }
 
-/* POST /api/movements {"from","to","amount","reason"} */
+/* YYYY-MM-DD in form; the database says whether it is a date. */
+static bool
+date_ok(const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || strlen(s) != 10)
+		return false;
+	for (i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* POST /api/projects/{code}/complete {"completed_on","reason"?}: the
+ * public-notice period is the configuration's ([rules] closing_notice_days)
+ * when proposed, kept in the proposal, so that the maker, the checker and
+ * the close count the same days. */
+void
+consoleapi_complete_propose(struct console_call *c)
+{
+	const char	*on = str_field(c->body, "completed_on");
+	const char	*reason = str_field(c->body, "reason");
+
+	if (!date_ok(on)) {
+		jsonreply_error(c->p, 400, "completed_on must be the "
+		    "project's completion date, YYYY-MM-DD");
+		return;
+	}
+	if (reason == NULL)
+		reason = "project complete";
+	if (!text_ok(reason, REASON_MAX)) {
+		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
+		    "characters");
+		return;
+	}
+	propose(c, "COMPLETE_PROJECT", json_pack("{s:s, s:s, s:i, s:s}",
+	    "code", c->arg, "completed_on", on, "notice_days",
+	    wpd->conf->closing_notice_days, "reason", reason));
+}
+
+/* POST /api/movements {"deposit","amount"?,"reason"?}: the return of one
+ * deposit to its payer, the whole deposit unless "amount" says less; the
+ * database completes the accounts and the amount from the deposit. */
+static void
+deposit_return_propose(struct console_call *c, const char *deposit)
+{
+	const char	*amount = str_field(c->body, "amount");
+	const char	*reason = str_field(c->body, "reason");
+	const char	*from = str_field(c->body, "from");
+	const char	*to = str_field(c->body, "to");
+	int64_t		 fen;
+	char		 yuan[32];
+	json_t		*payload;
+
+	if (!text_ok(deposit, 35)) {
+		jsonreply_error(c->p, 400, "deposit must be the deposit's "
+		    "entry reference (NtryRef), 1 to 35 characters");
+		return;
+	}
+	if ((from != NULL && !util_matches(from, 1, 34, ALNUM "-")) ||
+	    (to != NULL && !util_matches(to, 1, 34, ALNUM "-"))) {
+		jsonreply_error(c->p, 400,
+		    "from and to must be account numbers");
+		return;
+	}
+	if (reason == NULL)
+		reason = "deposit returned to its payer";
+	if (!text_ok(reason, REASON_MAX)) {
+		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
+		    "characters: why the deposit goes back");
+		return;
+	}
+	payload = json_pack("{s:s, s:s}", "deposit", deposit, "reason", reason);
+	if (payload == NULL) {
+		jsonreply_error(c->p, 500, "out of memory");
+		return;
+	}
+	if (amount != NULL || json_object_get(c->body, "amount") != NULL) {
+		if (amount == NULL || money_parse(amount, &fen) == -1 ||
+		    fen <= 0) {
+			json_decref(payload);
+			jsonreply_error(c->p, 400, "amount must be a "
+			    "positive decimal string in yuan with at most 2 "
+			    "decimals, e.g. \"4500.00\"");
+			return;
+		}
+		money_format(fen, yuan, sizeof(yuan));
+		json_object_set_new(payload, "amount", json_string(yuan));
+		json_object_set_new(payload, "amount_fen", json_integer(fen));
+	}
+	if (from != NULL)
+		json_object_set_new(payload, "from", json_string(from));
+	if (to != NULL)
+		json_object_set_new(payload, "to", json_string(to));
+	propose(c, "MANUAL_MOVEMENT", payload);
+}
+
+/* POST /api/movements {"from","to","amount","reason"}: any other manual
+ * movement, which the database refuses with its reason (WP60, WP61, WP62)
+ * once the input is well-formed. */
 void
 consoleapi_movement_propose(struct console_call *c)
 {
@@ -279,6 +379,10 @@ consoleapi_movement_propose(struct console_call *c)
 	int64_t		 fen;
 	char		 yuan[32];
 
+	if (json_object_get(c->body, "deposit") != NULL) {
+		deposit_return_propose(c, str_field(c->body, "deposit"));
+		return;
+	}
 	if (!util_matches(from, 1, 34, ALNUM "-") ||
 	    !util_matches(to, 1, 34, ALNUM "-")) {
 		jsonreply_error(c->p, 400,

@@ -247,6 +247,7 @@ void	consoleapi_worker_cards_get(struct console_call *);
 void	consoleapi_project_propose(struct console_call *);
 void	consoleapi_close_propose(struct console_call *);
 void	consoleapi_movement_propose(struct console_call *);
+void	consoleapi_complete_propose(struct console_call *);
 void	consoleapi_approval_decide(struct console_call *);
 void	consoleapi_alert_retry(struct console_call *);
 

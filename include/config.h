@@ -62,6 +62,10 @@ struct config {
 	size_t			 max_body;		/* [limits] body_bytes, default WP_DEFAULT_BODY */
 	int			 workers;		/* [limits] worker threads, default 2 */
 	int			 timeout;		/* [limits] seconds to read a request, default 30 */
+	int			 closing_notice_days;	/* [rules] public notice after completion before
+							   a dedicated account may close, default 30 */
+	int			 guarantee_topup_days;	/* [rules] days to restore a drawn wage guarantee,
+							   default 30 (the guarantee's, a later issue) */
 };
 
 /*

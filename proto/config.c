@@ -26,7 +26,8 @@ enum section {
 	SEC_CONSOLE,
 	SEC_SIGNING,
 	SEC_REGULATOR,
-	SEC_LIMITS
+	SEC_LIMITS,
+	SEC_RULES
 };
 
 static const char *const authority_names[] = {
@@ -140,6 +141,22 @@ set_int(int *slot, const char *value, int min, int max, const char *where,
 	return 0;
 }
 
+/* A [rules] period in days: digits only (no sign, no spaces), 1 to 3650;
+ * set at most once, so that 0 still means "not set" for the default. */
+static int
+set_days(int *slot, const char *value, const char *where, const char *key,
+    struct perr *err)
+{
+	if (*slot != 0)
+		return perr_set(err, "FF01", "%s: \"%s\" is set twice", where,
+		    key);
+	if (strspn(value, "0123456789") != strlen(value) || strlen(value) > 4 ||
+	    set_int(slot, value, 1, 3650, where, key, err) == -1)
+		return perr_set(err, "FF01", "%s: \"%s\" must be a whole number "
+		    "of days from 1 to 3650, not \"%s\"", where, key, value);
+	return 0;
+}
+
 static int
 listener_key(struct listener_conf *l, bool with_ca, const char *key,
     const char *value, const char *where, struct perr *err)
@@ -247,6 +264,8 @@ section_start(struct config *c, char *line, enum section *sec,
 		*sec = SEC_SIGNING;
 	else if (strcmp(name, "limits") == 0)
 		*sec = SEC_LIMITS;
+	else if (strcmp(name, "rules") == 0)
+		*sec = SEC_RULES;
 	else if (strncmp(name, "regulator", 9) == 0 &&
 	    (name[9] == ' ' || name[9] == '\t')) {
 		name = trim(name + 9);
@@ -346,6 +365,14 @@ key_value(struct config *c, enum section sec, const char *key,
 			c->max_body = (size_t)v;
 			return 0;
 		}
+		break;
+	case SEC_RULES:
+		if (strcmp(key, "closing_notice_days") == 0)
+			return set_days(&c->closing_notice_days, value, where,
+			    key, err);
+		if (strcmp(key, "guarantee_topup_days") == 0)
+			return set_days(&c->guarantee_topup_days, value, where,
+			    key, err);
 		break;
 	}
 	return perr_set(err, "FF01", "%s: unknown key \"%s\"", where, key);
@@ -469,6 +496,10 @@ config_parse(const char *name, const char *text, size_t len, struct perr *err)
 		c->timeout = 30;
 	if (c->settlement_hours == 0)
 		c->settlement_hours = 24;
+	if (c->closing_notice_days == 0)
+		c->closing_notice_days = 30;
+	if (c->guarantee_topup_days == 0)
+		c->guarantee_topup_days = 30;
 	free(copy);
 	return c;
 fail:

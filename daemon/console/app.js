@@ -27,7 +27,8 @@ const L = {
 	approvalKind: {
 		OPEN_ACCOUNT: ['开立专用账户', 'Open dedicated account'],
 		CLOSE_ACCOUNT: ['专用账户销户', 'Close dedicated account'],
-		MANUAL_MOVEMENT: ['手工划转', 'Manual movement'],
+		MANUAL_MOVEMENT: ['退还拨付', 'Deposit return'],
+		COMPLETE_PROJECT: ['项目完工', 'Project complete'],
 	},
 	approvalState: {
 		pending: ['待复核', 'Pending', 'warn'], approved: ['已批准', 'Approved', 'ok'],
@@ -45,6 +46,8 @@ const L = {
 		PAYMENT_FAILED: ['代发失败', 'Payment failed'],
 		SETTLEMENT_OVERDUE: ['到账超时', 'Settlement overdue'],
 		CARD_CHANGED: ['工资卡变更', 'Card changed'],
+		MANUAL_DEBIT: ['专户人工支出', 'Manual debit'],
+		ACCOUNT_CLOSED: ['专户销户', 'Account closed'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],
@@ -375,7 +378,11 @@ function approvalSummary(a) {
 		return [h('strong', p.code), h('div.note', '理由 reason: ' + (p.reason || ''))];
 	case 'MANUAL_MOVEMENT':
 		return [h('span.mono', p.from), ' → ', h('span.mono', p.to), ' ', h('strong', yuan(p.amount) + ' 元'),
-			h('div.note', '理由 reason: ' + (p.reason || ''))];
+			h('div.note', (p.deposit ? `退还拨付 return of deposit ${p.deposit} to ${p.payer_name || 'its payer'} · ` : '')
+				+ '理由 reason: ' + (p.reason || ''))];
+	case 'COMPLETE_PROJECT':
+		return [h('strong', p.code), ' ', `完工日期 complete on ${p.completed_on}`,
+			h('div.note', `公示 ${p.notice_days} 天后可销户 / the account may close ${p.notice_days} days after · 理由 reason: ${p.reason || ''}`)];
 	default:
 		return JSON.stringify(p);
 	}
@@ -454,6 +461,21 @@ async function viewProject(code) {
 		},
 	}, reason, h('button.danger', { type: 'submit', disabled: !!why || !closable }, '申请销户 / Propose closing'));
 	if (why || !closable) reason.disabled = true;
+	const completedOn = h('input', { id: 'completed_on', name: 'completed_on', type: 'date' });
+	const completeForm = h('form.actions', {
+		id: 'complete-form',
+		onsubmit: async (ev) => {
+			ev.preventDefault();
+			try {
+				const r = await api('POST', `/api/projects/${encodeURIComponent(code)}/complete`,
+					{ completed_on: completedOn.value });
+				flashNext(`完工申请已提交，待复核 / completion proposed as approval #${r.approval}; a checker must approve`, true);
+				route();
+			} catch (e) { banner(explain(e)); }
+		},
+	}, completedOn, h('button', { type: 'submit', disabled: !can.make() || p.state !== 'active' },
+		'申请确认完工 / Propose completion'));
+	if (!can.make() || p.state !== 'active') completedOn.disabled = true;
 	mount(
 		h('div.crumbs', h('a', { href: '#/projects' }, '项目 Projects'), ' / ', p.code),
 		h('h1', p.name, h('small', p.code), ' ', chip(L.projectState, p.state)),
@@ -488,10 +510,14 @@ async function viewProject(code) {
 					? h('p.note', '有工人未发工资的月份 / months with workers unpaid: ',
 						p.unpaid_months.map((u) => `${u.month} (${u.workers})`).join(', '))
 					: null,
+				p.completed_on
+					? h('p.note', `已完工 complete on ${p.completed_on} · 公示 ${p.notice_days} 天 days of public notice · 可销户自 may close from ${p.closable_from}`)
+					: h('div', h('p.note', '销户前须确认完工并公示 / before closing, the completion is confirmed (four eyes) and publicly noticed:'),
+						completeForm),
 				p.close_refusal ? h('p.refusal', '当前不可销户 / cannot close now: ' + p.close_refusal) : null,
 				closeForm,
-				h('p.note', '余额须先经手工划转退还建设单位 / a remaining balance goes back to the owner by a manual movement first: ',
-					can.make() ? h('a', { href: `#/movement?from=${encodeURIComponent(p.account.number)}` }, '发起划转 propose a movement') : '—'))),
+				h('p.note', '销户时余额转付账户持有人（施工总承包单位）/ at closing the balance is paid out to the account holder; a deposit paid in error goes back to its payer: ',
+					can.make() ? h('a', { href: '#/movement' }, '退还拨付 return a deposit') : '—'))),
 		h('section.panel',
 			h('h2', '按月计划与拨付 ', h('small', 'Months: planned labour cost, deposits, wages paid')),
 			table([th('月份', 'Month'), th('计划人工费 (元)', 'Planned', 'num'),
@@ -731,32 +757,33 @@ async function viewNewProject() {
 }
 
 async function viewMovement(params) {
-	const from = input('from', { maxlength: 34, value: params.get('from') || '' });
-	const to = input('to', { maxlength: 34, value: params.get('to') || '', placeholder: 'CLEARING-OUT' });
-	const amount = input('amount', { inputmode: 'decimal', pattern: '[0-9]+(\\.[0-9]{1,2})?', placeholder: '1000.00' });
+	const deposit = input('deposit', { maxlength: 35, value: params.get('deposit') || '', placeholder: 'NtryRef' });
+	const amount = input('amount', { inputmode: 'decimal', pattern: '[0-9]+(\\.[0-9]{1,2})?', placeholder: '整笔 whole deposit' });
 	const reason = input('reason', { maxlength: 200 });
 	mount(
-		h('h1', '手工划转申请 ', h('small', 'Propose a manual money movement')),
+		h('h1', '退还拨付申请 ', h('small', 'Propose the return of a deposit')),
 		readonlyNote(),
 		h('section.panel',
-			h('p.note', '专用账户只用于发放工资。手工划转（如完工后余额退还建设单位、错账更正）须经双人复核；',
-				'待付工资表、本月计划人工费和退回留存所需资金不能转出。 / The account pays wages only. A manual movement (returning the remainder to the owner, correcting a mis-booking) takes a maker and a different checker; what the account owes its workers (held sheets, this month\'s planned labour cost, earmarked returns) cannot leave. ',
-				'银行清算账户 bank clearing accounts: CLEARING-IN, CLEARING-OUT.'),
+			h('p.note', '专用账户专款专用：人工支出只能是将某笔拨付原路退还付款方（至多该笔金额，仅一次），或销户时余额转付账户持有人；',
+				'不得划入其他专用账户，也不得人工入账。须经双人复核并报告监管部门；待付工资表、本月计划人工费和退回留存所需资金不能转出。 / ',
+				'The account pays its project\'s wages only: a manual debit is only the return of one deposit to its payer (at most its amount, once) or the payout of the balance at closing; ',
+				'never to another dedicated account, and no money is put on it by hand. It takes a maker and a different checker and is reported to the regulators; what the account owes its workers (held sheets, this month\'s planned labour cost, earmarked returns) cannot leave.'),
 			h('form.stack', {
 				id: 'movement',
 				onsubmit: async (ev) => {
 					ev.preventDefault();
 					try {
-						const r = await api('POST', '/api/movements', {
-							from: from.value, to: to.value, amount: amount.value, reason: reason.value });
+						const body = { deposit: deposit.value, reason: reason.value };
+						if (amount.value) body.amount = amount.value;
+						const r = await api('POST', '/api/movements', body);
 						flashNext(`划转申请已提交：审批 #${r.approval}，待复核 / proposed as approval #${r.approval}`, true);
 						location.hash = '#/approvals';
 					} catch (e) { banner(explain(e)); }
 				},
 			}, h('fieldset', { disabled: !can.make() },
-				row('转出账户', 'From account', from), row('转入账户', 'To account', to),
+				row('拨付流水号', 'Deposit (NtryRef)', deposit),
 				row('金额 (元)', 'Amount (CNY)', amount), row('理由', 'Reason', reason),
-				h('span'), h('div.actions', h('button', { type: 'submit' }, '提交划转申请 / Propose movement'))))));
+				h('span'), h('div.actions', h('button', { type: 'submit' }, '提交退还申请 / Propose return'))))));
 }
 
 /* --- routing ------------------------------------------------------------------ */

@@ -125,7 +125,8 @@ END $$;
 -- The configured recipients of one alert: the one it names (ACCOUNTS_OPENED),
 -- or every regulator whose region prefix covers the project's region code and
 -- whose authority is HRSS or the project's industry; CARD_CHANGED (the
--- real-name roster, HRSS's own record) goes to HRSS only. Called by
+-- real-name roster, HRSS's own record) and ACCOUNT_CLOSED (004 第十一条: the
+-- closing is reported to HRSS) go to HRSS only. Called by
 -- wp_alert_route.
 CREATE OR REPLACE FUNCTION wp_alert_recipients(p_alert uuid, p_regs json) RETURNS SETOF text
 LANGUAGE sql STABLE AS $$
@@ -136,5 +137,5 @@ LANGUAGE sql STABLE AS $$
 	  AND CASE WHEN a.recipient IS NOT NULL THEN r.name = a.recipient
 	      ELSE p.id IS NOT NULL AND starts_with(p.region, r.region)
 		   AND (r.authority = 'hrss'
-			OR (r.authority = p.industry AND a.kind <> 'CARD_CHANGED')) END
+			OR (r.authority = p.industry AND a.kind NOT IN ('CARD_CHANGED', 'ACCOUNT_CLOSED'))) END
 $$;

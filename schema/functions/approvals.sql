@@ -1,7 +1,14 @@
--- approvals.sql: four eyes. A maker proposes (opening a project, closing an
--- account, moving money by hand), a different checker decides; the refusals
--- (sheets held, returns earmarked, months unpaid, money left; never the money
--- wages wait for) are decided here, and every step is in the audit trail.
+-- approvals.sql: four eyes. A maker proposes (opening a project, marking it
+-- complete, closing its account, returning a deposit by hand), a different
+-- checker decides; the refusals are decided here, and every step is in the
+-- audit trail. 专款专用 (002 §(十一), 004 第七条): a manual debit of a dedicated
+-- account is only the return of a named deposit to its payer (WP62-WP66) or
+-- the payout of the balance to the account holder at closing; never to
+-- another dedicated account (WP60), and a dedicated account is never
+-- credited by hand (WP61). Closing (004 第十一条, DESIGN §2) only after the
+-- project is complete (WP67), a public notice has run (WP68) and no wages
+-- are owed (WP69). Each manual debit raises MANUAL_DEBIT, a closing
+-- ACCOUNT_CLOSED.
 
 -- Records a maker's proposal and its approval.proposed record in the 'global'
 -- audit chain; returns its id. NULL for an OPEN_ACCOUNT whose project or
@@ -28,10 +35,10 @@ BEGIN
 	RETURN v_id;
 END $$;
 
--- Proposes a CLOSE_ACCOUNT or MANUAL_MOVEMENT (wp_console_propose), or answers
+-- Proposes a CLOSE_ACCOUNT, COMPLETE_PROJECT or MANUAL_MOVEMENT (wp_console_propose), or answers
 -- why not, as JSON for the console: {"approval": ID} or {"refusal": "..."}.
 -- Called by daemon/consoleapi.c (POST /api/projects/{code}/close, POST
--- /api/movements).
+-- /api/movements, POST /api/projects/{code}/complete).
 CREATE OR REPLACE FUNCTION wp_console_propose_json(p_kind text, p_payload jsonb, p_maker bigint,
 	p_now timestamptz)
 RETURNS json LANGUAGE sql AS $$
@@ -42,9 +49,14 @@ $$;
 -- A maker's proposal of any kind, checked now against the rules it will be
 -- checked against again when approved (the world may change in between):
 -- CLOSE_ACCOUNT refused while another closing of the project waits or while
--- wp_console_close_refusal says why not; MANUAL_MOVEMENT refused when
--- wp_console_move_refusal says why not. Returns the approval id, or NULL and
--- the refusal. Locks nothing: the decision locks and checks again.
+-- wp_console_close_refusal says why not; COMPLETE_PROJECT refused while
+-- another completion of the project waits (WP70) or when
+-- wp_console_complete_refusal says why not; MANUAL_MOVEMENT (a deposit's
+-- return: its payload completed by wp_console_move_payload with the
+-- accounts and the amount, so that the checker sees what will move) refused
+-- while a return of the same deposit waits (WP64) or when
+-- wp_console_move_refusal says why not. Returns the approval id, or NULL
+-- and the refusal. Locks nothing: the decision locks and checks again.
 -- Called by wp_console_propose_json.
 CREATE OR REPLACE FUNCTION wp_console_propose(p_kind text, p_payload jsonb, p_maker bigint,
 	p_now timestamptz, OUT approval bigint, OUT refusal text)
@@ -52,8 +64,6 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	v_proj	project%ROWTYPE;
-	v_from	account%ROWTYPE;
-	v_to	account%ROWTYPE;
 BEGIN
 	IF p_kind = 'CLOSE_ACCOUNT' THEN
 		SELECT * INTO v_proj FROM project WHERE code = p_payload->>'code';
@@ -72,9 +82,26 @@ BEGIN
 			RETURN;
 		END IF;
 	ELSIF p_kind = 'MANUAL_MOVEMENT' THEN
-		SELECT * INTO v_from FROM account WHERE number = p_payload->>'from';
-		SELECT * INTO v_to FROM account WHERE number = p_payload->>'to';
-		refusal := wp_console_move_refusal(v_from, v_to, (p_payload->>'amount_fen')::bigint, p_now);
+		p_payload := wp_console_move_payload(p_payload);
+		SELECT 'WP64: the return of deposit ' || (p_payload->>'deposit')
+			|| ' is already proposed and waits for a checker (approval ' || a.id || ')'
+		INTO refusal FROM approval a WHERE a.kind = 'MANUAL_MOVEMENT' AND a.state = 'PENDING'
+		  AND a.payload->>'deposit' = p_payload->>'deposit' LIMIT 1;
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
+		refusal := wp_console_move_refusal(p_payload, p_now);
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
+	ELSIF p_kind = 'COMPLETE_PROJECT' THEN
+		IF EXISTS (SELECT 1 FROM approval a WHERE a.kind = 'COMPLETE_PROJECT'
+		    AND a.state = 'PENDING' AND a.payload->>'code' = p_payload->>'code') THEN
+			refusal := 'WP70: the completion of this project is already proposed and waits '
+				|| 'for a checker';
+			RETURN;
+		END IF;
+		refusal := wp_console_complete_refusal(p_payload, p_now);
 		IF refusal IS NOT NULL THEN
 			RETURN;
 		END IF;
@@ -106,7 +133,8 @@ END $$;
 -- A checker's decision on a PENDING approval. NOT_FOUND; the state it has when
 -- already decided; SAME_OPERATOR when the checker is its maker (four eyes: the
 -- maker of a proposal cannot approve it); REJECTED; else the approved action
--- runs (wp_project_open, wp_console_close or wp_console_move): APPROVED, or
+-- runs (wp_project_open, wp_project_complete, wp_console_close or
+-- wp_console_move): APPROVED, or
 -- FAILED with the reason when it is refused (SQLSTATE WP002) or breaks a
 -- constraint, the action rolled back to here. The decision is stored and
 -- recorded in the 'global' audit chain. Locks the approval's row FOR UPDATE,
@@ -146,12 +174,20 @@ BEGIN
 				PERFORM wp_project_open(v_ap.payload, 'operator:' || v_name);
 				outcome := 'dedicated account ' || (v_ap.payload->>'account') || ' opened';
 			ELSIF v_ap.kind = 'CLOSE_ACCOUNT' THEN
-				PERFORM wp_console_close(v_ap.payload, 'operator:' || v_name);
-				outcome := 'dedicated account of ' || (v_ap.payload->>'code') || ' closed';
+				outcome := 'dedicated account of ' || (v_ap.payload->>'code') || ' closed, '
+					|| wp_yuan(wp_console_close(v_ap.payload, p_id, 'operator:' || v_name))
+					|| ' yuan paid out to the account holder';
+			ELSIF v_ap.kind = 'COMPLETE_PROJECT' THEN
+				PERFORM wp_project_complete(v_ap.payload, 'operator:' || v_name);
+				outcome := 'project ' || (v_ap.payload->>'code') || ' complete on '
+					|| (v_ap.payload->>'completed_on') || '; its account may close from '
+					|| ((v_ap.payload->>'completed_on')::date
+					    + (v_ap.payload->>'notice_days')::int)::text;
 			ELSE
 				PERFORM wp_console_move(v_ap.payload, p_id, 'operator:' || v_name);
-				outcome := (v_ap.payload->>'amount') || ' yuan moved from '
-					|| (v_ap.payload->>'from') || ' to ' || (v_ap.payload->>'to');
+				outcome := (v_ap.payload->>'amount') || ' yuan of deposit '
+					|| (v_ap.payload->>'deposit') || ' returned from '
+					|| (v_ap.payload->>'from') || ' to its payer';
 			END IF;
 			state := 'APPROVED';
 		EXCEPTION WHEN unique_violation OR check_violation OR foreign_key_violation
@@ -212,13 +248,15 @@ BEGIN
 	RETURN v_proj;
 END $$;
 
--- Closes a project's dedicated account (an approved CLOSE_ACCOUNT) when
--- wp_console_close_refusal, asked again at the daemon's clock, finds nothing
--- against it; the account's audit chain ends with its closing. Locks the
--- account's row FOR UPDATE first, so no sheet or deposit slips in between the
--- check and the close. Raises SQLSTATE WP002 with the refusal.
--- Called by wp_approval_decide.
-CREATE OR REPLACE FUNCTION wp_console_close(p jsonb, p_actor text)
+-- Marks a project complete (an approved COMPLETE_PROJECT) when
+-- wp_console_complete_refusal, asked again at the daemon's clock, finds
+-- nothing against it: its completion date and the public-notice period in
+-- force when it was proposed ([rules] closing_notice_days, put in the
+-- payload by the daemon), from which wp_console_close_refusal counts
+-- (004 第十一条). Recorded in the account's audit chain. Locks the account's
+-- row FOR UPDATE first, as the close does. Raises SQLSTATE WP002 with the
+-- refusal. Called by wp_approval_decide.
+CREATE OR REPLACE FUNCTION wp_project_complete(p jsonb, p_actor text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	v_proj	project%ROWTYPE;
@@ -229,27 +267,194 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no such project' USING ERRCODE = 'WP002';
 	END IF;
-	PERFORM 1 FROM account WHERE id = v_proj.account_id FOR UPDATE;
+	SELECT number INTO STRICT v_number FROM account WHERE id = v_proj.account_id FOR UPDATE;
+	v_why := wp_console_complete_refusal(p, wp_console_now());
+	IF v_why IS NOT NULL THEN
+		RAISE EXCEPTION '%', v_why USING ERRCODE = 'WP002';
+	END IF;
+	UPDATE project SET state = 'COMPLETE', completed_on = (p->>'completed_on')::date,
+		notice_days = (p->>'notice_days')::int WHERE id = v_proj.id;
+	PERFORM wp_audit_append(wp_account_chain(v_number), p_actor, 'project.completed',	-- chain
+		'project:' || v_proj.code, 'complete on ' || (p->>'completed_on')
+		|| '; public notice of ' || (p->>'notice_days') || ' days before the account may close');
+END $$;
+
+-- Why a project may not be marked complete as proposed, or NULL: an unknown
+-- project; one not ACTIVE (already complete or closed), a completion date
+-- that is not a date, lies after today (China time of p_now) or before the
+-- project's first month, or a notice period outside 1..3650 days (WP70).
+-- Reads only. Called by wp_console_propose and wp_project_complete.
+CREATE OR REPLACE FUNCTION wp_console_complete_refusal(p jsonb, p_now timestamptz)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_proj	project%ROWTYPE;
+	v_on	date;
+	v_days	int;
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE code = p->>'code';
+	IF NOT FOUND THEN
+		RETURN 'no such project';
+	END IF;
+	IF v_proj.state <> 'ACTIVE' THEN
+		RETURN 'WP70: project ' || v_proj.code || ' is already ' || lower(v_proj.state)
+			|| coalesce(' (complete on ' || v_proj.completed_on || ')', '');
+	END IF;
+	BEGIN
+		v_on := (p->>'completed_on')::date;
+		v_days := (p->>'notice_days')::int;
+	EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
+	    OR invalid_text_representation OR numeric_value_out_of_range THEN
+		RETURN 'WP70: completed_on must be a date YYYY-MM-DD';
+	END;
+	IF v_on IS NULL OR v_days IS NULL OR v_days NOT BETWEEN 1 AND 3650 THEN
+		RETURN 'WP70: a completion needs its date and the notice period (1 to 3650 days)';
+	END IF;
+	IF v_on > wp_cst(p_now)::date THEN
+		RETURN 'WP70: the completion date ' || v_on || ' is in the future';
+	END IF;
+	IF v_on < v_proj.start_month THEN
+		RETURN 'WP70: the completion date ' || v_on || ' is before the project started ('
+			|| to_char(v_proj.start_month, 'YYYY-MM') || ')';
+	END IF;
+	RETURN NULL;
+END $$;
+
+-- Closes a project's dedicated account (an approved CLOSE_ACCOUNT) when
+-- wp_console_close_refusal, asked again at the daemon's clock, finds nothing
+-- against it: what is left on it is paid out to the account holder (the
+-- general contractor) by one MANUAL transfer to the clearing account out,
+-- referenced by the approval, recorded as money.manual and raised as
+-- MANUAL_DEBIT (wp_manual_debit_alert); the account and the project are
+-- closed, the account's audit chain ends with account.closed, and
+-- ACCOUNT_CLOSED is raised (to HRSS: wp_alert_recipients). Returns the
+-- amount paid out. Locks the account's row FOR UPDATE first, so no sheet or
+-- deposit slips in between the check and the close. Raises SQLSTATE WP002
+-- with the refusal. Called by wp_approval_decide.
+CREATE OR REPLACE FUNCTION wp_console_close(p jsonb, p_approval bigint, p_actor text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_proj	project%ROWTYPE;
+	v_acc	account%ROWTYPE;
+	v_why	text;
+	v_out	bigint;
+	v_holder	text;
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE code = p->>'code';
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no such project' USING ERRCODE = 'WP002';
+	END IF;
+	SELECT * INTO STRICT v_acc FROM account WHERE id = v_proj.account_id FOR UPDATE;
 	v_why := wp_console_close_refusal(v_proj.id, wp_console_now());
 	IF v_why IS NOT NULL THEN
 		RAISE EXCEPTION 'the account cannot close: %', v_why USING ERRCODE = 'WP002';
 	END IF;
-	UPDATE account SET state = 'CLOSED', closed_at = now() WHERE id = v_proj.account_id;
+	SELECT c.name || ' (' || c.uscc || ')' INTO STRICT v_holder
+	FROM company c WHERE c.uscc = v_proj.contractor_uscc;
+	IF v_acc.balance > 0 THEN
+		INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+		SELECT v_acc.id, o.id, v_acc.balance, 'MANUAL', 'approval:' || p_approval
+		FROM account o WHERE o.kind = 'CLEARING_OUT' ORDER BY o.id LIMIT 1;
+		UPDATE account SET balance = 0 WHERE id = v_acc.id;
+		PERFORM wp_audit_append(wp_account_chain(v_acc.number), p_actor, 'money.manual',	-- chain
+			'account:' || v_acc.number, wp_yuan(v_acc.balance)
+			|| ' yuan paid out to the account holder ' || v_holder
+			|| ' at closing, by approval ' || p_approval);
+		PERFORM wp_manual_debit_alert(v_proj.id, p_approval, p_actor, v_acc.balance, 0,
+			'payout of the balance to the account holder ' || v_holder || ' at closing');
+	END IF;
+	UPDATE account SET state = 'CLOSED', closed_at = now() WHERE id = v_acc.id;
 	UPDATE project SET state = 'CLOSED' WHERE id = v_proj.id;
-	SELECT number INTO STRICT v_number FROM account WHERE id = v_proj.account_id;	-- chain
-	PERFORM wp_audit_append(wp_account_chain(v_number), p_actor, 'account.closed',
-		'project:' || v_proj.code, 'dedicated account ' || v_number || ' closed');
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), p_actor, 'account.closed',	-- chain
+		'project:' || v_proj.code, 'dedicated account ' || v_acc.number || ' closed');
+	INSERT INTO alert (kind, project_id, balance, detail, dedup_key)
+	VALUES ('ACCOUNT_CLOSED', v_proj.id, 0,
+		'dedicated account ' || v_acc.number || ' closed by approval ' || p_approval
+		|| ' (maker ' || coalesce(wp_approval_maker(p_approval), '-') || ', checker ' || substr(p_actor, 10)
+		|| '): project complete on ' || v_proj.completed_on || ', public notice of '
+		|| v_proj.notice_days || ' days run, no wages owed; ' || wp_yuan(v_acc.balance)
+		|| ' yuan paid out to the account holder ' || v_holder,
+		'ACCOUNT_CLOSED:' || v_proj.id);
+	RETURN v_acc.balance;
 END $$;
 
--- Moves money by hand (an approved MANUAL_MOVEMENT) when
--- wp_console_move_refusal, asked again at the daemon's clock, finds nothing
--- against it: one MANUAL transfer referenced by the approval, the dedicated
--- balances changed with it, the record in the chain of each dedicated side,
--- and, if money came into a dedicated account, its held sheets paid as a
--- deposit would (wp_release_held). Locks the dedicated account rows FOR UPDATE
--- in id order (clearing rows are never locked), then their chains in the same
--- order. Raises SQLSTATE WP002 with the refusal.
--- Called by wp_approval_decide.
+-- Why a project's dedicated account may not close now, or NULL if it may
+-- (004 第十一条, DESIGN §2): the account is open; the project is marked
+-- complete (WP67); its public notice of notice_days has run since the
+-- completion date, by China time of p_now (WP68); and no wages are owed
+-- (WP69): no sheet held for funds, no returned wages earmarked, no month of
+-- work up to the completion with workers unpaid (wp_console_unpaid_months).
+-- Money left on it does not stop it: the close pays it out to the account
+-- holder. Reads only; wp_console_close holds the row.
+-- Called by wp_console_propose, wp_console_close and wp_console_project.
+CREATE OR REPLACE FUNCTION wp_console_close_refusal(p_project bigint, p_now timestamptz)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_acc	account%ROWTYPE;
+	v_proj	project%ROWTYPE;
+	v_n	bigint;
+	v_m	record;
+BEGIN
+	SELECT * INTO v_proj FROM project WHERE id = p_project;
+	SELECT a.* INTO v_acc FROM account a WHERE a.id = v_proj.account_id;
+	IF NOT FOUND THEN
+		RETURN 'no such project';
+	END IF;
+	IF v_acc.state <> 'OPEN' THEN
+		RETURN 'the dedicated account is already closed';
+	END IF;
+	IF v_proj.completed_on IS NULL THEN
+		RETURN 'WP67: the project is not marked complete: a maker proposes its completion '
+			|| 'date, a checker approves it, and a public notice runs before the account closes';
+	END IF;
+	IF wp_cst(p_now)::date < v_proj.completed_on + v_proj.notice_days THEN
+		RETURN 'WP68: the public notice of ' || v_proj.notice_days || ' days after completion on '
+			|| v_proj.completed_on || ' runs until '
+			|| (v_proj.completed_on + v_proj.notice_days - 1) || '; the account may close from '
+			|| (v_proj.completed_on + v_proj.notice_days);
+	END IF;
+	SELECT count(*) INTO v_n FROM sheet WHERE project_id = p_project AND state = 'HELD';
+	IF v_n > 0 THEN
+		RETURN 'WP69: ' || v_n || ' wage sheet(s) are held for funds';
+	END IF;
+	IF v_acc.earmarked > 0 THEN
+		RETURN 'WP69: returned wages of ' || wp_yuan(v_acc.earmarked)
+			|| ' yuan are earmarked for their workers and not yet paid again';
+	END IF;
+	SELECT count(*) AS n, min(u.month) AS first, sum(u.workers) AS workers INTO v_m
+	FROM wp_console_unpaid_months(p_project, p_now) u;
+	IF v_m.n > 0 THEN
+		RETURN 'WP69: ' || v_m.n || ' month(s) have workers unpaid (' || v_m.workers
+			|| ' worker-months, the first ' || to_char(v_m.first, 'YYYY-MM') || ')';
+	END IF;
+	RETURN NULL;
+END $$;
+
+-- A proposed manual movement completed from the deposit it names: "from"
+-- the deposit's account and "to" the clearing account out unless given
+-- (wp_console_move_refusal then holds them to it), the amount the whole
+-- deposit unless given, and the payer as the core reported it. A payload
+-- naming no deposit, or an unknown one, is returned as it came.
+-- Reads only. Called by wp_console_propose.
+CREATE OR REPLACE FUNCTION wp_console_move_payload(p jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce((SELECT jsonb_strip_nulls(jsonb_build_object(
+			'from', a.number,
+			'to', (SELECT o.number FROM account o WHERE o.kind = 'CLEARING_OUT' ORDER BY o.id LIMIT 1),
+			'amount_fen', d.amount, 'amount', wp_yuan(d.amount),
+			'payer_name', d.payer_name, 'payer_uscc', d.payer_uscc)) || p
+		FROM deposit d JOIN account a ON a.id = d.account_id
+		WHERE d.entry_ref = p->>'deposit'), p)
+$$;
+
+-- Returns a deposit to the party that paid it (an approved MANUAL_MOVEMENT)
+-- when wp_console_move_refusal, asked again at the daemon's clock, finds
+-- nothing against it: one MANUAL transfer from the dedicated account to the
+-- clearing account out, referenced by the approval; the balance lowered
+-- with it; the deposit_return row (the deposit's entry reference is its
+-- key: once); money.manual in the account's chain; MANUAL_DEBIT raised with
+-- the approval's maker and checker. Locks the dedicated account's row FOR
+-- UPDATE (clearing rows are never locked). Raises SQLSTATE WP002 with the
+-- refusal. Called by wp_approval_decide.
 CREATE OR REPLACE FUNCTION wp_console_move(p jsonb, p_approval bigint, p_actor text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -257,125 +462,141 @@ DECLARE
 	v_to	account%ROWTYPE;
 	v_amt	bigint := (p->>'amount_fen')::bigint;
 	v_why	text;
-	v_n	int;
-	v_chain	text;
+	v_proj	bigint;
+	v_payer	text;
 BEGIN
-	-- lock order: dedicated account rows by id (clearing rows are never locked)
-	PERFORM 1 FROM account WHERE number IN (p->>'from', p->>'to') AND kind = 'DEDICATED'
-	ORDER BY id FOR UPDATE;
-	SELECT * INTO v_from FROM account WHERE number = p->>'from';
-	SELECT * INTO v_to FROM account WHERE number = p->>'to';
-	v_why := wp_console_move_refusal(v_from, v_to, v_amt, wp_console_now());
+	SELECT * INTO v_from FROM account WHERE number = p->>'from' AND kind = 'DEDICATED' FOR UPDATE;
+	v_why := wp_console_move_refusal(p, wp_console_now());
 	IF v_why IS NOT NULL THEN
 		RAISE EXCEPTION '%', v_why USING ERRCODE = 'WP002';
 	END IF;
+	SELECT * INTO STRICT v_to FROM account WHERE number = p->>'to';
+	SELECT coalesce(d.payer_name, 'the payer') || coalesce(' (' || d.payer_uscc || ')', '')
+	INTO STRICT v_payer FROM deposit d WHERE d.entry_ref = p->>'deposit';
 	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 	VALUES (v_from.id, v_to.id, v_amt, 'MANUAL', 'approval:' || p_approval);
-	UPDATE account SET balance = balance - v_amt WHERE id = v_from.id AND kind = 'DEDICATED';
-	UPDATE account SET balance = balance + v_amt WHERE id = v_to.id AND kind = 'DEDICATED';
-	-- chain: the same record in the chain of each dedicated account the
-	-- money moved on, in the order their rows were locked
-	FOR v_chain IN SELECT wp_account_chain(a.number) FROM account a
-	    WHERE a.id IN (v_from.id, v_to.id) AND a.kind = 'DEDICATED' ORDER BY a.id LOOP
-		PERFORM wp_audit_append(v_chain, p_actor, 'money.manual', 'account:' || v_from.number,
-			wp_yuan(v_amt) || ' yuan to ' || v_to.number || ' by approval ' || p_approval
-			|| ': ' || coalesce(p->>'reason', ''));
-	END LOOP;
-	IF v_to.kind = 'DEDICATED' THEN
-		v_n := wp_release_held(v_to.id, p_actor);
-	END IF;
+	UPDATE account SET balance = balance - v_amt WHERE id = v_from.id;
+	INSERT INTO deposit_return (entry_ref, account_id, amount, approval_id)
+	VALUES (p->>'deposit', v_from.id, v_amt, p_approval);
+	PERFORM wp_audit_append(wp_account_chain(v_from.number), p_actor, 'money.manual',	-- chain
+		'account:' || v_from.number, wp_yuan(v_amt) || ' yuan of deposit ' || (p->>'deposit')
+		|| ' returned to its payer ' || v_payer || ' by approval ' || p_approval || ': '
+		|| coalesce(p->>'reason', ''));
+	SELECT id INTO STRICT v_proj FROM project WHERE account_id = v_from.id;
+	PERFORM wp_manual_debit_alert(v_proj, p_approval, p_actor, v_amt, v_from.balance - v_amt,
+		'return of deposit ' || (p->>'deposit') || ' to its payer ' || v_payer);
 END $$;
 
--- Why a project's dedicated account may not close now, or NULL if it may: only
--- after the project's wages are all paid (DESIGN §2): no sheet held for funds,
--- no returned wages earmarked, no month with workers unpaid
--- (wp_console_unpaid_months), and nothing left on it (returned to the owner by
--- a manual movement first). Reads only; wp_console_close holds the row.
--- Called by wp_console_propose, wp_console_close and wp_console_project.
-CREATE OR REPLACE FUNCTION wp_console_close_refusal(p_project bigint, p_now timestamptz)
+-- Why a manual movement may not be made, or NULL (002 §(十一), 004 第七条:
+-- 专项用于支付该工程建设项目农民工工资). Both accounts exist, differ, are
+-- dedicated or clearing, one of them dedicated, both open; a positive
+-- amount. Then: never from a dedicated account to another (WP60); never
+-- onto a dedicated account by hand, whose deposits come from the core feed
+-- as the core's books show them (WP61); a debit of a dedicated account goes
+-- to the clearing account out and names a deposit to return (WP62), one of
+-- this account (WP63), not returned yet (WP64), for at most its amount
+-- (WP65), and leaves what the account owes its workers (wp_wages_owed:
+-- wages come first, WP66). The payout at closing is wp_console_close's.
+-- Reads only; wp_console_move holds the row. Called by wp_console_propose
+-- and wp_console_move.
+CREATE OR REPLACE FUNCTION wp_console_move_refusal(p jsonb, p_now timestamptz)
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_acc	account%ROWTYPE;
-	v_n	bigint;
-	v_m	record;
-BEGIN
-	SELECT a.* INTO v_acc FROM account a JOIN project p ON p.account_id = a.id
-	WHERE p.id = p_project;
-	IF NOT FOUND THEN
-		RETURN 'no such project';
-	END IF;
-	IF v_acc.state <> 'OPEN' THEN
-		RETURN 'the dedicated account is already closed';
-	END IF;
-	SELECT count(*) INTO v_n FROM sheet WHERE project_id = p_project AND state = 'HELD';
-	IF v_n > 0 THEN
-		RETURN v_n || ' wage sheet(s) are held for funds';
-	END IF;
-	IF v_acc.earmarked > 0 THEN
-		RETURN 'returned wages of ' || wp_yuan(v_acc.earmarked)
-			|| ' yuan are earmarked for their workers and not yet paid again';
-	END IF;
-	SELECT count(*) AS n, min(u.month) AS first, sum(u.workers) AS workers INTO v_m
-	FROM wp_console_unpaid_months(p_project, p_now) u;
-	IF v_m.n > 0 THEN
-		RETURN v_m.n || ' month(s) have workers unpaid (' || v_m.workers
-			|| ' worker-months, the first ' || to_char(v_m.first, 'YYYY-MM') || ')';
-	END IF;
-	IF v_acc.balance > 0 THEN
-		RETURN 'the account still holds ' || wp_yuan(v_acc.balance)
-			|| ' yuan: return it to the owner by a manual movement first';
-	END IF;
-	RETURN NULL;
-END $$;
-
--- Why a manual movement may not be made, or NULL. A movement has a dedicated
--- account on at least one side and the bank's clearing accounts (money from or
--- to outside the bank) or another dedicated account on the other; both open; a
--- positive amount. A dedicated account gives only what it holds beyond what it
--- owes its workers as wp_wages_owed counts it for legal orders (held sheets,
--- this month's planned labour cost, earmarked returns): wages come first.
--- Reads only; wp_console_move holds the rows. Called by wp_console_propose and
--- wp_console_move.
-CREATE OR REPLACE FUNCTION wp_console_move_refusal(p_from account, p_to account, p_amount bigint,
-	p_now timestamptz)
-RETURNS text LANGUAGE plpgsql STABLE AS $$
-DECLARE
+	v_from	account%ROWTYPE;
+	v_to	account%ROWTYPE;
+	v_dep	deposit%ROWTYPE;
+	v_amt	bigint := (p->>'amount_fen')::bigint;
+	v_ret	bigint;
 	w	record;
 BEGIN
-	IF p_from.id IS NULL THEN
-		RETURN 'no such account to move money from';
+	SELECT * INTO v_from FROM account WHERE number = p->>'from';
+	IF NOT FOUND THEN
+		RETURN CASE WHEN p ? 'deposit' AND NOT p ? 'from'
+			THEN 'WP63: no deposit ' || (p->>'deposit') || ' was booked at this bank'
+			ELSE 'no such account to move money from' END;
 	END IF;
-	IF p_to.id IS NULL THEN
+	SELECT * INTO v_to FROM account WHERE number = p->>'to';
+	IF NOT FOUND THEN
 		RETURN 'no such account to move money to';
 	END IF;
-	IF p_from.id = p_to.id THEN
+	IF v_from.id = v_to.id THEN
 		RETURN 'the two accounts are the same';
 	END IF;
-	IF p_amount IS NULL OR p_amount <= 0 THEN
+	IF v_amt IS NULL OR v_amt <= 0 THEN
 		RETURN 'the amount must be positive';
 	END IF;
-	IF p_from.kind NOT IN ('DEDICATED', 'CLEARING_IN', 'CLEARING_OUT')
-	    OR p_to.kind NOT IN ('DEDICATED', 'CLEARING_IN', 'CLEARING_OUT') THEN
+	IF v_from.kind NOT IN ('DEDICATED', 'CLEARING_IN', 'CLEARING_OUT')
+	    OR v_to.kind NOT IN ('DEDICATED', 'CLEARING_IN', 'CLEARING_OUT') THEN
 		RETURN 'manual movements are between dedicated and clearing accounts only';
 	END IF;
-	IF p_from.kind <> 'DEDICATED' AND p_to.kind <> 'DEDICATED' THEN
+	IF v_from.kind <> 'DEDICATED' AND v_to.kind <> 'DEDICATED' THEN
 		RETURN 'one side of a manual movement must be a dedicated account';
 	END IF;
-	IF p_from.state <> 'OPEN' OR p_to.state <> 'OPEN' THEN
+	IF v_from.kind = 'DEDICATED' AND v_to.kind = 'DEDICATED' THEN
+		RETURN 'WP60: a dedicated account is never debited by hand in favour of another '
+			|| 'dedicated account: each pays its own project''s wages only (专款专用)';
+	END IF;
+	IF v_to.kind = 'DEDICATED' THEN
+		RETURN 'WP61: a dedicated account is never credited by hand: its deposits come '
+			|| 'from the core feed, as the core''s books show them';
+	END IF;
+	IF v_from.state <> 'OPEN' OR v_to.state <> 'OPEN' THEN
 		RETURN 'a closed account neither pays nor receives';
 	END IF;
-	IF p_from.kind = 'DEDICATED' THEN
-		SELECT * INTO w FROM wp_wages_owed(p_from.id, p_now);
-		IF p_from.balance - p_amount < w.owed THEN
-			RETURN 'account ' || p_from.number || ' can give at most '
-				|| wp_yuan(greatest(p_from.balance - w.owed, 0))
-				|| ' yuan (balance ' || wp_yuan(p_from.balance) || '; owed to its workers: held sheets '
-				|| wp_yuan(w.held) || ', this month''s planned labour cost '
-				|| wp_yuan(w.planned) || ', earmarked returns ' || wp_yuan(w.earmarked) || ')';
-		END IF;
+	IF v_to.kind <> 'CLEARING_OUT' OR NOT p ? 'deposit' THEN
+		RETURN 'WP62: a manual debit of a dedicated account is only the return of a named '
+			|| 'deposit to its payer ("deposit": its NtryRef) or the payout of the balance '
+			|| 'to the account holder when the account closes';
+	END IF;
+	SELECT * INTO v_dep FROM deposit WHERE entry_ref = p->>'deposit';
+	IF NOT FOUND OR v_dep.account_id <> v_from.id THEN
+		RETURN 'WP63: no deposit ' || (p->>'deposit') || ' was booked on account ' || v_from.number;
+	END IF;
+	SELECT r.approval_id INTO v_ret FROM deposit_return r WHERE r.entry_ref = v_dep.entry_ref;
+	IF FOUND THEN
+		RETURN 'WP64: deposit ' || v_dep.entry_ref || ' was already returned (approval '
+			|| v_ret || '): a deposit is returned once';
+	END IF;
+	IF v_amt > v_dep.amount THEN
+		RETURN 'WP65: a return of deposit ' || v_dep.entry_ref || ' is at most its amount, '
+			|| wp_yuan(v_dep.amount) || ' yuan';
+	END IF;
+	SELECT * INTO w FROM wp_wages_owed(v_from.id, p_now);
+	IF v_from.balance - v_amt < w.owed THEN
+		RETURN 'WP66: account ' || v_from.number || ' can give at most '
+			|| wp_yuan(greatest(v_from.balance - w.owed, 0))
+			|| ' yuan (balance ' || wp_yuan(v_from.balance) || '; owed to its workers: held sheets '
+			|| wp_yuan(w.held) || ', this month''s planned labour cost '
+			|| wp_yuan(w.planned) || ', earmarked returns ' || wp_yuan(w.earmarked)
+			|| ', arrears of months due ' || wp_yuan(w.arrears)
+			|| ', frozen by legal orders ' || wp_yuan(w.frozen) || ')';
 	END IF;
 	RETURN NULL;
 END $$;
+
+-- The name of an approval's maker. Called by wp_manual_debit_alert and
+-- wp_console_close.
+CREATE OR REPLACE FUNCTION wp_approval_maker(p_approval bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT o.name FROM approval a JOIN operator o ON o.id = a.maker_id WHERE a.id = p_approval
+$$;
+
+-- Raises MANUAL_DEBIT for a manual debit of a dedicated account (002 §(十一):
+-- the regulators hear of every one), naming the approval, its maker and its
+-- checker (p_actor, 'operator:NAME'), the amount and what it was for; the
+-- balance after it. Once per approval (dedup_key). Called by
+-- wp_console_move and wp_console_close, under the account's row lock.
+CREATE OR REPLACE FUNCTION wp_manual_debit_alert(p_project bigint, p_approval bigint,
+	p_actor text, p_amount bigint, p_balance bigint, p_what text)
+RETURNS void LANGUAGE sql AS $$
+	INSERT INTO alert (kind, project_id, balance, required, detail, dedup_key)
+	VALUES ('MANUAL_DEBIT', p_project, p_balance, p_amount,
+		'manual debit of ' || wp_yuan(p_amount) || ' yuan by approval ' || p_approval
+		|| ' (maker ' || coalesce(wp_approval_maker(p_approval), '-') || ', checker '
+		|| substr(p_actor, length('operator:') + 1) || '): ' || p_what,
+		'MANUAL_DEBIT:approval:' || p_approval)
+	ON CONFLICT (dedup_key) DO NOTHING
+$$;
 
 -- A project with its account, balance, roster size, sheets and months of plan
 -- against deposits and wages paid (003 二(一): monthly labour cost = total
@@ -399,6 +620,8 @@ CREATE OR REPLACE FUNCTION wp_project_json(p_code text) RETURNS json LANGUAGE sq
 		'contract_months', p.contract_months,
 		'start_month', to_char(p.start_month, 'YYYY-MM'),
 		'pay_day', p.pay_day,
+		'completed_on', p.completed_on, 'notice_days', p.notice_days,
+		'closable_from', p.completed_on + p.notice_days,
 		'roster_size', (SELECT count(*) FROM roster_entry r WHERE r.project_id = p.id),
 		'sheets', (SELECT json_build_object(
 			'paid', count(*) FILTER (WHERE s.state = 'PAID'),

@@ -324,7 +324,9 @@ $$;
 
 -- Months with workers unpaid, up to p_now's month: a worker on the roster is
 -- on site in every month from the later of the project's start and their entry
--- to the month they left (or p_now's), and each such month needs a paid line
+-- to the month they left (or p_now's, or the project's completion date's
+-- once it is complete: nobody works on a completed project, so the months
+-- after it are never counted unpaid), and each such month needs a paid line
 -- (WAGE, or BACKPAY of that month) on this project that did not come back: the
 -- same test as WAGES_OVERDUE. One row per month short.
 -- Called by wp_console_project and wp_console_close_refusal.
@@ -337,7 +339,8 @@ BEGIN
 	FROM project p JOIN roster_entry r ON r.project_id = p.id
 	CROSS JOIN LATERAL generate_series(
 		greatest(p.start_month, date_trunc('month', r.entered)::date),
-		date_trunc('month', least(coalesce(r.left_on, wp_cst(p_now)::date), wp_cst(p_now)::date))::date,
+		date_trunc('month', least(coalesce(r.left_on, wp_cst(p_now)::date), wp_cst(p_now)::date,
+			p.completed_on))::date,
 		interval '1 month') AS m(month)
 	WHERE p.id = p_project AND NOT EXISTS (
 		SELECT 1 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id

@@ -177,13 +177,13 @@ test('a viewer finds every change refused', async () => {
 	// something for the viewer to try to decide
 	const maker = await signIn('maker1', 'maker-password-1');
 	await go(maker, '#/movement', 'form#movement');
-	await maker.fill('#from', 'CLEARING-IN');
-	await maker.fill('#to', process.env.WP_ACCOUNT);
-	await maker.fill('#amount', '5000.00');
-	await maker.fill('#reason', '核心系统漏报的人工费拨付更正');
 	await shot(maker, '13-movement');
-	await maker.click('form#movement button[type=submit]');
-	await maker.waitForSelector('#banner.good:not([hidden])');
+	// (a manual credit can no longer be proposed: a project's completion is)
+	await go(maker, `#/projects/${PROJECT}`, '#complete-form');
+	await maker.fill('#completed_on', '2026-06-30');
+	await maker.click('#complete-form button[type=submit]');
+	await maker.waitForSelector('#banner:not([hidden])');
+	assert.match(await maker.getAttribute('#banner', 'class'), /good/, await maker.textContent('#banner'));
 	const pending = /#(\d+)/.exec(await maker.textContent('#banner'))[1];
 	await maker.context().close();
 
@@ -215,6 +215,8 @@ test('a viewer finds every change refused', async () => {
 		['POST', `/api/approvals/${pending}`, { decision: 'reject' }],
 		['POST', `/api/projects/${PROJECT}/close`, { reason: 'x' }],
 		['POST', '/api/movements', { from: 'CLEARING-IN', to: process.env.WP_ACCOUNT, amount: '1.00', reason: 'x' }],
+		['POST', '/api/movements', { deposit: 'DEP-1', amount: '1.00' }],
+		['POST', `/api/projects/${PROJECT}/complete`, { completed_on: '2026-01-31' }],
 		['POST', `/api/alerts/${alertId}/retry`, {}],
 	];
 	for (const [m, u, b] of calls)
@@ -238,13 +240,11 @@ test('a viewer finds every change refused', async () => {
 test('four eyes holds on the page, even for an admin', async () => {
 	const page = await signIn('admin1', 'admin-password-1');
 	// an admin proposing and approving the same thing: four eyes on the page too
-	await go(page, '#/movement', 'form#movement');
-	await page.fill('#from', 'CLEARING-IN');
-	await page.fill('#to', process.env.WP_ACCOUNT);
-	await page.fill('#amount', '1.00');
-	await page.fill('#reason', '四眼原则测试');
-	await page.click('form#movement button[type=submit]');
-	await page.waitForSelector('#banner.good:not([hidden])');
+	await go(page, `#/projects/${process.env.WP_PROJECT}`, '#complete-form');
+	await page.fill('#completed_on', '2026-01-31');
+	await page.click('#complete-form button[type=submit]');
+	await page.waitForSelector('#banner:not([hidden])');
+	assert.match(await page.getAttribute('#banner', 'class'), /good/, await page.textContent('#banner'));
 	const own = /#(\d+)/.exec(await page.textContent('#banner'))[1];
 	await page.waitForSelector(`tr[data-approval="${own}"]`);
 	assert.ok(await page.isDisabled(`button[data-approve="${own}"]`));

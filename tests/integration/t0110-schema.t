@@ -128,7 +128,8 @@ $PSQL -d legacy -c "SET session_replication_role = replica" -c "$($PSQL -d legac
     "SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE' FROM pg_tables
      WHERE schemaname = 'public' AND tablename <> 'schema_migration'")"
 # only the tables and columns a database at 020 has: what later migrations
-# add (021: legal_order.unfrozen, .frozen; 023: sheet.clock_at, .cancelled_at;
+# add (021: legal_order.unfrozen, .frozen; 022: project.completed_on,
+# deposit_return; 023: sheet.clock_at, .cancelled_at;
 # 024: sheet_line.roster_version, roster_version; 025: payment orders, none for
 # sheets paid before it) is theirs to fill on the upgrade,
 # as it is on a bank's database

@@ -1,9 +1,13 @@
 #!/bin/sh
 # The console API the page uses, on a real world: overview, projects, a
 # sheet with masked lines, alerts with a retry, approvals, the audit list;
-# closing an account (four eyes; refused while sheets are held, returns are
-# earmarked, months have workers unpaid, or money is left) and manual money
-# movements (four eyes; never the money wages wait for); every change in the
+# completing a project and closing its account (four eyes; refused before the
+# completion and its public notice, while sheets are held, returns are
+# earmarked or months have workers unpaid; the balance paid out to the holder,
+# MANUAL_DEBIT and ACCOUNT_CLOSED raised) and manual money movements (only a
+# deposit's return, four eyes, at most its amount, once, never the money
+# wages wait for; never to another dedicated account, never a credit by
+# hand; MANUAL_DEBIT with maker and checker); every change in the
 # audit trail; a viewer changes nothing; the page's files and headers.
 . "$(dirname "$0")/lib.sh"
 
@@ -90,7 +94,7 @@ check_eq "project: October's wages paid" "$(json months.9.paid <"$T/p")" 5500.00
 check_eq "project: its sheets, newest first" "$(json sheet_list.0.msg_id <"$T/p")" SHEET-HELD
 check_eq "project: its opening approval" "$(json approvals.0.kind <"$T/p")" OPEN_ACCOUNT
 json close_refusal <"$T/p" >"$T/refusal"
-check "project: why it cannot close now" grep -q 'held' "$T/refusal"
+check "project: why it cannot close now" grep -q 'WP67: the project is not marked complete' "$T/refusal"
 
 # --- a sheet with masked lines ---------------------------------------------------
 console viewer1 GET "/api/sheets/$paid_id" >"$T/sh"
@@ -141,8 +145,8 @@ check_eq "retry of an unknown alert: 404" "$(status)" 404
 
 # --- closing: refused while sheets are held ------------------------------------
 console maker1 POST "/api/projects/$PROJECT/close" '{"reason":"项目完工"}' >"$T/c1"
-check_eq "closing with a held sheet: 409" "$(status)" 409
-check "the refusal names the held sheet" grep -q 'held' "$T/c1"
+check_eq "closing before the project is complete: 409" "$(status)" 409
+check "the refusal says so (WP67)" grep -q 'WP67' "$T/c1"
 console viewer1 POST "/api/projects/$PROJECT/close" '{"reason":"x"}' >/dev/null
 check_eq "a viewer cannot propose closing: 403" "$(status)" 403
 console checker1 POST "/api/projects/$PROJECT/close" '{"reason":"x"}' >/dev/null
@@ -154,6 +158,27 @@ check_eq "closing an unknown project: 409" "$(status)" 409
 
 # --- closing an empty project: four eyes -----------------------------------------
 check "an empty project is opened" propose_open P-EMPTY ACC-EMPTY
+console maker1 POST /api/projects/P-EMPTY/close '{"reason":"项目取消 cancelled"}' >"$T/c0"
+check_eq "closing it before its completion: 409" "$(status)" 409
+console maker1 POST /api/projects/P-EMPTY/complete '{"completed_on":"20261001"}' >/dev/null
+check_eq "a completion date not YYYY-MM-DD: 400" "$(status)" 400
+console maker1 POST /api/projects/P-EMPTY/complete '{"completed_on":"2026-11-21"}' >"$T/cf"
+check_eq "a completion date after the daemon's today: 409" "$(status)" 409
+check "saying it is in the future (WP70)" grep -q 'WP70: the completion date 2026-11-21 is in the future' "$T/cf"
+console maker1 POST /api/projects/P-EMPTY/complete '{"completed_on":"2026-02-30"}' >/dev/null
+check_eq "a completion date that is no date: 409" "$(status)" 409
+console viewer1 POST /api/projects/P-EMPTY/complete '{"completed_on":"2026-10-01"}' >/dev/null
+check_eq "a viewer cannot propose a completion: 403" "$(status)" 403
+eid=$(console maker1 POST /api/projects/P-EMPTY/complete '{"completed_on":"2026-10-01","reason":"项目取消"}' | json approval)
+check_eq "a maker proposes its completion on 2026-10-01" "$(status)" 200
+console maker1 POST "/api/approvals/$eid" '{"decision":"approve"}' >/dev/null
+check_eq "the maker cannot approve the completion: 403" "$(status)" 403
+check_eq "a checker approves it" "$(decide "$eid")" approved
+console viewer1 GET /api/projects/P-EMPTY >"$T/pe"
+check_eq "the project is complete" "$(json state <"$T/pe")" complete
+check_eq "the notice period is the default 30 days" "$(json notice_days <"$T/pe")" 30
+check_eq "closable from 2026-10-31" "$(json closable_from <"$T/pe")" 2026-10-31
+check_eq "the completion is audited" "$(audit_count project.completed)" 1
 cid=$(console maker1 POST /api/projects/P-EMPTY/close '{"reason":"项目取消 cancelled"}' | json approval)
 check_eq "closing proposed: 200" "$(status)" 200
 console maker1 POST /api/projects/P-EMPTY/close '{"reason":"again"}' >/dev/null
@@ -166,6 +191,9 @@ check_eq "a checker approves the close" "$(decide "$cid")" approved
 check_eq "the account is closed" "$(q "SELECT state FROM account WHERE number = 'ACC-EMPTY'")" CLOSED
 check_eq "the project is closed" "$(q "SELECT state FROM project WHERE code = 'P-EMPTY'")" CLOSED
 check_eq "the close is audited" "$(audit_count account.closed)" 1
+check_eq "ACCOUNT_CLOSED is raised" "$(q "SELECT count(*) FROM alert a JOIN project p ON p.id = a.project_id WHERE a.kind = 'ACCOUNT_CLOSED' AND p.code = 'P-EMPTY'")" 1
+q "SELECT detail FROM alert WHERE kind = 'ACCOUNT_CLOSED'" >"$T/acd"
+check "naming the approval's maker and checker" grep -q 'maker maker1, checker checker1' "$T/acd"
 deposit_to ACC-EMPTY DEP-CLOSED 10.00
 check_eq "a deposit to the closed account is refused" "$(xval '/*/@outcome' "$T/body")" REFUSED
 console maker1 POST /api/projects/P-EMPTY/close '{"reason":"again"}' >/dev/null
@@ -201,6 +229,7 @@ python3 "$TOOLS/mkroster" --project P-WORK --sub "$SUB1_USCC:$SUB1_NAME" <"$T/w.
 gc POST /v1/projects/P-WORK/roster --data-binary @"$T/rw.xml" >/dev/null
 check_eq "its roster is accepted" "$(status)" 200
 deposit_to ACC-WORK DEP-WORK 2000.00
+check_eq "its completion on 2026-04-30 is approved" "$(decide "$(console maker1 POST /api/projects/P-WORK/complete '{"completed_on":"2026-04-30"}' | json approval)")" approved
 console maker1 POST /api/projects/P-WORK/close '{"reason":"完工"}' >"$T/c3"
 check_eq "closing with months unpaid: 409" "$(status)" 409
 check "the refusal counts the two months" grep -q '2 month(s) have workers unpaid' "$T/c3"
@@ -226,69 +255,89 @@ wid=$(console maker1 POST /api/projects/P-WORK/close '{"reason":"完工，工资
 check_eq "with every month paid the close is proposed" "$(status)" 200
 check_eq "and approved" "$(decide "$wid")" approved
 
-# --- closing: refused while money is left; a manual movement returns it --------------
+# --- manual movements: only a deposit's return; the close pays the rest out --------
 check "a project with money left is opened" propose_open P-BAL ACC-BAL
 deposit_to ACC-BAL DEP-BAL 500.00
-console maker1 POST /api/projects/P-BAL/close '{"reason":"完工"}' >"$T/c4"
-check_eq "closing with a balance: 409" "$(status)" 409
-check "the refusal says to return the balance" grep -q 'manual movement' "$T/c4"
-console viewer1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"500.00","reason":"退还建设单位"}' >/dev/null
+console viewer1 POST /api/movements '{"deposit":"DEP-BAL","amount":"200.00"}' >/dev/null
 check_eq "a viewer cannot propose a movement: 403" "$(status)" 403
-console checker1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"500.00","reason":"退还建设单位"}' >/dev/null
+console checker1 POST /api/movements '{"deposit":"DEP-BAL","amount":"200.00"}' >/dev/null
 check_eq "a checker cannot propose a movement: 403" "$(status)" 403
-console maker1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"500.001","reason":"x"}' >/dev/null
+console maker1 POST /api/movements '{"deposit":"DEP-BAL","amount":"200.001"}' >/dev/null
 check_eq "an amount with three decimals: 400" "$(status)" 400
+console maker1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"500.001","reason":"x"}' >/dev/null
+check_eq "in the from/to form too: 400" "$(status)" 400
 console maker1 POST /api/movements '{"from":"ACC-BAL","to":"ACC-BAL","amount":"1.00","reason":"x"}' >/dev/null
 check_eq "a movement to the same account: 409" "$(status)" 409
 console maker1 POST /api/movements '{"from":"ACC-BAL","to":"NO-SUCH","amount":"1.00","reason":"x"}' >/dev/null
 check_eq "a movement to an unknown account: 409" "$(status)" 409
 console maker1 POST /api/movements '{"from":"CLEARING-IN","to":"CLEARING-OUT","amount":"1.00","reason":"x"}' >/dev/null
 check_eq "a movement between clearing accounts only: 409" "$(status)" 409
-console maker1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"500.01","reason":"x"}' >"$T/m0"
-check_eq "more than the account holds: 409" "$(status)" 409
-check "the refusal says how much may go" grep -q 'at most 500.00' "$T/m0"
-mid=$(console maker1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"500.00","reason":"完工余额退还建设单位"}' | json approval)
-check_eq "the return of the balance is proposed" "$(status)" 200
+console maker1 POST /api/movements "{\"from\":\"ACC-BAL\",\"to\":\"$ACCOUNT\",\"amount\":\"100.00\",\"reason\":\"借给另一个项目\"}" >"$T/m60"
+check_eq "a movement to another project's dedicated account: 409" "$(status)" 409
+check "refused as WP60" grep -q 'WP60: a dedicated account is never debited by hand in favour of another' "$T/m60"
+console maker1 POST /api/movements '{"from":"CLEARING-IN","to":"ACC-BAL","amount":"1000000.00","reason":"核心系统漏报的拨付更正"}' >"$T/m61"
+check_eq "a credit by hand from the clearing account: 409" "$(status)" 409
+check "refused as WP61: deposits come from the core feed" grep -q 'WP61: a dedicated account is never credited by hand' "$T/m61"
+console maker1 POST /api/movements '{"from":"ACC-BAL","to":"CLEARING-OUT","amount":"100.00","reason":"x"}' >"$T/m62"
+check_eq "a debit out that names no deposit: 409" "$(status)" 409
+check "refused as WP62" grep -q 'WP62: a manual debit of a dedicated account is only the return of a named deposit' "$T/m62"
+console maker1 POST /api/movements '{"deposit":"NO-SUCH-DEP"}' >"$T/m63"
+check_eq "an unknown deposit: 409 WP63" "$(status)/$(grep -c WP63 "$T/m63")" 409/1
+console maker1 POST /api/movements '{"deposit":"DEP-BAL","amount":"500.01"}' >"$T/m65"
+check_eq "more than the deposit: 409" "$(status)" 409
+check "refused as WP65, saying the deposit's amount" grep -q 'WP65: a return of deposit DEP-BAL is at most its amount, 500.00' "$T/m65"
+check_eq "none of these was proposed" "$(q "SELECT count(*) FROM approval WHERE kind = 'MANUAL_MOVEMENT'")" 0
+mid=$(console maker1 POST /api/movements '{"deposit":"DEP-BAL","amount":"200.00","reason":"多拨部分退还建设单位"}' | json approval)
+check_eq "the return of 200.00 of the deposit is proposed" "$(status)" 200
+console maker1 POST /api/movements '{"deposit":"DEP-BAL","amount":"1.00"}' >"$T/m64"
+check_eq "a second return of it while one waits: 409 WP64" "$(status)/$(grep -c WP64 "$T/m64")" 409/1
 check_eq "nothing moves before a checker approves" "$(q "SELECT balance FROM account WHERE number = 'ACC-BAL'")" 50000
 console maker1 POST "/api/approvals/$mid" '{"decision":"approve"}' >/dev/null
 check_eq "the maker cannot approve the movement: 403" "$(status)" 403
 check_eq "a checker approves the movement" "$(decide "$mid")" approved
-check_eq "the balance is returned" "$(q "SELECT balance FROM account WHERE number = 'ACC-BAL'")" 0
-check_eq "one MANUAL transfer, referenced by the approval" \
-    "$(q "SELECT amount || ' ' || reference FROM transfer WHERE reason = 'MANUAL'")" "50000 approval:$mid"
+check_eq "the balance is 300.00" "$(q "SELECT balance FROM account WHERE number = 'ACC-BAL'")" 30000
+check_eq "one MANUAL transfer to the clearing account out, referenced by the approval" \
+    "$(q "SELECT t.amount || ' ' || t.reference || ' ' || o.number FROM transfer t JOIN account o ON o.id = t.credit_account WHERE t.reason = 'MANUAL'")" "20000 approval:$mid CLEARING-OUT"
 check_eq "the movement is audited" "$(audit_count money.manual)" 1
+q "SELECT detail FROM alert WHERE kind = 'MANUAL_DEBIT'" >"$T/md"
+check "MANUAL_DEBIT is raised with the maker and the checker" grep -q "manual debit of 200.00 yuan by approval $mid (maker maker1, checker checker1): return of deposit DEP-BAL to its payer" "$T/md"
+console maker1 POST /api/movements '{"deposit":"DEP-BAL","amount":"1.00"}' >"$T/m64b"
+check_eq "the same deposit a second time: 409 WP64" "$(status)/$(grep -c 'already returned' "$T/m64b")" 409/1
+check_eq "P-BAL is marked complete on 2026-10-01" "$(decide "$(console maker1 POST /api/projects/P-BAL/complete '{"completed_on":"2026-10-01"}' | json approval)")" approved
 bid=$(console maker1 POST /api/projects/P-BAL/close '{"reason":"完工"}' | json approval)
-check_eq "now the close is proposed" "$(status)" 200
+check_eq "with money left the close is proposed: the close pays it out" "$(status)" 200
 check_eq "and approved" "$(decide "$bid")" approved
+check_eq "the 300.00 left is paid out to the holder, referenced by the approval" \
+    "$(q "SELECT amount FROM transfer WHERE reason = 'MANUAL' AND reference = 'approval:$bid'")/$(q "SELECT balance || state FROM account WHERE number = 'ACC-BAL'")" 30000/0CLOSED
+check_eq "the payout raises MANUAL_DEBIT" "$(q "SELECT count(*) FROM alert WHERE kind = 'MANUAL_DEBIT' AND detail LIKE '%payout of the balance to the account holder%'")" 1
+check_eq "and the closing ACCOUNT_CLOSED" "$(q "SELECT count(*) FROM alert a JOIN project p ON p.id = a.project_id WHERE a.kind = 'ACCOUNT_CLOSED' AND p.code = 'P-BAL'")" 1
 
-# --- a movement that is no longer possible when approved fails, nothing moves -------
+# --- closing: refused before the public notice has run --------------------------------
 check "another project is opened" propose_open P-RACE ACC-RACE
 deposit_to ACC-RACE DEP-RACE 300.00
-r1=$(console maker1 POST /api/movements '{"from":"ACC-RACE","to":"CLEARING-OUT","amount":"200.00","reason":"更正 1"}' | json approval)
-r2=$(console maker1 POST /api/movements '{"from":"ACC-RACE","to":"CLEARING-OUT","amount":"200.00","reason":"更正 2"}' | json approval)
-check_eq "the first is approved" "$(decide "$r1")" approved
-check_eq "the second, no longer covered, fails" "$(decide "$r2")" failed
-check_eq "the failed one moved nothing" "$(q "SELECT balance FROM account WHERE number = 'ACC-RACE'")" 10000
-q "SELECT outcome FROM approval WHERE id = $r2" >"$T/outcome"
-check "its outcome says why" grep -q 'at most 100.00' "$T/outcome"
+deposit_to ACC-RACE DEP-RACE2 100.00
+check_eq "it is complete on 2026-11-01" "$(decide "$(console maker1 POST /api/projects/P-RACE/complete '{"completed_on":"2026-11-01"}' | json approval)")" approved
+console maker1 POST /api/projects/P-RACE/complete '{"completed_on":"2026-11-01"}' >/dev/null
+check_eq "a completion is approved once: 409" "$(status)" 409
+console maker1 POST /api/projects/P-RACE/close '{"reason":"完工"}' >"$T/c68"
+check_eq "closing before its public notice has run: 409" "$(status)" 409
+check "saying until when (WP68)" grep -q 'WP68: the public notice of 30 days after completion on 2026-11-01 runs until 2026-11-30' "$T/c68"
 
-# --- a movement never takes the money held sheets wait for; one that brings money pays them
-console maker1 POST /api/movements "{\"from\":\"$ACCOUNT\",\"to\":\"CLEARING-OUT\",\"amount\":\"1.00\",\"reason\":\"x\"}" >"$T/m1"
-check_eq "taking money held sheets wait for: 409" "$(status)" 409
-check "the refusal names the held sheets" grep -q 'held sheets 12000.00' "$T/m1"
-iid=$(console maker1 POST /api/movements "{\"from\":\"CLEARING-IN\",\"to\":\"$ACCOUNT\",\"amount\":\"7500.00\",\"reason\":\"核心系统漏报的拨付更正\"}" | json approval)
-check_eq "a manual credit is proposed" "$(status)" 200
-check_eq "a checker approves it" "$(decide "$iid")" approved
-check_eq "the held sheet is paid by the money that came in" \
+# --- a return never takes the money held sheets wait for; a deposit pays them --------
+console maker1 POST /api/movements '{"deposit":"DEP-1","amount":"1.00"}' >"$T/m1"
+check_eq "a return taking money held sheets wait for: 409" "$(status)" 409
+check "the refusal names the held sheets (WP66)" grep -q 'WP66: .*held sheets 12000.00' "$T/m1"
+deposit DEP-2 7500.00 >/dev/null
+check_eq "the held sheet is paid by a deposit from the core feed" \
     "$(q "SELECT state FROM sheet WHERE msg_id = 'SHEET-HELD'")" PAID
 check_eq "the account is down to zero" "$(balance)" 0
-check_eq "a rejected movement moves nothing" "$(decide "$(console maker1 POST /api/movements "{\"from\":\"CLEARING-IN\",\"to\":\"$ACCOUNT\",\"amount\":\"1.00\",\"reason\":\"x\"}" | json approval)" reject)" rejected
-check_eq "the account is still zero" "$(balance)" 0
+check_eq "a rejected return moves nothing" "$(decide "$(console maker1 POST /api/movements '{"deposit":"DEP-RACE2"}' | json approval)" reject)" rejected
+check_eq "the account still holds 400.00" "$(q "SELECT balance FROM account WHERE number = 'ACC-RACE'")" 40000
 
 # --- approvals and audit lists --------------------------------------------------------
 console viewer1 GET /api/approvals >"$T/ap"
 check_eq "approvals waiting: none left" "$(cat "$T/ap")" "[]"
-mid2=$(console maker1 POST /api/movements '{"from":"CLEARING-IN","to":"ACC-RACE","amount":"1.00","reason":"待审"}' | json approval)
+mid2=$(console maker1 POST /api/movements '{"deposit":"DEP-RACE","amount":"1.00","reason":"待审"}' | json approval)
 console viewer1 GET /api/approvals >"$T/ap"
 check_eq "approvals waiting: the new one" "$(json 0.id <"$T/ap")" "$mid2"
 check_eq "approvals waiting: its maker" "$(json 0.maker <"$T/ap")" maker1
@@ -310,6 +359,8 @@ before=$(q "SELECT (SELECT count(*) FROM approval) || '/' || (SELECT count(*) FR
 for call in "POST /api/projects {\"code\":\"V1\"}" \
     "POST /api/projects/$PROJECT/close {\"reason\":\"x\"}" \
     "POST /api/movements {\"from\":\"CLEARING-IN\",\"to\":\"$ACCOUNT\",\"amount\":\"1.00\",\"reason\":\"x\"}" \
+    "POST /api/movements {\"deposit\":\"DEP-RACE\"}" \
+    "POST /api/projects/$PROJECT/complete {\"completed_on\":\"2026-10-01\"}" \
     "POST /api/approvals/$mid2 {\"decision\":\"approve\"}" \
     "POST /api/approvals/$mid2 {\"decision\":\"reject\"}" \
     "POST /api/alerts/$aid/retry {}"; do

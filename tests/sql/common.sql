@@ -83,7 +83,7 @@ SELECT throws_ok($$UPDATE sheet_line SET name = 'x'$$, '23001', NULL, 'sheet lin
 SELECT throws_ok('DELETE FROM sheet_line', '23001', NULL, 'sheet lines are never deleted');
 SELECT throws_ok('UPDATE deposit SET amount = 1', '23001', NULL, 'deposits are never updated');
 SELECT throws_ok('DELETE FROM deposit', '23001', NULL, 'deposits are never deleted');
-SELECT throws_ok('TRUNCATE deposit', '23001', NULL, 'deposits are never truncated');
+SELECT throws_ok('TRUNCATE deposit CASCADE', '23001', NULL, 'deposits are never truncated');
 SELECT throws_ok('UPDATE line_return SET amount = 1', '23001', NULL, 'returns are never updated');
 SELECT throws_ok('DELETE FROM line_return', '23001', NULL, 'returns are never deleted');
 SELECT throws_ok('DELETE FROM earmark_release', '23001', NULL, 'earmark releases are never deleted');

@@ -18,9 +18,8 @@ BEGIN;
 SELECT plan(135);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT ok(tap.open_project('XM-TAP-0002', tap.acc2(), tap.gc()) IS NOT NULL, 'a second project is opened');
-SELECT lives_ok($$SELECT set_config('wagepay.console_now', '2026-10-20 10:00+08', true);
-	SELECT wp_console_close('{"code": "XM-TAP-0002"}', 'operator:tap')$$,
-	'its empty account is closed');
+SELECT is(tap.close_account('XM-TAP-0002', '2026-10-20 10:00+08'), 'APPROVED APPROVED',
+	'its empty account is closed (completed, the notice run, closed: four eyes each)');
 
 -- --- deposits ---------------------------------------------------------------------
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'an owner''s deposit is booked');

@@ -411,3 +411,90 @@ CREATE FUNCTION tap.versions(p_k int) RETURNS text LANGUAGE sql STABLE AS $$
 	SELECT string_agg(v.version || ' ' || right(v.card, 4), ', ' ORDER BY v.version)
 	FROM roster_version v WHERE v.id_number = (tap.w(p_k)).idn
 $$;
+
+-- --- manual movements and closing (022) -------------------------------------------
+-- The console's four eyes as consoleapi.c calls them: maker1 proposes,
+-- checker1 decides, at the daemon's clock p_now (never today's date).
+CREATE FUNCTION tap.four_eyes() RETURNS void LANGUAGE sql AS $$
+	SELECT tap.operator('maker1', 'maker'), tap.operator('checker1', 'checker')
+$$;
+CREATE FUNCTION tap.op(p_name text) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT id FROM operator WHERE name = p_name
+$$;
+-- maker1's proposal: the approval id, or the refusal.
+CREATE FUNCTION tap.propose(p_kind text, p_payload jsonb, p_now timestamptz) RETURNS text
+LANGUAGE sql AS $$
+	SELECT coalesce(r.approval::text, r.refusal)
+	FROM wp_console_propose(p_kind, p_payload, tap.op('maker1'), p_now) r
+$$;
+-- An operator's decision on an approval: its state.
+CREATE FUNCTION tap.decide_as(p_who text, p_id text, p_now timestamptz,
+	p_decision text DEFAULT 'approve')
+RETURNS text LANGUAGE sql AS $$
+	SELECT d.state FROM wp_console_decide(p_id::bigint, tap.op(p_who), p_decision, p_now) d
+$$;
+-- Proposed by maker1 and approved by checker1 at p_now: the decided state, or
+-- the refusal of the proposal.
+CREATE FUNCTION tap.four_eyed(p_kind text, p_payload jsonb, p_now timestamptz) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	v	text := tap.propose(p_kind, p_payload, p_now);
+BEGIN
+	IF v !~ '^[0-9]+$' THEN
+		RETURN v;
+	END IF;
+	RETURN tap.decide_as('checker1', v, p_now);
+END $$;
+-- The payload of a deposit's return as consoleapi.c sends it (amount optional).
+CREATE FUNCTION tap.return_payload(p_ref text, p_fen bigint DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object('deposit', p_ref, 'amount_fen', p_fen,
+		'amount', wp_yuan(p_fen), 'reason', 'paid in error, returned to the owner'))
+$$;
+-- Why a movement (its payload as proposed) may not be made at p_now, or NULL.
+CREATE FUNCTION tap.move_refusal(p_payload jsonb, p_now timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT wp_console_move_refusal(wp_console_move_payload(p_payload), p_now)
+$$;
+-- The completion of a project as consoleapi.c proposes it.
+CREATE FUNCTION tap.complete_payload(p_code text, p_on text, p_days int DEFAULT 30) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('code', p_code, 'completed_on', p_on, 'notice_days', p_days,
+		'reason', 'works complete, accepted')
+$$;
+-- Why a project's account may not close at p_now, or NULL.
+CREATE FUNCTION tap.close_refusal(p_code text, p_now timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT wp_console_close_refusal((SELECT id FROM project WHERE code = p_code), p_now)
+$$;
+-- Alerts of a kind about a project: their details, oldest first.
+CREATE FUNCTION tap.alert_details(p_kind text, p_code text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT string_agg(a.detail, ' | ' ORDER BY a.raised_at, a.detail) FROM alert a
+	JOIN project p ON p.id = a.project_id WHERE a.kind = p_kind AND p.code = p_code
+$$;
+-- Closes a project's empty account at p_now the one way there is: its
+-- completion 40 days before (a public notice of 30), then the close, each
+-- proposed and approved with four eyes (operators tap-maker, tap-checker).
+-- Returns the two decisions' states.
+CREATE FUNCTION tap.close_account(p_code text, p_now timestamptz) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_m	bigint;
+	v_c	bigint;
+	v_a	bigint;
+	v_b	bigint;
+BEGIN
+	SELECT id INTO v_m FROM operator WHERE name = 'tap-maker';
+	IF NOT FOUND THEN
+		v_m := tap.operator('tap-maker', 'maker');
+		v_c := tap.operator('tap-checker', 'checker');
+	END IF;
+	SELECT id INTO STRICT v_c FROM operator WHERE name = 'tap-checker';
+	SELECT approval INTO STRICT v_a FROM wp_console_propose('COMPLETE_PROJECT',
+		tap.complete_payload(p_code, (wp_cst(p_now)::date - 40)::text), v_m, p_now);
+	PERFORM wp_console_decide(v_a, v_c, 'approve', p_now);
+	SELECT approval INTO STRICT v_b FROM wp_console_propose('CLOSE_ACCOUNT',
+		jsonb_build_object('code', p_code), v_m, p_now);
+	RETURN (SELECT state FROM approval WHERE id = v_a) || ' '
+		|| (SELECT d.state FROM wp_console_decide(v_b, v_c, 'approve', p_now) d);
+END $$;

@@ -31,9 +31,8 @@ SELECT is(tap.decide('A-2', ARRAY[tap.l('A1', 1, 1000)], p_contractor => tap.gc2
 SELECT is(tap.decide('A-3', ARRAY[tap.l('A1', 1, 1000)], p_sub => tap.owner()),
 	'UNKNOWN_SUBCONTRACTOR WP06', 'WP06: a subcontractor (UltmtDbtr) not on the project''s roster refuses the sheet');
 SELECT ok(tap.open_project('XM-TAP-0002', tap.acc2(), tap.gc()) IS NOT NULL, 'a second project is opened');
-SELECT lives_ok($$SELECT set_config('wagepay.console_now', '2026-10-20 10:00+08', true);
-	SELECT wp_console_close('{"code": "XM-TAP-0002"}', 'operator:tap')$$,
-	'its empty account is closed (as an approved CLOSE_ACCOUNT does it)');
+SELECT is(tap.close_account('XM-TAP-0002', '2026-10-20 10:00+08'), 'APPROVED APPROVED',
+	'its empty account is closed (as an approved CLOSE_ACCOUNT does it) (completed, the notice run, closed: four eyes each)');
 SELECT is(tap.decide('A-4', ARRAY[tap.l('A1', 1, 1000)], p_account => tap.acc2()),
 	'ACCOUNT_CLOSED AC04', 'AC04: a sheet on a closed dedicated account is refused');
 SELECT is((SELECT count(*) FROM sheet WHERE msg_id LIKE 'A-%'), 0::bigint,

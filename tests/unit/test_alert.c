@@ -193,6 +193,14 @@ refused(void)
 	m.kind = "PAYDAY";
 	CHECK(alert_build(&m, &err) == NULL);
 	CHECK(strstr(err.msg, "unknown kind") != NULL);
+	/* the manual debit and the closing are kinds of their own */
+	CHECK(alert_kind_valid("MANUAL_DEBIT"));
+	CHECK(alert_kind_valid("ACCOUNT_CLOSED"));
+	m = balance_short_msg();
+	m.kind = "MANUAL_DEBIT";
+	doc = alert_build(&m, &err);
+	CHECK(doc != NULL);
+	xmlFreeDoc(doc);
 	m = balance_short_msg();
 	m.region = NULL;		/* a project in part */
 	CHECK(alert_build(&m, &err) == NULL);

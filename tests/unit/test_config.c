@@ -56,7 +56,55 @@ complete_file(void)
 	CHECK_INT(c->max_connections, 1024);
 	CHECK_INT(c->workers, 2);
 	CHECK(c->max_body == WP_DEFAULT_BODY);
+	CHECK_INT(c->closing_notice_days, 30);
+	CHECK_INT(c->guarantee_topup_days, 30);
 	config_free(c);
+}
+
+/* [rules]: closing_notice_days and guarantee_topup_days, whole days from
+ * 1 to 3650, digits only, each at most once; 30 when not set. */
+static void
+rules_section(void)
+{
+	char		 text[4096];
+	struct perr	 err;
+	struct config	*c;
+	static const char *const bad[] = {
+		"closing_notice_days = 0", "closing_notice_days = 3651",
+		"closing_notice_days = -1", "closing_notice_days = +30",
+		"closing_notice_days = 30d", "closing_notice_days = 1e3",
+		"closing_notice_days = 99999999999", "closing_notice_days = 3 0",
+		"guarantee_topup_days = 0", "guarantee_topup_days = 4000",
+		"guarantee_topup_days = x", "closing_days = 30",
+		"closing_notice_days = 30\nclosing_notice_days = 31", NULL
+	};
+	size_t		 i;
+
+	snprintf(text, sizeof(text), "%s[rules]\nclosing_notice_days = 45\n"
+	    "guarantee_topup_days = 3650\n", good);
+	c = parse(text, &err);
+	CHECK(c != NULL);
+	CHECK_INT(c->closing_notice_days, 45);
+	CHECK_INT(c->guarantee_topup_days, 3650);
+	config_free(c);
+	snprintf(text, sizeof(text), "%s[rules]\nclosing_notice_days = 1\n", good);
+	c = parse(text, &err);
+	CHECK(c != NULL);
+	CHECK_INT(c->closing_notice_days, 1);
+	CHECK_INT(c->guarantee_topup_days, 30);
+	config_free(c);
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(text, sizeof(text), "%s[rules]\n%s\n", good, bad[i]);
+		c = parse(text, &err);
+		if (c != NULL || strstr(err.msg, "test.conf:3") == NULL ||
+		    (strstr(err.msg, "must be a whole number of days from 1 "
+		    "to 3650") == NULL && strstr(err.msg, "unknown key") == NULL &&
+		    strstr(err.msg, "set twice") == NULL)) {
+			fprintf(stderr, "  for \"%s\": got \"%s\"\n", bad[i],
+			    c == NULL ? err.msg : "accepted");
+			exit(1);
+		}
+	}
 }
 
 /* Replaces the first occurrence of from in good by to and expects a refusal
@@ -238,6 +286,7 @@ missing_file(void)
 
 const struct unit_case config_cases[] = {
 	{ "complete_file", complete_file },
+	{ "rules_section", rules_section },
 	{ "mistakes_named", mistakes_named },
 	{ "core_client_subject", core_client_subject },
 	{ "core_client_subject_refused", core_client_subject_refused },
