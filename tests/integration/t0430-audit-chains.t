@@ -45,13 +45,19 @@ check_eq "deposits are in their account's chain" \
 check_eq "each account's chain starts with its opening" \
     "$(q "SELECT string_agg(DISTINCT action, ',') FROM audit a WHERE a.chain IN ('$CA', '$CB') AND a.id = (SELECT min(id) FROM audit b WHERE b.chain = a.chain) AND a.prev_hash = sha256(''::bytea)")" \
     account.opened
-# a manual movement between the two accounts, decided as of a day before
-# their plans start (nothing owed yet): one record in each chain
+# a manual movement between the two accounts is refused (WP60: never in
+# favour of another dedicated account): its decision is in 'global' only.
+# A deposit returned by hand to its payer, decided as of a day before the
+# plans start (nothing owed yet), is one record in its account's chain.
 apid=$(q "INSERT INTO approval (kind, payload, maker_id) SELECT 'MANUAL_MOVEMENT', '{\"from\":\"$A\",\"to\":\"$B\",\"amount\":\"1.00\",\"amount_fen\":100,\"reason\":\"test\"}', id FROM operator WHERE name = 'maker1' RETURNING id")
-check_eq "a movement from A to B is approved" \
-    "$(q "SELECT state FROM wp_console_decide($apid, (SELECT id FROM operator WHERE name = 'checker1'), 'approve', '2025-12-01')")" APPROVED
-check_eq "it is recorded in both accounts' chains" \
-    "$(q "SELECT string_agg(chain, ',' ORDER BY id) FROM audit WHERE action = 'money.manual'")" "$CA,$CB"
+check_eq "a movement from A to B is refused" \
+    "$(q "SELECT state FROM wp_console_decide($apid, (SELECT id FROM operator WHERE name = 'checker1'), 'approve', '2025-12-01')")" FAILED
+check_eq "for WP60" "$(q "SELECT left(outcome, 4) FROM approval WHERE id = $apid")" WP60
+rpid=$(q "INSERT INTO approval (kind, payload, maker_id) SELECT 'MANUAL_MOVEMENT', wp_console_move_payload('{\"deposit\":\"DEP-A1\",\"amount_fen\":100,\"amount\":\"1.00\",\"reason\":\"test\"}'), id FROM operator WHERE name = 'maker1' RETURNING id")
+check_eq "a return of 1.00 of A's deposit is approved" \
+    "$(q "SELECT state FROM wp_console_decide($rpid, (SELECT id FROM operator WHERE name = 'checker1'), 'approve', '2025-12-01')")" APPROVED
+check_eq "it is recorded in A's chain" \
+    "$(q "SELECT string_agg(chain, ',' ORDER BY id) FROM audit WHERE action = 'money.manual'")" "$CA"
 check_eq "sign-ins, approvals and rosters are in 'global'" \
     "$(chain_of "action LIKE 'session.%' OR action LIKE 'approval.%' OR action IN ('roster.upload', 'operator.added')")" global
 check_eq "three chains, each head on its newest record" \
