@@ -39,6 +39,19 @@ kind_to() {
 # delivered KIND N: N deliveries of alerts of that kind acknowledged
 delivered() { q_is "SELECT count(*) FROM alert_delivery d JOIN alert a ON a.id = d.alert_id WHERE a.kind = '$1' AND d.state = 'DELIVERED'" "$2"; }
 
+# --- the sheets: paid at a clock after their months ------------------------
+# A WAGE line may not be for a month after the daemon's (WP07), nor its
+# confirmation dated after the daemon's clock (WP09): the sheets below, for
+# 2026-10 and 2026-11 (confirmed on the 1st of the next month), are submitted
+# with the clock at 2027-02-01. Not earlier: from 2026-10 to 2027-01 the rules
+# (every second) would find some contract month's deposits short and raise a
+# DEPOSIT_SHORT before the one the test looks at (2026-10's, after the top-up
+# below). At 2027-02-01 the month that ended last is after the contract
+# (2026-01..2026-12): no DEPOSIT_SHORT; they raise only a WAGES_OVERDUE for
+# 2026-12 and the ACCOUNTS_OPENED reports for 2027-01, which no check below
+# counts. The clock goes back to 2026-01-10 after the sheets.
+restart_daemon WAGEPAY_CLOCK=2027-02-01T09:00:00+08:00
+
 # --- BALANCE_SHORT: a sheet held for funds --------------------------------
 { line H1 0 15000.00; line H2 1 6000.50; } >"$T/l1"
 sheet s1 --msg-id SHEET-HELD --sub "$SUB1_USCC" --month 2026-10 <"$T/l1"
@@ -78,6 +91,8 @@ f=$(fr_file zz-housing "$mi")
 check "MISUSE_ATTEMPT verifies and is valid" alert_ok "$f"
 check_eq "MISUSE_ATTEMPT names the line" "$(xval "//*[local-name()='EndToEndId']" "$f")" M1
 check "MISUSE_ATTEMPT says why, with no full ID number" sh -c "grep -q 'WP01' '$f' && ! grep -q '$(python3 "$TOOLS/wpids.py" id 77)' '$f'"
+
+restart_daemon WAGEPAY_CLOCK=2026-01-10T09:00:00+08:00
 
 # --- CARD_CONCENTRATION: one card for several workers -----------------------
 printf '%s\t%s\t%s\t%s\t%s\t2026-02-20\t2026-03-01\n' "$(python3 "$TOOLS/wpids.py" id 91)" \

@@ -69,6 +69,18 @@ sleep 3
 check_eq "nothing is sent after the acknowledgement" "$(fr_count hrss "$a2")" "$n"
 
 # --- the regulator hangs: payments are not held up ------------------------------
+# The sheet below is for 2026-10, confirmed on 2026-11-01: the daemon's clock
+# must be past both (WP07, WP09), so the daemon is restarted at 2026-11-02
+# first. Its rules' run a second after start-up raises what is due then
+# (DEPOSIT_SHORT for 2026-10, WAGES_OVERDUE for 2026-09, the ACCOUNTS_OPENED
+# reports for 2026-10); they are delivered while the regulator still answers,
+# so that only DR-3 hangs, as before. Later restarts are at 2026-01-10 again.
+restart_daemon WAGEPAY_CLOCK=2026-11-02T09:00:00+08:00
+rules_delivered() {
+	q_is "SELECT count(*) FROM alert WHERE kind = 'WAGES_OVERDUE'" 1 &&
+	q_is "SELECT count(*) FROM alert a WHERE (a.kind IN ('DEPOSIT_SHORT', 'WAGES_OVERDUE') OR (a.kind = 'ACCOUNTS_OPENED' AND a.recipient = 'hrss')) AND NOT EXISTS (SELECT 1 FROM alert_delivery d WHERE d.alert_id = a.id AND d.recipient = 'hrss' AND d.state = 'DELIVERED')" 0
+}
+check "restarted at 2026-11-02: the rules' alerts are delivered first" wait_for 15 rules_delivered
 fr_mode hrss hang
 debit_request DR-3 3000.00 >/dev/null
 a3=$(misuse DR-3)
@@ -87,6 +99,7 @@ diag "last_error: $(st DR-3 last_error)"
 check_eq "state pending after the timeout" "$(st DR-3 state)" PENDING
 fr_mode hrss ok
 check "delivered once the regulator answers" wait_for 15 is_delivered DR-3
+export WAGEPAY_CLOCK=2026-01-10T09:00:00+08:00
 
 # --- SIGKILL between the event and the delivery ------------------------------------
 fr_stop hrss

@@ -11,7 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
 
-# the daemon's own runs see nothing due; the steps below choose the day
+# the daemon's own runs (one a second after each start) raise nothing: at
+# 2026-01-10 nothing is due, and the clock moves on only after a step judged
+# what is due then (below); the steps choose the day
 export WAGEPAY_RULES_INTERVAL=86400 WAGEPAY_CLOCK=2026-01-10T09:00:00+08:00
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 check "the project is opened" open_project
@@ -60,11 +62,23 @@ wo() { q "SELECT count(*) FROM alert WHERE kind = 'WAGES_OVERDUE' AND month = '2
 cond() { q "SELECT CASE WHEN active THEN 't' ELSE 'f' END || '/' || occurrences FROM alert_condition WHERE key LIKE '$1:%:2026-10'"; }
 
 # --- 2026-10 falls due ---------------------------------------------------------
+# The sheets pay 2026-10 (and 2026-11), confirmed on the 1st of the next month:
+# the daemon's clock must be past both (WP07, WP08, WP09). It is moved to
+# 2026-11-10T09:00, the first step's time, after that step: the daemon's own
+# run a second after its restart then finds what the step judged unchanged
+# (the sheet pays 2026-10, not due before 2026-11-16) and raises nothing. A
+# restart before the first step would raise that step's alerts in the daemon,
+# with no 007 run to compare them with.
+step "before the pay day" 2026-11-10T09:00:00+08:00
+check_eq "nothing due for 2026-10 yet" "$(wo)" 0
+before=$(q "SELECT count(*) || '/' || (SELECT string_agg(key || '=' || active || '/' || occurrences || '@' || changed_at, ' ' ORDER BY key) FROM alert_condition) FROM alert")
+restart_daemon WAGEPAY_CLOCK=2026-11-10T09:00:00+08:00
 { line P1 0 3000.00; line P2 1 3100.00; } >"$T/l1"
 pay s1 SHEET-1 2026-10 1 <"$T/l1"
 check_eq "subcontractor one pays its two workers for 2026-10" "$(grpsts "$T/s1.pain002.xml")" ACSC
-step "before the pay day" 2026-11-10T09:00:00+08:00
-check_eq "nothing due for 2026-10 yet" "$(wo)" 0
+sleep 2
+check_eq "the daemon's run at its new clock changed no alert or condition" \
+    "$(q "SELECT count(*) || '/' || (SELECT string_agg(key || '=' || active || '/' || occurrences || '@' || changed_at, ' ' ORDER BY key) FROM alert_condition) FROM alert")" "$before"
 step "the day after the pay day" 2026-11-16T09:00:00+08:00
 check_eq "WAGES_OVERDUE for 2026-10 raised" "$(wo)" 1
 check_eq "and DEPOSIT_SHORT" "$(cond DEPOSIT_SHORT)" t/1
@@ -92,8 +106,12 @@ step "paid again" 2026-11-16T12:00:00+08:00
 check_eq "the condition clears again" "$(cond WAGES_OVERDUE)" f/2
 
 # --- the next month's wages do not touch 2026-10 -------------------------------
+# the daemon's clock is on 2026-11-10: the worker confirmed this month's
+# wages that morning (not on 2026-12-01, mksheet's default: WP09)
 { line N1 0 100.00; } >"$T/l4"
-pay s4 SHEET-4 2026-11 1 <"$T/l4"
+sheet s4 --msg-id SHEET-4 --sub "$SUB1_USCC" --month 2026-11 \
+    --confirmed 2026-11-10T08:00:00+08:00 <"$T/l4"
+submit s4
 check_eq "a sheet for 2026-11 is paid" "$(grpsts "$T/s4.pain002.xml")" ACSC
 check_eq "2026-10 is not judged again for it" "$(judged 2026-11-16T13:00:00+08:00)" 0
 step "another month paid" 2026-11-16T13:00:00+08:00
