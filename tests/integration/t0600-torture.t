@@ -14,20 +14,26 @@
 
 CYCLES=${CYCLES:-50}
 SHEETS=${TORTURE_SHEETS:-4}		# per cycle
+n=$((CYCLES * SHEETS))
+# The daemon's clock is pinned: a WAGE month may not be after its month, nor
+# a confirmation after it (WP07, WP09). The demo workers are on site from
+# 2026-03; mksheet confirms a month's line on the 1st of the next; so the
+# sheets pay the nine months 2026-03..2026-11, and the roster is as large as
+# that takes: sheet i pays 3 demo workers of subcontractor one their WAGE of
+# month i % 9, group i / 9 (3 workers each), so every line is payable and a
+# second payment would be a visible AM05.
+export WAGEPAY_CLOCK=2026-12-05T10:00:00+08:00
+GROUPS=$(( (n + 8) / 9 ))
 EXTRA_CONFIG=$(regulator_section hrss 4101 hrss)
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 fr_start hrss || { echo "Bail out! fake regulator"; exit 1; }
-open_project && roster_demo 30 && deposit DEP-0 100000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
+open_project && roster_demo $(( GROUPS * 3 * 2 )) && deposit DEP-0 100000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
 
-# Pre-made, pre-signed sheets, two at a time: sheet i pays 3 demo workers
-# their WAGE of a month of its own (5 sheets a month, 15 workers), so every
-# line is payable and a second payment would be a visible AM05.
 mkdir -p "$T/tort"
-n=$((CYCLES * SHEETS))
 make_one() { # i
-	m=$(( $1 / 5 )); y=$((2026 + (m + 2) / 12)); mo=$(( (m + 2) % 12 + 1 ))
-	python3 "$TOOLS/mksheet" --demo 3 --demo-from $(( ($1 % 5) * 3 )) --sub "$SUB1_USCC" \
-	    --month "$(printf '%d-%02d' $y $mo)" --msg-id "TORT-$1" --account "$ACCOUNT" >"$T/tort/u$1.xml" &&
+	mo=$(( $1 % 9 + 3 ))
+	python3 "$TOOLS/mksheet" --demo 3 --demo-from $(( $1 / 9 * 3 )) --sub "$SUB1_USCC" \
+	    --month "$(printf '2026-%02d' $mo)" --msg-id "TORT-$1" --account "$ACCOUNT" >"$T/tort/u$1.xml" &&
 	    "$TOOLS/sign-xml" "$PKI/sub1.key" "$PKI/sub1.pem" "$T/tort/u$1.xml" "$T/tort/s$1.xml"
 }
 i=0
