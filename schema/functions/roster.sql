@@ -106,7 +106,7 @@ DECLARE
 	v_cur	roster_entry%ROWTYPE;
 	v_ver	int;
 BEGIN
-	SELECT * INTO v_cur FROM roster_entry WHERE project_id = p_project AND id_number = p_idn;
+	SELECT * INTO v_cur FROM roster_entry WHERE project_id = p_project AND id_number = p_idn::char(18);
 	IF NOT FOUND THEN
 		v_ver := 1;
 		INSERT INTO roster_entry (project_id, id_number, name, employer_uscc, card, card_bank,
@@ -122,7 +122,7 @@ BEGIN
 		UPDATE roster_entry SET name = p_name, employer_uscc = p_employer, card = p_card,
 			card_bank = p_bank, contract_signed = p_signed, entered = p_entered,
 			left_on = p_left, version = v_ver, updated_at = now()
-		WHERE project_id = p_project AND id_number = p_idn;
+		WHERE project_id = p_project AND id_number = p_idn::char(18);
 		IF v_cur.card <> p_card OR v_cur.card_bank::text <> p_bank THEN
 			INSERT INTO alert (kind, project_id, detail, dedup_key)
 			VALUES ('CARD_CHANGED', p_project,
