@@ -19,12 +19,12 @@ echo "fail 503" >"$FC/mode"
 python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
     --key "$PKI/server.key" --ca "$PKI/ca.pem" >"$T/fakecore.out" 2>&1 &
 FC_PID=$!
-trap 'kill $FC_PID 2>/dev/null' EXIT
+trap 'kill $FC_PID 2>/dev/null; cleanup' EXIT
 for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
 
 wait_for() { n=$1; shift; for _ in $(seq 1 $((n * 5))); do "$@" && return 0; sleep 0.2; done; return 1; }
 posts() { grep -c " $1 " "$FC/log" 2>/dev/null || echo 0; }
-at_least() { [ "$(grep -c "^[0-9]* $1 " "$FC/log" 2>/dev/null)" -ge "$2" ]; }
+at_least() { [ "$(grep -c "^[0-9]* $1 " "$FC/log" 2>/dev/null || echo 0)" -ge "$2" ]; }
 order_state() { q "SELECT o.state FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = '$1'"; }
 order_msg() { q "SELECT o.msg_id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = '$1'"; }
 fcstatus() { python3 "$TOOLS/fakecore" status --url "https://127.0.0.1:$KPORT" --cert "$PKI/core.pem" --key "$PKI/core.key" "$@"; }
