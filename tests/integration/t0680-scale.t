@@ -164,7 +164,7 @@ check_eq "/metrics: the sheets read once" \
     "$(grep -Ec ' on sheet( [a-z_0-9]+)?  \(' "$T/plan-metrics")" 1
 check_eq "/metrics: the same figures" \
     "$(q "SELECT (j->'sheets')::text || ' ' || (j->>'lines_paid') || ' ' || (j->>'fen_paid') || ' ' || (j->>'fen_held') FROM wp_console_metrics() j")" \
-    "$(q "SELECT '{ \"received\" : 0, \"rejected\" : 0, \"held\" : 0, \"paid\" : ' || count(*) || ' }' FROM sheet WHERE state = 'PAID'") $(q "SELECT sum(accepted_count) || ' ' || sum(accepted_total) FROM sheet WHERE state = 'PAID'") 0"
+    "$(q "SELECT '{ \"received\" : 0, \"rejected\" : 0, \"held\" : 0, \"paid\" : ' || count(*) || ', \"cancelled\" : 0 }' FROM sheet WHERE state = 'PAID'") $(q "SELECT sum(accepted_count) || ' ' || sum(accepted_total) FROM sheet WHERE state = 'PAID'") 0"
 
 ledger_exact
 finish
