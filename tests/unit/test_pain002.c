@@ -58,9 +58,9 @@ static void
 partial(void)
 {
 	static const struct status_line lines[] = {
-		{ "E2E-0002", "AM05", "WAGE/2026-10 already paid to this worker" },
-		{ "E2E-0005", "WP05", "ID number 4101**********5617 fails its check" },
-		{ "E2E-0007", "AC01", NULL },
+		{ "E2E-0002", "AM05", "WAGE/2026-10 already paid to this worker", NULL },
+		{ "E2E-0005", "WP05", "ID number 4101**********5617 fails its check", NULL },
+		{ "E2E-0007", "AC01", NULL, NULL },
 	};
 	struct status_report r = {
 		.msg_id = "RPT-SUB1-202610-001",
@@ -152,7 +152,7 @@ rejected_unreadable(void)
 static void
 group_proprietary(void)
 {
-	static const struct status_line line = { "E2E-1", "WP13", "not on the roster" };
+	static const struct status_line line = { "E2E-1", "WP13", "not on the roster", NULL };
 	struct status_report r = {
 		.msg_id = "RPT-0002",
 		.created_at = "2026-11-21T08:00:00Z",
@@ -178,7 +178,7 @@ static void
 escaped(void)
 {
 	static const struct status_line line = {
-		"E2E<&>\"'", "BE01", "name <b>&amp;</b> ]]> \"x\""
+		"E2E<&>\"'", "BE01", "name <b>&amp;</b> ]]> \"x\"", NULL
 	};
 	struct status_report r = {
 		.msg_id = "R&D<1>",
@@ -210,7 +210,7 @@ static void
 cut_utf8(void)
 {
 	char			 msg[600], want[600];
-	struct status_line	 line = { "E2E-1", "FF01", msg };
+	struct status_line	 line = { "E2E-1", "FF01", msg, NULL };
 	struct status_report	 r = {
 		.msg_id = "R-1", .created_at = "2026-11-21T08:00:00Z",
 		.orig_msg_id = "M-1", .orig_msg_nm_id = "pain.001.001.10",
@@ -260,7 +260,7 @@ bad_bytes(void)
 	static const struct status_line line = {
 		"E2E-\x01-1", "FF01",
 		"bad \xff\xfe utf8, \xc0\xaf overlong, \xed\xa0\x80 surrogate, "
-		"\x1b[31m escape, cut \xe4\xb8"
+		"\x1b[31m escape, cut \xe4\xb8", NULL
 	};
 	struct status_report r = {
 		.msg_id = "R-1", .created_at = "2026-11-21T08:00:00Z",
