@@ -529,10 +529,12 @@ read1(struct console_call *c, const char *sql, int n, const char *p1,
 void
 consoleapi_overview_get(struct console_call *c)
 {
-	char	now[40];
+	char	now[40], hours[16];
 
 	now_iso(now);
-	read1(c, "SELECT wp_console_overview($1::timestamptz)", 1, now, NULL);
+	snprintf(hours, sizeof(hours), "%d", wpd->conf->settlement_hours);
+	read1(c, "SELECT wp_console_overview($1::timestamptz, $2::int)", 2, now,
+	    hours);
 }
 
 void

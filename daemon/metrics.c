@@ -2,8 +2,9 @@
  * metrics.c: the console listener's GET /healthz (does the database
  * answer?) and GET /metrics, in the Prometheus text format: this process's
  * counters, the database latency probe's (watchdog.c), the console's
- * sign-ins (session.c), and the figures only the database knows, from one
- * wp_console_metrics() call per scrape.
+ * sign-ins (session.c), and the figures only the database knows (payment
+ * orders to the core included), from one wp_console_metrics() call per
+ * scrape.
  *
  * Owns nothing between scrapes. Without a database the process's own
  * figures are still served. Must not put an ID or card number or a
@@ -91,6 +92,25 @@ jint(json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* The payment orders to the core not settled yet (026). */
+static void
+metrics_payorders(struct evbuffer *b, json_t *o)
+{
+	family(b, "wagepay_payment_orders", "gauge", "Payment orders to the "
+	    "core not settled: pending (in the outbox, not taken yet) and "
+	    "taken (lines without a final status).");
+	evbuffer_add_printf(b, "wagepay_payment_orders{state=\"pending\"} "
+	    "%lld\n", jint(o, "pending"));
+	evbuffer_add_printf(b, "wagepay_payment_orders{state=\"taken\"} "
+	    "%lld\n", jint(o, "taken"));
+	sample(b, "wagepay_payment_order_oldest_pending_seconds", "gauge",
+	    "Age of the oldest payment order the core has not taken (0: "
+	    "none).", jint(o, "oldest_pending_seconds"));
+	sample(b, "wagepay_payment_lines_unsettled", "gauge", "Lines of "
+	    "payment orders without a final status (ACCC or RJCT) yet.",
+	    jint(o, "lines_unsettled"));
+}
+
 /* The figures only the database knows (j NULL: it did not answer). */
 static void
 metrics_db(struct evbuffer *b, json_t *j, double secs)
@@ -141,6 +161,7 @@ metrics_db(struct evbuffer *b, json_t *j, double secs)
 		evbuffer_add_printf(b, "\"} %lld\n",
 		    (long long)json_integer_value(v));
 	}
+	metrics_payorders(b, json_object_get(j, "payment_orders"));
 }
 
 /* Process-wide figures, and the database's when j is not NULL. */

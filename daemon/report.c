@@ -4,7 +4,9 @@
  *
  * Owns nothing past its return. The rows come from wp_sheet_submit,
  * wp_sheet_cancel or wp_sheet_status (schema/functions/sheet.sql, documents.sql): a summary row, then one row per
- * refused line.
+ * refused line ('L'); wp_sheet_status adds the settlement (026): a row per
+ * paid line with an outcome ('T', its TxSts in the outcome column), and a
+ * row 'G' when every paid line of an ACSC sheet is credited (GrpSts ACCC).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,38 @@ report_refused(const char *orig_msg_id, const struct perr *err, size_t *len)
 	return build(orig_msg_id, "RJCT", err->code, err->msg, NULL, 0, len);
 }
 
+/* The rows after the summary as lines: the refused ones ('L', TxSts RJCT)
+ * and the settled ones ('T', TxSts of the outcome column), in the order
+ * given; *nrefused counts the refused, *credited tells a row 'G'. */
+static size_t
+read_lines(PGresult *res, struct status_line *lines, size_t *nrefused,
+    bool *credited)
+{
+	const char	*kind;
+	int		 n = PQntuples(res), i;
+	size_t		 nlines = 0;
+
+	*nrefused = 0;
+	*credited = false;
+	for (i = 1; i < n; i++) {
+		kind = PQgetvalue(res, i, COL_KIND);
+		if (strcmp(kind, "G") == 0) {
+			*credited = strcmp(PQgetvalue(res, i, COL_OUTCOME),
+			    "ACCC") == 0;
+			continue;
+		}
+		lines[nlines].end_to_end_id = PQgetvalue(res, i, COL_E2E);
+		lines[nlines].code = PQgetvalue(res, i, COL_CODE);
+		lines[nlines].message = PQgetvalue(res, i, COL_MESSAGE);
+		if (strcmp(kind, "T") == 0)
+			lines[nlines].status = PQgetvalue(res, i, COL_OUTCOME);
+		else
+			(*nrefused)++;
+		nlines++;
+	}
+	return nlines;
+}
+
 char *
 report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
     char *outcome, size_t outcome_len, size_t *len)
@@ -52,8 +86,9 @@ report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 	struct status_line	*lines = NULL;
 	const char		*state, *grp, *code = NULL, *msg = NULL;
 	char			 text[160], *out;
-	int			 n = PQntuples(res), i;
-	size_t			 nlines = 0;
+	int			 n = PQntuples(res);
+	size_t			 nlines, nrefused;
+	bool			 credited;
 
 	*status = 200;
 	if (n < 1 || strcmp(PQgetvalue(res, 0, COL_KIND), "S") != 0) {
@@ -79,17 +114,12 @@ report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 
 	if (n > 1 && (lines = calloc((size_t)n - 1, sizeof(*lines))) == NULL)
 		return NULL;
-	for (i = 1; i < n; i++) {
-		lines[nlines].end_to_end_id = PQgetvalue(res, i, COL_E2E);
-		lines[nlines].code = PQgetvalue(res, i, COL_CODE);
-		lines[nlines].message = PQgetvalue(res, i, COL_MESSAGE);
-		nlines++;
-	}
+	nlines = read_lines(res, lines, &nrefused, &credited);
 	/* a cancel of a sheet not held: its current report, with 409 */
 	if (strcmp(outcome, "NOT_HELD") == 0)
 		*status = 409;
 	if (strcmp(state, "PAID") == 0)
-		grp = nlines > 0 ? "PART" : "ACSC";
+		grp = nrefused > 0 ? "PART" : credited ? "ACCC" : "ACSC";
 	else if (strcmp(state, "CANCELLED") == 0) {
 		/* withdrawn while held: never paid (ISO group status CANC) */
 		grp = "CANC";
@@ -104,7 +134,7 @@ report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 	} else {
 		grp = "RJCT";
 		snprintf(text, sizeof(text), "no line could be paid: %zu of %zu "
-		    "lines refused", nlines, nlines);
+		    "lines refused", nrefused, nrefused);
 		code = nlines > 0 ? lines[0].code : "FF01";
 		msg = text;
 	}

@@ -4,7 +4,8 @@
  * that sent it to hand to the subcontractor.
  *
  * The lines come from wp_voucher (schema/functions/documents.sql): those paid
- * and not returned. The voucher is built by proto/voucher.c (which masks
+ * ('L', marked CREDITED once the core credited them) and those whose money
+ * came back ('R', marked FAILED or RETURNED, not counted in the total). The voucher is built by proto/voucher.c (which masks
  * every ID number and card), checked against voucher.xsd, and signed by the
  * bank ([signing] bank_cert, bank_key), so that the subcontractor can show
  * it to anyone who trusts the bank.
@@ -78,7 +79,9 @@ voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		    "paid sheets only\n");
 		return;
 	}
-	if (n < 2) {
+	for (i = 1; i < n && strcmp(PQgetvalue(res, i, V_KIND), "L") != 0; i++)
+		;
+	if (i >= n) {
 		not_found(p, "every line of the sheet came back: nothing was "
 		    "paid\n");
 		return;
@@ -94,6 +97,7 @@ voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		lines[i - 1].card = PQgetvalue(res, i, V_F4);
 		lines[i - 1].amount = strtoll(PQgetvalue(res, i, V_AMOUNT),
 		    NULL, 10);
+		lines[i - 1].settlement = PQgetvalue(res, i, V_F5);
 	}
 	memset(&v, 0, sizeof(v));
 	v.msg_id = call->msg_id;

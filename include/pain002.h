@@ -13,6 +13,9 @@ struct status_line {
 	const char	*end_to_end_id;
 	const char	*code;		/* ISO code -> Rsn/Cd, WP.. -> Rsn/Prtry */
 	const char	*message;	/* AddtlInf, cut to 105 characters; may be NULL */
+	const char	*status;	/* TxSts: NULL writes RJCT (a refused
+					 * line); ACCC or RJCT for a paid
+					 * line's settlement */
 };
 
 struct status_report {
@@ -22,11 +25,11 @@ struct status_report {
 	const char	*orig_msg_nm_id;	/* "pain.001.001.10" */
 	const char	*orig_pmt_inf_id;	/* the sheet's PmtInfId; NULL or ""
 						 * writes "UNKNOWN" */
-	const char	*group_status;	/* ACSC, PART, RJCT, PDNG */
+	const char	*group_status;	/* ACSC, PART, RJCT, PDNG, CANC, ACCC */
 	const char	*group_code;	/* reason of the group status, or NULL */
 	const char	*group_message;	/* AddtlInf of the group status, or NULL */
 	size_t		 nlines;
-	const struct status_line *lines;	/* refused lines, TxSts RJCT */
+	const struct status_line *lines;	/* refused lines, then settled ones */
 };
 
 /*

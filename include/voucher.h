@@ -19,6 +19,8 @@ struct voucher_line {
 	const char	*id_number;	/* full: voucher_build masks it */
 	const char	*card;		/* full: voucher_build masks it */
 	int64_t		 amount;	/* fen, > 0 */
+	const char	*settlement;	/* NULL or "": no outcome yet; CREDITED,
+					 * or FAILED or RETURNED (not counted) */
 };
 
 struct voucher {
@@ -27,16 +29,18 @@ struct voucher {
 	const char	*subcontractor;	/* USCC */
 	const char	*month;		/* YYYY-MM */
 	const char	*paid_at;	/* ISO dateTime with offset */
-	const struct voucher_line *lines;	/* lines paid, not returned */
+	const struct voucher_line *lines;	/* lines paid, in order */
 	size_t		 nlines;
 };
 
 /*
  * Builds the unsigned Voucher: one Line per line, ID numbers and cards
- * masked as ids_mask does (first 4 and last 4 kept), Count and Total
- * computed here. A voucher with no line, a missing field, an amount <= 0
- * or a total past the largest amount refuse it: NULL with err (FF01). The
- * caller owns the document and signs it.
+ * masked as ids_mask does (first 4 and last 4 kept), each line's
+ * Settlement when it has one, Count and Total computed here over the lines
+ * not FAILED or RETURNED (what stayed paid). A voucher with no such line, a
+ * missing field, an unknown settlement, an amount <= 0 or a total past the
+ * largest amount refuse it: NULL with err (FF01). The caller owns the
+ * document and signs it.
  */
 xmlDocPtr	 voucher_build(const struct voucher *, struct perr *err);
 

@@ -121,7 +121,8 @@ group_header(xmlTextWriterPtr w, const struct status_report *r)
 	return 0;
 }
 
-/* One OrgnlPmtInfAndSts holding a TxInfAndSts, RJCT, per refused line. */
+/* One OrgnlPmtInfAndSts holding a TxInfAndSts per line: RJCT for a refused
+ * line, the line's own status (ACCC, RJCT) for a paid line's settlement. */
 static int
 refused_lines(xmlTextWriterPtr w, const struct status_report *r)
 {
@@ -139,7 +140,8 @@ refused_lines(xmlTextWriterPtr w, const struct status_report *r)
 		if (start(w, "TxInfAndSts") != 0 ||
 		    element(w, "OrgnlEndToEndId", l->end_to_end_id, MAX35,
 		    UNKNOWN) != 0 ||
-		    element(w, "TxSts", "RJCT", 4, NULL) != 0 ||
+		    element(w, "TxSts", l->status != NULL &&
+		    l->status[0] != '\0' ? l->status : "RJCT", 4, NULL) != 0 ||
 		    reason(w, l->code, l->message) != 0 ||
 		    end(w) != 0)
 			return -1;

@@ -4,7 +4,9 @@
  * Responsible for the document the contractor hands to the subcontractor:
  * the lines that were paid with the worker's name, ID number and card
  * masked here (never by the caller: a voucher cannot leak a full number
- * whatever it is given), and Count and Total added up exactly. It does not
+ * whatever it is given), each marked with its settlement once known
+ * (CREDITED, FAILED, RETURNED), and Count and Total added up exactly over
+ * the lines that stayed paid. It does not
  * sign; the daemon does.
  * Pure: no I/O, no logging, no globals.
  */
@@ -27,8 +29,24 @@ set(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
+/* A line whose money came back: on the voucher, not in Count or Total. */
+static bool
+back(const struct voucher_line *l)
+{
+	return set(l->settlement) && (strcmp(l->settlement, "FAILED") == 0 ||
+	    strcmp(l->settlement, "RETURNED") == 0);
+}
+
+static bool
+settlement_known(const char *s)
+{
+	return !set(s) || strcmp(s, "CREDITED") == 0 ||
+	    strcmp(s, "FAILED") == 0 || strcmp(s, "RETURNED") == 0;
+}
+
 static int
-check(const struct voucher *v, int64_t *total, struct perr *err)
+check(const struct voucher *v, int64_t *total, size_t *count,
+    struct perr *err)
 {
 	size_t	i;
 
@@ -40,17 +58,27 @@ check(const struct voucher *v, int64_t *total, struct perr *err)
 		return perr_set(err, "FF01", "voucher %s: no line was paid",
 		    v->msg_id);
 	*total = 0;
+	*count = 0;
 	for (i = 0; i < v->nlines; i++) {
 		if (!set(v->lines[i].end_to_end_id) || !set(v->lines[i].name) ||
 		    !set(v->lines[i].id_number) || !set(v->lines[i].card))
 			return perr_set(err, "FF01", "voucher %s: line %zu is "
 			    "incomplete", v->msg_id, i + 1);
+		if (!settlement_known(v->lines[i].settlement))
+			return perr_set(err, "FF01", "voucher %s: line %zu: "
+			    "unknown settlement", v->msg_id, i + 1);
 		if (v->lines[i].amount <= 0 ||
 		    v->lines[i].amount > AMOUNT_MAX - *total)
 			return perr_set(err, "FF01", "voucher %s: line %zu: "
 			    "amount out of range", v->msg_id, i + 1);
+		if (back(&v->lines[i]))
+			continue;
 		*total += v->lines[i].amount;
+		(*count)++;
 	}
+	if (*count == 0)
+		return perr_set(err, "FF01", "voucher %s: every line came "
+		    "back", v->msg_id);
 	return 0;
 }
 
@@ -69,6 +97,9 @@ line(xmlNodePtr root, const struct voucher_line *l)
 	    xmlout_text(n, "Card", card, sizeof(card), NULL) == NULL ||
 	    xmlout_amount(n, "Amount", l->amount) == -1)
 		return -1;
+	if (set(l->settlement) &&
+	    xmlout_text(n, "Settlement", l->settlement, 8, NULL) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -78,10 +109,10 @@ voucher_build(const struct voucher *v, struct perr *err)
 	xmlDocPtr	doc;
 	xmlNodePtr	root;
 	int64_t		total = 0;
-	size_t		i;
+	size_t		i, paid = 0;
 	char		count[24];
 
-	if (check(v, &total, err) == -1)
+	if (check(v, &total, &paid, err) == -1)
 		return NULL;
 	if ((doc = xmlout_doc(VOUCHER_NS, "Voucher")) == NULL)
 		goto oom;
@@ -95,7 +126,7 @@ voucher_build(const struct voucher *v, struct perr *err)
 	for (i = 0; i < v->nlines; i++)
 		if (line(root, &v->lines[i]) == -1)
 			goto oom;
-	snprintf(count, sizeof(count), "%zu", v->nlines);
+	snprintf(count, sizeof(count), "%zu", paid);
 	if (xmlout_text(root, "Count", count, sizeof(count), NULL) == NULL ||
 	    xmlout_amount(root, "Total", total) == -1)
 		goto oom;

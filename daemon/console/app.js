@@ -298,6 +298,7 @@ function sheetHeads(withProject) {
 async function viewOverview() {
 	const o = await api('GET', '/api/overview');
 	const held = o.held_sheets, behind = o.projects_behind, al = o.alerts_undelivered;
+	const po = o.payment_orders || { waiting: 0, in_flight: 0, overdue: 0, lines_unsettled: 0, order_list: [] };
 	const byRecipient = Object.entries(al.by_recipient || {});
 	mount(
 		h('h1', '总览 ', h('small', 'Overview')),
@@ -313,7 +314,24 @@ async function viewOverview() {
 			card('人工费拨付滞后 / Projects behind plan', String(behind.length),
 				'截至上月末 to last month end', behind.length ? 'warn' : 'ok'),
 			card('待复核 / Approvals waiting', String(o.approvals_pending),
-				h('a', { href: '#/approvals' }, '去复核 review'), o.approvals_pending ? 'warn' : null)),
+				h('a', { href: '#/approvals' }, '去复核 review'), o.approvals_pending ? 'warn' : null),
+			card('代发指令 / Payment orders', `${po.waiting} · ${po.in_flight}`,
+				`待发送 waiting · 处理中 in flight · 逾期 overdue ${po.overdue}`,
+				po.overdue ? 'bad' : po.waiting ? 'warn' : 'ok')),
+		h('section.panel', { id: 'payorders' },
+			h('h2', '代发指令未结 ', h('small', `Payment orders to the core not settled (${po.lines_unsettled} lines; overdue after ${po.settlement_hours || 24} h)`)),
+			table([th('指令', 'Order MsgId'), th('工资表', 'Sheet'), th('项目', 'Project'), th('状态', 'State'),
+				th('未结行', 'Lines open', 'num'), th('金额 (元)', 'Amount', 'num'), th('生成', 'Written'),
+				th('核心受理', 'Taken'), th('尝试', 'Attempts', 'num')],
+			po.order_list.map((x) => h('tr',
+				h('td.mono', x.msg_id), h('td', h('a', { href: `#/sheets/${x.sheet_id}` }, x.sheet)),
+				h('td', x.project),
+				h('td', x.state === 'pending' ? '待发送 waiting' : '处理中 in flight',
+					x.overdue ? [' ', h('span.chip.bad', '逾期 overdue')] : null),
+				h('td.num', `${x.unsettled} / ${x.lines}`), h('td.num', yuan(x.total)),
+				h('td', when(x.created_at)), h('td', x.taken_at ? when(x.taken_at) : '—'),
+				h('td.num', String(x.attempts)))),
+			'代发指令均已结清 / every payment order is settled')),
 		h('section.panel', { id: 'held' },
 			h('h2', '待资金工资表 ', h('small', 'Held sheets (BALANCE_SHORT)')),
 			table(sheetHeads(true), sheetRows(held, true), '无暂缓工资表 / no sheet is held')),

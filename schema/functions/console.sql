@@ -2,12 +2,48 @@
 -- numbers masked (overview, projects, sheets, alerts, approvals, audit,
 -- metrics), and the sign-in throttle every instance shares.
 
+-- The payment orders to the core that are not settled yet (026): waiting
+-- (PENDING: no [core] payments_url, or the core has not taken them yet),
+-- in flight (TAKEN, lines without a final status), overdue (lines without
+-- a final status p_hours after the core took the order, as
+-- SETTLEMENT_OVERDUE counts them, or after it was written while it still
+-- waits), the lines without a final status, the oldest waiting order's
+-- time, and the 100 oldest open orders. Reads only the open orders, on
+-- their partial indexes (payment_order_due, payment_order_open).
+-- Called by wp_console_overview.
+CREATE OR REPLACE FUNCTION wp_console_payorders(p_now timestamptz, p_hours int) RETURNS json
+LANGUAGE sql STABLE AS $$
+	WITH o AS MATERIALIZED (
+		SELECT o.*, o.unsettled > 0 AND coalesce(o.taken_at, o.created_at)
+			< p_now - make_interval(hours => p_hours) AS overdue
+		FROM payment_order o WHERE o.state = 'PENDING' OR o.unsettled > 0
+	)
+	SELECT json_build_object(
+		'settlement_hours', p_hours,
+		'waiting', (SELECT count(*) FROM o WHERE o.state = 'PENDING'),
+		'waiting_oldest', (SELECT min(o.created_at) FROM o WHERE o.state = 'PENDING'),
+		'in_flight', (SELECT count(*) FROM o WHERE o.state = 'TAKEN'),
+		'overdue', (SELECT count(*) FROM o WHERE o.overdue),
+		'lines_unsettled', (SELECT coalesce(sum(o.unsettled), 0) FROM o),
+		'order_list', coalesce((SELECT json_agg(x ORDER BY x.created_at, x.msg_id) FROM (
+			SELECT o.msg_id, s.msg_id AS sheet, s.id AS sheet_id, p.code AS project,
+				lower(o.state) AS state, o.nb_of_txs AS lines, o.unsettled,
+				wp_yuan(o.ctrl_sum) AS total, o.created_at, o.taken_at, o.attempts,
+				o.last_status, o.last_error, o.overdue
+			FROM o JOIN sheet s ON s.id = o.sheet_id JOIN project p ON p.id = s.project_id
+			ORDER BY o.created_at, o.msg_id LIMIT 100) x), '[]'))
+$$;
+
 -- The first screen: accounts and balances, held sheets, alerts not yet
--- delivered, projects behind plan, approvals waiting. Reads only.
+-- delivered, projects behind plan, approvals waiting, and the payment
+-- orders to the core not settled yet (wp_console_payorders; p_hours is
+-- [core] settlement_hours, since 026). Reads only.
 -- Called by daemon/consoleapi.c.
-CREATE OR REPLACE FUNCTION wp_console_overview(p_now timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION wp_console_overview(p_now timestamptz, p_hours int DEFAULT 24)
+RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT json_build_object(
 		'now', p_now,
+		'payment_orders', wp_console_payorders(p_now, p_hours),
 		'accounts', (SELECT json_build_object(
 			'open', count(*) FILTER (WHERE a.state = 'OPEN'),
 			'closed', count(*) FILTER (WHERE a.state = 'CLOSED'),
@@ -190,8 +226,11 @@ CREATE OR REPLACE FUNCTION wp_console_audit(p_before bigint) RETURNS json LANGUA
 $$;
 
 -- The figures of /metrics: sheets by state, lines and fen paid, fen held,
--- accounts open, dedicated balances, approvals pending, the alert backlog; the
--- sheets read once. Reads only. Called by daemon/metrics.c per scrape.
+-- accounts open, dedicated balances, approvals pending, the alert backlog,
+-- the payment orders not settled (026: waiting, taken with lines open, the
+-- oldest waiting one's age in seconds of the database's clock, as its
+-- created_at is, and the lines without a final status); the sheets read
+-- once, the orders on their partial indexes. Reads only. Called by daemon/metrics.c per scrape.
 CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE AS $$
 	WITH s AS (							-- 014
 		SELECT s.state, count(*) AS n, sum(s.accepted_count) AS lines,
@@ -208,7 +247,14 @@ CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE
 		'accounts_open', (SELECT count(*) FROM account WHERE kind = 'DEDICATED' AND state = 'OPEN'),
 		'fen_balance', (SELECT coalesce(sum(balance), 0) FROM account WHERE kind = 'DEDICATED'),
 		'approvals_pending', (SELECT count(*) FROM approval WHERE state = 'PENDING'),
-		'alerts', wp_console_alert_backlog())
+		'alerts', wp_console_alert_backlog(),
+		'payment_orders', (SELECT json_build_object(				-- 026
+			'pending', count(*) FILTER (WHERE o.state = 'PENDING'),
+			'taken', count(*) FILTER (WHERE o.state = 'TAKEN'),
+			'oldest_pending_seconds', coalesce(floor(extract(epoch FROM
+				now() - min(o.created_at) FILTER (WHERE o.state = 'PENDING'))), 0)::bigint,
+			'lines_unsettled', coalesce(sum(o.unsettled), 0))
+			FROM payment_order o WHERE o.state = 'PENDING' OR o.unsettled > 0))
 $$;
 
 -- An operator asks for an alert's pending deliveries to be tried now rather

@@ -1,23 +1,78 @@
 -- documents.sql: what the daemon renders as documents: a sheet's decision
 -- (pain.002), its voucher, and the account statement (camt.053).
 
+-- The settlement outcome of each accepted line of a sheet that has one, in
+-- line order: RJCT with the return's reason (NARR when the camt.054 gave
+-- none) and a message beginning RETURNED once the card's bank returned it
+-- (a line_return row of a camt.054, whatever the core said before); else
+-- RJCT with the core's reason once the core refused it (its line_return row,
+-- 'RJCT/' || InstrId, is the money back, not a return); else ACCC once the
+-- core credited it. Lines without an outcome yet are not listed. Sheets
+-- paid before 025 have no order: only their returns are listed. Reads only,
+-- by the sheet's keys (sheet_line, payment_settlement, line_return).
+-- Called by wp_sheet_status.
+CREATE OR REPLACE FUNCTION wp_sheet_settlement(p_sheet bigint)
+RETURNS TABLE (line_seq int, status text, end_to_end_id text, code text, message text)
+LANGUAGE sql STABLE AS $$
+	SELECT l.seq,
+		CASE WHEN rt.entry_ref IS NULL AND st.status = 'ACCC' THEN 'ACCC' ELSE 'RJCT' END,
+		l.end_to_end_id,
+		CASE WHEN rt.entry_ref IS NOT NULL THEN coalesce(rt.reason_code, 'NARR')
+		     ELSE st.reason END,
+		CASE WHEN rt.entry_ref IS NOT NULL THEN 'RETURNED by the card''s bank, booked '
+			|| to_char(rt.booking_date, 'YYYY-MM-DD') || ': back on the dedicated account, '
+			|| 'earmarked for ' || to_char(l.month, 'YYYY-MM')
+		     WHEN st.status = 'RJCT' THEN 'refused by the core: back on the dedicated '
+			|| 'account, earmarked for ' || to_char(l.month, 'YYYY-MM') END
+	FROM sheet_line l
+	LEFT JOIN payment_order o ON o.sheet_id = l.sheet_id
+	LEFT JOIN payment_settlement st ON st.order_id = o.id AND st.line_seq = l.seq
+	LEFT JOIN line_return rt ON rt.sheet_id = l.sheet_id AND rt.line_seq = l.seq
+	  AND rt.entry_ref IS DISTINCT FROM 'RJCT/' || o.msg_id || '-' || l.seq
+	WHERE l.sheet_id = p_sheet AND l.reason_code IS NULL
+	  AND (st.status IS NOT NULL OR rt.entry_ref IS NOT NULL)
+	ORDER BY l.seq
+$$;
+
 -- The pain.002 of a contractor's sheet by MsgId, as a replay (outcome REPLAY);
 -- no rows for a MsgId that contractor never sent (404). The sheet is found by
 -- its unique index; the text comparison keeps a contractor with trailing
--- blanks matching nothing. Reads only.
+-- blanks matching nothing. After wp_sheet_report's rows (the decision, as
+-- POST /v1/sheets answered it), the settlement (026): a row 'T' per paid
+-- line with an outcome (wp_sheet_settlement: outcome is the TxSts, ACCC or
+-- RJCT, code its reason, message its AddtlInf), in line order, then a row
+-- 'G' (outcome ACCC) when the sheet paid every line (ACSC) and every one
+-- of them is credited and none came back. Only GET reads these: the paying
+-- path (wp_sheet_submit, wp_sheet_close) answers with wp_sheet_report
+-- alone. Reads only.
 -- Called by daemon/sheetapi.c (GET /v1/sheets/{MsgId}).
 CREATE OR REPLACE FUNCTION wp_sheet_status(p_contractor text, p_msg_id text)
 RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE sql STABLE AS $$
-	SELECT r.* FROM sheet s, wp_sheet_report(s.id, 'REPLAY') r
-	WHERE s.contractor_uscc = p_contractor::bpchar AND s.contractor_uscc::text = p_contractor
-	  AND s.msg_id = p_msg_id
+	WITH s AS MATERIALIZED (
+		SELECT s.id, s.state, s.accepted_count, s.nb_of_txs FROM sheet s
+		WHERE s.contractor_uscc = p_contractor::bpchar AND s.contractor_uscc::text = p_contractor
+		  AND s.msg_id = p_msg_id
+	), t AS MATERIALIZED (
+		SELECT x.* FROM s, wp_sheet_settlement(s.id) x WHERE s.state = 'PAID'
+	)
+	SELECT r.* FROM s, wp_sheet_report(s.id, 'REPLAY') r
+	UNION ALL
+	(SELECT 'T', t.status, NULL, t.end_to_end_id, t.code, t.message FROM t ORDER BY t.line_seq)
+	UNION ALL
+	SELECT 'G', 'ACCC', NULL, NULL, NULL, NULL FROM s
+	WHERE s.state = 'PAID' AND s.accepted_count = s.nb_of_txs
+	  AND s.accepted_count = (SELECT count(*) FROM t WHERE t.status = 'ACCC')
 $$;
 
--- The payment voucher (代发工资凭证, 004 第八条) of a contractor's sheet: a summary row
+-- The payment voucher (代发工资凭证) of a contractor's sheet: a summary row
 -- ('S': state, project, subcontractor, month, paid at, total), then, once
--- PAID, one row per accepted line not returned ('L': EndToEndId, name, ID
--- number, card, amount). The daemon answers 404 until the sheet is paid. Reads
+-- PAID, one row per accepted line in line order: 'L' for a line paid and not
+-- back (EndToEndId, name, ID number, card, f5 CREDITED once the core
+-- credited it, else NULL, amount), 'R' for a line whose money came back (f5
+-- FAILED: the core refused it; RETURNED: the card's bank returned it, a
+-- camt.054). The voucher's Count and Total are the 'L' rows'; the daemon
+-- answers 404 until the sheet is paid and when no 'L' row is left. Reads
 -- only.
 -- Called by daemon/voucherapi.c (GET /v1/sheets/{MsgId}/voucher).
 CREATE OR REPLACE FUNCTION wp_voucher(p_contractor text, p_msg_id text)
@@ -28,11 +83,18 @@ LANGUAGE sql STABLE AS $$
 	FROM sheet s JOIN project p ON p.id = s.project_id
 	WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id
 	UNION ALL
-	(SELECT 'L', l.end_to_end_id, l.name, l.id_number, l.card, NULL, l.amount
+	(SELECT CASE WHEN r.entry_ref IS NULL THEN 'L' ELSE 'R' END, l.end_to_end_id, l.name,
+		l.id_number, l.card,
+		CASE WHEN r.entry_ref = 'RJCT/' || o.msg_id || '-' || l.seq THEN 'FAILED'
+		     WHEN r.entry_ref IS NOT NULL THEN 'RETURNED'
+		     WHEN st.status = 'ACCC' THEN 'CREDITED' END,
+		l.amount
 	FROM sheet s JOIN sheet_line l ON l.sheet_id = s.id
+	LEFT JOIN line_return r ON r.sheet_id = l.sheet_id AND r.line_seq = l.seq
+	LEFT JOIN payment_order o ON o.sheet_id = s.id
+	LEFT JOIN payment_settlement st ON st.order_id = o.id AND st.line_seq = l.seq
 	WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id AND s.state = 'PAID'
 	  AND l.reason_code IS NULL
-	  AND NOT EXISTS (SELECT 1 FROM line_return r WHERE r.sheet_id = l.sheet_id AND r.line_seq = l.seq)
 	ORDER BY l.seq)
 $$;
 

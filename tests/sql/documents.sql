@@ -16,7 +16,7 @@
 -- periods are derived from today in China.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(45);
+SELECT plan(48);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 300000), 'APPLIED', 'the owner deposits 3,000.00');
 SELECT is(tap.decide('S-1', ARRAY[tap.l('S1', 1, 10000), tap.l('S2', 2, 20000), tap.l('S3', 8, 5000)]), 'NEW PAID',
@@ -60,6 +60,13 @@ SELECT is((SELECT outcome FROM wp_core_return('R-1', tap.acc(), 10000, '2026-10-
 	'the wage of line S1 comes back');
 SELECT is((SELECT string_agg(f1 || ' ' || amount, ' ') FROM wp_voucher(tap.gc(), 'S-1') WHERE kind = 'L'), 'S2 20000',
 	'the voucher lists what stayed paid only');
+SELECT is((SELECT string_agg(concat_ws(' ', kind, outcome, end_to_end_id, code, split_part(message, ' ', 1)), ' | ')
+	FROM wp_sheet_status(tap.gc(), 'S-1') WHERE kind IN ('T', 'G')),
+	'T RJCT S1 AC04 RETURNED', 'wp_sheet_status: the returned line, RJCT with the return''s reason, RETURNED (026)');
+SELECT is(tap.voucher_marks('S-1'), 'R S1 RETURNED 10000 | L S2 20000',
+	'wp_voucher: the returned line marked RETURNED (R), the other as it was');
+SELECT is((SELECT string_agg(kind, ',') FROM wp_sheet_report((SELECT id FROM sheet WHERE msg_id = 'S-1'), 'REPLAY')),
+	'S,L', 'wp_sheet_report (what POST answers) has no settlement rows');
 SELECT is((SELECT outcome || ' ' || coalesce(code, '-') FROM wp_core_legal_order('LO-1', 'Court of Xinzheng',
 	'(2026)豫0183执1号', 'SEIZE', tap.acc(), 50000, 'WAGES', '', '2026-10-20 10:00+08')), 'APPLIED -',
 	'a wages seizure within the excess over the wages owed');

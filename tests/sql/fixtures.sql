@@ -498,3 +498,19 @@ BEGIN
 	RETURN (SELECT state FROM approval WHERE id = v_a) || ' '
 		|| (SELECT d.state FROM wp_console_decide(v_b, v_c, 'approve', p_now) d);
 END $$;
+
+-- settlement statuses (026) -----------------------------------------------------------
+-- GET /v1/sheets/{MsgId}'s rows after the summary, as daemon/report.c reads
+-- them: "KIND OUTCOME E2E CODE FIRST-WORD-OF-MESSAGE", ' | '-separated (L:
+-- refused, T: a line's settlement, G: the group credited).
+CREATE FUNCTION tap.status_rows(p_msg text, p_contractor text DEFAULT tap.gc()) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT string_agg(concat_ws(' ', r.kind, r.outcome, r.end_to_end_id, nullif(r.code, ''),
+		split_part(r.message, ' ', 1)), ' | ')
+	FROM wp_sheet_status(p_contractor, p_msg) r WHERE r.kind <> 'S'
+$$;
+-- The voucher's lines: "KIND E2E MARK AMOUNT", ' | '-separated.
+CREATE FUNCTION tap.voucher_marks(p_msg text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT string_agg(concat_ws(' ', v.kind, v.f1, v.f5, v.amount), ' | ')
+	FROM wp_voucher(tap.gc(), p_msg) v WHERE v.kind <> 'S'
+$$;

@@ -13,7 +13,7 @@
 -- The ledger invariants after each scenario.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(92);
+SELECT plan(115);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'an owner''s deposit is booked');
 
@@ -138,6 +138,40 @@ SELECT is(tap.decide('C-1', ARRAY[tap.l('C1-1', 4, 1000, 'WAGE', '2026-09-01')])
 	'a sheet is paid while the account keeps an earmark');
 SELECT is((SELECT pay_as_stored FROM sheet WHERE msg_id = 'C-1'), false, 'not as stored: at its close');
 SELECT is(tap.order('C-1'), '1 1000', 'its order is written at the close');
+-- --- statuses that tell the truth (026) ------------------------------------------
+SELECT is(tap.status_rows('P-1'), 'L P1-3 WP01 worker | T ACCC P1-1 | T RJCT P1-2 AC04 refused',
+	'GET: the refused line, then each settled line: ACCC, RJCT with the core''s reason');
+SELECT is((SELECT string_agg(kind, ',') FROM wp_sheet_report((SELECT id FROM sheet WHERE msg_id = 'P-1'), 'REPLAY')),
+	'S,L', 'POST''s rows (wp_sheet_report) stay as they were: no settlement');
+SELECT is(tap.voucher_marks('P-1'), 'L P1-1 CREDITED 3000 | R P1-2 FAILED 4000',
+	'the voucher: CREDITED, and FAILED (its money back: not counted)');
+SELECT is(tap.decide('ST-1', ARRAY[tap.l('ST1-1', 1, 1000, 'WAGE', '2026-08-01'), tap.l('ST1-2', 2, 2000, 'WAGE', '2026-08-01')]), 'NEW PAID',
+	'a sheet of two lines is paid');
+SELECT is(tap.status_rows('ST-1'), NULL, 'nothing settled: no line status, the group ACSC');
+SELECT is(tap.voucher_marks('ST-1'), 'L ST1-1 1000 | L ST1-2 2000', 'the voucher: no mark yet');
+SELECT is(tap.settle(tap.order_msg('ST-1'), json_build_array(tap.st(NULL, 'ST1-1', 'ACCC'))), 'APPLIED',
+	'the core credits one line');
+SELECT is(tap.status_rows('ST-1'), 'T ACCC ST1-1', 'one line ACCC; the group not yet');
+SELECT is(tap.settle(tap.order_msg('ST-1'), '[]', 'ACCC'), 'APPLIED', 'a group ACCC credits the other');
+SELECT is(tap.status_rows('ST-1'), 'T ACCC ST1-1 | T ACCC ST1-2 | G ACCC',
+	'every paid line of an ACSC sheet credited: a row G, GrpSts ACCC');
+SELECT is(tap.status_rows('ST-1', tap.gc2()), NULL, 'another contractor gets nothing');
+SELECT is((SELECT outcome FROM wp_core_return('RET-ST', tap.acc(), 2000, '2026-10-22', 'ST1-2', 'AC06')),
+	'APPLIED', 'a camt.054 return of a credited line');
+SELECT is(tap.status_rows('ST-1'), 'T ACCC ST1-1 | T RJCT ST1-2 AC06 RETURNED',
+	'the returned line: RJCT with the return''s reason, RETURNED; the group ACSC again');
+SELECT is(tap.voucher_marks('ST-1'), 'L ST1-1 CREDITED 1000 | R ST1-2 RETURNED 2000',
+	'the voucher marks it RETURNED');
+SELECT is(tap.status_rows('T-1'), 'T ACCC T1-1 | T ACCC T1-2 | G ACCC', 'a sheet credited by a group status');
+SELECT is((SELECT w->>'pending' || ' ' || (w->>'taken') || ' ' || (w->>'lines_unsettled')
+	FROM (SELECT wp_console_metrics()->'payment_orders' AS w) x),
+	(SELECT count(*) FILTER (WHERE state = 'PENDING') || ' ' || count(*) FILTER (WHERE state = 'TAKEN'
+	 AND unsettled > 0) || ' ' || sum(unsettled) FROM payment_order),
+	'/metrics: orders pending, taken with lines open, the lines open');
+SELECT is((SELECT (wp_console_overview(now(), 24)->'payment_orders'->>'waiting')::bigint),
+	(SELECT count(*) FROM payment_order WHERE state = 'PENDING'), 'the console: the orders waiting');
+SELECT * FROM tap.invariants('after statuses');
+
 SELECT * FROM tap.invariants('at the end');
 
 SELECT * FROM finish();

@@ -58,9 +58,9 @@ static void
 partial(void)
 {
 	static const struct status_line lines[] = {
-		{ "E2E-0002", "AM05", "WAGE/2026-10 already paid to this worker" },
-		{ "E2E-0005", "WP05", "ID number 4101**********5617 fails its check" },
-		{ "E2E-0007", "AC01", NULL },
+		{ "E2E-0002", "AM05", "WAGE/2026-10 already paid to this worker", NULL },
+		{ "E2E-0005", "WP05", "ID number 4101**********5617 fails its check", NULL },
+		{ "E2E-0007", "AC01", NULL, NULL },
 	};
 	struct status_report r = {
 		.msg_id = "RPT-SUB1-202610-001",
@@ -152,7 +152,7 @@ rejected_unreadable(void)
 static void
 group_proprietary(void)
 {
-	static const struct status_line line = { "E2E-1", "WP13", "not on the roster" };
+	static const struct status_line line = { "E2E-1", "WP13", "not on the roster", NULL };
 	struct status_report r = {
 		.msg_id = "RPT-0002",
 		.created_at = "2026-11-21T08:00:00Z",
@@ -178,7 +178,7 @@ static void
 escaped(void)
 {
 	static const struct status_line line = {
-		"E2E<&>\"'", "BE01", "name <b>&amp;</b> ]]> \"x\""
+		"E2E<&>\"'", "BE01", "name <b>&amp;</b> ]]> \"x\"", NULL
 	};
 	struct status_report r = {
 		.msg_id = "R&D<1>",
@@ -210,7 +210,7 @@ static void
 cut_utf8(void)
 {
 	char			 msg[600], want[600];
-	struct status_line	 line = { "E2E-1", "FF01", msg };
+	struct status_line	 line = { "E2E-1", "FF01", msg, NULL };
 	struct status_report	 r = {
 		.msg_id = "R-1", .created_at = "2026-11-21T08:00:00Z",
 		.orig_msg_id = "M-1", .orig_msg_nm_id = "pain.001.001.10",
@@ -260,7 +260,7 @@ bad_bytes(void)
 	static const struct status_line line = {
 		"E2E-\x01-1", "FF01",
 		"bad \xff\xfe utf8, \xc0\xaf overlong, \xed\xa0\x80 surrogate, "
-		"\x1b[31m escape, cut \xe4\xb8"
+		"\x1b[31m escape, cut \xe4\xb8", NULL
 	};
 	struct status_report r = {
 		.msg_id = "R-1", .created_at = "2026-11-21T08:00:00Z",
@@ -358,6 +358,84 @@ perr_basics(void)
 	perr_clear(NULL);
 }
 
+/* GET after the settlement (026): a refused line, then the paid lines'
+ * outcomes (ACCC; RJCT with the core's reason; RJCT with a return's reason
+ * and AddtlInf RETURNED), all in one OrgnlPmtInfAndSts. */
+static void
+settled(void)
+{
+	static const struct status_line lines[] = {
+		{ "E2E-0002", "AM05", "WAGE/2026-10 already paid", NULL },
+		{ "E2E-0001", "", "", "ACCC" },
+		{ "E2E-0003", "AC04", "refused by the core: back on the "
+		    "dedicated account, earmarked for 2026-10", "RJCT" },
+		{ "E2E-0004", "AC06", "RETURNED by the card's bank, booked "
+		    "2026-11-02", "RJCT" },
+	};
+	struct status_report r = {
+		.msg_id = "WP002-1",
+		.created_at = "2026-11-21T08:00:00+08:00",
+		.orig_msg_id = "SUB1-202610-001",
+		.orig_msg_nm_id = "pain.001.001.10",
+		.group_status = "PART",
+		.nlines = 4,
+		.lines = lines,
+	};
+	xmlDocPtr	doc = build_valid(&r);
+	xmlNodePtr	tx;
+
+	tx = at(doc, "CstmrPmtStsRpt/OrgnlPmtInfAndSts/TxInfAndSts");
+	CHECK_STR(text(xmlsafe_child(tx, NS, "TxSts")), "RJCT");
+	CHECK_STR(text(xmlsafe_path(tx, NS, "StsRsnInf/Rsn/Cd")), "AM05");
+	tx = xmlNextElementSibling(tx);
+	CHECK_STR(text(xmlsafe_child(tx, NS, "OrgnlEndToEndId")), "E2E-0001");
+	CHECK_STR(text(xmlsafe_child(tx, NS, "TxSts")), "ACCC");
+	/* no reason, no text: no StsRsnInf at all */
+	CHECK(xmlsafe_child(tx, NS, "StsRsnInf") == NULL);
+	tx = xmlNextElementSibling(tx);
+	CHECK_STR(text(xmlsafe_child(tx, NS, "TxSts")), "RJCT");
+	CHECK_STR(text(xmlsafe_path(tx, NS, "StsRsnInf/Rsn/Cd")), "AC04");
+	tx = xmlNextElementSibling(tx);
+	CHECK_STR(text(xmlsafe_child(tx, NS, "OrgnlEndToEndId")), "E2E-0004");
+	CHECK_STR(text(xmlsafe_path(tx, NS, "StsRsnInf/Rsn/Cd")), "AC06");
+	CHECK(strncmp(text(xmlsafe_path(tx, NS, "StsRsnInf/AddtlInf")),
+	    "RETURNED ", 9) == 0);
+	CHECK(xmlNextElementSibling(tx) == NULL);
+	xmlFreeDoc(doc);
+}
+
+/* Every paid line of an ACSC sheet credited: GrpSts ACCC, each line ACCC,
+ * valid against the official schema. */
+static void
+group_credited(void)
+{
+	static const struct status_line lines[] = {
+		{ "E2E-0001", NULL, NULL, "ACCC" },
+		{ "E2E-0002", NULL, NULL, "ACCC" },
+	};
+	struct status_report r = {
+		.msg_id = "WP002-2",
+		.created_at = "2026-11-21T08:00:00+08:00",
+		.orig_msg_id = "SUB1-202610-002",
+		.orig_msg_nm_id = "pain.001.001.10",
+		.group_status = "ACCC",
+		.nlines = 2,
+		.lines = lines,
+	};
+	xmlDocPtr	doc = build_valid(&r);
+	xmlNodePtr	tx;
+
+	CHECK_STR(text(at(doc, "CstmrPmtStsRpt/OrgnlGrpInfAndSts/GrpSts")), "ACCC");
+	CHECK(at(doc, "CstmrPmtStsRpt/OrgnlGrpInfAndSts/StsRsnInf") == NULL);
+	tx = at(doc, "CstmrPmtStsRpt/OrgnlPmtInfAndSts/TxInfAndSts");
+	CHECK_STR(text(xmlsafe_child(tx, NS, "TxSts")), "ACCC");
+	tx = xmlNextElementSibling(tx);
+	CHECK_STR(text(xmlsafe_child(tx, NS, "OrgnlEndToEndId")), "E2E-0002");
+	CHECK_STR(text(xmlsafe_child(tx, NS, "TxSts")), "ACCC");
+	CHECK(xmlNextElementSibling(tx) == NULL);
+	xmlFreeDoc(doc);
+}
+
 const struct unit_case pain002_cases[] = {
 	{ "partial", partial },
 	{ "rejected_unreadable", rejected_unreadable },
@@ -368,5 +446,7 @@ const struct unit_case pain002_cases[] = {
 	{ "many_lines", many_lines },
 	{ "perr_codes", perr_codes },
 	{ "perr_basics", perr_basics },
+	{ "settled", settled },
+	{ "group_credited", group_credited },
 	{ NULL, NULL }
 };

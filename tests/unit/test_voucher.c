@@ -14,9 +14,9 @@
 #define NS	VOUCHER_NS
 
 static const struct voucher_line lines[] = {
-	{ "E1", "张三", "410183199001011234", "6222021001122334458", 300000 },
-	{ "E2", "李四", "41018319850203002X", "621700123456789012", 400050 },
-	{ "E3", "王五", "410183197712310011", "622848000000", 250000 },
+	{ "E1", "张三", "410183199001011234", "6222021001122334458", 300000, NULL },
+	{ "E2", "李四", "41018319850203002X", "621700123456789012", 400050, NULL },
+	{ "E3", "王五", "410183197712310011", "622848000000", 250000, NULL },
 };
 
 static struct voucher
@@ -111,8 +111,56 @@ refused(void)
 	xmlFreeDoc(doc);
 }
 
+/* Each line's settlement (026): CREDITED, FAILED, RETURNED or none yet;
+ * Count and Total over what stayed paid; valid against voucher.xsd. */
+static void
+settlement(void)
+{
+	struct voucher		 v = sheet1();
+	struct voucher_line	 l[3];
+	struct perr		 err;
+	xmlDocPtr		 doc;
+	char			*got;
+	size_t			 glen = 0;
+
+	memcpy(l, lines, sizeof(l));
+	l[0].settlement = "CREDITED";
+	l[1].settlement = "FAILED";
+	l[2].settlement = "";		/* no outcome yet: no element */
+	v.lines = l;
+	CHECK((doc = voucher_build(&v, &err)) != NULL);
+	valid(doc);
+	CHECK((got = xmlout_dump(doc, &glen)) != NULL);
+	CHECK(strstr(got, "<Amount>3000.00</Amount><Settlement>CREDITED"
+	    "</Settlement></Line>") != NULL);
+	CHECK(strstr(got, "<Amount>4000.50</Amount><Settlement>FAILED"
+	    "</Settlement></Line>") != NULL);
+	CHECK(strstr(got, "<Amount>2500.00</Amount></Line>") != NULL);
+	CHECK(strstr(got, "<Count>2</Count><Total>5500.00</Total>") != NULL);
+	free(got);
+	xmlFreeDoc(doc);
+
+	l[2].settlement = "RETURNED";
+	CHECK((doc = voucher_build(&v, &err)) != NULL);
+	valid(doc);
+	CHECK((got = xmlout_dump(doc, &glen)) != NULL);
+	CHECK(strstr(got, "<Settlement>RETURNED</Settlement>") != NULL);
+	CHECK(strstr(got, "<Count>1</Count><Total>3000.00</Total>") != NULL);
+	free(got);
+	xmlFreeDoc(doc);
+
+	/* every line back: no voucher; an unknown mark: refused */
+	l[0].settlement = "RETURNED";
+	CHECK(voucher_build(&v, &err) == NULL);
+	CHECK_STR(err.code, "FF01");
+	l[0].settlement = "PAID";
+	CHECK(voucher_build(&v, &err) == NULL);
+	CHECK(strstr(err.msg, "unknown settlement") != NULL);
+}
+
 const struct unit_case voucher_cases[] = {
 	{ "good", good },
 	{ "refused", refused },
+	{ "settlement", settlement },
 	{ NULL, NULL }
 };
