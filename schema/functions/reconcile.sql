@@ -8,9 +8,9 @@
 --                     rejected (pain.002 RJCT) comes back as CRDT with NtryRef
 --                     'RJCT/' || its InstrId; both on the day wagepay booked them
 --   a payment order   ONE DBIT per order (the order's CtrlSum), NtryRef the
---                     order's MsgId (WPPO...), on the day the core took it;
---                     sheets paid before 025 have no order: NtryRef the
---                     sheet's MsgId
+--                     order's MsgId (WPPO...), on the day the core took it
+--                     (sheets paid before 025 have no order; they are older
+--                     than any statement)
 --   a legal order     DBIT, NtryRef the order's Ref; a manual debit DBIT,
 --                     NtryRef 'approval:' || its approval; on their day
 -- A day is China time; a deposit's is its booking date as the core gave it.
@@ -23,42 +23,31 @@
 -- two are compared, so timing never raises a break. An order taken before
 -- D and still not booked by the core is a real difference (LEDGER_ONLY).
 
--- The ledger's movements of a dedicated account by the day the core books
--- them, up to p_through: credits and non-wage debits one by one (reference
--- as the core's NtryRef), wage debits one per payment order (or per sheet
--- before 025) with the day the core took the order. Read-only.
-CREATE OR REPLACE FUNCTION wp_recon_ledger(p_account bigint, p_through date)
-RETURNS TABLE (ref text, credit boolean, amount bigint, day date, is_order boolean,
-	taken_on date)
-LANGUAGE sql STABLE AS $$
-	SELECT t.reference, true, t.amount, coalesce(d.booking_date, wp_cst(t.created_at)::date),
-		false, NULL::date
-	FROM transfer t LEFT JOIN deposit d ON t.reason = 'DEPOSIT' AND d.entry_ref = t.reference
-	WHERE t.credit_account = p_account
-	  AND coalesce(d.booking_date, wp_cst(t.created_at)::date) <= p_through
-	UNION ALL
-	SELECT t.reference, false, t.amount, wp_cst(t.created_at)::date, false, NULL::date
-	FROM transfer t
-	WHERE t.debit_account = p_account AND t.reason <> 'WAGE'
-	  AND wp_cst(t.created_at)::date <= p_through
-	UNION ALL
-	SELECT coalesce(o.msg_id, s.msg_id), false, sum(t.amount)::bigint,
-		wp_cst(min(t.created_at))::date, o.id IS NOT NULL, wp_cst(o.taken_at)::date
-	FROM transfer t JOIN sheet s ON s.id = t.sheet_id
-	LEFT JOIN payment_order o ON o.sheet_id = t.sheet_id
-	WHERE t.debit_account = p_account AND t.reason = 'WAGE'
-	GROUP BY s.id, s.msg_id, o.id, o.msg_id, o.taken_at
-	HAVING wp_cst(min(t.created_at))::date <= p_through
+-- The window of the ledger a statement is compared with: the days before
+-- the statement's day that are read. Work is in proportion to the window and
+-- to the orders the core has not booked, never to the account's history: a
+-- balance at the end of a day is the account's balance less what was booked
+-- after it. An order taken before the window and never booked is no longer
+-- named as an entry in question; its amount keeps breaking the balance.
+CREATE OR REPLACE FUNCTION wp_recon_window() RETURNS int LANGUAGE sql IMMUTABLE AS $$
+	SELECT 7
 $$;
 
 -- Compares one statement's entries (p_entries: [{ref, credit, amount, svcr,
--- e2e, booked}]) with the ledger of p_account for p_day, into two temporary
--- tables dropped at COMMIT: wp_recon_in, the statement's entries, and
--- wp_recon_cmp, one row per entry in question (CORE_ONLY, LEDGER_ONLY,
--- AMOUNT) or order in flight (IN_FLIGHT), and wp_recon_l, the ledger's
--- movements through p_day. Called by wp_core_statement under the row lock.
+-- e2e, booked}]) with the ledger of p_account for p_day, into temporary
+-- tables dropped at COMMIT: wp_recon_in, the statement's entries;
+-- wp_recon_l, the account's movements booked since the window began, each
+-- with the day the core books it (a deposit: its booking date; wage debits
+-- one by one, as transfers); wp_recon_cmp, one row per entry in question
+-- (CORE_ONLY, LEDGER_ONLY, AMOUNT) or order in flight (IN_FLIGHT): the
+-- day's movements but wages, and every order paid by the day's end that the
+-- core has not booked on an earlier day (one debit per order, its CtrlSum).
+-- Called by wp_core_statement under the account's row lock.
 CREATE OR REPLACE FUNCTION wp_recon_compare(p_account bigint, p_day date, p_entries json)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_from	timestamptz := (p_day - wp_recon_window())::timestamp AT TIME ZONE INTERVAL '+08:00';
+	v_end	timestamptz := (p_day + 1)::timestamp AT TIME ZONE INTERVAL '+08:00';
 BEGIN
 	IF to_regclass('pg_temp.wp_recon_in') IS NOT NULL THEN
 		DROP TABLE pg_temp.wp_recon_in, pg_temp.wp_recon_l, pg_temp.wp_recon_cmp;
@@ -69,21 +58,28 @@ BEGIN
 		nullif(x.e->>'e2e', '') AS e2e, nullif(x.e->>'booked', '')::date AS booked
 	FROM json_array_elements(p_entries) WITH ORDINALITY AS x(e, ordinality);
 	CREATE TEMP TABLE wp_recon_l ON COMMIT DROP AS
-	SELECT * FROM wp_recon_ledger(p_account, p_day);
+	SELECT t.reference AS ref, true AS credit, t.amount, t.reason,
+		coalesce(d.booking_date, wp_cst(t.created_at)::date) AS day
+	FROM transfer t LEFT JOIN deposit d ON t.reason = 'DEPOSIT' AND d.entry_ref = t.reference
+	WHERE t.credit_account = p_account AND t.created_at >= v_from
+	UNION ALL
+	SELECT t.reference, false, t.amount, t.reason, wp_cst(t.created_at)::date
+	FROM transfer t WHERE t.debit_account = p_account AND t.created_at >= v_from;
 	CREATE TEMP TABLE wp_recon_cmp ON COMMIT DROP AS
 	WITH core AS (
 		SELECT ref, credit, sum(amount)::bigint AS amount FROM wp_recon_in GROUP BY 1, 2
 	), ledger AS (
-		-- what the core should have booked that day: the day's movements,
-		-- and every order it has not booked yet (whenever it was paid)
-		SELECT l.ref, l.credit, sum(l.amount)::bigint AS amount,
-			bool_or(l.is_order) AS is_order, max(l.taken_on) AS taken_on
-		FROM wp_recon_l l
-		WHERE (NOT l.is_order AND l.day = p_day)
-		   OR (l.is_order AND NOT EXISTS (SELECT 1 FROM core_statement_entry e
+		SELECT l.ref, l.credit, sum(l.amount)::bigint AS amount, false AS is_order,
+			NULL::date AS taken_on
+		FROM wp_recon_l l WHERE l.day = p_day AND l.reason <> 'WAGE' GROUP BY 1, 2
+		UNION ALL
+		SELECT o.msg_id, false, o.ctrl_sum, true, wp_cst(o.taken_at)::date
+		FROM payment_order o
+		WHERE o.account_id = p_account AND o.created_at < v_end
+		  AND (o.state = 'PENDING' OR o.taken_at >= v_from)
+		  AND NOT EXISTS (SELECT 1 FROM core_statement_entry e
 			JOIN core_statement s ON s.id = e.statement_id
-			WHERE e.account_id = p_account AND e.ref = l.ref AND s.day < p_day))
-		GROUP BY 1, 2
+			WHERE e.account_id = p_account AND e.ref = o.msg_id AND s.day < p_day)
 	)
 	SELECT CASE WHEN l.ref IS NULL THEN 'CORE_ONLY'
 		    WHEN c.ref IS NOT NULL THEN 'AMOUNT'
@@ -109,7 +105,8 @@ END $$;
 -- (once per statement) with both figures and the entries in question.
 -- Outcome APPLIED (code WP55 when a break was found), DUPLICATE for the
 -- same MsgId and Stmt/Id again (answered as decided, nothing recorded), or
--- REFUSED WP56: not a dedicated account at this bank, nothing recorded.
+-- REFUSED, nothing recorded: WP56 not a dedicated account at this bank;
+-- DU01 the same MsgId and Stmt/Id for another account, day or balances.
 -- Locks the account's row FOR UPDATE (no sheet pays while it is compared).
 -- Called by daemon/core.c (POST /v1/core/statements).
 CREATE OR REPLACE FUNCTION wp_core_statement(p_msg_id text, p_stmt_id text, p_account text,
@@ -133,7 +130,13 @@ BEGIN
 		RETURN;
 	END IF;
 	SELECT * INTO v_old FROM core_statement WHERE msg_id = p_msg_id AND stmt_id = p_stmt_id;
-	IF FOUND THEN
+	IF FOUND AND (v_old.account_id <> v_acc.id OR v_old.day <> p_day
+	    OR v_old.opening <> p_opening OR v_old.closing <> p_closing) THEN
+		outcome := 'REFUSED'; code := 'DU01';
+		message := 'MsgId ' || p_msg_id || ' and statement ' || p_stmt_id
+			|| ' were used before for another statement';
+		RETURN;
+	ELSIF FOUND THEN
 		outcome := 'DUPLICATE'; code := CASE WHEN v_old.outcome = 'BREAK' THEN 'WP55' END;
 		message := 'statement ' || p_stmt_id || ' was reconciled already: ' || v_old.detail;
 		RETURN;
@@ -142,9 +145,11 @@ BEGIN
 	SELECT count(*)::int AS n, coalesce(sum(amount) FILTER (WHERE credit), 0)::bigint AS credits,
 		coalesce(sum(amount) FILTER (WHERE NOT credit), 0)::bigint AS debits
 	INTO v_in FROM wp_recon_in;
-	SELECT coalesce(sum(CASE WHEN credit THEN amount ELSE -amount END), 0)::bigint AS closing,
+	-- the balance at the day's end: today's less what was booked after it
+	SELECT v_acc.balance - coalesce(sum(CASE WHEN credit THEN amount ELSE -amount END)
+			FILTER (WHERE day > p_day), 0)::bigint AS closing,
 		coalesce(sum(CASE WHEN credit THEN amount ELSE -amount END)
-			FILTER (WHERE day < p_day), 0)::bigint AS opening,
+			FILTER (WHERE day = p_day), 0)::bigint AS day_net,
 		(SELECT coalesce(sum(ledger_amount), 0) FROM wp_recon_cmp
 		 WHERE problem = 'IN_FLIGHT')::bigint AS in_flight
 	INTO v_led FROM wp_recon_l;
@@ -166,7 +171,7 @@ BEGIN
 			|| wp_yuan(v_prev) || ' of the day before');
 	END IF;
 	SELECT * INTO outcome, code, message FROM wp_recon_record(v_acc, p_msg_id, p_stmt_id, p_day,
-		p_opening, p_closing, v_in.credits, v_in.debits, v_in.n, v_led.opening,
+		p_opening, p_closing, v_in.credits, v_in.debits, v_in.n, v_led.closing - v_led.day_net,
 		v_led.closing, v_led.in_flight, v_why);
 END $$;
 

@@ -32,6 +32,8 @@ CREATE TABLE core_statement (
 	UNIQUE (msg_id, stmt_id)
 );
 CREATE INDEX core_statement_account_day ON core_statement (account_id, day);
+-- a statement reads the account's orders paid in its window or still pending
+CREATE INDEX payment_order_account ON payment_order (account_id, created_at);
 
 CREATE TABLE core_statement_entry (
 	statement_id	bigint NOT NULL REFERENCES core_statement,

@@ -12,7 +12,7 @@
 -- recorded. The ledger invariants after each scenario.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(85);
+SELECT plan(86);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000, tap.acc(), tap.day0()), 'APPLIED', 'an owner''s deposit is booked today');
 
@@ -59,6 +59,8 @@ SELECT is(tap.audits('statement.break'), 1::bigint, 'the break is audited');
 SELECT is(tap.core_stmt('S-5', 100000, 93000, json_build_array(tap.se(tap.order_msg('P-1'), false, 7000))),
 	'DUPLICATE WP55', 'the same statement again is a replay, answered as decided');
 SELECT is((SELECT count(*) FROM alert WHERE kind = 'RECONCILIATION_BREAK'), 1::bigint, 'raised once');
+SELECT is(tap.core_stmt('S-5', 100000, 93001, json_build_array(tap.se(tap.order_msg('P-1'), false, 6999))),
+	'REFUSED DU01', 'the same MsgId and Stmt/Id with other balances is refused');
 SELECT is((SELECT count(*) FROM core_statement WHERE stmt_id = 'S-5'), 1::bigint, 'recorded once');
 SELECT * FROM tap.invariants('after a missing entry');
 
