@@ -38,7 +38,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o \
 TOOLS      := $(TOOL_SRC:tests/tools/%.c=$(B)/%)
 # Fuzz targets, built here as replay drivers (tests/fuzz/replay in make test)
 # and by tests/fuzz/run under libFuzzer (make fuzz).
-FUZZ       := sheet roster camt054 config corereq
+FUZZ       := sheet roster camt054 config corereq corestmt
 FUZZ_REPLAY := $(FUZZ:%=$(B)/fuzz-%)
 
 DEPS_STAMP := $(B)/.deps-ok

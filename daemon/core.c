@@ -15,7 +15,11 @@
  * SEIZURE_REFUSED. POST /v1/core/payment-status takes the
  * core's pain.002.001.11 about a payment order (daemon/payorders.c): per
  * line ACCC, or RJCT with the money back and earmarked and PAYMENT_FAILED
- * raised (wp_settlement_apply). What is decided is decided in SQL
+ * raised (wp_settlement_apply). POST /v1/core/statements takes the core's
+ * end-of-day camt.053.001.08 of a dedicated account (proto/corestmt.c):
+ * reconciled against the ledger, orders in flight allowed for, a real
+ * difference raising RECONCILIATION_BREAK (wp_core_statement,
+ * schema/functions/reconcile.sql). What is decided is decided in SQL
  * (schema/functions/core.sql), under the account's row lock, in the same
  * transaction as the alert it raises.
  *
@@ -37,6 +41,7 @@
 #include "camt054.h"
 #include "coreack.h"
 #include "corereq.h"
+#include "corestmt.h"
 #include "daemon.h"
 #include "log.h"
 #include "money.h"
@@ -61,6 +66,10 @@ static const char order_sql[] = "SELECT * FROM wp_core_legal_order("
 static const char status_sql[] = "SELECT * FROM wp_settlement_apply("
     "(SELECT $1::text FROM set_config('wagepay.peer', $5, true)), "
     "$2, $3, $4::json)";
+
+static const char statement_sql[] = "SELECT * FROM wp_core_statement("
+    "(SELECT $1::text FROM set_config('wagepay.peer', $8, true)), "
+    "$2, $3, $4::date, $5::bigint, $6::bigint, $7::json)";
 
 struct core_call {
 	char		 ref[WP_MAX35_LEN];
@@ -397,6 +406,81 @@ payment_status(struct evhttp_request *req, const char *who)
 	paystatus_free(ps);
 }
 
+static char *
+stmt_entries_json(const struct corestmt *s)
+{
+	json_t			*arr = json_array(), *o;
+	char			*out;
+	size_t			 i;
+	const struct corestmt_entry *e;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < s->nentries; i++) {
+		e = &s->entries[i];
+		o = json_pack("{s:s, s:b, s:I, s:s, s:s, s:s}", "ref", e->ref,
+		    "credit", e->credit, "amount", (json_int_t)e->amount,
+		    "svcr", e->svcr_ref, "e2e", e->end_to_end_id, "booked",
+		    e->booked);
+		if (o == NULL || json_array_append_new(arr, o) == -1) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}
+
+/* The core's end-of-day statement: bounded, safe parse, the official
+ * camt.053.001.08 schema first, then read and reconciled in one call. */
+static void
+statements(struct evhttp_request *req, const char *who)
+{
+	const char		*body;
+	size_t			 len;
+	xmlDocPtr		 doc;
+	struct perr		 err;
+	struct corestmt		*s;
+	char			*json, opening[24], closing[24];
+	const char		*params[8];
+
+	perr_clear(&err);
+	if (http_body(req, wpd->conf->max_body, &body, &len) == -1)
+		return ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
+	if ((doc = xmlsafe_parse(body, len, &err)) == NULL)
+		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+	if (strcmp(xmlsafe_root_ns(doc), CORESTMT_NS) != 0) {
+		xmlFreeDoc(doc);
+		return ack(req, 400, "UNKNOWN", "REFUSED", "FF01",
+		    "expected a camt.053.001.08 statement");
+	}
+	if (schemas_validate(wpd->schemas, XSD_CAMT053, doc, &err) == -1 ||
+	    (s = corestmt_parse(doc, &err)) == NULL) {
+		xmlFreeDoc(doc);
+		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+	}
+	xmlFreeDoc(doc);
+	if ((json = stmt_entries_json(s)) == NULL) {
+		corestmt_free(s);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
+	snprintf(opening, sizeof(opening), "%lld", (long long)s->opening);
+	snprintf(closing, sizeof(closing), "%lld", (long long)s->closing);
+	params[0] = s->msg_id;
+	params[1] = s->stmt_id;
+	params[2] = s->account;
+	params[3] = s->day;
+	params[4] = opening;
+	params[5] = closing;
+	params[6] = json;
+	params[7] = who;
+	core_query(req, "statement", s->stmt_id, statement_sql, 8, params);
+	free(json);
+	corestmt_free(s);
+}
+
 void
 core_route(struct evhttp_request *req, void *arg)
 {
@@ -422,6 +506,14 @@ core_route(struct evhttp_request *req, void *arg)
 			return;
 		}
 		notifications(req, who);
+		return;
+	}
+	if (strcmp(path, "/v1/core/statements") == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+			http_reply(req, 405, NULL, NULL, 0);
+			return;
+		}
+		statements(req, who);
 		return;
 	}
 	if (strcmp(path, "/v1/core/payment-status") == 0) {

@@ -48,6 +48,7 @@ const L = {
 		CARD_CHANGED: ['工资卡变更', 'Card changed'],
 		MANUAL_DEBIT: ['专户人工支出', 'Manual debit'],
 		ACCOUNT_CLOSED: ['专户销户', 'Account closed'],
+		RECONCILIATION_BREAK: ['对账不符', 'Reconciliation break'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],

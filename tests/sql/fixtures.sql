@@ -514,3 +514,40 @@ CREATE FUNCTION tap.voucher_marks(p_msg text) RETURNS text LANGUAGE sql STABLE A
 	SELECT string_agg(concat_ws(' ', v.kind, v.f1, v.f5, v.amount), ' | ')
 	FROM wp_voucher(tap.gc(), p_msg) v WHERE v.kind <> 'S'
 $$;
+
+-- --- reconciliation (027) ------------------------------------------------------
+-- The day the ledger's transfers made now are booked on (China time).
+CREATE FUNCTION tap.day0() RETURNS date LANGUAGE sql STABLE AS $$
+	SELECT wp_cst(now())::date
+$$;
+-- One entry of the core's statement as daemon/core.c passes it.
+CREATE FUNCTION tap.se(p_ref text, p_credit boolean, p_fen bigint, p_e2e text DEFAULT NULL)
+RETURNS json LANGUAGE sql IMMUTABLE AS $$
+	SELECT json_build_object('ref', p_ref, 'credit', p_credit, 'amount', p_fen,
+		'svcr', 'CORE-' || p_ref, 'e2e', coalesce(p_e2e, ''), 'booked', '')
+$$;
+-- The core's end-of-day statement (MsgId 'M-' || Stmt/Id): its outcome and code.
+CREATE FUNCTION tap.core_stmt(p_id text, p_opening bigint, p_closing bigint, p_entries json,
+	p_day date DEFAULT NULL, p_account text DEFAULT tap.acc())
+RETURNS text LANGUAGE sql AS $$
+	SELECT outcome || coalesce(' ' || code, '')
+	FROM wp_core_statement('M-' || p_id, p_id, p_account, coalesce(p_day, tap.day0()),
+		p_opening, p_closing, p_entries)
+$$;
+-- A recorded statement: its outcome, the core's and the ledger's closing, in flight.
+CREATE FUNCTION tap.recon(p_id text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT outcome || ' ' || closing || ' ' || ledger_closing || ' ' || in_flight
+	FROM core_statement WHERE stmt_id = p_id
+$$;
+-- The entries in question of a recorded statement.
+CREATE FUNCTION tap.breaks(p_id text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT string_agg(b.problem || ' ' || b.ref || ' ' || coalesce(b.core_amount::text, '-')
+		|| ' ' || coalesce(b.ledger_amount::text, '-'), ', ' ORDER BY b.problem, b.ref)
+	FROM core_statement_break b JOIN core_statement s ON s.id = b.statement_id
+	WHERE s.stmt_id = p_id
+$$;
+-- The core takes a paid sheet's order (a 2xx to its delivery).
+CREATE FUNCTION tap.take(p_msg text) RETURNS boolean LANGUAGE sql AS $$
+	SELECT wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+		WHERE s.msg_id = p_msg), 202)
+$$;
