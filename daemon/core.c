@@ -154,11 +154,47 @@ entries_json(const struct camt054 *c)
 	return out;
 }
 
+/*
+ * The request's body as a document of namespace ns, valid against its
+ * schema (what names it in the refusal); NULL when it is not, the request
+ * then answered (413, or 400 with the reason). The caller frees the
+ * document.
+ */
+static xmlDocPtr
+read_document(struct evhttp_request *req, const char *ns, enum xsd_kind xsd,
+    const char *what)
+{
+	const char	*body;
+	size_t		 len;
+	xmlDocPtr	 doc;
+	struct perr	 err;
+
+	perr_clear(&err);
+	if (http_body(req, wpd->conf->max_body, &body, &len) == -1) {
+		ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
+		return NULL;
+	}
+	if ((doc = xmlsafe_parse(body, len, &err)) == NULL) {
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return NULL;
+	}
+	if (strcmp(xmlsafe_root_ns(doc), ns) != 0) {
+		xmlFreeDoc(doc);
+		perr_set(&err, "FF01", "expected %s", what);
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return NULL;
+	}
+	if (schemas_validate(wpd->schemas, xsd, doc, &err) == -1) {
+		xmlFreeDoc(doc);
+		ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
+		return NULL;
+	}
+	return doc;
+}
+
 static void
 notifications(struct evhttp_request *req, const char *who)
 {
-	const char		*body;
-	size_t			 len;
 	xmlDocPtr		 doc;
 	struct perr		 err;
 	struct camt054		*c;
@@ -168,19 +204,9 @@ notifications(struct evhttp_request *req, const char *who)
 	const char		*params[2];
 
 	perr_clear(&err);
-	if (http_body(req, wpd->conf->max_body, &body, &len) == -1)
-		return ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
-	if ((doc = xmlsafe_parse(body, len, &err)) == NULL)
-		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
-	if (strcmp(xmlsafe_root_ns(doc), CAMT054_NS) != 0) {
-		xmlFreeDoc(doc);
-		return ack(req, 400, "UNKNOWN", "REFUSED", "FF01",
-		    "expected a camt.054.001.08 notification");
-	}
-	if (schemas_validate(wpd->schemas, XSD_CAMT054, doc, &err) == -1) {
-		xmlFreeDoc(doc);
-		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
-	}
+	if ((doc = read_document(req, CAMT054_NS, XSD_CAMT054,
+	    "a camt.054.001.08 notification")) == NULL)
+		return;
 	c = camt054_parse(doc, &err);
 	xmlFreeDoc(doc);
 	if (c == NULL)
@@ -367,8 +393,6 @@ statuses_json(const struct paystatus *ps)
 static void
 payment_status(struct evhttp_request *req, const char *who)
 {
-	const char		*body;
-	size_t			 len;
 	xmlDocPtr		 doc;
 	struct perr		 err;
 	struct paystatus	*ps;
@@ -376,17 +400,10 @@ payment_status(struct evhttp_request *req, const char *who)
 	const char		*params[5];
 
 	perr_clear(&err);
-	if (http_body(req, wpd->conf->max_body, &body, &len) == -1)
-		return ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
-	if ((doc = xmlsafe_parse(body, len, &err)) == NULL)
-		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
-	if (strcmp(xmlsafe_root_ns(doc), PAYSTATUS_NS) != 0) {
-		xmlFreeDoc(doc);
-		return ack(req, 400, "UNKNOWN", "REFUSED", "FF01",
-		    "expected a pain.002.001.11 status report");
-	}
-	if (schemas_validate(wpd->schemas, XSD_PAIN002, doc, &err) == -1 ||
-	    (ps = paystatus_parse(doc, &err)) == NULL) {
+	if ((doc = read_document(req, PAYSTATUS_NS, XSD_PAIN002,
+	    "a pain.002.001.11 status report")) == NULL)
+		return;
+	if ((ps = paystatus_parse(doc, &err)) == NULL) {
 		xmlFreeDoc(doc);
 		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
 	}
@@ -437,8 +454,6 @@ stmt_entries_json(const struct corestmt *s)
 static void
 statements(struct evhttp_request *req, const char *who)
 {
-	const char		*body;
-	size_t			 len;
 	xmlDocPtr		 doc;
 	struct perr		 err;
 	struct corestmt		*s;
@@ -446,17 +461,10 @@ statements(struct evhttp_request *req, const char *who)
 	const char		*params[8];
 
 	perr_clear(&err);
-	if (http_body(req, wpd->conf->max_body, &body, &len) == -1)
-		return ack(req, 413, "UNKNOWN", "REFUSED", "FF01", "body too large");
-	if ((doc = xmlsafe_parse(body, len, &err)) == NULL)
-		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
-	if (strcmp(xmlsafe_root_ns(doc), CORESTMT_NS) != 0) {
-		xmlFreeDoc(doc);
-		return ack(req, 400, "UNKNOWN", "REFUSED", "FF01",
-		    "expected a camt.053.001.08 statement");
-	}
-	if (schemas_validate(wpd->schemas, XSD_CAMT053, doc, &err) == -1 ||
-	    (s = corestmt_parse(doc, &err)) == NULL) {
+	if ((doc = read_document(req, CORESTMT_NS, XSD_CAMT053,
+	    "a camt.053.001.08 statement")) == NULL)
+		return;
+	if ((s = corestmt_parse(doc, &err)) == NULL) {
 		xmlFreeDoc(doc);
 		return ack(req, 400, "UNKNOWN", "REFUSED", err.code, err.msg);
 	}
