@@ -353,8 +353,14 @@ char	*alerts_regulators_json(void);
 
 /* payorders.c: delivers the payment orders of paid sheets to the core's
  * [core] payments_url (none: they wait in the outbox). */
-/* Starts the delivery loop on base (a poll timer); -1 with err. */
-int	 payorders_start(struct event_base *, struct perr *) WUR;
+/* Starts the delivery loop on base (a poll timer), delivering with ctx (the
+ * payments_ca/cert/key that main.c's load_all loaded and checked; NULL
+ * without payments_url), which it owns from now on, even on failure; -1
+ * with err. */
+int	 payorders_start(struct event_base *, SSL_CTX *ctx, struct perr *) WUR;
+/* Installs a reloaded ctx (owned from now on; NULL without payments_url)
+ * and frees the one it replaces: POSTs in flight keep their own reference. */
+void	 payorders_set_ctx(SSL_CTX *ctx);
 /* Looks for due orders now rather than at the next poll. */
 void	 payorders_kick(void);
 /* Stops: in-flight POSTs are dropped (their lease makes them due again). */

@@ -36,6 +36,7 @@ static int		 drain_ticks;
  * for start-up and for SIGHUP, swapped in only when complete. */
 struct loaded {
 	SSL_CTX		*contractor, *core, *console;
+	SSL_CTX		*payments;	/* NULL without [core] payments_url */
 	struct sigtrust	*subca;
 	struct signer	*bank;
 };
@@ -46,6 +47,7 @@ loaded_free(struct loaded *l)
 	SSL_CTX_free(l->contractor);
 	SSL_CTX_free(l->core);
 	SSL_CTX_free(l->console);
+	SSL_CTX_free(l->payments);
 	sigtrust_free(l->subca);
 	xmlsig_signer_free(l->bank);
 	memset(l, 0, sizeof(*l));
@@ -92,7 +94,9 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    (c->subcontractor_crl != NULL &&
 	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
 	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL ||
-	    core_ca_alone(c, err) == -1) {
+	    core_ca_alone(c, err) == -1 ||
+	    (c->payments_url != NULL && (l->payments = tls_client_ctx(
+	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL)) {
 		loaded_free(l);
 		return -1;
 	}
@@ -182,6 +186,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	sheettrust_set(l.subca);
 	xmlsig_signer_free(wpd->bank);
 	wpd->bank = l.bank;
+	payorders_set_ctx(l.payments);
 	/* keep the listen settings the sockets were bound with */
 	config_free(wpd->conf);
 	wpd->conf = c;
@@ -327,7 +332,7 @@ run(struct config *conf)
 		fatalx("could not start the watchdog timers");
 
 	if (clock_init() == -1 || alerts_start(wpd->base, &err) == -1 ||
-	    payorders_start(wpd->base, &err) == -1 ||
+	    payorders_start(wpd->base, l.payments, &err) == -1 ||
 	    rules_start(wpd->base, &err) == -1)
 		fatalx("%s", err.msg[0] ? err.msg : "WAGEPAY_CLOCK is not valid");
 

@@ -17,9 +17,11 @@
  * lost. Without payments_url nothing is claimed: orders wait in the
  * outbox (the console and /metrics count them).
  *
- * Owns: the poll timer, the DNS resolver, the core's TLS context (remade
- * when the configuration is reloaded), every POST in flight. Must not:
- * block the loop, or log a worker's name or card.
+ * Owns: the poll timer, the DNS resolver, the core's TLS context (loaded
+ * and checked by main.c's load_all with the rest of the configuration, at
+ * -n, start-up and SIGHUP, and handed over here: no file is read per
+ * poll), every POST in flight. Must not: block the loop, or log a worker's
+ * name or card.
  * (It repeats alerts.c's HTTPS POST; DESIGN.md §7 asks for one delivery
  * engine: folding the two is left for the next change, see the README.)
  */
@@ -78,8 +80,7 @@ static struct {
 	struct event_base	*base;
 	struct event		*timer;
 	struct evdns_base	*dns;
-	const struct config	*conf;		/* what ctx was made for */
-	SSL_CTX			*ctx;
+	SSL_CTX			*ctx;		/* NULL without payments_url */
 	LIST_HEAD(, post)	 inflight;
 	int			 ninflight;
 	bool			 claiming, started, stopped;
@@ -386,23 +387,13 @@ claim(void)
 {
 	char		 limit[16], lease[16];
 	const char	*params[2];
-	struct perr	 err;
 
+	/* load_all makes a context whenever payments_url is set: P.ctx is
+	 * NULL only without one */
 	if (P.stopped || wpd->draining || P.claiming ||
-	    P.ninflight >= INFLIGHT_MAX || wpd->conf->payments_url == NULL)
+	    P.ninflight >= INFLIGHT_MAX || wpd->conf->payments_url == NULL ||
+	    P.ctx == NULL)
 		return;
-	if (P.conf != wpd->conf || P.ctx == NULL) {
-		/* reloaded: perhaps a new certificate or CA */
-		SSL_CTX_free(P.ctx);
-		P.conf = wpd->conf;
-		perr_clear(&err);
-		if ((P.ctx = tls_client_ctx(wpd->conf->payments_ca,
-		    wpd->conf->payments_cert, wpd->conf->payments_key,
-		    &err)) == NULL) {
-			log_warnx("payment orders: TLS setup: %s", err.msg);
-			return;
-		}
-	}
 	snprintf(limit, sizeof(limit), "%d", INFLIGHT_MAX - P.ninflight);
 	snprintf(lease, sizeof(lease), "%d", P.timeout_secs + 10);
 	params[0] = limit;
@@ -425,8 +416,15 @@ payorders_kick(void)
 		event_active(P.timer, EV_TIMEOUT, 0);
 }
 
+void
+payorders_set_ctx(SSL_CTX *ctx)
+{
+	SSL_CTX_free(P.ctx);	/* connections keep their own reference */
+	P.ctx = ctx;
+}
+
 int
-payorders_start(struct event_base *base, struct perr *err)
+payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 {
 	struct timeval	tv;
 	int		poll_ms;
@@ -434,6 +432,7 @@ payorders_start(struct event_base *base, struct perr *err)
 	memset(&P, 0, sizeof(P));
 	LIST_INIT(&P.inflight);
 	P.base = base;
+	P.ctx = ctx;
 	P.timeout_secs = env_int("WAGEPAY_PAYORDER_TIMEOUT",
 	    TIMEOUT_SECS_DEFAULT, 1, 600);
 	P.backoff_max = env_int("WAGEPAY_PAYORDER_BACKOFF_MAX",
@@ -442,11 +441,14 @@ payorders_start(struct event_base *base, struct perr *err)
 	    600000);
 	if ((P.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL &&
-	    (P.dns = evdns_base_new(base, 0)) == NULL)
+	    (P.dns = evdns_base_new(base, 0)) == NULL) {
+		payorders_set_ctx(NULL);
 		return perr_set(err, "WP90", "payment orders: could not start a "
 		    "DNS resolver");
+	}
 	if ((P.timer = event_new(base, -1, EV_PERSIST, poll_cb, NULL)) == NULL) {
 		evdns_base_free(P.dns, 0);
+		payorders_set_ctx(NULL);
 		return perr_set(err, "WP90", "payment orders: could not make a "
 		    "timer");
 	}
@@ -472,6 +474,6 @@ payorders_stop(void)
 	event_free(P.timer);
 	while ((p = LIST_FIRST(&P.inflight)) != NULL)
 		post_free(p);
-	SSL_CTX_free(P.ctx);
+	payorders_set_ctx(NULL);
 	evdns_base_free(P.dns, 0);
 }

@@ -43,7 +43,8 @@ load_pair(SSL_CTX *ctx, const char *cert, const char *key, struct perr *err)
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		tls_error(err, "match private key with certificate", cert);
+		/* name the key: it is the file a reader will look at */
+		tls_error(err, "match certificate with private key", key);
 		return -1;
 	}
 	return 0;

@@ -30,6 +30,33 @@ sed "s|subcontractor_crl = .*|subcontractor_crl = $T/rogue-crl.pem|" "$CONF" >"$
 out=$("$WAGEPAYD" -f "$T/roguecrl.conf" -n 2>&1); rc=$?
 check_eq "-n: a CRL not signed by the subcontractor CA: exit 1" "$rc" 1
 check "-n says whose CRL it is not" sh -c "echo '$out' | grep -q 'is not signed by a CA'"
+# [core] payments_ca/cert/key are loaded and checked with the rest: -n,
+# start-up and SIGHUP refuse an unreadable file or a key of another
+# certificate, naming the key (not a warning at every poll)
+# payconf BASE OUT KEY: BASE with payment orders on, KEY as payments_key
+payconf() {
+	cp "$1" "$2"
+	printf '[core]\npayments_url = https://127.0.0.1:1/v1/orders\npayments_ca = %s\npayments_cert = %s\npayments_key = %s\n' \
+	    "$PKI/ca.pem" "$PKI/bank-client.pem" "$3" >>"$2"
+}
+payconf "$CONF" "$T/pay.conf" "$PKI/bank-client.key"
+check_eq "-n with payments_ca/cert/key: configuration OK" "$("$WAGEPAYD" -f "$T/pay.conf" -n 2>&1)" "configuration OK"
+printf -- '-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n' >"$T/broken.key"
+payconf "$CONF" "$T/paybroken.conf" "$T/broken.key"
+out=$("$WAGEPAYD" -f "$T/paybroken.conf" -n 2>&1); rc=$?
+check_eq "-n: a broken payments_key: exit 1" "$rc" 1
+check "-n: FILE: the reason, naming the broken key" sh -c "echo '$out' | grep -q '^$T/paybroken.conf: could not load private key \"$T/broken.key\"'"
+payconf "$CONF" "$T/paymissing.conf" "$T/no-such.key"
+out=$("$WAGEPAYD" -f "$T/paymissing.conf" -n 2>&1); rc=$?
+check_eq "-n: an unreadable payments_key: exit 1" "$rc" 1
+check "-n names the unreadable key" sh -c "echo '$out' | grep -q '$T/no-such.key'"
+payconf "$CONF" "$T/payother.conf" "$PKI/core.key"
+out=$("$WAGEPAYD" -f "$T/payother.conf" -n 2>&1); rc=$?
+check_eq "-n: a payments_key of another certificate: exit 1" "$rc" 1
+check "-n names the key that is not payments_cert's" sh -c "echo '$out' | grep -q '^$T/payother.conf: could not .*private key.*\"$PKI/core.key\"'"
+timeout 20 "$WAGEPAYD" -f "$T/payother.conf" >"$T/paystart.log" 2>&1; rc=$?
+check_eq "start-up with a payments_key of another certificate: refused, exit 1" "$rc" 1
+check "start-up says which key" grep -q "$PKI/core.key" "$T/paystart.log"
 check_eq "--migrate again applies nothing" "$("$WAGEPAYD" -f "$CONF" --migrate 2>&1 | grep -c applied)" 0
 echo short | "$WAGEPAYD" -f "$CONF" --add-operator weak --role maker >/dev/null 2>&1
 check_eq "--add-operator refuses a short password" "$?" 1
@@ -105,6 +132,13 @@ check_eq "and still answers" "$(cat "$T/h")" 200
 cp "$T/good.conf" "$CONF"
 kill -HUP "$DAEMON_PID"
 check "a good reload is applied" wait_log 'reloaded' 
+payconf "$T/good.conf" "$CONF" "$PKI/core.key"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP: a payments_key of another certificate is refused" wait_log "reload refused.*$PKI/core.key"
+check "and the daemon keeps running" kill -0 "$DAEMON_PID"
+payconf "$T/good.conf" "$CONF" "$PKI/bank-client.key"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP: good payments_ca/cert/key are installed" sh -c "for _ in \$(seq 1 100); do [ \$(grep -c reloaded '$T/wagepayd.log') -ge 2 ] && exit 0; sleep 0.1; done; exit 1"
 kill -TERM "$DAEMON_PID"
 for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
 check "SIGTERM: the daemon exits by itself" sh -c "! kill -0 $DAEMON_PID 2>/dev/null"
