@@ -39,9 +39,11 @@ EXTRA_CONFIG=$(regulator_section hrss 4101 hrss; printf '[core]\npayments_url = 
 export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_BACKOFF_MAX=1
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 fr_start hrss || { echo "Bail out! fake regulator"; exit 1; }
+# the core answers an order 0.1 s after reading it: a kill in between and the
+# daemon sends the order again, which the core took (and settles) already
 python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
     --key "$PKI/server.key" --ca "$PKI/ca.pem" --auto --url "https://127.0.0.1:$KPORT" \
-    --core-cert "$PKI/core.pem" --core-key "$PKI/core.key" >"$T/fakecore.out" 2>&1 &
+    --core-cert "$PKI/core.pem" --core-key "$PKI/core.key" --delay 0.1 >"$T/fakecore.out" 2>&1 &
 FC_PID=$!
 trap 'kill $FC_PID 2>/dev/null; fr_cleanup; cleanup' EXIT
 for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
