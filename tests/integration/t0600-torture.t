@@ -7,7 +7,14 @@
 # cycle: every sheet answered as paid has each accepted line paid exactly
 # once, no EndToEndId is paid twice, the ledger sums to zero and balances
 # equal their transfers; at the end every alert raised has been delivered
-# to the (fake) regulator with its original Id. Ends with
+# to the (fake) regulator with its original Id. The fake core
+# (tests/tools/fakecore serve --auto) takes every paid sheet's payment order
+# and settles it by itself, ACCC or, for a deterministic few lines, RJCT
+# AC04; once the storm is over and every order is taken and settled: each
+# paid line's InstrId reached the core under one MsgId only (an order sent
+# again after a kill carries the same MsgId), each paid line has exactly one
+# final status, each rejected line's money is back and earmarked, and what
+# the core credited equals the ACCC lines booked. Ends with
 # `torture: N cycles, V violations`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
@@ -24,9 +31,23 @@ n=$((CYCLES * SHEETS))
 # second payment would be a visible AM05.
 export WAGEPAY_CLOCK=2026-12-05T10:00:00+08:00
 GROUPS=$(( (n + 8) / 9 ))
-EXTRA_CONFIG=$(regulator_section hrss 4101 hrss)
+FC_PORT=$(free_port)
+FC="$T/fakecore"
+mkdir -p "$FC"
+EXTRA_CONFIG=$(regulator_section hrss 4101 hrss; printf '[core]\npayments_url = https://127.0.0.1:%s/v1/orders\npayments_ca = %s\npayments_cert = %s\npayments_key = %s\n' \
+    "$FC_PORT" "$PKI/ca.pem" "$PKI/bank-client.pem" "$PKI/bank-client.key")
+export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_BACKOFF_MAX=1
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 fr_start hrss || { echo "Bail out! fake regulator"; exit 1; }
+# the core answers an order 0.1 s after reading it: a kill in between and the
+# daemon sends the order again, which the core took (and settles) already
+python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
+    --key "$PKI/server.key" --ca "$PKI/ca.pem" --auto --url "https://127.0.0.1:$KPORT" \
+    --core-cert "$PKI/core.pem" --core-key "$PKI/core.key" --delay 0.1 >"$T/fakecore.out" 2>&1 &
+FC_PID=$!
+trap 'kill $FC_PID 2>/dev/null; fr_cleanup; cleanup' EXIT
+for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
+grep -q listening "$T/fakecore.out" || { echo "Bail out! fake core"; exit 1; }
 open_project && roster_demo $(( GROUPS * 3 * 2 )) && deposit DEP-0 100000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
 
 mkdir -p "$T/tort"
@@ -124,8 +145,11 @@ while [ $c -lt $CYCLES ]; do
 		s=$((s + 1))
 	done
 	deposit_until_done "TD-$c" || violation "deposit TD-$c not booked"
-	# one line of this cycle's first sheet comes back from the card's bank
-	set -- $(q "SELECT l.end_to_end_id || ' ' || wp_yuan(l.amount) FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'TORT-$((c * SHEETS))' AND l.seq = 1")
+	# one line of this cycle's first sheet comes back from the card's bank:
+	# the first the fake core credits (a line it rejects is back already;
+	# its InstrId's digits sum to a number ending in 7, at most one in three
+	# consecutive lines)
+	set -- $(q "SELECT l.end_to_end_id || ' ' || wp_yuan(l.amount) FROM payment_order_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'TORT-$((c * SHEETS))' AND (SELECT sum(d::int) FROM regexp_split_to_table(regexp_replace(l.instr_id, '[^0-9]', '', 'g'), '') d) % 10 <> 7 ORDER BY l.line_seq LIMIT 1")
 	return_until_done "TR-$c" "$1" "$2" || violation "return TR-$c not booked"
 	debit_until_done "TX-$c" || violation "debit request TX-$c not answered"
 
@@ -143,6 +167,42 @@ check_eq "every sheet of the run is in the ledger" "$(q "SELECT count(*) FROM sh
 check_eq "every deposit booked once" "$(q "SELECT count(*) FROM deposit WHERE entry_ref LIKE 'TD-%'")" "$CYCLES"
 check_eq "every return booked once" "$(q "SELECT count(*) FROM transfer WHERE reason = 'RETURN' AND reference LIKE 'TR-%'")" "$CYCLES"
 check_eq "every refused debit raised one MISUSE_ATTEMPT" "$(q "SELECT count(*) FROM alert WHERE kind = 'MISUSE_ATTEMPT'")" "$CYCLES"
+# --- the payment orders: every one taken by the core and settled -----------------
+settled() {
+	[ "$(q "SELECT count(*) FROM payment_order WHERE state <> 'TAKEN' OR unsettled > 0")" = 0 ] &&
+	    [ "$(q "SELECT count(*) FROM payment_order_line WHERE status IS NULL")" = 0 ]
+}
+check "every order taken by the core and every line settled" wait_for 180 settled
+check_eq "one order per paid sheet" "$(q "SELECT count(*) FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id LIKE 'TORT-%'")" "$((CYCLES * SHEETS))"
+q "SELECT order_msg_id || ' ' || instr_id || ' ' || end_to_end_id || ' ' || amount FROM payment_order_line" >"$T/db-lines"
+sort -k2 "$FC/instr" >"$T/fc-lines"
+check_eq "no InstrId reached the core under two MsgIds" "$(awk '{print $2}' "$FC/instr" | sort | uniq -d | wc -l)" 0
+check_eq "no MsgId/InstrId recorded twice" "$(awk '{print $1, $2}' "$FC/instr" | sort | uniq -d | wc -l)" 0
+check_eq "the core got every paid line, as paid, and no other" "$(awk '{print $1, $2, $3, $4}' "$T/fc-lines" | sort)" "$(sort "$T/db-lines")"
+check_eq "the core took every order" \
+    "$(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^2/ {print $3}' "$FC/log" | sort -u | wc -l)" "$((CYCLES * SHEETS))"
+check_eq "every paid line has exactly one final status" \
+    "$(q "SELECT count(*) FROM payment_order_line l WHERE (SELECT count(*) FROM payment_settlement s WHERE s.order_id = l.order_id AND s.line_seq = l.line_seq) <> 1")" 0
+check_eq "no final status for a line not paid" \
+    "$(q "SELECT count(*) FROM payment_settlement s WHERE NOT EXISTS (SELECT 1 FROM payment_order_line l WHERE l.order_id = s.order_id AND l.line_seq = s.line_seq)")" 0
+check_eq "each line's status the core's" \
+    "$(awk '{print $2, $5}' "$FC/instr" | sort)" "$(q "SELECT instr_id || ' ' || status FROM payment_order_line" | sort)"
+nrj=$(awk '$5 == "RJCT"' "$FC/instr" | wc -l)
+check "some lines were rejected by the core" [ "$nrj" -gt 0 ]
+check_eq "each RJCT line rejected AC04" "$(q "SELECT count(*) FROM payment_settlement WHERE status = 'RJCT' AND reason <> 'AC04'")" 0
+check_eq "each RJCT line's money is back on the account" \
+    "$(q "SELECT count(*) FROM payment_settlement s WHERE s.status = 'RJCT' AND (SELECT count(*) FROM line_return r WHERE r.sheet_id = s.sheet_id AND r.line_seq = s.line_seq) <> 1")" 0
+check_eq "and earmarked: the earmark is every line back" \
+    "$(q "SELECT a.earmarked FROM account a WHERE a.number = '$ACCOUNT'")" \
+    "$(q "SELECT coalesce(sum(amount), 0) FROM line_return WHERE account_id = (SELECT id FROM account WHERE number = '$ACCOUNT')")"
+check_eq "PAYMENT_FAILED raised for each RJCT line" "$(q "SELECT count(*) FROM alert WHERE kind = 'PAYMENT_FAILED'")" "$nrj"
+check_eq "what the core credited equals the ACCC lines booked" \
+    "$(awk '$5 == "ACCC" {s += $4} END {print s + 0}' "$FC/instr")" \
+    "$(q "SELECT coalesce(sum(amount), 0) FROM payment_order_line WHERE status = 'ACCC'")"
+check_eq "every status the core sent was acknowledged APPLIED or DUPLICATE" \
+    "$(awk '$3 != "APPLIED" && $3 != "DUPLICATE"' "$FC/auto" | wc -l)" 0
+diag "$(wc -l <"$FC/instr") lines settled by the core ($nrj RJCT), $(grep -c '^[0-9]' "$FC/log") order posts, $(wc -l <"$FC/auto") status reports"
+
 # every alert raised reaches the regulator at least once, under its own Id
 all_delivered() {
 	q "SELECT id FROM alert ORDER BY id" >"$T/raised"
@@ -151,6 +211,7 @@ all_delivered() {
 }
 check "every alert raised was delivered, with its original Id" wait_for 120 all_delivered
 diag "$(wc -l <"$T/raised") alerts raised, $(wc -l <"$T/acked") acknowledged by the regulator"
+
 ledger_exact
 echo "torture: $c cycles, $violations violations"
 finish
