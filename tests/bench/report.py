@@ -7,10 +7,14 @@
 
 A line is counted only when the daemon answered it paid (ACSC, or PART
 minus the refused lines) AND the ledger holds a WAGE transfer for it: per
-sheet, min(answered paid, transfers in the ledger). A sheet whose answer
-and ledger disagree is reported as a discrepancy; so are the ledger
-invariants of tests/integration/lib.sh (ledger_exact). Python standard
-library only.
+sheet, min(answered paid, transfers in the ledger) -- AND the sheet's
+payment order has been taken by the (fake) core: a sheet whose order is
+not TAKEN counts no line. A scenario's time runs from its first request to
+the last of its orders taken (or its last answer, if no order was taken),
+so lines/s include the hand-off; "hand-off s" is how long after the last
+answer the last order was taken. A sheet whose answer and ledger disagree
+is reported as a discrepancy; so are the ledger invariants of
+tests/integration/lib.sh (ledger_exact). Python standard library only.
 """
 
 import argparse
@@ -76,7 +80,7 @@ def cmd_rate(path):
 class Scenario:
     """One load generator's run, checked against the ledger."""
 
-    def __init__(self, rows, ledger):
+    def __init__(self, rows, ledger, taken):
         self.rows = rows
         self.sent = len(rows)
         answered = [r for r in rows if r["status"] > 0]
@@ -88,19 +92,36 @@ class Scenario:
             self.statuses[key] = self.statuses.get(key, 0) + 1
         self.counted = 0
         self.discrepancies = []
+        self.orders_taken = 0       # sheets answered paid whose order was taken
+        self.orders_waiting = 0     # sheets answered paid whose order was not
+        takens = []
         for r in rows:
             in_ledger = ledger.get(r["msg"], 0)
             if r["status"] > 0:
-                self.counted += min(r["paid"], in_ledger)
+                t = taken.get(r["msg"])
+                if t is not None:
+                    takens.append(t)
+                if r["paid"] > 0:
+                    if t is not None:
+                        self.orders_taken += 1
+                    else:
+                        self.orders_waiting += 1
+                if t is not None:
+                    self.counted += min(r["paid"], in_ledger)
                 if r["paid"] != in_ledger:
                     self.discrepancies.append((r["msg"], r["paid"], in_ledger))
         self.lines_sent = sum(r["nlines"] for r in rows)
         if answered:
             self.first = min(r["sent"] for r in answered)
-            self.last = max(r["done"] for r in answered)
+            self.last_answer = max(r["done"] for r in answered)
+            self.last_taken = max(takens) if takens else None
+            self.last = max(self.last_answer, self.last_taken or 0)
             self.wall = (self.last - self.first) / 1e6
+            self.handoff = ((self.last_taken - self.last_answer) / 1e6
+                            if self.last_taken is not None else None)
         else:
-            self.first = self.last = 0
+            self.first = self.last = self.last_answer = 0
+            self.last_taken = self.handoff = None
             self.wall = 0.0
         self.rate = self.counted / self.wall if self.wall > 0 else 0.0
         lat = [(r["done"] - r["sched"]) / 1000.0 for r in answered]
@@ -144,19 +165,21 @@ def machine():
 
 def cmd_report(a):
     d = a.dir
-    ledger = {}
+    ledger, taken = {}, {}
     with open(os.path.join(d, "ledger.tsv"), encoding="utf-8") as f:
         for line in f:
             c = line.rstrip("\n").split("\t")
-            if len(c) == 2:
+            if len(c) >= 2:
                 ledger[c[0]] = int(c[1])
+            if len(c) >= 3 and c[2]:
+                taken[c[0]] = int(c[2])
     lmeta = read_meta(os.path.join(d, "ledger.meta"))
 
     sc = {}
     for name in ("A", "L", "H", "M", "C0-big", "C-small", "C-big", "C50-small", "C50-big"):
         path = os.path.join(d, name + ".out")
         if os.path.exists(path):
-            sc[name] = Scenario(read_out(path), ledger)
+            sc[name] = Scenario(read_out(path), ledger, taken)
     meta = {n: read_meta(os.path.join(d, n + ".meta"))
             for n in ("raw", "A", "L", "H", "M", "C0", "C", "C50")}
 
@@ -204,10 +227,10 @@ def cmd_report(a):
     head = ("| scenario | sheets sent/200 | lines counted | s | lines/s | p50 ms | "
             "p99 ms | daemon peak RSS MB | WAL B/line | daemon CPU ms/1k lines | "
             "PostgreSQL CPU ms/1k lines | others' load, cores | I/O wait, cores | "
-            "CPU-bound ceiling, lines/s |")
-    sep = "|" + "---|" * 14
+            "CPU-bound ceiling, lines/s | hand-off s (last order taken after last answer) |")
+    sep = "|" + "---|" * 15
     table = [head, sep]
-    table.append("| raw COPY, 2 conns, 1 commit/sheet | %d/- | %d | %.2f | %.0f | %.1f | %.1f | - | %s | %s |"
+    table.append("| raw COPY, 2 conns, 1 commit/sheet | %d/- | %d | %.2f | %.0f | %.1f | %.1f | - | %s | %s | - |"
                  % (raw["sheets"], raw["lines"], raw["wall"], raw["rate"], raw["p50"],
                     raw["p99"], walpl(meta["raw"], raw["lines"]),
                     cpu(meta["raw"], raw["lines"])))
@@ -232,10 +255,14 @@ def cmd_report(a):
         label = labels[name]
         if name.endswith("-big"):
             label += " (%d lines)" % s.lines_sent
-        table.append("| %s | %d/%d | %d | %.2f | %.0f | %s | %s | %s | %s | %s |"
+        handoff = fmt(s.handoff, "%.2f")
+        if s.orders_waiting:
+            handoff += " (%d of %d orders not taken)" % (
+                s.orders_waiting, s.orders_waiting + s.orders_taken)
+        table.append("| %s | %d/%d | %d | %.2f | %.0f | %s | %s | %s | %s | %s | %s |"
                      % (label, s.sent, s.ok, s.counted, s.wall, s.rate,
                         fmt(s.p50, "%.1f"), fmt(s.p99, "%.1f"), rss(m),
-                        walpl(m, lines_for_wal), cpu(m, lines_for_wal)))
+                        walpl(m, lines_for_wal), cpu(m, lines_for_wal), handoff))
 
     # issue 5's targets
     A, H, M = sc.get("A"), sc.get("H"), sc.get("M")
@@ -334,7 +361,11 @@ def cmd_report(a):
               "slow, every commit waits on its WAL flush and the cores it would have "
               "used sit idle); ceiling: 2 cores divided by "
               "the CPU that daemon, PostgreSQL and load generator spent per line, "
-              "the rate if nothing else ran." % (os.cpu_count() or 0))
+              "the rate if nothing else ran. A line counts only once its sheet's "
+              "payment order was taken by the fake core (tests/tools/fakecore serve, "
+              "no --auto); s runs from the first request to the last order taken; "
+              "hand-off s: how long after the last answer the last order was taken."
+              % (os.cpu_count() or 0))
     out = []
     out.append("")
     out.extend(table)
