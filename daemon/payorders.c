@@ -49,7 +49,7 @@
 #define POLL_MS_DEFAULT		1000
 #define TIMEOUT_SECS_DEFAULT	30
 #define BACKOFF_MAX_DEFAULT	300
-#define INFLIGHT_MAX		4
+#define INFLIGHT_MAX		8
 
 static const char claim_sql[] =
     "SELECT * FROM wp_payorder_claim($1::int, $2::int)";

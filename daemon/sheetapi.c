@@ -154,6 +154,8 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (strcmp(outcome, "NEW") == 0) {
 		count_outcome(xml);
+		/* a paid sheet's payment order is due now: no poll's wait */
+		payorders_kick();
 		log_info("sheet %s: decided, %d lines", call->msg_id,
 		    call->nlines);
 	} else
