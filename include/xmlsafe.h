@@ -50,6 +50,8 @@ const char	*xmlsafe_root_ns(xmlDocPtr doc);
 /* Helpers for walking a validated document by namespace-qualified names. */
 /* First child element of parent named name in namespace ns, or NULL. */
 xmlNodePtr	 xmlsafe_child(xmlNodePtr parent, const char *ns, const char *name);
+/* True if n is an element named name in namespace ns (NULL: none). */
+bool		 xmlsafe_is(xmlNodePtr n, const char *ns, const char *name);
 /* Follows a '/'-separated path of local names in namespace ns. */
 xmlNodePtr	 xmlsafe_path(xmlNodePtr from, const char *ns, const char *path);
 /* Copies the trimmed text of node into buf; -1 if absent or too long. */

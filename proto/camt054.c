@@ -28,20 +28,12 @@
  * well below this. */
 #define CAMT054_MAX_ENTRIES	100000u
 
-static bool
-is_element(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, CAMT054_NS) == 0 &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
 /* The next sibling element from n onwards (n included) named name. */
 static xmlNodePtr
 next_named(xmlNodePtr n, const char *name)
 {
 	for (; n != NULL; n = n->next)
-		if (is_element(n, name))
+		if (xmlsafe_is(n, CAMT054_NS, name))
 			return n;
 	return NULL;
 }
@@ -315,7 +307,7 @@ camt054_parse(xmlDocPtr doc, struct perr *err)
 
 	perr_clear(err);
 	root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-	if (!is_element(root, "Document") ||
+	if (!xmlsafe_is(root, CAMT054_NS, "Document") ||
 	    (msg = next_named(root->children, "BkToCstmrDbtCdtNtfctn")) ==
 	    NULL) {
 		perr_set(err, "FF01", "camt.054: the document is not a"

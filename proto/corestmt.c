@@ -23,14 +23,6 @@
 
 #define NS	CORESTMT_NS
 
-static bool
-is_element(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, NS) == 0 &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
 /* Text of an optional element into buf ("" when absent); -1 when present
  * but too long. */
 static int
@@ -124,7 +116,7 @@ balances(xmlNodePtr stmt, struct corestmt *s, struct perr *err)
 	int		nopen = 0, nclose = 0;
 
 	for (b = stmt->children; b != NULL; b = b->next) {
-		if (!is_element(b, "Bal"))
+		if (!xmlsafe_is(b, NS, "Bal"))
 			continue;
 		if (optional(xmlsafe_path(b, NS, "Tp/CdOrPrtry/Cd"), type,
 		    sizeof(type)) == -1)
@@ -202,7 +194,7 @@ entries(xmlNodePtr stmt, struct corestmt *s, struct perr *err)
 	size_t		count = 0;
 
 	for (n = stmt->children; n != NULL; n = n->next)
-		if (is_element(n, "Ntry") && booked(n))
+		if (xmlsafe_is(n, NS, "Ntry") && booked(n))
 			count++;
 	if (count > CORESTMT_MAX_ENTRIES)
 		return perr_set(err, "FF01", "camt.053: more than %u entries",
@@ -211,7 +203,7 @@ entries(xmlNodePtr stmt, struct corestmt *s, struct perr *err)
 	    NULL)
 		return perr_set(err, "WP90", "out of memory");
 	for (n = stmt->children; n != NULL; n = n->next) {
-		if (!is_element(n, "Ntry") || !booked(n))
+		if (!xmlsafe_is(n, NS, "Ntry") || !booked(n))
 			continue;
 		if (entry_parse(n, s->nentries, &s->entries[s->nentries],
 		    err) == -1)
@@ -230,7 +222,7 @@ header(xmlNodePtr root, xmlNodePtr *stmt, struct corestmt *s,
 
 	*stmt = NULL;
 	for (n = root->children; n != NULL; n = n->next)
-		if (is_element(n, "Stmt") && nstmt++ == 0)
+		if (xmlsafe_is(n, NS, "Stmt") && nstmt++ == 0)
 			*stmt = n;
 	if (nstmt != 1)
 		return perr_set(err, "FF01", "camt.053: one statement (Stmt) "
@@ -255,7 +247,7 @@ corestmt_parse(xmlDocPtr doc, struct perr *err)
 	xmlNodePtr	 root, stmt;
 
 	root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-	if (!is_element(root, "Document") ||
+	if (!xmlsafe_is(root, NS, "Document") ||
 	    (root = xmlsafe_child(root, NS, "BkToCstmrStmt")) == NULL) {
 		perr_set(err, "FF01", "expected a camt.053.001.08 "
 		    "BkToCstmrStmt");

@@ -23,14 +23,6 @@
 /* Lines in one report: an order has at most one per line of its sheet. */
 #define PAYSTATUS_MAX_LINES	200000u
 
-static bool
-is_element(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, NS) == 0 &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
 /* Text of an optional element into buf ("" when absent); -1 when present
  * but too long. */
 static int
@@ -96,9 +88,9 @@ count_lines(xmlNodePtr cstmr)
 	size_t		n = 0;
 
 	for (p = cstmr->children; p != NULL; p = p->next)
-		if (is_element(p, "OrgnlPmtInfAndSts"))
+		if (xmlsafe_is(p, NS, "OrgnlPmtInfAndSts"))
 			for (t = p->children; t != NULL; t = t->next)
-				if (is_element(t, "TxInfAndSts"))
+				if (xmlsafe_is(t, NS, "TxInfAndSts"))
 					n++;
 	return n;
 }
@@ -115,10 +107,10 @@ lines_parse(xmlNodePtr cstmr, struct paystatus *ps, struct perr *err)
 	if (n > 0 && (ps->lines = calloc(n, sizeof(*ps->lines))) == NULL)
 		return perr_set(err, "WP90", "out of memory");
 	for (p = cstmr->children; p != NULL; p = p->next) {
-		if (!is_element(p, "OrgnlPmtInfAndSts"))
+		if (!xmlsafe_is(p, NS, "OrgnlPmtInfAndSts"))
 			continue;
 		for (t = p->children; t != NULL; t = t->next) {
-			if (!is_element(t, "TxInfAndSts"))
+			if (!xmlsafe_is(t, NS, "TxInfAndSts"))
 				continue;
 			if (tx_parse(t, ps->nlines, &ps->lines[ps->nlines],
 			    err) == -1)
@@ -163,7 +155,7 @@ paystatus_parse(xmlDocPtr doc, struct perr *err)
 	xmlNodePtr		 root, cstmr;
 
 	root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-	if (!is_element(root, "Document") ||
+	if (!xmlsafe_is(root, NS, "Document") ||
 	    (cstmr = xmlsafe_child(root, NS, "CstmrPmtStsRpt")) == NULL) {
 		perr_set(err, "FF01", "expected a pain.002.001.11 "
 		    "CstmrPmtStsRpt");

@@ -350,6 +350,12 @@ xmlsafe_child(xmlNodePtr parent, const char *ns, const char *name)
 	return NULL;
 }
 
+bool
+xmlsafe_is(xmlNodePtr n, const char *ns, const char *name)
+{
+	return n != NULL && name != NULL && is_element(n, ns, name, strlen(name));
+}
+
 xmlNodePtr
 xmlsafe_path(xmlNodePtr from, const char *ns, const char *path)
 {

@@ -30,8 +30,10 @@ trap 'kill $FC_PID 2>/dev/null; fr_cleanup; cleanup' EXIT
 for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
 
 wait_for() { n=$1; shift; for _ in $(seq 1 $((n * 5))); do "$@" && return 0; sleep 0.2; done; return 1; }
-posts() { grep -c " $1 " "$FC/log" 2>/dev/null || echo 0; }
-at_least() { [ "$(grep -c "^[0-9]* $1 " "$FC/log" 2>/dev/null || echo 0)" -ge "$2" ]; }
+# grep -c prints 0 itself when nothing matches; nothing when there is no log yet
+count_log() { n=$(grep -c "$1" "$FC/log" 2>/dev/null); echo "${n:-0}"; }
+posts() { count_log " $1 "; }
+at_least() { [ "$(count_log "^[0-9]* $1 ")" -ge "$2" ]; }
 order_state() { q "SELECT o.state FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = '$1'"; }
 order_msg() { q "SELECT o.msg_id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = '$1'"; }
 fcstatus() { python3 "$TOOLS/fakecore" status --url "https://127.0.0.1:$KPORT" --cert "$PKI/core.pem" --key "$PKI/core.key" "$@"; }
