@@ -174,9 +174,13 @@ post_free(struct post *p)
 static void
 finish(struct post *p, int status, const char *error)
 {
+	bool	claimed = !p->fresh;
+
 	record(p->id, p->msg_id, p->attempt, status, error);
 	post_free(p);
-	if (!P.stopped && !wpd->draining)
+	/* a claim's slot is free: more may be due (a fresh order's end frees
+	 * none: no claim statement for it) */
+	if (claimed && !P.stopped && !wpd->draining)
 		payorders_kick();
 }
 
