@@ -80,7 +80,7 @@ BEGIN
 END $$;
 
 -- Decides a debit request from the core: always REFUSED. AG01 when the account
--- is a dedicated wage account (transaction forbidden on this type of account:
+-- is a dedicated wage account or a wage guarantee account (030) (transaction forbidden on this type of account:
 -- it pays wages and nothing else, 002 §(十一), 000 #14), recorded and raised as
 -- MISUSE_ATTEMPT (000 #16); AC01 when it is not a dedicated account at this
 -- bank; DU01 when the Ref was used for another request. A replay of the same
@@ -113,14 +113,18 @@ BEGIN
 		RETURN;
 	END IF;
 	-- chain: the row first, as every writer of an account's chain
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		code := 'AC01';
 		message := 'account ' || p_account || ' is not a dedicated wage account at this bank';
 	ELSE
-		SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
+		SELECT * INTO STRICT v_proj FROM project WHERE id = wp_account_project(v_acc.id);
 		code := 'AG01';
-		message := 'refused: a dedicated wage account pays wages only (农民工工资专用账户, 002 §(十一)); '
+		message := 'refused: ' || CASE WHEN v_acc.kind = 'GUARANTEE'
+			THEN 'a wage guarantee account is used only for the project''s workers'' wages, '
+			|| 'by HRSS''s decision (工资保证金, 003 三(五)); '
+			ELSE 'a dedicated wage account pays wages only (农民工工资专用账户, 002 §(十一)); ' END
 			|| 'debit of ' || wp_yuan(p_amount) || ' for "' || left(p_purpose, 40)
 			|| '" recorded and reported to the regulators';
 	END IF;
@@ -151,8 +155,10 @@ BEGIN
 		|| wp_core_peer_note());
 END $$;
 
--- Decides a legal order against a dedicated account (003 三(五): its money may
--- be frozen, seized or deducted only to pay this project's workers).
+-- Decides a legal order against a dedicated account or a wage guarantee
+-- account (030; the same rule, its own balance and freezes, the project's
+-- wages owed) (003 三(五): its money may be frozen, seized or deducted only
+-- to pay this project's workers).
 --  - Reason other than WAGES (FREEZE, SEIZE or DEDUCT): REFUSED whole, WP44.
 --  - Reason WAGES: the workers' own enforcement, applied up to what the
 --    account holds less what other orders keep frozen and less the earmarked
@@ -216,7 +222,8 @@ BEGIN
 		END IF;
 		RETURN;
 	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED';
 		code := 'AC01';
@@ -227,8 +234,10 @@ BEGIN
 			nullif(p_detail, ''), outcome, code, message);
 		RETURN;
 	END IF;
-	SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
-	SELECT * INTO STRICT v_owed FROM wp_wages_owed(v_acc.id, p_now);
+	-- a guarantee account (030) is protected as its project's dedicated one:
+	-- the wages owed are the dedicated account's, its frozen amounts its own
+	SELECT * INTO STRICT v_proj FROM project WHERE id = wp_account_project(v_acc.id);
+	SELECT * INTO STRICT v_owed FROM wp_wages_owed(v_proj.account_id, p_now);
 	-- what this OrderNo's freezes keep, as ordered (not bounded by the balance)
 	SELECT greatest(coalesce(sum(CASE WHEN o.kind = 'FREEZE' THEN o.attached ELSE 0 END)
 		- sum(o.unfrozen), 0), 0) INTO v_own
@@ -236,10 +245,11 @@ BEGIN
 	WHERE o.account_id = v_acc.id AND o.outcome = 'APPLIED' AND o.order_no = p_order_no;
 	v_others := wp_legal_frozen(v_acc.id, p_order_no);
 	v_avail := greatest(v_acc.balance - v_acc.earmarked - CASE WHEN p_kind = 'FREEZE'
-		THEN v_owed.frozen ELSE v_others END, 0);
+		THEN wp_legal_frozen(v_acc.id, NULL) ELSE v_others END, 0);
 	-- the CoreAck's message keeps 255 characters: the rule and what a wages
 	-- order may take first, the wages owed after (whole in the record and the alert)
-	v_status := 'dedicated wage account of project ' || v_proj.code
+	v_status := CASE WHEN v_acc.kind = 'GUARANTEE' THEN 'wage guarantee'
+		ELSE 'dedicated wage' END || ' account of project ' || v_proj.code
 		|| ': only for its wages (003 三(五)); balance ' || wp_yuan(v_acc.balance)
 		|| ', frozen by other orders ' || wp_yuan(v_others) || ', earmarked '
 		|| wp_yuan(v_acc.earmarked) || ': a wages order may take '
@@ -347,7 +357,9 @@ $$;
 
 -- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
 -- account (a DEPOSIT transfer from CLEARING_IN), recorded in the account's
--- audit chain, then pays the held sheets it now covers (wp_release_held).
+-- audit chain, then pays the held sheets it now covers (wp_release_held);
+-- or a deposit to a wage guarantee account (030), which pays the draws
+-- claimed from a letter's issuer that it now covers (wp_guarantee_credited).
 -- Refused: AC01 not a dedicated account, AC04 closed, DU01 the NtryRef booked
 -- before with another amount; the same NtryRef again is DUPLICATE and changes
 -- nothing. Locks the dedicated account's row FOR UPDATE. Called by
@@ -374,7 +386,8 @@ BEGIN
 		END IF;
 		RETURN;
 	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED';
 		code := 'AC01';
@@ -403,8 +416,14 @@ BEGIN
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
 		'account:' || p_account,
 		'entry ' || p_ref || ' credited ' || p_amount || ' fen' || wp_core_peer_note());
-	v_n := wp_release_held(v_acc.id, 'core');
 	outcome := 'APPLIED';
+	IF v_acc.kind = 'GUARANTEE' THEN
+		-- a guarantee account (030): the draws waiting for money are paid
+		v_n := wp_guarantee_credited(v_acc.id, 'core');
+		message := 'credited to the wage guarantee; ' || v_n || ' claimed draw(s) paid';
+		RETURN;
+	END IF;
+	v_n := wp_release_held(v_acc.id, 'core');
 	message := 'credited; ' || v_n || ' held sheet(s) paid';
 END $$;
 

@@ -9,7 +9,8 @@
 -- first, and returns one row per line of each (in order, then line order)
 -- with what the daemon needs to build the pain.001.001.10: the order's
 -- MsgId (the same on every attempt), its creation time, count and sum, the
--- dedicated account and the project's name (the debtor), and per line the
+-- dedicated account (a paid guarantee draw's: the guarantee account, 030)
+-- and the project's name (the debtor), and per line the
 -- InstrId, EndToEndId, amount, worker's name, card, card bank and
 -- remittance (WAGE/YYYY-MM). A claim counts the attempt and moves
 -- next_attempt_at p_lease seconds ahead, so that a daemon killed mid-POST
@@ -34,15 +35,26 @@ BEGIN
 			next_attempt_at = now() + make_interval(secs => p_lease)
 		FROM c WHERE o.id = c.id
 		RETURNING o.id, o.msg_id, o.attempts, o.created_at, o.nb_of_txs, o.ctrl_sum,
-			o.account_id, o.sheet_id
+			o.account_id, o.sheet_id, o.draw_id
 	)
-	SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at), u.nb_of_txs, u.ctrl_sum,
-		a.number, p.name, u.msg_id || '-' || l.seq, l.end_to_end_id, l.amount, l.name,
-		l.card, l.card_bank, l.kind || '/' || to_char(l.month, 'YYYY-MM')
+	SELECT x.id, x.msg_id, x.attempts, x.created, x.nb_of_txs, x.ctrl_sum, x.number, x.name,
+		x.instr, x.e2e, x.amount, x.cname, x.card, x.card_bank, x.rmt
+	FROM (SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at) AS created, u.nb_of_txs,
+		u.ctrl_sum, a.number, p.name, u.msg_id || '-' || l.seq AS instr, l.end_to_end_id AS e2e,
+		l.amount, l.name AS cname, l.card, l.card_bank,
+		l.kind || '/' || to_char(l.month, 'YYYY-MM') AS rmt, l.seq
 	FROM u JOIN account a ON a.id = u.account_id
 	JOIN project p ON p.account_id = a.id
 	JOIN sheet_line l ON l.sheet_id = u.sheet_id AND l.reason_code IS NULL
-	ORDER BY u.id, l.seq;
+	UNION ALL
+	-- a paid draw on the wage guarantee (030): its lines, from its account
+	SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at), u.nb_of_txs, u.ctrl_sum,
+		a.number, p.name, u.msg_id || '-' || l.seq, l.end_to_end_id, l.amount, l.name,
+		l.card, l.card_bank, 'WAGE/' || to_char(l.month, 'YYYY-MM'), l.seq
+	FROM u JOIN account a ON a.id = u.account_id
+	JOIN guarantee_draw_line l ON l.draw_id = u.draw_id
+	JOIN project p ON p.id = l.project_id) x
+	ORDER BY x.id, x.seq;
 END $$;
 
 -- A 2xx came back: the order is TAKEN, never sent again; NULL when it was
