@@ -109,6 +109,7 @@ BEGIN
 		END IF;
 	ELSIF p_kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
 		-- the wage guarantee's (030, functions/guarantee.sql)
+		p_payload := wp_guarantee_payload(p_kind, p_payload);
 		refusal := wp_guarantee_refusal(p_kind, p_payload, p_now, NULL);
 		IF refusal IS NOT NULL THEN
 			RETURN;

@@ -447,9 +447,9 @@ BEGIN
 		  AND NOT EXISTS (SELECT 1 FROM line_return x
 			WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
 	  -- a month paid by a draw on the wage guarantee (030)
-	  AND NOT EXISTS (SELECT 1 FROM guarantee_draw_line g JOIN guarantee_draw d ON d.id = g.draw_id
+	  AND NOT EXISTS (SELECT 1 FROM guarantee_line_paid g
 		WHERE g.project_id = p.id AND g.id_number = r.id_number::text
-		  AND g.month = m.month::date AND d.state = 'PAID')
+		  AND g.month = m.month::date)
 	GROUP BY m.month ORDER BY m.month;
 END $$;
 

@@ -652,3 +652,143 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
 	SELECT coalesce((SELECT p.id FROM project p WHERE p.account_id = p_account),
 		(SELECT g.project_id FROM guarantee g WHERE g.account_id = p_account))
 $$;
+
+-- A proposed GUARANTEE completed so that the checker sees what will be
+-- registered: required_fen, when not given, is the contract amount x the
+-- rate (percent), rounded to the fen; required in yuan beside it. Any
+-- other payload is returned as it came. Reads nothing. Called by
+-- wp_console_propose.
+CREATE OR REPLACE FUNCTION wp_guarantee_payload(p_kind text, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_fen	bigint;
+BEGIN
+	IF p_kind <> 'GUARANTEE' THEN
+		RETURN p;
+	END IF;
+	v_fen := coalesce((p->>'required_fen')::bigint,
+		round((p->>'contract_amount_fen')::numeric * (p->>'rate')::numeric / 100)::bigint);
+	IF v_fen IS NULL THEN
+		RETURN p;
+	END IF;
+	RETURN p || jsonb_build_object('required_fen', v_fen, 'required', wp_yuan(v_fen));
+END $$;
+
+-- The core's pain.002 about a paid draw's order, as wp_settlement_apply
+-- does it for a sheet's (same codes, same all-or-nothing): each status
+-- resolved to a line of the draw by InstrId (<MsgId>-<seq>) or EndToEndId
+-- (WP52 a line the order does not have, WP53 another final status than the
+-- one it has or two in this message); ACCC and RJCT only count; a group
+-- ACCC/RJCT with no lines stands for every line not settled yet. A new RJCT
+-- puts the line's money back on the guarantee account (one RETURN transfer
+-- from the clearing account out, referenced RJCT/<InstrId>), raises
+-- PAYMENT_FAILED, and the worker's month counts unpaid again
+-- (guarantee_line_paid): pay it as BACKPAY. The caller holds the guarantee
+-- account's row and the order's. Called by wp_settlement_apply.
+CREATE OR REPLACE FUNCTION wp_guarantee_settlement(p_order payment_order, p_group text,
+	p_group_reason text, p_lines json, OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_bad	record;
+	v_new	int;
+	v_rj	int := 0;
+	r	record;
+BEGIN
+	IF to_regclass('pg_temp.wp_gsettle_in') IS NULL THEN
+		CREATE TEMP TABLE wp_gsettle_in (seq int, instr text, e2e text, sts text,
+			reason text) ON COMMIT DROP;
+	ELSE
+		TRUNCATE wp_gsettle_in;
+	END IF;
+	INSERT INTO wp_gsettle_in
+	SELECT CASE WHEN coalesce(x.instr, '') = '' THEN e.seq
+		    WHEN i.seq IS NOT NULL AND (coalesce(x.e2e, '') = '' OR e.seq = i.seq) THEN i.seq END,
+		nullif(x.instr, ''), nullif(x.e2e, ''), x.sts,
+		CASE WHEN x.sts = 'RJCT' THEN left(coalesce(nullif(x.reason, ''), 'NARR'), 35) END
+	FROM json_to_recordset(p_lines) AS x(instr text, e2e text, sts text, reason text)
+	LEFT JOIN guarantee_draw_line i ON i.draw_id = p_order.draw_id
+	  AND x.instr = p_order.msg_id || '-' || i.seq
+	LEFT JOIN guarantee_draw_line e ON e.draw_id = p_order.draw_id AND e.end_to_end_id = x.e2e;
+	IF json_array_length(p_lines) = 0 AND p_group IN ('ACCC', 'RJCT') THEN
+		INSERT INTO wp_gsettle_in
+		SELECT l.seq, p_order.msg_id || '-' || l.seq, l.end_to_end_id, p_group,
+			CASE WHEN p_group = 'RJCT' THEN left(coalesce(nullif(p_group_reason, ''), 'NARR'), 35) END
+		FROM guarantee_draw_line l WHERE l.draw_id = p_order.draw_id
+		  AND NOT EXISTS (SELECT 1 FROM payment_settlement s
+		      WHERE s.order_id = p_order.id AND s.line_seq = l.seq);
+	END IF;
+	DELETE FROM wp_gsettle_in WHERE seq IS NOT NULL AND sts NOT IN ('ACCC', 'RJCT');
+	SELECT * INTO v_bad FROM wp_gsettle_in WHERE seq IS NULL LIMIT 1;
+	IF FOUND THEN
+		outcome := 'REFUSED'; code := 'WP52';
+		message := 'order ' || p_order.msg_id || ' has no line '
+			|| coalesce('InstrId ' || v_bad.instr, 'EndToEndId ' || v_bad.e2e, '(unnamed)')
+			|| '; nothing of this status report was applied';
+		RETURN;
+	END IF;
+	SELECT i.seq INTO v_bad FROM wp_gsettle_in i
+	LEFT JOIN payment_settlement s ON s.order_id = p_order.id AND s.line_seq = i.seq
+	WHERE s.status <> i.sts OR EXISTS (SELECT 1 FROM wp_gsettle_in j WHERE j.seq = i.seq AND j.sts <> i.sts)
+	LIMIT 1;
+	IF FOUND THEN
+		outcome := 'REFUSED'; code := 'WP53';
+		message := 'line ' || p_order.msg_id || '-' || v_bad.seq || ' has another final status'
+			|| '; nothing of this status report was applied';
+		RETURN;
+	END IF;
+	INSERT INTO payment_settlement (order_id, line_seq, sheet_id, status, reason)
+	SELECT DISTINCT p_order.id, i.seq, NULL::bigint, i.sts, i.reason FROM wp_gsettle_in i
+	WHERE NOT EXISTS (SELECT 1 FROM payment_settlement s WHERE s.order_id = p_order.id
+	    AND s.line_seq = i.seq);
+	GET DIAGNOSTICS v_new = ROW_COUNT;
+	FOR r IN SELECT s.line_seq, s.reason, l.end_to_end_id, l.amount, l.month, l.project_id
+	    FROM payment_settlement s JOIN guarantee_draw_line l ON l.draw_id = p_order.draw_id
+	      AND l.seq = s.line_seq
+	    WHERE s.order_id = p_order.id AND s.status = 'RJCT' AND NOT EXISTS (SELECT 1 FROM transfer t
+		WHERE t.reason = 'RETURN' AND t.reference = 'RJCT/' || p_order.msg_id || '-' || s.line_seq)
+	    ORDER BY 1 LOOP
+		v_rj := v_rj + 1;
+		PERFORM wp_guarantee_line_back(p_order, r.line_seq, r.reason, r.amount, r.month,
+			r.project_id, r.end_to_end_id);
+	END LOOP;
+	UPDATE payment_order SET unsettled = unsettled - v_new, state = 'TAKEN',
+		taken_at = coalesce(taken_at, now())
+	WHERE id = p_order.id;
+	outcome := CASE WHEN v_new = 0 THEN 'DUPLICATE' ELSE 'APPLIED' END;
+	message := 'order ' || p_order.msg_id || ' (guarantee draw ' || p_order.draw_id || '): '
+		|| CASE WHEN v_new = 0 THEN 'every line status known already; nothing changed'
+		   ELSE (v_new - v_rj) || ' credited, ' || v_rj
+			|| ' rejected (money back on the guarantee account)' END;
+END $$;
+
+-- A drawn line the core rejected: its amount back from the clearing
+-- account out to the guarantee account (RETURN transfer RJCT/<InstrId>,
+-- once by transfer_entry_once), PAYMENT_FAILED raised, the record in the
+-- account's audit chain. The caller holds the account's row. Called by
+-- wp_guarantee_settlement.
+CREATE OR REPLACE FUNCTION wp_guarantee_line_back(p_order payment_order, p_seq int, p_reason text,
+	p_amount bigint, p_month date, p_project bigint, p_e2e text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_acc	account%ROWTYPE;
+BEGIN
+	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+	SELECT o.id, p_order.account_id, p_amount, 'RETURN', 'RJCT/' || p_order.msg_id || '-' || p_seq
+	FROM account o WHERE o.kind = 'CLEARING_OUT';
+	UPDATE account SET balance = balance + p_amount WHERE id = p_order.account_id
+	RETURNING * INTO v_acc;
+	INSERT INTO alert (kind, project_id, balance, required, month, msg_id, end_to_end_id,
+		detail, dedup_key)
+	VALUES ('PAYMENT_FAILED', p_project, v_acc.balance, p_amount, p_month, p_order.msg_id, p_e2e,
+		'the core refused the payment from the wage guarantee (draw ' || p_order.draw_id
+		|| ') to the worker''s card (' || p_reason || '): the worker is unpaid for '
+		|| to_char(p_month, 'YYYY-MM') || '; ' || wp_yuan(p_amount)
+		|| ' back on the guarantee account (pay it as BACKPAY)',
+		'PAYMENT_FAILED:' || p_order.id || ':' || p_seq)
+	ON CONFLICT (dedup_key) DO NOTHING;
+	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'wage.rejected',	-- chain
+		'draw:' || p_order.draw_id, 'line ' || p_e2e || ' of order ' || p_order.msg_id
+		|| ' rejected by the core (' || p_reason || '): ' || p_amount
+		|| ' fen back to account ' || v_acc.number);
+END $$;

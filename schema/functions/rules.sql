@@ -101,8 +101,7 @@ BEGIN
 				  AND l.month = d.month AND l.reason_code IS NULL AND s.state = 'PAID'
 				  AND NOT EXISTS (SELECT 1 FROM line_return x
 					WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
-			  AND NOT EXISTS (SELECT 1 FROM guarantee_draw_line g	-- 030
-				JOIN guarantee_draw gd ON gd.id = g.draw_id AND gd.state = 'PAID'
+			  AND NOT EXISTS (SELECT 1 FROM guarantee_line_paid g	-- 030
 				WHERE g.project_id = d.id AND g.id_number = r.id_number::text
 				  AND g.month = d.month))
 	FROM (SELECT p.id, x.month,
@@ -224,8 +223,7 @@ BEGIN
 			  AND l.month = v_month AND l.reason_code IS NULL AND s.state = 'PAID'
 			  AND NOT EXISTS (SELECT 1 FROM line_return x
 				WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
-		  OR EXISTS (SELECT 1 FROM guarantee_draw_line g	-- 030
-			JOIN guarantee_draw gd ON gd.id = g.draw_id AND gd.state = 'PAID'
+		  OR EXISTS (SELECT 1 FROM guarantee_line_paid g	-- 030
 			WHERE g.project_id = v_proj.id AND g.id_number = r.id_number::text
 			  AND g.month = v_month) AS paid
 	      FROM roster_entry r
@@ -244,8 +242,7 @@ BEGIN
 				  AND l.month = v_month AND l.reason_code IS NULL AND s.state = 'PAID'
 				  AND NOT EXISTS (SELECT 1 FROM line_return x
 					WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
-			AND NOT EXISTS (SELECT 1 FROM guarantee_draw_line g	-- 030
-				JOIN guarantee_draw gd ON gd.id = g.draw_id AND gd.state = 'PAID'
+			AND NOT EXISTS (SELECT 1 FROM guarantee_line_paid g	-- 030
 				WHERE g.project_id = v_proj.id AND g.id_number = r.id_number::text
 				  AND g.month = v_month)
 		      ORDER BY r.id_number LIMIT 20) u;

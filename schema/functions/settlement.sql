@@ -97,7 +97,8 @@ $$;
 -- changes nothing), or REFUSED, nothing applied: WP51 no order with that
 -- MsgId; WP52 a line the order does not have; WP53 a line given another
 -- final status than the one it has (or two in this message).
--- An order the core answers is taken, whatever its delivery said.
+-- An order the core answers is taken, whatever its delivery said. A paid
+-- guarantee draw's order is settled by wp_guarantee_settlement (030).
 -- Locks the dedicated account's row FOR UPDATE, then the order's row.
 -- Called by daemon/core.c (POST /v1/core/payment-status).
 CREATE OR REPLACE FUNCTION wp_settlement_apply(p_msg_id text, p_group text, p_group_reason text,
@@ -119,6 +120,12 @@ BEGIN
 	END IF;
 	PERFORM 1 FROM account WHERE id = v_order.account_id FOR UPDATE;
 	SELECT * INTO STRICT v_order FROM payment_order WHERE id = v_order.id FOR UPDATE;
+	IF v_order.draw_id IS NOT NULL THEN
+		-- a guarantee draw's order (030, functions/guarantee.sql)
+		SELECT * INTO outcome, code, message
+		FROM wp_guarantee_settlement(v_order, p_group, p_group_reason, p_lines);
+		RETURN;
+	END IF;
 	-- the statuses of this message, resolved, dropped at COMMIT
 	IF to_regclass('pg_temp.wp_settle_in') IS NULL THEN
 		CREATE TEMP TABLE wp_settle_in (seq int, instr text, e2e text, sts text,

@@ -123,6 +123,16 @@ ALTER TABLE payment_order ALTER COLUMN sheet_id DROP NOT NULL,
 	ADD CONSTRAINT payment_order_one_source CHECK ((sheet_id IS NULL) <> (draw_id IS NULL));
 ALTER TABLE payment_settlement ALTER COLUMN sheet_id DROP NOT NULL;
 
+-- The drawn lines that count as paid: of a PAID draw, and not rejected by
+-- the core (a rejected line's money is back on the guarantee account; the
+-- worker's month is unpaid again, to be paid as BACKPAY).
+CREATE VIEW guarantee_line_paid AS
+	SELECT g.draw_id, g.seq, g.project_id, g.id_number, g.month, g.amount
+	FROM guarantee_draw_line g JOIN guarantee_draw d ON d.id = g.draw_id AND d.state = 'PAID'
+	WHERE NOT EXISTS (SELECT 1 FROM payment_order o JOIN payment_settlement s ON s.order_id = o.id
+		WHERE o.draw_id = g.draw_id AND s.line_seq = g.seq AND s.status = 'RJCT');
+
+
 ALTER TABLE transfer DROP CONSTRAINT transfer_reason_check,
 	ADD CONSTRAINT transfer_reason_check CHECK (reason IN ('DEPOSIT', 'WAGE', 'RETURN',
 		'ATTACHMENT', 'MANUAL', 'GUARANTEE'));
