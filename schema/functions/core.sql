@@ -42,7 +42,8 @@ BEGIN
 			IF e.is_return THEN
 				SELECT * INTO r FROM wp_core_return(e.ref, e.account, e.amount, e.booking,
 					e.e2e, e.reason);
-			ELSIF EXISTS (SELECT 1 FROM line_return WHERE entry_ref = e.ref) THEN
+			ELSIF EXISTS (SELECT 1 FROM line_return WHERE entry_ref = e.ref)
+			    OR EXISTS (SELECT 1 FROM guarantee_line_return WHERE entry_ref = e.ref) THEN
 				SELECT 'REFUSED' AS outcome, 'DU01' AS code, 'entry ' || e.ref
 					|| ' was already booked as a returned payment' AS message INTO r;
 			ELSE
@@ -434,7 +435,8 @@ END $$;
 -- returns the latest payment first, and an older line with the same EndToEndId
 -- stays matchable by a later return. The money goes back from CLEARING_OUT to
 -- the dedicated account and is earmarked for the worker and month of the line,
--- until a BACKPAY line for them spends it. Refused: WP41 no such line waiting,
+-- until a BACKPAY line for them spends it. On a wage guarantee account the
+-- line is a draw's (wp_guarantee_return, 030). Refused: WP41 no such line waiting,
 -- WP42 another amount than the line's, AC01, AC04, DU01 (the NtryRef booked
 -- with another amount, or as a deposit); the same NtryRef again is DUPLICATE.
 -- Locks the dedicated account's row FOR UPDATE; the record goes to its audit
@@ -449,7 +451,12 @@ DECLARE
 	v_line	record;
 BEGIN
 	SELECT * INTO v_old FROM line_return WHERE entry_ref = p_ref;
-	IF FOUND THEN
+	IF NOT FOUND THEN
+		-- or booked as a guarantee draw's line (030): its amount decides
+		SELECT entry_ref, amount INTO v_old.entry_ref, v_old.amount
+		FROM guarantee_line_return WHERE entry_ref = p_ref;
+	END IF;
+	IF v_old.entry_ref IS NOT NULL THEN
 		IF v_old.amount <> p_amount THEN
 			outcome := 'REFUSED';
 			code := 'DU01';
@@ -466,7 +473,8 @@ BEGIN
 		message := 'entry ' || p_ref || ' was already booked as a deposit';
 		RETURN;
 	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED';
 		code := 'AC01';
@@ -477,6 +485,12 @@ BEGIN
 		outcome := 'REFUSED';
 		code := 'AC04';
 		message := 'account ' || p_account || ' is closed';
+		RETURN;
+	END IF;
+	IF v_acc.kind = 'GUARANTEE' THEN
+		-- a line a guarantee draw paid (030)
+		SELECT * INTO outcome, code, message
+		FROM wp_guarantee_return(p_ref, v_acc, p_amount, p_booking, p_e2e, p_reason);
 		RETURN;
 	END IF;
 	SELECT l.sheet_id, l.seq, l.project_id, l.id_number, l.month, l.amount, s.msg_id

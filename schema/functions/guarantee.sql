@@ -681,9 +681,10 @@ END $$;
 -- one it has or two in this message); ACCC and RJCT only count; a group
 -- ACCC/RJCT with no lines stands for every line not settled yet. A new RJCT
 -- puts the line's money back on the guarantee account (one RETURN transfer
--- from the clearing account out, referenced RJCT/<InstrId>), raises
--- PAYMENT_FAILED, and the worker's month counts unpaid again
--- (guarantee_line_paid): pay it as BACKPAY. The caller holds the guarantee
+-- from the clearing account out, referenced RJCT/<InstrId>; nothing more
+-- if the card's bank sent it back already), raises PAYMENT_FAILED, and the
+-- worker's month counts unpaid again (guarantee_line_paid): pay it as
+-- BACKPAY. The caller holds the guarantee
 -- account's row and the order's. Called by wp_settlement_apply.
 CREATE OR REPLACE FUNCTION wp_guarantee_settlement(p_order payment_order, p_group text,
 	p_group_reason text, p_lines json, OUT outcome text, OUT code text, OUT message text)
@@ -747,6 +748,9 @@ BEGIN
 	      AND l.seq = s.line_seq
 	    WHERE s.order_id = p_order.id AND s.status = 'RJCT' AND NOT EXISTS (SELECT 1 FROM transfer t
 		WHERE t.reason = 'RETURN' AND t.reference = 'RJCT/' || p_order.msg_id || '-' || s.line_seq)
+	      -- nothing more if the card's bank sent it back already
+	      AND NOT EXISTS (SELECT 1 FROM guarantee_line_return x WHERE x.draw_id = p_order.draw_id
+		AND x.line_seq = s.line_seq)
 	    ORDER BY 1 LOOP
 		v_rj := v_rj + 1;
 		PERFORM wp_guarantee_line_back(p_order, r.line_seq, r.reason, r.amount, r.month,
@@ -778,6 +782,9 @@ BEGIN
 	FROM account o WHERE o.kind = 'CLEARING_OUT';
 	UPDATE account SET balance = balance + p_amount WHERE id = p_order.account_id
 	RETURNING * INTO v_acc;
+	INSERT INTO rule_lines_version AS v (project_id, month, version)
+	VALUES (p_project, p_month, 1)
+	ON CONFLICT (project_id, month) DO UPDATE SET version = v.version + 1;
 	INSERT INTO alert (kind, project_id, balance, required, month, msg_id, end_to_end_id,
 		detail, dedup_key)
 	VALUES ('PAYMENT_FAILED', p_project, v_acc.balance, p_amount, p_month, p_order.msg_id, p_e2e,
@@ -791,4 +798,60 @@ BEGIN
 		'draw:' || p_order.draw_id, 'line ' || p_e2e || ' of order ' || p_order.msg_id
 		|| ' rejected by the core (' || p_reason || '): ' || p_amount
 		|| ' fen back to account ' || v_acc.number);
+END $$;
+
+-- Books a paid drawn line sent back by the card's bank (camt.054 entry with
+-- RtrInf on the guarantee account): matched by its EndToEndId (WPGD<draw>-<n>)
+-- to a line of a PAID draw of this account's project, not rejected by the
+-- core nor back already (WP41 otherwise; WP42 another amount). The money goes
+-- back from the clearing account out to the guarantee account (RETURN
+-- transfer under the NtryRef), the worker's month is unpaid again
+-- (guarantee_line_paid), PAYMENT_FAILED is raised, the record goes to the
+-- account's audit chain. The caller holds the account's row and has checked
+-- the NtryRef is new. Called by wp_core_return.
+CREATE OR REPLACE FUNCTION wp_guarantee_return(p_ref text, p_acc account, p_amount bigint,
+	p_booking date, p_e2e text, p_reason text, OUT outcome text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_line	record;
+BEGIN
+	SELECT g.draw_id, g.seq, g.amount, g.month, g.project_id INTO v_line
+	FROM guarantee_line_paid g JOIN guarantee x ON x.project_id = g.project_id
+	JOIN guarantee_draw_line l ON l.draw_id = g.draw_id AND l.seq = g.seq
+	WHERE x.account_id = p_acc.id AND l.end_to_end_id = p_e2e;
+	IF NOT FOUND THEN
+		outcome := 'REFUSED'; code := 'WP41';
+		message := 'entry ' || p_ref || ': no paid guarantee draw line with EndToEndId ' || p_e2e
+			|| ' of this account is waiting to come back';
+		RETURN;
+	END IF;
+	IF v_line.amount <> p_amount THEN
+		outcome := 'REFUSED'; code := 'WP42';
+		message := 'entry ' || p_ref || ': returned ' || wp_yuan(p_amount) || ' but line ' || p_e2e
+			|| ' paid ' || wp_yuan(v_line.amount);
+		RETURN;
+	END IF;
+	INSERT INTO guarantee_line_return (entry_ref, draw_id, line_seq, account_id, amount, reason_code,
+		booking_date)
+	VALUES (p_ref, v_line.draw_id, v_line.seq, p_acc.id, p_amount, nullif(p_reason, ''), p_booking);
+	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
+	SELECT o.id, p_acc.id, p_amount, 'RETURN', p_ref FROM account o WHERE o.kind = 'CLEARING_OUT';
+	UPDATE account SET balance = balance + p_amount WHERE id = p_acc.id;
+	INSERT INTO alert (kind, project_id, balance, required, month, end_to_end_id, detail, dedup_key)
+	VALUES ('PAYMENT_FAILED', v_line.project_id, p_acc.balance + p_amount, p_amount, v_line.month,
+		p_e2e, 'the card''s bank sent back the payment from the wage guarantee (draw '
+		|| v_line.draw_id || ', ' || coalesce(nullif(p_reason, ''), 'no reason') || '): the worker is '
+		|| 'unpaid for ' || to_char(v_line.month, 'YYYY-MM') || '; ' || wp_yuan(p_amount)
+		|| ' back on the guarantee account (pay it as BACKPAY)', 'PAYMENT_FAILED:return:' || p_ref)
+	ON CONFLICT (dedup_key) DO NOTHING;
+	INSERT INTO rule_lines_version AS v (project_id, month, version)
+	VALUES (v_line.project_id, v_line.month, 1)
+	ON CONFLICT (project_id, month) DO UPDATE SET version = v.version + 1;
+	PERFORM wp_audit_append(wp_account_chain(p_acc.number), 'core', 'wage.returned',	-- chain
+		'draw:' || v_line.draw_id, 'line ' || p_e2e || ' returned (' || coalesce(nullif(p_reason, ''),
+		'no reason') || '), entry ' || p_ref || ': ' || p_amount || ' fen back to account '
+		|| p_acc.number || wp_core_peer_note());
+	outcome := 'APPLIED';
+	message := 'line ' || p_e2e || ' of guarantee draw ' || v_line.draw_id || ' returned; '
+		|| wp_yuan(p_amount) || ' back on the guarantee account';
 END $$;

@@ -256,7 +256,8 @@ END $$;
 -- SETTLEMENT_OVERDUE: an order the core took more than p_hours ago (at
 -- p_now, the daemon's clock) that still has lines without a final status.
 -- One alert per order (its line count and the first EndToEndId), raised once
--- (dedup_key: edge-triggered; it stays raised while lines stay open).
+-- (dedup_key: edge-triggered; it stays raised while lines stay open); a
+-- guarantee draw's order (030) too, its MsgId the order's.
 -- Returns how many were raised. Reads only open orders (payment_order_open).
 -- Called by daemon/rules.c on its timer, beside wp_rules_run.
 CREATE OR REPLACE FUNCTION wp_rule_settlement_overdue(p_now timestamptz, p_hours int)
@@ -266,13 +267,20 @@ DECLARE
 BEGIN
 	INSERT INTO alert (kind, project_id, raised_at, balance, msg_id, end_to_end_id, detail,
 		dedup_key)
-	SELECT 'SETTLEMENT_OVERDUE', s.project_id, p_now, a.balance, s.msg_id,
-		(SELECT l.end_to_end_id FROM payment_order_line l WHERE l.order_id = o.id
+	SELECT 'SETTLEMENT_OVERDUE', coalesce(s.project_id, d.project_id), p_now, a.balance,
+		coalesce(s.msg_id, o.msg_id),
+		coalesce((SELECT l.end_to_end_id FROM payment_order_line l WHERE l.order_id = o.id
 		 AND l.status IS NULL ORDER BY l.line_seq LIMIT 1),
-		o.unsettled || ' line(s) of payment order ' || o.msg_id || ' taken by the core at '
+		 (SELECT g.end_to_end_id FROM guarantee_draw_line g WHERE g.draw_id = o.draw_id
+		  AND NOT EXISTS (SELECT 1 FROM payment_settlement x WHERE x.order_id = o.id
+		      AND x.line_seq = g.seq) ORDER BY g.seq LIMIT 1)),
+		o.unsettled || ' line(s) of payment order ' || o.msg_id
+		|| CASE WHEN d.id IS NOT NULL THEN ' (wage guarantee draw ' || d.id || ', HRSS decision '
+		   || d.decision_no || ')' ELSE '' END || ' taken by the core at '
 		|| wp_iso_cst(o.taken_at) || ' have no final status after ' || p_hours || ' hours',
 		'SETTLEMENT_OVERDUE:' || o.id
-	FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	FROM payment_order o LEFT JOIN sheet s ON s.id = o.sheet_id
+	LEFT JOIN guarantee_draw d ON d.id = o.draw_id	-- 030
 	JOIN account a ON a.id = o.account_id
 	WHERE o.unsettled > 0 AND o.taken_at < p_now - make_interval(hours => p_hours)
 	ON CONFLICT (dedup_key) DO NOTHING;

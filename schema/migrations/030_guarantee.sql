@@ -25,6 +25,9 @@
 --   sheet's WAGE line for it is AM05);
 -- - payment_order.draw_id: a paid draw's order to the core, beside sheet_id
 --   (exactly one of the two); payment_settlement.sheet_id may then be NULL;
+-- - guarantee_line_return: a paid drawn line sent back by the card's bank;
+--   guarantee_line_paid, a view: the drawn lines that count as paid (not
+--   rejected by the core, not sent back);
 -- - transfer reason GUARANTEE (a draw's line, guarantee account -> clearing
 --   out); the release to the contractor is a MANUAL transfer by approval;
 -- - approval kinds GUARANTEE, GUARANTEE_DRAW, GUARANTEE_RELEASE;
@@ -123,14 +126,35 @@ ALTER TABLE payment_order ALTER COLUMN sheet_id DROP NOT NULL,
 	ADD CONSTRAINT payment_order_one_source CHECK ((sheet_id IS NULL) <> (draw_id IS NULL));
 ALTER TABLE payment_settlement ALTER COLUMN sheet_id DROP NOT NULL;
 
--- The drawn lines that count as paid: of a PAID draw, and not rejected by
--- the core (a rejected line's money is back on the guarantee account; the
--- worker's month is unpaid again, to be paid as BACKPAY).
+-- A paid drawn line that the card's bank sent back (camt.054 with RtrInf on
+-- the guarantee account, matched by its EndToEndId): its money is back on
+-- the guarantee account. Insert-only; a line comes back once.
+CREATE TABLE guarantee_line_return (
+	entry_ref	text PRIMARY KEY,		-- the core's NtryRef
+	draw_id		bigint NOT NULL,
+	line_seq	int NOT NULL,
+	account_id	bigint NOT NULL REFERENCES account,
+	amount		bigint NOT NULL CHECK (amount > 0),
+	reason_code	text,
+	booking_date	date NOT NULL,
+	received_at	timestamptz NOT NULL DEFAULT now(),
+	FOREIGN KEY (draw_id, line_seq) REFERENCES guarantee_draw_line,
+	UNIQUE (draw_id, line_seq)
+);
+CREATE TRIGGER guarantee_line_return_immutable BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON guarantee_line_return FOR EACH STATEMENT EXECUTE FUNCTION wp_refuse_change();
+
+-- The drawn lines that count as paid: of a PAID draw, neither rejected by
+-- the core nor sent back by the card's bank (their money is back on the
+-- guarantee account; the worker's month is unpaid again, to be paid as
+-- BACKPAY).
 CREATE VIEW guarantee_line_paid AS
 	SELECT g.draw_id, g.seq, g.project_id, g.id_number, g.month, g.amount
 	FROM guarantee_draw_line g JOIN guarantee_draw d ON d.id = g.draw_id AND d.state = 'PAID'
 	WHERE NOT EXISTS (SELECT 1 FROM payment_order o JOIN payment_settlement s ON s.order_id = o.id
-		WHERE o.draw_id = g.draw_id AND s.line_seq = g.seq AND s.status = 'RJCT');
+		WHERE o.draw_id = g.draw_id AND s.line_seq = g.seq AND s.status = 'RJCT')
+	  AND NOT EXISTS (SELECT 1 FROM guarantee_line_return r
+		WHERE r.draw_id = g.draw_id AND r.line_seq = g.seq);
 
 
 ALTER TABLE transfer DROP CONSTRAINT transfer_reason_check,

@@ -18,7 +18,7 @@
 -- The ledger invariants after.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(90);
+SELECT plan(101);
 SELECT lives_ok('SELECT tap.world()', 'the demo world');
 SELECT lives_ok('SELECT tap.four_eyes()', 'maker1 and checker1');
 SELECT lives_ok($$SELECT tap.open_project('XM-TAP-0002', tap.acc2(), tap.gc())$$,
@@ -157,16 +157,42 @@ SELECT is(wp_rule_guarantee('2026-12-03 10:00+08'), 0, '31 days before the lette
 SELECT is(wp_rule_guarantee('2026-12-04 10:00+08'), 1, '30 days before: GUARANTEE_EXPIRING');
 SELECT is(wp_rule_guarantee('2026-12-05 10:00+08'), 0, 'raised once');
 
+-- --- a drawn line sent back by the card's bank ---------------------------------------------
+CREATE TEMP TABLE e2e1 AS SELECT l.end_to_end_id AS e FROM guarantee_draw_line l
+	JOIN guarantee_draw d ON d.id = l.draw_id WHERE d.decision_no = 'HRSS-1' AND l.seq = 1;
+SELECT is((SELECT outcome || coalesce(' ' || code, '') FROM wp_core_return('RET-G1', 'GA-0001', 29999,
+	'2026-11-06', (SELECT e FROM e2e1), 'AC04')), 'REFUSED WP42', 'a return of another amount refused (WP42)');
+SELECT is((SELECT outcome FROM wp_core_return('RET-G1', 'GA-0001', 30000, '2026-11-06',
+	(SELECT e FROM e2e1), 'AC04')), 'APPLIED', 'the credited line comes back from the card''s bank');
+SELECT is(tap.balance('GA-0001'), 230000::bigint, 'its money is back on the guarantee account');
+SELECT is((SELECT count(*) FROM guarantee_line_paid), 0::bigint, 'the worker''s month is unpaid again');
+SELECT is((SELECT count(*) FROM alert WHERE kind = 'PAYMENT_FAILED' AND end_to_end_id = (SELECT e FROM e2e1)),
+	1::bigint, 'PAYMENT_FAILED raised');
+SELECT is((SELECT outcome FROM wp_core_return('RET-G1', 'GA-0001', 30000, '2026-11-06',
+	(SELECT e FROM e2e1), 'AC04')), 'DUPLICATE', 'a replay changes nothing');
+SELECT is((SELECT outcome || ' ' || code FROM wp_core_return('RET-G2', 'GA-0001', 30000, '2026-11-06',
+	(SELECT e FROM e2e1), 'AC04')), 'REFUSED WP41', 'a line comes back once (WP41)');
+SELECT is((SELECT outcome || ' ' || code FROM wp_core_notify(json_build_array(json_build_object(
+	'ref', 'RET-G1', 'account', 'GA-0001', 'amount', 30000, 'booking', '2026-11-06',
+	'is_return', false)))), 'REFUSED DU01', 'its NtryRef is not booked again as a deposit (DU01)');
+
 -- --- a draw on the letter ----------------------------------------------------------------
 SELECT is(tap.four_eyed('GUARANTEE_DRAW', tap.g_draw('XM-TAP-0001', 'HRSS-3', ARRAY[4],
 	ARRAY[250000::bigint], ARRAY['2026-09']), '2026-11-05 10:00+08'), 'APPROVED',
 	'a draw the account cannot cover, approved');
 SELECT is((SELECT state || ' ' || (letter_id IS NOT NULL) FROM guarantee_draw WHERE decision_no = 'HRSS-3'),
 	'CLAIMED true', 'claimed from the letter''s issuer');
-SELECT is(tap.balance('GA-0001'), 200000::bigint, 'nothing paid before the issuer''s money arrives');
+SELECT is(tap.balance('GA-0001'), 230000::bigint, 'nothing paid before the issuer''s money arrives');
 SELECT is(tap.g_deposit('GD-3', 250000, 'GA-0001'), 'APPLIED', 'the issuer pays the claim');
 SELECT is((SELECT state FROM guarantee_draw WHERE decision_no = 'HRSS-3'), 'PAID', 'then the draw is paid');
-SELECT is(tap.balance('GA-0001'), 200000::bigint, 'through the guarantee account');
+SELECT is(tap.balance('GA-0001'), 230000::bigint, 'through the guarantee account');
+SELECT ok(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN guarantee_draw d ON d.id = o.draw_id
+	WHERE d.decision_no = 'HRSS-3'), 202), 'the core takes its order');
+SELECT is(wp_rule_settlement_overdue(now() + interval '2 days', 24), 1,
+	'no status 24 hours after: SETTLEMENT_OVERDUE for the draw''s order');
+SELECT is((SELECT a.msg_id || ' ' || a.end_to_end_id FROM alert a WHERE a.kind = 'SETTLEMENT_OVERDUE'),
+	(SELECT o.msg_id || ' WPGD' || d.id || '-1' FROM payment_order o JOIN guarantee_draw d ON d.id = o.draw_id
+	 WHERE d.decision_no = 'HRSS-3'), 'naming the order and its first open line');
 
 -- --- the monthly ledger ------------------------------------------------------------------
 SELECT is(wp_rule_guarantees_ledger('2026-12-02 10:00+08', tap.regs()), 2,
@@ -175,7 +201,7 @@ SELECT is((SELECT string_agg(a.recipient || ':' || (SELECT count(*) FROM alert_g
 	WHERE g.alert_id = a.id), ' ' ORDER BY a.recipient) FROM alert a WHERE a.kind = 'GUARANTEES'),
 	'kf-hrss:0 zz-hrss:1', 'listing the guarantees of its region');
 SELECT is((SELECT kind || ' ' || required || ' ' || held || ' ' || drawn || ' ' || expires
-	FROM alert_guarantees), 'ACCOUNT+LETTER 200000 250000 305000 2027-01-03',
+	FROM alert_guarantees), 'ACCOUNT+LETTER 200000 280000 305000 2027-01-03',
 	'kind, required, held, drawn and the letter''s expiry');
 SELECT is(wp_rule_guarantees_ledger('2026-12-20 10:00+08', tap.regs()), 0, 'once a month');
 
