@@ -161,6 +161,28 @@ check "a valid signed alert" alert_ok "$(fr_file zz-hrss "$(alert_id GUARANTEE_S
 deposit_to GA-0001 GD-2 3000.00
 check_eq "the contractor tops it up: no longer short" "$(gjson held) $(gjson short_since)" "20000.00 "
 
+# --- a draw approved twice at once pays once; a line sent back -----------------------------
+AP=$(propose_ok "$D" "{\"decision_no\":\"D-2\",\"lines\":[$(dl 0 100.00 2026-09)]}")
+# approve N: checker1's approval of $AP, the answer in $T/dN, its status in $T/cN
+approve() {
+	curl -sk -b "$T/cookies-checker1" -H 'Content-Type: application/json' \
+	    -d '{"decision":"approve"}' -o "$T/d$1" -w '%{http_code}' \
+	    "https://127.0.0.1:$OPORT/api/approvals/$AP" >"$T/c$1"
+}
+approve 1 & P1=$!
+approve 2 & P2=$!
+wait $P1 $P2
+check_eq "the same approval sent twice at once: one approves, the other is told it was decided" \
+    "$( (cat "$T/c1"; echo; cat "$T/c2"; echo) | sort | tr '\n' ' ')" "200 409 "
+check_eq "one payment order, one transfer" "$(q "SELECT count(DISTINCT o.id) || ' ' || count(t.id) FROM guarantee_draw d JOIN payment_order o ON o.draw_id = d.id JOIN transfer t ON t.reason = 'GUARANTEE' AND t.reference LIKE 'draw:' || d.id || '/%' WHERE d.decision_no = 'D-2'")" "1 1"
+check_eq "the decision was recorded once, by one checker" "$(q "SELECT state || ' ' || (outcome LIKE 'already decided%') FROM approval WHERE id = $AP")" "APPROVED false"
+check_eq "paid once from the guarantee" "$(gbalance GA-0001)" 1990000
+E3=$(q "SELECT l.end_to_end_id FROM guarantee_draw_line l JOIN guarantee_draw d ON d.id = l.draw_id WHERE d.decision_no = 'D-2'")
+save=$ACCOUNT; ACCOUNT=GA-0001; wage_return RET-G1 "$E3" 100.00 AC04 >/dev/null; ACCOUNT=$save
+check_eq "the card's bank sends the line back: applied" "$(xval '//@outcome' "$T/body")" APPLIED
+check_eq "its money is back on the guarantee" "$(gbalance GA-0001)" 2000000
+check_eq "PAYMENT_FAILED raised for it" "$(q "SELECT count(*) FROM alert WHERE kind = 'PAYMENT_FAILED' AND end_to_end_id = '$E3'")" 1
+
 # --- a letter, and its expiry ------------------------------------------------------------
 AP=$(propose_ok "$G" '{"kind":"LETTER","issuer":"中国建设银行郑州分行","number":"BH-2026-77","amount":"10000.00","valid_from":"2026-11-01","valid_to":"2026-12-25"}')
 check_eq "a guarantee letter registered beside the account" "$(decide "$AP")" approved
@@ -176,7 +198,7 @@ LF=$(fr_file zz-hrss "$LID")
 check "a valid signed alert" alert_ok "$LF"
 check_eq "listing the guarantee: project, kind, required, held, drawn, expiry" \
     "$(xval "//*[local-name()='Guarantee']/*[local-name()='Code']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Kind']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Required']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Held']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Drawn']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Expires']" "$LF")" \
-    "$PROJECT ACCOUNT+LETTER 20000.00 30000.00 5500.00 2026-12-25"
+    "$PROJECT ACCOUNT+LETTER 20000.00 30000.00 5600.00 2026-12-25"
 
 # --- 5. release --------------------------------------------------------------------------
 console maker1 POST "$G/release" '{"notice_no":"R-1"}' >"$T/e7"
