@@ -10,8 +10,11 @@
 # putting the money back with PAYMENT_FAILED; GUARANTEE_SHORT after
 # [rules] guarantee_topup_days (10 here) to HRSS only, cleared by a top-up;
 # a letter and GUARANTEE_EXPIRING; the monthly GUARANTEES ledger with a
-# Guarantee element; the release after completion with no arrears: the
-# balance back, the account closed, GUARANTEE_RELEASED. Clock pinned.
+# Guarantee element; a draw approved twice at once, and draws whose
+# approval is killed (SIGKILL) at any instant, paid exactly once, their
+# orders reaching the core under one MsgId; the release after completion
+# with no arrears: the balance back, the account closed,
+# GUARANTEE_RELEASED. Clock pinned.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
 FC_PORT=$(free_port)
@@ -199,6 +202,55 @@ check "a valid signed alert" alert_ok "$LF"
 check_eq "listing the guarantee: project, kind, required, held, drawn, expiry" \
     "$(xval "//*[local-name()='Guarantee']/*[local-name()='Code']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Kind']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Required']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Held']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Drawn']" "$LF") $(xval "//*[local-name()='Guarantee']/*[local-name()='Expires']" "$LF")" \
     "$PROJECT ACCOUNT+LETTER 20000.00 30000.00 5600.00 2026-12-25"
+
+# --- crashes: a draw's approval killed at any instant pays once ---------------------------
+# Each cycle a maker proposes a draw, a checker approves it and the daemon is
+# killed (SIGKILL) 0 to 90 ms later; restarted, the checker sends the
+# approval again until it is decided. Each draw is then paid exactly once and
+# its payment order reaches the core under one MsgId.
+dl2() { printf '{"id_number":"%s","amount":"%s","month":"%s"}' "$(worker2 "$1" id)" "$2" "$3"; }
+before=$(gbalance GA-0001)
+CYCLES=6
+i=0
+late=0
+while [ $i -lt $CYCLES ]; do
+	AP=$(propose_ok "$D" "{\"decision_no\":\"K-$i\",\"lines\":[$(dl2 0 10.00 2026-0$((3 + i))),$(dl2 1 20.00 2026-0$((3 + i)))]}")
+	approve 1 & P1=$!
+	sleep "0.0$(( (i * 37) % 10 ))"
+	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+	wait $P1
+	daemon_start || { echo "Bail out! the daemon did not restart"; exit 1; }
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		approve 1
+		grep -qx '200\|409' "$T/c1" && break
+		sleep 0.2
+	done
+	[ "$(cat "$T/c1")" = 200 ] && late=$((late + 1))
+	i=$((i + 1))
+done
+check_eq "every draw of the storm is approved" "$(q "SELECT count(*) FROM approval WHERE kind = 'GUARANTEE_DRAW' AND state = 'APPROVED' AND payload->>'decision_no' LIKE 'K-%'")" $CYCLES
+check_eq "each paid once: two transfers and one payment order a draw" "$(q "SELECT count(*) FROM guarantee_draw d WHERE d.decision_no LIKE 'K-%' AND (d.state <> 'PAID' OR (SELECT count(*) FROM transfer t WHERE t.reason = 'GUARANTEE' AND t.reference LIKE 'draw:' || d.id || '/%') <> 2 OR (SELECT count(*) FROM payment_order o WHERE o.draw_id = d.id) <> 1)")" 0
+check_eq "the guarantee paid 30.00 a draw, no more" "$(gbalance GA-0001)" "$((before - CYCLES * 3000))"
+check "every order of the storm is taken by the core" wait_for 20 q_is "SELECT count(*) FROM payment_order o JOIN guarantee_draw d ON d.id = o.draw_id WHERE d.decision_no LIKE 'K-%' AND o.state = 'TAKEN'" $CYCLES
+# e2e_msgs: "EndToEndId MsgId" of every line the core received, once each
+e2e_msgs() { python3 - "$FC" <<'EOF'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.10"}
+seen = set()
+for f in glob.glob(sys.argv[1] + "/[0-9]*.xml"):
+    d = ET.parse(f).getroot()
+    msg = d.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=ns)
+    for e in d.iterfind(".//p:CdtTrfTxInf/p:PmtId/p:EndToEndId", ns):
+        seen.add((e.text, msg))
+for e, m in sorted(seen):
+    print(e, m)
+EOF
+}
+e2e_msgs >"$T/e2e-msgs"
+check_eq "every drawn line of the storm reached the core under one MsgId only" \
+    "$(awk '$1 ~ /^WPGD/ {print $1}' "$T/e2e-msgs" | uniq -d | wc -l) $(grep -c '^WPGD' "$T/e2e-msgs")" \
+    "0 $(q "SELECT count(*) FROM guarantee_draw_line")"
+diag "the storm: $late of $CYCLES approvals were killed before their commit and approved after the restart"
 
 # --- 5. release --------------------------------------------------------------------------
 console maker1 POST "$G/release" '{"notice_no":"R-1"}' >"$T/e7"
