@@ -18,7 +18,7 @@
 -- The ledger invariants after.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(101);
+SELECT plan(103);
 SELECT lives_ok('SELECT tap.world()', 'the demo world');
 SELECT lives_ok('SELECT tap.four_eyes()', 'maker1 and checker1');
 SELECT lives_ok($$SELECT tap.open_project('XM-TAP-0002', tap.acc2(), tap.gc())$$,
@@ -107,6 +107,9 @@ SELECT is((SELECT string_agg(instr_id || ' ' || amount || ' ' || card || ' ' || 
 	 || tap.card_of(3) || ' WAGE/2026-09' FROM payment_order o WHERE o.draw_id IS NOT NULL),
 	'the claim reads the draw''s lines: InstrId, amount, the rostered card, the month');
 SELECT is((SELECT count(*) FROM transfer WHERE reason = 'GUARANTEE'), 2::bigint, 'a transfer per line');
+SELECT is(tap.core_stmt('GS-1', 200000, 200000, '[]', NULL, 'GA-0001'), 'APPLIED',
+	'the core''s statement of the guarantee account, the draw''s order not booked yet, reconciles');
+SELECT is(tap.recon('GS-1'), 'AGREED 200000 145000 55000', 'agreed: the draw''s order in flight');
 SELECT matches(tap.propose('GUARANTEE_DRAW', tap.g_draw('XM-TAP-0001', 'HRSS-1', ARRAY[4],
 	ARRAY[1000::bigint], ARRAY['2026-10']), '2026-11-05 10:00+08'), '^WP81: decision HRSS-1 was already',
 	'a decision is drawn once (WP81)');
