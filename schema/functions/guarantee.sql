@@ -77,7 +77,9 @@ BEGIN
 END $$;
 
 -- A registration's own rules (WP80): an ACCOUNT needs a number no account
--- has and a positive required amount, and the project no guarantee account
+-- has, a rate (when the required amount is the contract amount's share)
+-- above 0 and at most 100 percent, and a positive required amount, and the
+-- project no guarantee account
 -- yet; a LETTER an issuer, a number not registered before for that issuer,
 -- a positive amount and a validity that has not ended (valid_to today or
 -- later, not before valid_from). A released guarantee takes nothing more.
@@ -100,6 +102,9 @@ BEGIN
 		END IF;
 		IF EXISTS (SELECT 1 FROM account WHERE number = p->>'account') THEN
 			RETURN 'WP80: account number ' || (p->>'account') || ' is already in use';
+		END IF;
+		IF p ? 'rate' AND (p->>'rate')::numeric NOT BETWEEN 0.001 AND 100 THEN
+			RETURN 'WP80: the rate is a percentage of the contract amount, above 0 and at most 100';
 		END IF;
 		IF coalesce((p->>'required_fen')::bigint, 0) <= 0 THEN
 			RETURN 'WP80: the required amount must be positive';

@@ -18,7 +18,7 @@
 -- The ledger invariants after.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(103);
+SELECT plan(105);
 SELECT lives_ok('SELECT tap.world()', 'the demo world');
 SELECT lives_ok('SELECT tap.four_eyes()', 'maker1 and checker1');
 SELECT lives_ok($$SELECT tap.open_project('XM-TAP-0002', tap.acc2(), tap.gc())$$,
@@ -45,6 +45,11 @@ SELECT matches(tap.propose('GUARANTEE', tap.g_account('XM-TAP-0001', 'GA-0009', 
 	'2026-11-05 10:00+08'), '^WP80: .* already has a guarantee account', 'one guarantee account a project');
 SELECT matches(tap.propose('GUARANTEE', tap.g_account('XM-TAP-0002', tap.acc(), 100, '1'),
 	'2026-11-05 10:00+08'), '^WP80: account number .* already in use', 'a number in use refused');
+SELECT matches(tap.propose('GUARANTEE', tap.g_account('XM-TAP-0002', 'GA-0009', 100000, '150'),
+	'2026-11-05 10:00+08'), '^WP80: the rate is a percentage', 'a rate above 100 % refused');
+SELECT matches(tap.propose('GUARANTEE', tap.g_account('XM-TAP-0002', 'GA-0009', 10, '1'),
+	'2026-11-05 10:00+08'), '^WP80: the required amount must be positive',
+	'a required amount that rounds to nothing refused');
 SELECT is(tap.propose('GUARANTEE', tap.g_account('NO-SUCH', 'GA-0009', 100, '1'),
 	'2026-11-05 10:00+08'), 'no such project', 'an unknown project');
 SELECT matches(tap.propose('GUARANTEE', tap.g_letter('XM-TAP-0001', 'BH-0', 1000, '2026-10-01',
