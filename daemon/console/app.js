@@ -409,6 +409,18 @@ function approvalSummary(a) {
 	case 'COMPLETE_PROJECT':
 		return [h('strong', p.code), ' ', `完工日期 complete on ${p.completed_on}`,
 			h('div.note', `公示 ${p.notice_days} 天后可销户 / the account may close ${p.notice_days} days after · 理由 reason: ${p.reason || ''}`)];
+	case 'GUARANTEE':
+		return [h('strong', p.code), ' ', p.kind === 'LETTER'
+			? `保函 letter ${p.number} · ${p.issuer} · ${yuan(p.amount)} 元 · ${p.valid_from} – ${p.valid_to}`
+			: `保证金账户 account ${p.account} · 应缴 required ${yuan(p.required)} 元`,
+			h('div.note', `补足期限 top-up within ${p.topup_days} 天 days`
+				+ (p.rate ? ` · 合同额 contract ${yuan(p.contract_amount)} 元 × ${p.rate}%` : ''))];
+	case 'GUARANTEE_DRAW':
+		return [h('strong', p.code), ' ', `动用决定 HRSS decision ${p.decision_no}`,
+			h('div.note', (p.lines || []).map((l) => `${l.month} ${yuan(l.amount)} 元`).join(' · ')
+				+ ` (${(p.lines || []).length} 人 workers)`)];
+	case 'GUARANTEE_RELEASE':
+		return [h('strong', p.code), ' ', `退还通知 HRSS release notice ${p.notice_no}`];
 	default:
 		return JSON.stringify(p);
 	}
