@@ -89,10 +89,10 @@ $$;
 -- kind (ACCOUNT, LETTER or ACCOUNT+LETTER), state, required and held
 -- (wp_guarantee_held, today by p_now) amounts, contract amount and rate when
 -- given, since when it is short and by when it must be restored; the
--- account (number, balance, state) and its deposits; the letters (issuer,
--- number, amount, left, valid from/to); the draws with their lines (ID and
--- card numbers masked) and state (PAID, or CLAIMED from a letter's
--- issuer); the release. plpgsql so that its callees in
+-- account (number, balance, state) and its newest 200 deposits; the letters
+-- (issuer, number, amount, left, valid from/to); the newest 200 draws with
+-- their lines (ID and card numbers masked) and state (PAID, or CLAIMED from
+-- a letter's issuer); the release. plpgsql so that its callees in
 -- functions/guarantee.sql may be created after it. Reads only. Called by
 -- wp_console_project.
 CREATE OR REPLACE FUNCTION wp_guarantee_json(p_project bigint, p_now timestamptz)
@@ -112,7 +112,8 @@ BEGIN
 			coalesce((SELECT json_agg(json_build_object('entry_ref', d.entry_ref,
 				'booking_date', d.booking_date, 'amount', wp_yuan(d.amount),
 				'payer_name', d.payer_name) ORDER BY d.booking_date DESC, d.entry_ref)
-				FROM deposit d WHERE d.account_id = a.id), '[]'))
+				FROM (SELECT * FROM deposit d WHERE d.account_id = a.id
+				      ORDER BY d.booking_date DESC, d.entry_ref LIMIT 200) d), '[]'))
 			FROM account a WHERE a.id = g.account_id),
 		'letters', coalesce((SELECT json_agg(json_build_object('issuer', l.issuer,
 			'number', l.number, 'amount', wp_yuan(l.amount),
@@ -128,7 +129,8 @@ BEGIN
 				'id_number', wp_mask(x.id_number), 'name', x.name, 'card', wp_mask(x.card),
 				'month', to_char(x.month, 'YYYY-MM'), 'amount', wp_yuan(x.amount))
 				ORDER BY x.seq) FROM guarantee_draw_line x WHERE x.draw_id = d.id))
-			ORDER BY d.id DESC) FROM guarantee_draw d WHERE d.project_id = g.project_id), '[]'),
+			ORDER BY d.id DESC) FROM (SELECT * FROM guarantee_draw d WHERE d.project_id = g.project_id
+			ORDER BY d.id DESC LIMIT 200) d), '[]'),
 		'released_at', g.released_at, 'release_notice', g.release_notice)
 	FROM guarantee g WHERE g.project_id = p_project);
 END $$;
