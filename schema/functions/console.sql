@@ -281,8 +281,10 @@ $$;
 -- accounts open, dedicated balances, approvals pending, the alert backlog,
 -- the payment orders not settled (026: waiting, taken with lines open, the
 -- oldest waiting one's age in seconds of the database's clock, as its
--- created_at is, and the lines without a final status); the sheets read
--- once, the orders on their partial indexes. Reads only. Called by daemon/metrics.c per scrape.
+-- created_at is, and the lines without a final status); the wage
+-- guarantees (030: held, short, draws claimed from a letter's issuer, the
+-- guarantee accounts' balances); the sheets read once, the orders on their
+-- partial indexes. Reads only. Called by daemon/metrics.c per scrape.
 CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE AS $$
 	WITH s AS (							-- 014
 		SELECT s.state, count(*) AS n, sum(s.accepted_count) AS lines,
@@ -299,6 +301,13 @@ CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE
 		'accounts_open', (SELECT count(*) FROM account WHERE kind = 'DEDICATED' AND state = 'OPEN'),
 		'fen_balance', (SELECT coalesce(sum(balance), 0) FROM account WHERE kind = 'DEDICATED'),
 		'approvals_pending', (SELECT count(*) FROM approval WHERE state = 'PENDING'),
+		'guarantees', (SELECT json_build_object(				-- 030
+			'active', count(*) FILTER (WHERE g.state = 'ACTIVE'),
+			'short', count(*) FILTER (WHERE g.state = 'ACTIVE' AND g.short_since IS NOT NULL),
+			'claimed_draws', (SELECT count(*) FROM guarantee_draw d WHERE d.state = 'CLAIMED'),
+			'fen_balance', (SELECT coalesce(sum(a.balance), 0) FROM account a
+				WHERE a.kind = 'GUARANTEE'))
+			FROM guarantee g),
 		'alerts', wp_console_alert_backlog(),
 		'payment_orders', (SELECT json_build_object(				-- 026
 			'pending', count(*) FILTER (WHERE o.state = 'PENDING'),

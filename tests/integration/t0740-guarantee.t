@@ -252,6 +252,11 @@ check_eq "every drawn line of the storm reached the core under one MsgId only" \
     "0 $(q "SELECT count(*) FROM guarantee_draw_line")"
 diag "the storm: $late of $CYCLES approvals were killed before their commit and approved after the restart"
 
+curl -sk "https://127.0.0.1:$OPORT/metrics" >"$T/metrics"
+check_eq "/metrics: one guarantee held, not short, no claim waiting, its balance" \
+    "$(grep -E '^wagepay_(guarantees_active|guarantees_short|guarantee_draws_claimed|guarantee_balance_fen) ' "$T/metrics" | tr '\n' ' ')" \
+    "wagepay_guarantees_active 1 wagepay_guarantees_short 0 wagepay_guarantee_draws_claimed 0 wagepay_guarantee_balance_fen $(gbalance GA-0001) "
+
 # --- 5. release --------------------------------------------------------------------------
 console maker1 POST "$G/release" '{"notice_no":"R-1"}' >"$T/e7"
 check "not before completion (WP86)" grep -q 'WP86: the project is not marked complete' "$T/e7"
