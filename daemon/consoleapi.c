@@ -252,6 +252,13 @@ propose(struct console_call *c, const char *kind, json_t *payload)
 	free(s);
 }
 
+/* propose() for the other files of the console API (guaranteeapi.c). */
+void
+consoleapi_propose(struct console_call *c, const char *kind, json_t *payload)
+{
+	propose(c, kind, payload);
+}
+
 /* POST /api/projects/{code}/close {"reason"} */
 void
 consoleapi_close_propose(struct console_call *c)

@@ -250,6 +250,18 @@ void	consoleapi_movement_propose(struct console_call *);
 void	consoleapi_complete_propose(struct console_call *);
 void	consoleapi_approval_decide(struct console_call *);
 void	consoleapi_alert_retry(struct console_call *);
+/* A maker's proposal of kind with payload (consumed) through
+ * wp_console_propose_json: answers {"approval":ID}, or 409 with the
+ * refusal. */
+void	consoleapi_propose(struct console_call *, const char *kind,
+	    json_t *payload);
+
+/* guaranteeapi.c: the wage guarantee's proposals (issue #21). POST
+ * /api/projects/{code}/guarantee, .../guarantee/draws,
+ * .../guarantee/release; each answers the call. */
+void	guaranteeapi_register(struct console_call *);
+void	guaranteeapi_draw(struct console_call *);
+void	guaranteeapi_release(struct console_call *);
 
 /* metrics.c: the console listener's GET /healthz and GET /metrics. */
 void	metrics_healthz(struct evhttp_request *);

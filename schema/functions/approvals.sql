@@ -48,6 +48,8 @@ $$;
 
 -- A maker's proposal of any kind, checked now against the rules it will be
 -- checked against again when approved (the world may change in between):
+-- GUARANTEE, GUARANTEE_DRAW and GUARANTEE_RELEASE refused when
+-- wp_guarantee_refusal says why (030);
 -- CLOSE_ACCOUNT refused while another closing of the project waits or while
 -- wp_console_close_refusal says why not; COMPLETE_PROJECT refused while
 -- another completion of the project waits (WP70) or when
@@ -105,6 +107,13 @@ BEGIN
 		IF refusal IS NOT NULL THEN
 			RETURN;
 		END IF;
+	ELSIF p_kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
+		-- the wage guarantee's (030, functions/guarantee.sql)
+		p_payload := wp_guarantee_payload(p_kind, p_payload);
+		refusal := wp_guarantee_refusal(p_kind, p_payload, p_now, NULL);
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
 	ELSIF p_kind <> 'OPEN_ACCOUNT' THEN
 		refusal := 'unknown kind of proposal';
 		RETURN;
@@ -133,8 +142,8 @@ END $$;
 -- A checker's decision on a PENDING approval. NOT_FOUND; the state it has when
 -- already decided; SAME_OPERATOR when the checker is its maker (four eyes: the
 -- maker of a proposal cannot approve it); REJECTED; else the approved action
--- runs (wp_project_open, wp_project_complete, wp_console_close or
--- wp_console_move): APPROVED, or
+-- runs (wp_project_open, wp_project_complete, wp_console_close,
+-- wp_guarantee_approved or wp_console_move): APPROVED, or
 -- FAILED with the reason when it is refused (SQLSTATE WP002) or breaks a
 -- constraint, the action rolled back to here. The decision is stored and
 -- recorded in the 'global' audit chain. Locks the approval's row FOR UPDATE,
@@ -183,6 +192,9 @@ BEGIN
 					|| (v_ap.payload->>'completed_on') || '; its account may close from '
 					|| ((v_ap.payload->>'completed_on')::date
 					    + (v_ap.payload->>'notice_days')::int)::text;
+			ELSIF v_ap.kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
+				outcome := wp_guarantee_approved(v_ap.kind, v_ap.payload, p_id,
+					'operator:' || v_name);
 			ELSE
 				PERFORM wp_console_move(v_ap.payload, p_id, 'operator:' || v_name);
 				outcome := (v_ap.payload->>'amount') || ' yuan of deposit '
