@@ -107,8 +107,11 @@ next_named(xmlNodePtr n, const char *name)
 }
 
 /*
- * The Id of the one Othr below parent whose SchmeNm/Cd is scheme
- * (USCC for a company, NIDN for a person). 0 found, 1 none, -1 two of them
+ * The Id of the one Othr below parent whose scheme is scheme (USCC for a
+ * company, NIDN for a person), written either as SchmeNm/Cd or as
+ * SchmeNm/Prtry: ISO 20022 puts a code that is not in its external list
+ * (USCC is not) under Prtry, and a standard generator does; a bank has no
+ * reason to tell the two apart. 0 found, 1 none, -1 two of them
  * (ambiguous: which one would be paid?) or one too long for buf.
  */
 static int
@@ -120,7 +123,8 @@ othr_with_scheme(xmlNodePtr parent, const char *scheme, char *buf, size_t len)
 
 	for (o = next_named(parent ? parent->children : NULL, "Othr");
 	    o != NULL; o = next_named(o->next, "Othr")) {
-		if (text_at(o, "SchmeNm/Cd", cd, sizeof(cd)) != 0 ||
+		if ((text_at(o, "SchmeNm/Cd", cd, sizeof(cd)) != 0 &&
+		    text_at(o, "SchmeNm/Prtry", cd, sizeof(cd)) != 0) ||
 		    strcmp(cd, scheme) != 0)
 			continue;
 		if (found++ > 0)
@@ -266,7 +270,8 @@ read_payment_info(xmlNodePtr pmt, struct sheet *sh, struct perr *err)
 	    "USCC", sh->subcontractor, sizeof(sh->subcontractor));
 	if (rc != 0)
 		return perr_set(err, "FF01", "UltmtDbtr/Id/OrgId/Othr with "
-		    "SchmeNm/Cd USCC required, exactly once, 18 characters");
+		    "SchmeNm/Cd or SchmeNm/Prtry USCC required, exactly once, "
+		    "18 characters");
 	if (!ids_uscc_valid(sh->subcontractor))
 		return perr_set(err, "FF01", "UltmtDbtr credit code %s fails "
 		    "its GB 32100 check", sh->subcontractor);
@@ -310,20 +315,23 @@ two_digits(const char *s, int max)
 }
 
 /*
- * An xs:dateTime with an explicit zone, as line.xsd requires:
- * YYYY-MM-DDThh:mm:ss[.f+](Z|(+|-)hh:mm). Stricter than XML Schema in two
- * harmless ways: four-digit years only, and no 24:00:00.
+ * An xs:dateTime as line.xsd allows it: YYYY-MM-DDThh:mm:ss[.f+] and a
+ * zone (Z or (+|-)hh:mm) or none. Without a zone (xs:dateTime allows it,
+ * and many generators write local time so) the time is China Standard
+ * Time: "+08:00" is appended in place, so that what is stored is one
+ * unambiguous moment; len is the size of s. Stricter than XML Schema in
+ * two harmless ways: four-digit years only, and no 24:00:00. 1 valid.
  */
 static int
-zoned_datetime_valid(const char *s)
+datetime_read(char *s, size_t len)
 {
 	static const int	mdays[12] = {
 		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
 	};
 	int			year, month, day;
-	const char		*p;
+	char			*p;
 
-	if (strlen(s) < 20 || !is_digits(s, 4) || s[4] != '-' ||
+	if (strlen(s) < 19 || !is_digits(s, 4) || s[4] != '-' ||
 	    s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
 		return 0;
 	year = ((s[0] - '0') * 10 + (s[1] - '0')) * 100 +
@@ -342,6 +350,12 @@ zoned_datetime_valid(const char *s)
 			return 0;
 		while (*p >= '0' && *p <= '9')
 			p++;
+	}
+	if (*p == '\0') {
+		if ((size_t)(p - s) + sizeof("+08:00") > len)
+			return 0;
+		memcpy(p, "+08:00", sizeof("+08:00"));
+		return 1;
 	}
 	if (strcmp(p, "Z") == 0)
 		return 1;
@@ -418,9 +432,10 @@ read_wp_line(xmlNodePtr wl, struct sheet_line *l, struct perr *err)
 		return perr_set(err, "FF01", "EndToEndId %s: wp:Line/DaysWorked "
 		    "must be 0 to 31", E2E(l));
 	if (xmlsafe_text(c[0], l->confirmed_at, sizeof(l->confirmed_at)) != 0 ||
-	    !zoned_datetime_valid(l->confirmed_at))
+	    !datetime_read(l->confirmed_at, sizeof(l->confirmed_at)))
 		return perr_set(err, "FF01", "EndToEndId %s: Confirmation/At "
-		    "must be a date and time with its zone", E2E(l));
+		    "must be a date and time, YYYY-MM-DDThh:mm:ss, with its "
+		    "zone or without (then China time, +08:00)", E2E(l));
 	if (xmlsafe_text(c[1], l->confirm_method,
 	    sizeof(l->confirm_method)) != 0 ||
 	    (strcmp(l->confirm_method, "SIGN") != 0 &&
@@ -440,26 +455,39 @@ read_wp_line(xmlNodePtr wl, struct sheet_line *l, struct perr *err)
 	return 0;
 }
 
-/* Exactly one SplmtryData, whose Envlp holds exactly one element: wp:Line. */
+/* The one element of a SplmtryData's Envlp if it is a wp:Line, else NULL. */
+static xmlNodePtr
+envelope_line(xmlNodePtr sd)
+{
+	xmlNodePtr	c, envlp;
+
+	if ((envlp = xmlsafe_child(sd, NS, "Envlp")) == NULL)
+		return NULL;
+	for (c = envlp->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return c->ns != NULL &&
+			    strcmp((const char *)c->ns->href, LINE_NS) == 0 &&
+			    strcmp((const char *)c->name, "Line") == 0 ? c : NULL;
+	return NULL;
+}
+
+/* Exactly one SplmtryData of the transaction holds a wp:Line. Others (ISO
+ * allows any number, each a generator's own) are not read. */
 static int
 find_wp_line(xmlNodePtr tx, struct sheet_line *l, xmlNodePtr *out,
     struct perr *err)
 {
-	xmlNodePtr	envlp, c, found = NULL;
+	xmlNodePtr	sd, wl, found = NULL;
 
-	if (count_children(tx, NS, "SplmtryData") != 1 ||
-	    (envlp = xmlsafe_path(tx, NS, "SplmtryData/Envlp")) == NULL)
-		return perr_set(err, "FF01", "EndToEndId %s: exactly one "
-		    "SplmtryData/Envlp/wp:Line required", E2E(l));
-	for (c = envlp->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
+	for (sd = next_named(tx->children, "SplmtryData"); sd != NULL;
+	    sd = next_named(sd->next, "SplmtryData")) {
+		if ((wl = envelope_line(sd)) == NULL)
 			continue;
-		if (found != NULL || c->ns == NULL ||
-		    strcmp((const char *)c->ns->href, LINE_NS) != 0 ||
-		    strcmp((const char *)c->name, "Line") != 0)
+		if (found != NULL)
 			return perr_set(err, "FF01", "EndToEndId %s: exactly "
-			    "one SplmtryData/Envlp/wp:Line required", E2E(l));
-		found = c;
+			    "one SplmtryData/Envlp/wp:Line required, found "
+			    "two", E2E(l));
+		found = wl;
 	}
 	if (found == NULL)
 		return perr_set(err, "FF01", "EndToEndId %s: exactly one "
@@ -517,7 +545,8 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 	if (othr_with_scheme(xmlsafe_path(tx, NS, "Cdtr/Id/PrvtId"), "NIDN",
 	    raw, sizeof(raw)) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: Cdtr/Id/PrvtId/Othr "
-		    "with SchmeNm/Cd NIDN required, exactly once", E2E(l));
+		    "with SchmeNm/Cd (or Prtry) NIDN required, exactly once",
+		    E2E(l));
 	if (strlen(raw) < sizeof(l->id_number))
 		memcpy(l->id_number, raw, strlen(raw) + 1);
 	if (!ids_resident_id_valid(raw)) {
@@ -571,13 +600,17 @@ read_line(xmlNodePtr tx, size_t nth, const char *subcontractor,
 		    "the PmtInf's subcontractor", E2E(l));
 	if (read_amount(tx, l, err) != 0 || read_worker(tx, l, err) != 0)
 		return -1;
-	if (text_at(tx, "Purp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0)
+	/* Purp is optional, as in ISO: the PmtInf's CtgyPurp SALA already
+	 * says what every line is for; one that says otherwise is refused */
+	if (xmlsafe_child(tx, NS, "Purp") != NULL &&
+	    (text_at(tx, "Purp/Cd", buf, sizeof(buf)) != 0 ||
+	    strcmp(buf, "SALA") != 0))
 		return perr_set(err, "FF01", "EndToEndId %s: Purp/Cd must be SALA",
 		    E2E(l));
+	/* one Ustrd, the month of the line; a Strd beside it (a generator's
+	 * own reference) is not read */
 	rmt = xmlsafe_child(tx, NS, "RmtInf");
 	if (rmt == NULL || count_children(rmt, NS, "Ustrd") != 1 ||
-	    xmlsafe_child(rmt, NS, "Strd") != NULL ||
 	    text_at(rmt, "Ustrd", buf, sizeof(buf)) != 0 ||
 	    parse_remittance(buf, l) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: RmtInf/Ustrd must be "

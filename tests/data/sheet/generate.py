@@ -193,6 +193,40 @@ smuggled = good.replace('  </CstmrCdtTrfInitn>', '''    <SplmtryData>
 smuggled = smuggled.replace('good-3lines.xml: a sheet of three', 'good-smuggled.xml: good-3lines.xml plus a fourth CdtTrfTxInf hidden in the\n  group SplmtryData (where the signature goes), which must never be read.\n  Otherwise as good-3lines.xml: three')
 write('good-smuggled.xml', smuggled)
 
+# What a standard ISO 20022 generator writes and the profile accepts
+# (issue 24): the credit code's scheme as SchmeNm/Prtry USCC (USCC is not in
+# ISO's external code list), a Confirmation/At without a zone (read as
+# +08:00), no Purp (the PmtInf's CtgyPurp SALA says it), an RmtInf/Strd
+# beside the Ustrd, and a SplmtryData of the generator's own beside wp:Line.
+gen = good.replace('''              <Id>91410105MA9K000022</Id>
+              <SchmeNm>
+                <Cd>USCC</Cd>''', '''              <Id>91410105MA9K000022</Id>
+              <SchmeNm>
+                <Prtry>USCC</Prtry>''')
+gen = gen.replace('<wp:At>2026-10-31T18:05:00+08:00</wp:At>', '<wp:At>2026-10-31T18:05:00</wp:At>')
+gen = gen.replace('<wp:At>2026-10-31T18:07:30+08:00</wp:At>', '<wp:At>2026-10-31T18:07:30.250</wp:At>')
+gen = gen.replace('''        <Purp>
+          <Cd>SALA</Cd>
+        </Purp>
+''', '', 1)
+gen = gen.replace('''          <Ustrd>WAGE/2026-10</Ustrd>
+        </RmtInf>''', '''          <Ustrd>WAGE/2026-10</Ustrd>
+          <Strd>
+            <AddtlRmtInf>payroll batch 2026-10</AddtlRmtInf>
+          </Strd>
+        </RmtInf>''', 1)
+gen = gen.replace('''        </SplmtryData>
+      </CdtTrfTxInf>''', '''        </SplmtryData>
+        <SplmtryData>
+          <PlcAndNm>generator</PlcAndNm>
+          <Envlp>
+            <Batch xmlns="urn:example:payroll">7</Batch>
+          </Envlp>
+        </SplmtryData>
+      </CdtTrfTxInf>''', 1)
+gen = gen.replace('good-3lines.xml: a sheet of three', 'good-generator.xml: good-3lines.xml as a standard generator writes it:\n  UltmtDbtr scheme as SchmeNm/Prtry USCC; lines 1 and 2 confirmed at a time\n  without a zone (read as +08:00); line 1 without Purp, with an RmtInf/Strd\n  and a second SplmtryData of the generator\'s own. Otherwise three')
+write('good-generator.xml', gen)
+
 def bad(rule, why, text_from_good, *subs, count=1):
     t = text_from_good
     for a, b in subs:
@@ -308,7 +342,31 @@ bad('no-line', 'line 2 has no wp:Line (its SplmtryData is gone).', good, (tx(**W
 bad('line-structure', 'line 2\'s wp:Line lacks DaysWorked.', good, ('              <wp:DaysWorked>21</wp:DaysWorked>\n', ''))
 bad('gross', 'line 2\'s GrossPay 4800.00 is less than its amount 4860.50.', good, ('<wp:GrossPay>5400.00</wp:GrossPay>', '<wp:GrossPay>4800.00</wp:GrossPay>'))
 bad('days', 'line 2 says 32 days worked.', good, ('<wp:DaysWorked>21</wp:DaysWorked>', '<wp:DaysWorked>32</wp:DaysWorked>'))
-bad('confirm-at', 'line 2\'s Confirmation/At has no time zone.', good, ('<wp:At>2026-10-31T18:07:30+08:00</wp:At>', '<wp:At>2026-10-31T18:07:30</wp:At>'))
+bad('confirm-at', 'line 2\'s Confirmation/At with a blank for the T, as a spreadsheet shows it (not an xs:dateTime).', good, ('<wp:At>2026-10-31T18:07:30+08:00</wp:At>', '<wp:At>2026-10-31 18:07:30</wp:At>'))
+bad('two-lines', 'line 2 carries a second SplmtryData with another wp:Line.', good, ('''          </Envlp>
+        </SplmtryData>
+      </CdtTrfTxInf>
+      <CdtTrfTxInf>
+        <PmtId>
+          <EndToEndId>E2E-202610-0003</EndToEndId>''', '''          </Envlp>
+        </SplmtryData>
+        <SplmtryData>
+          <Envlp>
+            <wp:Line xmlns:wp="urn:wagepay:line:1">
+              <wp:GrossPay>9000.00</wp:GrossPay>
+              <wp:DaysWorked>21</wp:DaysWorked>
+              <wp:Confirmation>
+                <wp:At>2026-10-31T18:07:30+08:00</wp:At>
+                <wp:Method>FACE</wp:Method>
+                <wp:Ref>FACE-88232</wp:Ref>
+              </wp:Confirmation>
+            </wp:Line>
+          </Envlp>
+        </SplmtryData>
+      </CdtTrfTxInf>
+      <CdtTrfTxInf>
+        <PmtId>
+          <EndToEndId>E2E-202610-0003</EndToEndId>'''))
 bad('confirm-method', 'line 2\'s Confirmation/Method is SMS.', good, ('<wp:Method>FACE</wp:Method>', '<wp:Method>SMS</wp:Method>'))
 bad('confirm-ref', 'line 2\'s Confirmation/Ref has a blank inside.', good, ('<wp:Ref>FACE-88231</wp:Ref>', '<wp:Ref>FACE 88231</wp:Ref>'))
 bad('line-ctgypurp', 'line 2 carries its own PmtTpInf/CtgyPurp/Cd SUPP.', good, ('''          <EndToEndId>E2E-202610-0002</EndToEndId>
