@@ -21,6 +21,9 @@ PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+# wagepay-sheet, the contractor's tool (tools/sheet/, man page beside it)
+SHEET_SRC  := $(wildcard tools/sheet/*.c)
+SHEET_OBJ  := $(SHEET_SRC:%.c=$(B)/%.o)
 XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
 PAGE       := $(wildcard daemon/console/*.html daemon/console/*.js daemon/console/*.css)
 
@@ -51,7 +54,7 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
 
 .PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
-all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
+all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY) $(B)/wagepay-sheet
 
 # Installs what is missing, with apt-get update first; a no-op when all is there.
 deps:
@@ -95,6 +98,9 @@ $(B)/schema/schema_blob.o: $(B)/schema/schema_blob.S
 	$(CC) -c -o $@ $<
 
 $(B)/wagepayd: $(DAEMON_OBJ) $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/wagepay-sheet: $(SHEET_OBJ) $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/unit/groups.h: $(UNIT_SRC)
