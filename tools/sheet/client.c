@@ -113,6 +113,9 @@ context(const struct client_opts *o, char *err, size_t errlen)
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		return ssl_error("TLS", err, errlen), NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* evhttp closes without close_notify; a cut reply is still caught,
+	 * by its Content-Length (parse_reply) */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
 		ssl_error("could not load --ca", err, errlen);
@@ -204,8 +207,7 @@ read_all(SSL *ssl, size_t *lenp)
 			continue;
 		}
 		r = SSL_get_error(ssl, r);
-		/* evhttp closes without close_notify: EOF all the same */
-		if (r == SSL_ERROR_ZERO_RETURN || r == SSL_ERROR_SYSCALL)
+		if (r == SSL_ERROR_ZERO_RETURN)
 			break;
 		free(buf);
 		return NULL;
@@ -221,6 +223,7 @@ parse_reply(char *raw, size_t len, struct client_reply *reply)
 {
 	char	*eoh, *line, *next;
 	size_t	 hlen, blen;
+	long	 declared = -1;
 
 	if (strncmp(raw, "HTTP/1.", 7) != 0 || len < 12 ||
 	    (eoh = strstr(raw, "\r\n\r\n")) == NULL)
@@ -236,8 +239,12 @@ parse_reply(char *raw, size_t len, struct client_reply *reply)
 		if (strncasecmp(line, "Retry-After:", 12) == 0)
 			snprintf(reply->retry_after, sizeof(reply->retry_after),
 			    "%s", line + 12 + strspn(line + 12, " "));
+		if (strncasecmp(line, "Content-Length:", 15) == 0)
+			declared = atol(line + 15);
 	}
 	blen = len - hlen;
+	if (declared >= 0 && (size_t)declared != blen)
+		return -1;	/* cut short */
 	if ((reply->body = malloc(blen + 1)) == NULL)
 		return -1;
 	memcpy(reply->body, raw + hlen, blen);

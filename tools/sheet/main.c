@@ -96,27 +96,38 @@ parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* A whole file, or a pipe ("-" or /dev/stdin), NUL-terminated. */
 static char *
 read_file(const char *path, size_t *len)
 {
 	FILE	*f;
-	char	*buf = NULL;
-	long	 n;
+	char	*buf = NULL, *grown;
+	size_t	 cap = 0, n = 0;
 
-	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL ||
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "wagepay-sheet: could not read \"%s\"\n", path);
-		free(buf);
-		buf = NULL;
-	} else {
-		buf[n] = '\0';
-		*len = (size_t)n;
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	while (f != NULL) {
+		if (cap - n < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if ((grown = realloc(buf, cap + 1)) == NULL)
+				break;
+			buf = grown;
+		}
+		n += fread(buf + n, 1, cap - n, f);
+		if (ferror(f))
+			break;
+		if (feof(f)) {
+			buf[n] = '\0';
+			*len = n;
+			if (f != stdin)
+				fclose(f);
+			return buf;
+		}
 	}
-	if (f != NULL)
+	fprintf(stderr, "wagepay-sheet: could not read \"%s\"\n", path);
+	if (f != NULL && f != stdin)
 		fclose(f);
-	return buf;
+	free(buf);
+	return NULL;
 }
 
 /* The options make needs, each checked as the bank would. */
