@@ -24,6 +24,8 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 # wagepay-sheet, the contractor's tool (tools/sheet/, man page beside it)
 SHEET_SRC  := $(wildcard tools/sheet/*.c)
 SHEET_OBJ  := $(SHEET_SRC:%.c=$(B)/%.o)
+# what the unit tests link of it (tests/unit/test_sheettool.c): all but main
+SHEET_LIB  := $(filter-out $(B)/tools/sheet/main.o,$(SHEET_OBJ))
 XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
 PAGE       := $(wildcard daemon/console/*.html daemon/console/*.js daemon/console/*.css)
 
@@ -111,7 +113,9 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/groups.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(B)/tests/unit -c -o $@ $<
 
-$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB)
+$(B)/tests/unit/test_sheettool.o: CFLAGS += -Itools/sheet
+
+$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB) $(SHEET_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c tests/fuzz/fuzz.h $(PROTO_OBJ) $(TEST_COMMON)
