@@ -37,6 +37,42 @@ for m in re.finditer(r"WHEN '(\w{4})' THEN (?:coalesce\([^,]+, )?'((?:[^']|'')*)
     msgs.append(('schema/functions/sheet.sql', sql[:m.start()].count('\n') + 1, m.group(2).replace("''", "'")))
 for m in re.finditer(r"THEN '((?:[^']|'')*)'\n", sql):
     msgs.append(('schema/functions/sheet.sql', sql[:m.start()].count('\n') + 1, m.group(1).replace("''", "'")))
+def concat(expr):
+    """A plpgsql message expression as the guide writes it: its literals
+    as they are, anything else (an entry, an amount) as <its expression>."""
+    parts, cur, depth, quoted, i = [], '', 0, False, 0
+    while i < len(expr):
+        ch = expr[i]
+        if quoted:
+            cur += ch
+            if ch == "'" and expr[i + 1:i + 2] == "'":
+                cur += "'"; i += 1
+            elif ch == "'":
+                quoted = False
+        elif ch == "'":
+            quoted = True; cur += ch
+        elif expr.startswith('||', i) and depth == 0:
+            parts.append(cur.strip()); cur = ''; i += 1
+        else:
+            depth += (ch == '(') - (ch == ')'); cur += ch
+        i += 1
+    parts.append(cur.strip())
+    out = ''
+    for p in parts:
+        p = re.sub(r'\s+', ' ', p)
+        m = re.fullmatch(r"'((?:[^']|'')*)'(?:::text)?", p)
+        out += m.group(1).replace("''", "'") if m else '\u27e8%s\u27e9' % p
+    return out
+for f in ['core.sql', 'settlement.sql', 'reconcile.sql']:
+    src = open(top + '/schema/functions/' + f).read()
+    for m in re.finditer(r"message := (.*?);\n", src, re.S):
+        text = concat(m.group(1))
+        if not re.fullmatch('\u27e8[^\u27e9]*\u27e9', text):
+            msgs.append(('schema/functions/' + f, src[:m.start()].count('\n') + 1, text))
+src = open(top + '/schema/functions/roster.sql').read()
+for m in re.finditer(r"v_msgs \|\| '((?:[^']|'')*)'", src):
+    msgs.append(('schema/functions/roster.sql', src[:m.start()].count('\n') + 1, m.group(1).replace("''", "'")))
+guide = guide.replace('\\|', '|')
 rep = open(top + '/daemon/report.c').read()
 for m in re.finditer(r'((?:' + lit + r'\s*)+)', rep):
     text = ''.join(re.findall(lit, m.group(1)))
