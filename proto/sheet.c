@@ -179,6 +179,27 @@ check_count(xmlNodePtr from, const char *what, size_t nlines, int *declared,
 	return 0;
 }
 
+/*
+ * An amount as the sheet may write it: money_parse's decimal yuan, or the
+ * same with zeros beyond the second decimal ("5200.000": ISO allows five
+ * fraction digits, and a generator that formats every amount so writes the
+ * same fen). A non-zero third decimal is a fraction of a fen: refused.
+ */
+static int
+amount_parse(const char *s, int64_t *fen)
+{
+	char		 buf[48];
+	const char	*dot = strchr(s, '.');
+	size_t		 n = strlen(s);
+
+	if (dot == NULL || n - (size_t)(dot - s) <= 3 || n >= sizeof(buf))
+		return money_parse(s, fen);
+	memcpy(buf, s, n + 1);
+	while (n > (size_t)(dot - s) + 3 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	return money_parse(buf, fen);
+}
+
 /* The CtrlSum of GrpHdr or PmtInf, in fen: -1 if it is not an amount. */
 static int
 read_ctrl_sum(xmlNodePtr from, int64_t *sum)
@@ -186,7 +207,7 @@ read_ctrl_sum(xmlNodePtr from, int64_t *sum)
 	char	buf[48];
 
 	return text_at(from, "CtrlSum", buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, sum) != 0 ? -1 : 0;
+	    amount_parse(buf, sum) != 0 ? -1 : 0;
 }
 
 /* CtrlSum against the lines' total, both in fen. */
@@ -259,8 +280,11 @@ read_payment_info(xmlNodePtr pmt, struct sheet *sh, struct perr *err)
 	if (text_at(pmt, "PmtMtd", buf, sizeof(buf)) != 0 ||
 	    strcmp(buf, "TRF") != 0)
 		return perr_set(err, "FF01", "PmtInf/PmtMtd must be TRF");
-	if (text_at(pmt, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0)
+	/* SALA said once for all at the PmtInf, or else by every line
+	 * (read_line): ISO puts PmtTpInf at either level */
+	sh->sala = xmlsafe_path(pmt, NS, "PmtTpInf/CtgyPurp") != NULL;
+	if (sh->sala && (text_at(pmt, "PmtTpInf/CtgyPurp/Cd", buf,
+	    sizeof(buf)) != 0 || strcmp(buf, "SALA") != 0))
 		return perr_set(err, "FF01", "PmtInf/PmtTpInf/CtgyPurp/Cd must "
 		    "be SALA");
 	if (read_account(xmlsafe_child(pmt, NS, "DbtrAcct"), "DbtrAcct",
@@ -417,7 +441,7 @@ read_wp_line(xmlNodePtr wl, struct sheet_line *l, struct perr *err)
 		    "GrossPay, DaysWorked, Confirmation (At, Method, Ref) "
 		    "and nothing else", E2E(l));
 	if (xmlsafe_text(f[0], buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, &l->gross) != 0)
+	    amount_parse(buf, &l->gross) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: wp:Line/GrossPay "
 		    "is not an amount in yuan with at most two decimals", E2E(l));
 	if (l->gross < l->amount) {
@@ -518,7 +542,7 @@ read_amount(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 		return perr_set(err, "FF01", "EndToEndId %s: currency must be "
 		    "CNY", E2E(l));
 	if (xmlsafe_text(amt, buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, &l->amount) != 0)
+	    amount_parse(buf, &l->amount) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: amount is not in "
 		    "yuan with at most two decimals", E2E(l));
 	if (l->amount <= 0)
@@ -574,12 +598,68 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 
 /* One CdtTrfTxInf, the nth (from 1). subcontractor is the PmtInf's,
  * which a per-line UltmtDbtr may repeat but not change. */
+/* The line's purpose: whatever says it must say SALA (its own CtgyPurp,
+ * its Purp), and something must: the PmtInf's CtgyPurp (sala) or the
+ * line's own. */
 static int
-read_line(xmlNodePtr tx, size_t nth, const char *subcontractor,
+line_purpose(xmlNodePtr tx, int sala, struct sheet_line *l, struct perr *err)
+{
+	char	buf[16];
+
+	if (xmlsafe_path(tx, NS, "PmtTpInf/CtgyPurp") != NULL) {
+		if (text_at(tx, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
+		    strcmp(buf, "SALA") != 0)
+			return perr_set(err, "FF01", "EndToEndId %s: PmtTpInf/"
+			    "CtgyPurp/Cd must be SALA", E2E(l));
+		sala = 1;
+	}
+	if (xmlsafe_child(tx, NS, "Purp") != NULL) {
+		if (text_at(tx, "Purp/Cd", buf, sizeof(buf)) != 0 ||
+		    strcmp(buf, "SALA") != 0)
+			return perr_set(err, "FF01", "EndToEndId %s: Purp/Cd must "
+			    "be SALA", E2E(l));
+		sala = 1;
+	}
+	if (!sala)
+		return perr_set(err, "FF01", "EndToEndId %s: SALA required as "
+		    "PmtInf/PmtTpInf/CtgyPurp/Cd, or as this line's "
+		    "PmtTpInf/CtgyPurp/Cd or Purp/Cd", E2E(l));
+	return 0;
+}
+
+/* RmtInf: of its Ustrd, exactly one names the month (WAGE/YYYY-MM or
+ * BACKPAY/YYYY-MM); other Ustrd and Strd (a generator's own text) are not
+ * read. Two months would be two answers to "which month is paid". */
+static int
+line_month(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
+{
+	xmlNodePtr	 rmt, u;
+	char		 buf[160];
+	int		 found = 0;
+
+	rmt = xmlsafe_child(tx, NS, "RmtInf");
+	for (u = rmt != NULL ? next_named(rmt->children, "Ustrd") : NULL;
+	    u != NULL; u = next_named(u->next, "Ustrd")) {
+		if (xmlsafe_text(u, buf, sizeof(buf)) != 0 ||
+		    (strncmp(buf, "WAGE/", 5) != 0 &&
+		    strncmp(buf, "BACKPAY/", 8) != 0))
+			continue;
+		if (found++ || parse_remittance(buf, l) != 0)
+			break;
+	}
+	if (found != 1 || u != NULL)
+		return perr_set(err, "FF01", "EndToEndId %s: RmtInf/Ustrd must be "
+		    "exactly WAGE/YYYY-MM or BACKPAY/YYYY-MM%s", E2E(l),
+		    found > 1 ? " (once: two name a month)" : "");
+	return 0;
+}
+
+static int
+read_line(xmlNodePtr tx, size_t nth, const struct sheet *sh,
     struct sheet_line *l, struct perr *err)
 {
 	char		buf[160];
-	xmlNodePtr	wl = NULL, rmt;
+	xmlNodePtr	wl = NULL;
 
 	if (text_at(tx, "PmtId/EndToEndId", l->end_to_end_id,
 	    sizeof(l->end_to_end_id)) != 0 || l->end_to_end_id[0] == '\0')
@@ -588,33 +668,16 @@ read_line(xmlNodePtr tx, size_t nth, const char *subcontractor,
 	if (has_control(l->end_to_end_id))
 		return perr_set(err, "FF01", "PmtId/EndToEndId of line %zu "
 		    "contains a control character", nth);
-	if (xmlsafe_path(tx, NS, "PmtTpInf/CtgyPurp") != NULL &&
-	    (text_at(tx, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0))
-		return perr_set(err, "FF01", "EndToEndId %s: PmtTpInf/CtgyPurp/"
-		    "Cd must be SALA", E2E(l));
 	if (xmlsafe_child(tx, NS, "UltmtDbtr") != NULL &&
 	    (othr_with_scheme(xmlsafe_path(tx, NS, "UltmtDbtr/Id/OrgId"),
-	    "USCC", buf, sizeof(buf)) != 0 || strcmp(buf, subcontractor) != 0))
+	    "USCC", buf, sizeof(buf)) != 0 ||
+	    strcmp(buf, sh->subcontractor) != 0))
 		return perr_set(err, "FF01", "EndToEndId %s: UltmtDbtr must be "
 		    "the PmtInf's subcontractor", E2E(l));
-	if (read_amount(tx, l, err) != 0 || read_worker(tx, l, err) != 0)
+	if (read_amount(tx, l, err) != 0 || read_worker(tx, l, err) != 0 ||
+	    line_purpose(tx, sh->sala, l, err) != 0 ||
+	    line_month(tx, l, err) != 0)
 		return -1;
-	/* Purp is optional, as in ISO: the PmtInf's CtgyPurp SALA already
-	 * says what every line is for; one that says otherwise is refused */
-	if (xmlsafe_child(tx, NS, "Purp") != NULL &&
-	    (text_at(tx, "Purp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0))
-		return perr_set(err, "FF01", "EndToEndId %s: Purp/Cd must be SALA",
-		    E2E(l));
-	/* one Ustrd, the month of the line; a Strd beside it (a generator's
-	 * own reference) is not read */
-	rmt = xmlsafe_child(tx, NS, "RmtInf");
-	if (rmt == NULL || count_children(rmt, NS, "Ustrd") != 1 ||
-	    text_at(rmt, "Ustrd", buf, sizeof(buf)) != 0 ||
-	    parse_remittance(buf, l) != 0)
-		return perr_set(err, "FF01", "EndToEndId %s: RmtInf/Ustrd must be "
-		    "exactly WAGE/YYYY-MM or BACKPAY/YYYY-MM", E2E(l));
 	if (find_wp_line(tx, l, &wl, err) != 0 || read_wp_line(wl, l, err) != 0)
 		return -1;
 	return 0;
@@ -749,7 +812,7 @@ sheet_add_line(struct sheet *sh, xmlNodePtr tx, struct perr *err)
 		sh->cap = cap;
 	}
 	sh->nlines++;
-	if (read_line(tx, sh->nlines, sh->subcontractor,
+	if (read_line(tx, sh->nlines, sh,
 	    &sh->lines[sh->nlines - 1], err) != 0)
 		return -1;
 	if (__builtin_add_overflow(sh->total, sh->lines[sh->nlines - 1].amount,

@@ -195,6 +195,23 @@ good_generator(void)
 	sheet_free(sh);
 }
 
+/* The purpose said by each line (no PmtInf/PmtTpInf), amounts with zeros
+ * after the second decimal, a free-text Ustrd before the month. */
+static void
+good_line_purpose(void)
+{
+	struct sheet	*sh = load_good("good-line-purpose.xml");
+
+	CHECK_INT(sh->sala, 0);
+	CHECK_INT(sh->nlines, 3);
+	CHECK_INT(sh->ctrl_sum, 1406049);
+	CHECK_INT(sh->lines[1].amount, 486050);
+	CHECK_INT(sh->lines[1].gross, 540000);
+	CHECK_INT(sh->lines[2].kind, LINE_WAGE);
+	CHECK_STR(sh->lines[2].month, "2026-10");
+	sheet_free(sh);
+}
+
 /* The wp:Line elements of the good sheets, copied out as documents of
  * their own, are valid against proto/xsd/line.xsd: the C checks and the
  * schema describe the same thing. */
@@ -203,7 +220,7 @@ lines_valid_against_line_xsd(void)
 {
 	static const char *const files[] = {
 		"good-3lines.xml", "good-backpay.xml", "good-mixed.xml",
-		"good-generator.xml",
+		"good-generator.xml", "good-line-purpose.xml",
 	};
 	struct schemas	*s;
 	struct perr	 err;
@@ -233,7 +250,7 @@ lines_valid_against_line_xsd(void)
 		}
 		xmlFreeDoc(doc);
 	}
-	CHECK_INT(n, 10);
+	CHECK_INT(n, 13);
 	schemas_free(s);
 }
 
@@ -265,7 +282,10 @@ static const struct {
 	{ "bad-two-pmtinf.xml", 1, "FF01", "exactly one PmtInf required, found 2" },
 	{ "bad-pmtmtd.xml", 1, "FF01", "PmtMtd must be TRF" },
 	{ "bad-ctgypurp.xml", 1, "FF01", "PmtInf/PmtTpInf/CtgyPurp/Cd must be SALA" },
-	{ "bad-no-pmttpinf.xml", 1, "FF01", "PmtInf/PmtTpInf/CtgyPurp/Cd must be SALA" },
+	{ "bad-no-pmttpinf.xml", 1, "FF01", "EndToEndId E2E-202610-0001: SALA required as "
+	    "PmtInf/PmtTpInf/CtgyPurp/Cd, or as this line's PmtTpInf/CtgyPurp/Cd or Purp/Cd" },
+	{ "bad-ustrd-two.xml", 1, "FF01", "EndToEndId E2E-202610-0002: RmtInf/Ustrd must be "
+	    "exactly WAGE/YYYY-MM or BACKPAY/YYYY-MM (once: two name a month)" },
 	{ "bad-debtor-iban.xml", 1, "FF01", "DbtrAcct: an IBAN is not accepted" },
 	{ "bad-debtor-ccy.xml", 1, "FF01", "DbtrAcct/Ccy must be CNY" },
 	{ "bad-no-ultmtdbtr.xml", 1, "FF01",
@@ -430,6 +450,7 @@ const struct unit_case sheet_cases[] = {
 	{ "good_line_errors", good_line_errors },
 	{ "good_smuggled", good_smuggled },
 	{ "good_generator", good_generator },
+	{ "good_line_purpose", good_line_purpose },
 	{ "lines_valid_against_line_xsd", lines_valid_against_line_xsd },
 	{ "bad_sheets", bad_sheets },
 	{ "bad_messages_clean", bad_messages_clean },
