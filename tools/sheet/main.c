@@ -268,7 +268,8 @@ signature_place(xmlDocPtr doc)
 		return NULL;
 	}
 	if (has_signature(xmlDocGetRootElement(doc))) {
-		fprintf(stderr, "wagepay-sheet: the sheet is signed already\n");
+		fprintf(stderr, "wagepay-sheet: the sheet carries a ds:Signature "
+		    "(or a signature template) already: sign what make wrote\n");
 		return NULL;
 	}
 	return xmlout_node(xmlout_node(cct, "SplmtryData"), "Envlp");
@@ -328,6 +329,11 @@ cmd_sign(const struct args *a)
 
 	if ((a->p12 == NULL) == (a->key == NULL || a->cert == NULL))
 		return usage();
+	if (a->p12 != NULL && strcmp(a->file, "-") == 0) {
+		fprintf(stderr, "wagepay-sheet: with --p12 the password comes on "
+		    "standard input: give the sheet as a file\n");
+		return EXIT_FAILED;
+	}
 	if ((buf = read_file(a->file, &len)) == NULL)
 		return EXIT_FAILED;
 	if (xmlsig_init() != 0) {
