@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 export WAGEPAY_CLOCK=2026-11-10T10:00:00+08:00
-WS="$TOP/build/wagepay-sheet"
+WS=${WAGEPAY_SHEET:-$TOP/build/wagepay-sheet}
 URL="https://127.0.0.1"
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 check "the project is opened" open_project
@@ -154,7 +154,6 @@ rows = ['姓名,身份证号,银行卡号,开户行行号,应发工资,实发工
         row(w[8]), row(w[9], idn=bad_id), row(w[10], card=bad_card), row(w[11], idn='4.10102E+17'),
         row(w[8]), row(w[11], net='300.00'), row(w[11], at='31/10/2026')]
 open(sys.argv[2], 'w').write('\n'.join(rows) + '\n')
-print(w[9]['id'][17], w[10]['card'][-1])
 PY
 right=$(python3 - "$TOOLS" <<'PY'
 import sys
