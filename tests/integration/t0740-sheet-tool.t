@@ -76,6 +76,22 @@ check_eq "status of a paid sheet: exit 0" "$(ws status $TLS TOOL-1)" 0
 check_eq "voucher: exit 0" "$(ws voucher $TLS --out "$T/v1.xml" TOOL-1)" 0
 check "voucher: the table's total" grep -q "Total: 9500.50" "$T/out"
 check "voucher: the saved voucher is the bank's, valid" valid_xsd voucher "$T/v1.xml"
+# the core credits the three cards: status shows it, ACCC exits 0
+order=$(q "SELECT o.msg_id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = 'TOOL-1'")
+{
+	printf '<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.11"><CstmrPmtStsRpt>'
+	printf '<GrpHdr><MsgId>PS-TOOL-1</MsgId><CreDtTm>2026-11-10T11:00:00+08:00</CreDtTm></GrpHdr>'
+	printf '<OrgnlGrpInfAndSts><OrgnlMsgId>%s</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.10</OrgnlMsgNmId></OrgnlGrpInfAndSts>' "$order"
+	printf '<OrgnlPmtInfAndSts><OrgnlPmtInfId>%s</OrgnlPmtInfId>' "$order"
+	for r in 2 3 4; do printf '<TxInfAndSts><OrgnlEndToEndId>TOOL-1-R%s</OrgnlEndToEndId><TxSts>ACCC</TxSts></TxInfAndSts>' $r; done
+	printf '</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n'
+} >"$T/ps.xml"
+core POST /v1/core/payment-status --data-binary @"$T/ps.xml" -H 'Content-Type: application/xml' >"$T/ps.ack"
+check_eq "the core's status of the three lines: APPLIED" "$(xval '/*/@outcome' "$T/ps.ack")" APPLIED
+# shellcheck disable=SC2086
+check_eq "status of a credited sheet: exit 0" "$(ws status $TLS TOOL-1)" 0
+check "status: ACCC in the table" grep -q "Status: ACCC" "$T/out"
+check_eq "status: each credited line, by its row" "$(grep -c '^[234] .*TOOL-1-R[234] .*ACCC.*credited to the worker' "$T/out")" 3
 
 # --- PART: UTF-8 without BOM, English headers; one name not the roster's ---
 csv utf-8 en "$T/p2.csv" 3:1000.00 4:1000.00:冒名顶替

@@ -164,9 +164,13 @@ print_line(FILE *out, xmlNodePtr tx)
 	cell(out, e2e, 24);
 	cell(out, strcmp(sts, "ACCC") == 0 ? "ACCC 已入账" :
 	    strcmp(sts, "RJCT") == 0 ? "RJCT 拒绝" : sts, 12);
-	cell(out, code, 6);
-	fprintf(out, "%s / %s\n", zh != NULL ? zh : "银行代码，见说明",
-	    en != NULL ? en : "the bank's code, see the note");
+	cell(out, code[0] != '\0' ? code : "-", 6);
+	if (code[0] == '\0')
+		fprintf(out, "%s\n", strcmp(sts, "ACCC") == 0 ?
+		    "已入账 / credited to the worker's card" : "");
+	else
+		fprintf(out, "%s / %s\n", zh != NULL ? zh : "银行代码，见说明",
+		    en != NULL ? en : "the bank's code, see the note");
 	if (note[0] != '\0')
 		fprintf(out, "%56s说明 note: %s\n", "", note);
 }
