@@ -143,6 +143,16 @@ check_eq "send a reused MsgId: RJCT exits 4" "$(ws send $TLS "$T/p4.signed.xml")
 check "send a reused MsgId: DU01 and what to do" sh -c "grep -q 'DU01' '$T/out' && grep -q 'new --msg-id' '$T/out'"
 check_eq "RJCT: nothing paid" "$(balance)" "$held_before"
 
+# --- arrears: --backpay pays an earlier month of a worker paid already -------
+csv utf-8 zh "$T/p5.csv" 0:100.00
+"$WS" make --account "$ACCOUNT" --subcontractor "$SUB1_USCC" --month 2026-10 --backpay --msg-id TOOL-5 "$T/p5.csv" 2>/dev/null |
+    "$WS" sign --key "$PKI/sub1.key" --cert "$PKI/sub1.pem" - >"$T/p5.signed.xml" 2>/dev/null
+check_eq "make --backpay: the line's month" "$(xval "//*[local-name()='Ustrd']" "$T/p5.signed.xml")" BACKPAY/2026-10
+bp_before=$(balance)
+# shellcheck disable=SC2086
+check_eq "send a BACKPAY of a month paid as WAGE: exit 0" "$(ws send $TLS "$T/p5.signed.xml")" 0
+check_eq "BACKPAY paid" "$(balance)" $((bp_before - 10000))
+
 # --- other failures: exit 1 -------------------------------------------------
 check_eq "send as another contractor (403): exit 1" "$(ws send --url "$URL:$CPORT" --cert "$PKI/contractor2.pem" --key "$PKI/contractor2.key" --ca "$PKI/ca.pem" "$T/p1.signed.xml")" 1
 check "403: said why" grep -q "not the general contractor" "$T/err"
