@@ -102,7 +102,7 @@ for name, kind, expect, body in pat.findall(text):
         k, v = e.split('=', 1)
         print('%s\t%s\t%s\t%s' % (name, kind, k, v))
 PY
-check_eq "the guide's examples, by kind" "$(cut -f1,2 "$T/expect" | sort -u | cut -f2 | sort | uniq -c | tr -s ' ' | tr '\n' ',')" " 1 camt054, 1 debit, 1 roster, 4 sheet,"
+check_eq "the guide's examples, by kind" "$(cut -f1,2 "$T/expect" | sort -u | cut -f2 | sort | uniq -c | tr -s ' ' | tr '\n' ',')" " 2 camt054, 1 debit, 1 legal, 1 roster, 4 sheet,"
 
 submit_example() {
 	case $2 in
@@ -116,6 +116,8 @@ submit_example() {
 		core POST /v1/core/notifications --data-binary @"$T/ex/$1.xml" -H 'Content-Type: application/xml' >"$T/ex/$1.answer" ;;
 	debit)
 		core POST /v1/core/debit-requests --data-binary @"$T/ex/$1.xml" -H 'Content-Type: application/xml' >"$T/ex/$1.answer" ;;
+	legal)
+		core POST /v1/core/legal-orders --data-binary @"$T/ex/$1.xml" -H 'Content-Type: application/xml' >"$T/ex/$1.answer" ;;
 	esac
 	cp "$T/status" "$T/ex/$1.status"
 }
@@ -148,5 +150,6 @@ while IFS='	' read -r name kind key value; do
 done <"$T/expect"
 check "every sheet example was signed as the bank verifies it" sh -c "grep -l 'signature verified as the bank verifies it' '$T'/ex/*.err | wc -l | grep -qx 4"
 check_eq "the examples paid what they say (GUIDE-3, refused whole, stored nothing)" "$(q "SELECT string_agg(s.msg_id || '=' || (SELECT sum(amount) FROM transfer t WHERE t.sheet_id = s.id AND t.reason = 'WAGE'), ',' ORDER BY s.msg_id) FROM sheet s WHERE s.msg_id LIKE 'GUIDE-%'")" "GUIDE-1=550050,GUIDE-2=180000,GUIDE-4=90000"
+check_eq "the returned example line is back on the account, earmarked" "$(q "SELECT earmarked FROM account WHERE number = '$ACCOUNT'")" 250050
 ledger_exact
 finish
