@@ -21,6 +21,11 @@ PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+# wagepay-sheet, the contractor's tool (tools/sheet/, man page beside it)
+SHEET_SRC  := $(wildcard tools/sheet/*.c)
+SHEET_OBJ  := $(SHEET_SRC:%.c=$(B)/%.o)
+# what the unit tests link of it (tests/unit/test_sheettool.c): all but main
+SHEET_LIB  := $(filter-out $(B)/tools/sheet/main.o,$(SHEET_OBJ))
 XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
 PAGE       := $(wildcard daemon/console/*.html daemon/console/*.js daemon/console/*.css)
 
@@ -51,7 +56,7 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
 
 .PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
-all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
+all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY) $(B)/wagepay-sheet
 
 # Installs what is missing, with apt-get update first; a no-op when all is there.
 deps:
@@ -97,6 +102,9 @@ $(B)/schema/schema_blob.o: $(B)/schema/schema_blob.S
 $(B)/wagepayd: $(DAEMON_OBJ) $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/wagepay-sheet: $(SHEET_OBJ) $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/tests/unit/groups.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
 	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); n=$${n#test_}; echo "UNIT_GROUP($$n)"; done > $@.tmp && mv $@.tmp $@
@@ -105,7 +113,9 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/groups.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(B)/tests/unit -c -o $@ $<
 
-$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB)
+$(B)/tests/unit/test_sheettool.o: CFLAGS += -Itools/sheet
+
+$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB) $(SHEET_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c tests/fuzz/fuzz.h $(PROTO_OBJ) $(TEST_COMMON)

@@ -230,7 +230,12 @@ const can = {
 function setFrame(signedIn) {
 	document.getElementById('nav').hidden = !signedIn;
 	document.getElementById('who').hidden = !signedIn;
-	if (!signedIn) return;
+	if (!signedIn) {
+		/* nobody is signed in: the header names nobody */
+		document.getElementById('who-name').textContent = '';
+		document.getElementById('who-role').textContent = '';
+		return;
+	}
 	document.getElementById('who-name').textContent = me.name;
 	document.getElementById('who-role').textContent = bi(L.role, me.role);
 	for (const a of document.querySelectorAll('#nav a.action')) {

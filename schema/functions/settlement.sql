@@ -159,8 +159,11 @@ BEGIN
 	FROM json_to_recordset(p_lines) AS x(instr text, e2e text, sts text, reason text)
 	LEFT JOIN sheet_line i ON i.sheet_id = v_order.sheet_id AND i.reason_code IS NULL
 	  AND x.instr LIKE v_order.msg_id || '-%'
-	  AND substr(x.instr, length(v_order.msg_id) + 2) ~ '^[1-9][0-9]{0,8}$'
-	  AND i.seq = substr(x.instr, length(v_order.msg_id) + 2)::int
+	  -- the cast only under the CASE: AND does not order its evaluation, and
+	  -- an absent OrgnlInstrId ('' from the daemon) cast to int failed the
+	  -- whole report (found by t0740: a status naming lines by EndToEndId)
+	  AND i.seq = CASE WHEN substr(x.instr, length(v_order.msg_id) + 2) ~ '^[1-9][0-9]{0,8}$'
+	      THEN substr(x.instr, length(v_order.msg_id) + 2)::int END
 	LEFT JOIN sheet_line e ON e.sheet_id = v_order.sheet_id AND e.reason_code IS NULL
 	  AND e.end_to_end_id = x.e2e;
 	IF json_array_length(p_lines) = 0 AND p_group IN ('ACCC', 'RJCT') THEN

@@ -74,12 +74,33 @@ test('the sign-in page', async () => {
 	const page = await ctx.newPage();
 	await page.goto(URL + '/');
 	await page.waitForSelector('section.signin');
+	// before anyone signs in: no navigation, no operator, no sign-out
+	// (issue 24: display:flex of .tabs and .who overrode hidden)
+	assert.equal(await page.isVisible('#nav'), false, 'navigation shown before sign-in');
+	assert.equal(await page.isVisible('#who'), false, 'operator box shown before sign-in');
+	assert.equal(await page.isVisible('#signout'), false, 'sign-out shown before sign-in');
 	await page.fill('input[name=name]', 'maker1');
 	await page.fill('input[name=password]', 'not-the-password');
 	await page.click('button[type=submit]');
 	await page.waitForSelector('p.refusal:has-text("wrong name or password")');
 	await shot(page, '01-signin');
+	assert.equal(await page.isVisible('#nav'), false, 'navigation shown after a refused sign-in');
 	await ctx.close();
+});
+
+test('signed in, the frame shows; signed out, it names nobody', async () => {
+	const page = await signIn('viewer1', 'viewer-password-1');
+	await drawn(page, '#/overview', '.cards');
+	assert.equal(await page.isVisible('#nav'), true);
+	assert.equal(await page.isVisible('#signout'), true);
+	await page.click('#signout');
+	await page.waitForSelector('section.signin');
+	await page.waitForSelector('p.refusal:has-text("signed out")');
+	assert.equal(await page.isVisible('#nav'), false, 'navigation shown after sign-out');
+	assert.equal(await page.isVisible('#who'), false, 'operator box shown after sign-out');
+	assert.equal(await page.textContent('#who-name'), '', 'the header still names the operator');
+	await shot(page, '01b-signed-out');
+	await page.context().close();
 });
 
 let approvalId;
