@@ -122,12 +122,16 @@ BEGIN
 	ELSE
 		SELECT * INTO STRICT v_proj FROM project WHERE id = wp_account_project(v_acc.id);
 		code := 'AG01';
-		message := 'refused: ' || CASE WHEN v_acc.kind = 'GUARANTEE'
-			THEN 'a wage guarantee account is used only for the project''s workers'' wages, '
-			|| 'by HRSS''s decision (工资保证金, 003 三(五)); '
-			ELSE 'a dedicated wage account pays wages only (农民工工资专用账户, 002 §(十一)); ' END
-			|| 'debit of ' || wp_yuan(p_amount) || ' for "' || left(p_purpose, 40)
-			|| '" recorded and reported to the regulators';
+		IF v_acc.kind = 'GUARANTEE' THEN
+			message := 'refused: a wage guarantee account is used only for the project''s '
+				|| 'workers'' wages, by HRSS''s decision (工资保证金, 003 三(五)); debit of '
+				|| wp_yuan(p_amount) || ' for "' || left(p_purpose, 40)
+				|| '" recorded and reported to the regulators';
+		ELSE
+			message := 'refused: a dedicated wage account pays wages only (农民工工资专用账户, '
+				|| '002 §(十一)); debit of ' || wp_yuan(p_amount) || ' for "'
+				|| left(p_purpose, 40) || '" recorded and reported to the regulators';
+		END IF;
 	END IF;
 	INSERT INTO debit_request (ref, account, account_id, amount, beneficiary, beneficiary_name,
 		purpose, channel, code, message)
