@@ -47,9 +47,10 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs \
-              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
+              etcd-server etcd-client patroni haproxy pgbackrest
 
-.PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
+.PHONY: cluster test-cluster test-cluster-long all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
 all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
 
@@ -151,6 +152,12 @@ test-asan: deps asan
 
 run: deps all
 	scripts/run-dev
+
+# The production shape on loopback (issue 23, config/cluster/): etcd, two
+# PostgreSQL nodes under Patroni (synchronous), WAL archived by pgBackRest,
+# two wagepayd behind HAProxy. Prints the addresses; Ctrl-C stops it all.
+cluster: deps all
+	scripts/cluster run
 
 # The benchmark's own programs (see tests/bench/RESULTS.md): the C
 # load generator, and the data generator that also links proto/ to price
