@@ -132,6 +132,7 @@ test: deps all
 	B=$(B) tests/fuzz/replay
 	prove tests/integration/*.t
 	tests/sql/run
+	prove tests/cluster/*.t
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
 	$(MAKE) --no-print-directory test-asan
 	tests/valgrind/run
@@ -158,6 +159,15 @@ run: deps all
 # two wagepayd behind HAProxy. Prints the addresses; Ctrl-C stops it all.
 cluster: deps all
 	scripts/cluster run
+
+# The tests on that shape (tests/cluster/): failover (one round of each kind
+# here and in make test), point-in-time restore, a full WAL disk.
+test-cluster: deps all
+	prove -v tests/cluster/*.t
+
+# The failover rounds again and again (ROUNDS of each kind, default 10).
+test-cluster-long: deps all
+	ROUNDS=$${ROUNDS:-10} prove -v tests/cluster/t0900-failover.t
 
 # The benchmark's own programs (see tests/bench/RESULTS.md): the C
 # load generator, and the data generator that also links proto/ to price
