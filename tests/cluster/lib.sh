@@ -106,7 +106,8 @@ EOF
 # HAProxy until the answer is a decision (HTTP 200), 0.2 s between tries
 # (default 400 tries: the longest failover seen is well inside); WHO is
 # contractor (CPORT) or core (KPORT). OUT.code keeps the codes seen, one a
-# try, so that a test can count the 503s.
+# try, so that a test can count the 503s; OUT.retry the Retry-After header
+# of each 503.
 post_until_decided() {
 	case $1 in
 	contractor) _port=$CPORT; _id=contractor;;
@@ -114,10 +115,11 @@ post_until_decided() {
 	esac
 	_n=${5:-400}
 	while [ "$_n" -gt 0 ]; do
-		_code=$(curl -s -o "$4" -w '%{http_code}' --max-time 15 --cacert "$PKI/ca.pem" \
+		_code=$(curl -s -o "$4" -D "$4.h" -w '%{http_code}' --max-time 15 --cacert "$PKI/ca.pem" \
 		    --cert "$PKI/$_id.pem" --key "$PKI/$_id.key" -H 'Content-Type: application/xml' \
 		    --data-binary @"$3" "https://127.0.0.1:$_port$2" 2>/dev/null)
 		echo "$_code" >>"$4.code"
+		[ "$_code" = 503 ] && grep -i '^Retry-After:' "$4.h" >>"$4.retry"
 		[ "$_code" = 200 ] && return 0
 		sleep 0.2
 		_n=$((_n - 1))
