@@ -104,7 +104,9 @@ EOF
 
 # post_until_decided WHO PATH FILE OUT [TRIES]: POSTs the same bytes through
 # HAProxy until the answer is a decision (HTTP 200), 0.2 s between tries
-# (default 400 tries: the longest failover seen is well inside); WHO is
+# (default 400 tries: the longest failover seen is well inside), each
+# allowed 40 s, more than the daemon's 30 s deadline for a request that
+# waits for a database connection, so that each try gets its answer; WHO is
 # contractor (CPORT) or core (KPORT). OUT.code keeps the codes seen, one a
 # try, so that a test can count the 503s; OUT.retry the Retry-After header
 # of each 503.
@@ -115,7 +117,7 @@ post_until_decided() {
 	esac
 	_n=${5:-400}
 	while [ "$_n" -gt 0 ]; do
-		_code=$(curl -s -o "$4" -D "$4.h" -w '%{http_code}' --max-time 15 --cacert "$PKI/ca.pem" \
+		_code=$(curl -s -o "$4" -D "$4.h" -w '%{http_code}' --max-time 40 --cacert "$PKI/ca.pem" \
 		    --cert "$PKI/$_id.pem" --key "$PKI/$_id.key" -H 'Content-Type: application/xml' \
 		    --data-binary @"$3" "https://127.0.0.1:$_port$2" 2>/dev/null)
 		echo "$_code" >>"$4.code"
