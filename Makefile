@@ -52,9 +52,10 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs \
-              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
+              etcd-server etcd-client patroni haproxy pgbackrest
 
-.PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
+.PHONY: cluster test-cluster test-cluster-long all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
 all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY) $(B)/wagepay-sheet
 
@@ -141,6 +142,7 @@ test: deps all
 	B=$(B) tests/fuzz/replay
 	prove tests/integration/*.t
 	tests/sql/run
+	prove tests/cluster/*.t
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
 	$(MAKE) --no-print-directory test-asan
 	tests/valgrind/run
@@ -161,6 +163,21 @@ test-asan: deps asan
 
 run: deps all
 	scripts/run-dev
+
+# The production shape on loopback (issue 23, config/cluster/): etcd, two
+# PostgreSQL nodes under Patroni (synchronous), WAL archived by pgBackRest,
+# two wagepayd behind HAProxy. Prints the addresses; Ctrl-C stops it all.
+cluster: deps all
+	scripts/cluster run
+
+# The tests on that shape (tests/cluster/): failover (one round of each kind
+# here and in make test), point-in-time restore, a full WAL disk.
+test-cluster: deps all
+	prove -v tests/cluster/*.t
+
+# The failover rounds again and again (ROUNDS of each kind, default 10).
+test-cluster-long: deps all
+	ROUNDS=$${ROUNDS:-10} prove -v tests/cluster/t0900-failover.t
 
 # The benchmark's own programs (see tests/bench/RESULTS.md): the C
 # load generator, and the data generator that also links proto/ to price

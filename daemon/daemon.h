@@ -118,6 +118,11 @@ void		 pending_reply(struct pending *, int status, const char *ctype,
 		    const char *body, size_t len);
 /* Sends 503 with Retry-After (database unreachable) and frees p. */
 void		 pending_unavailable(struct pending *);
+/* 503 with Retry-After for an error PostgreSQL gets over by itself (disk
+ * full, out of memory, restarting): true if it answered so. */
+struct pg_result;
+bool		 pending_db_transient(struct pending *, const struct pg_result *,
+		    const char *what, const char *ref);
 
 /* http.c: one request's reply, body, path, method and peer. */
 void		 http_reply(struct evhttp_request *, int status, const char *ctype,

@@ -141,9 +141,11 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		return;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		wpd->db_errors++;
+		if (pending_db_transient(p, res, "sheet", call->msg_id))
+			return;
 		log_warnx("sheet %s: database refused the call: %s", call->msg_id,
 		    PQresultErrorMessage(res));
-		wpd->db_errors++;
 		pending_reply(p, 500, "text/plain; charset=utf-8",
 		    "internal error: nothing was paid; the bank has been told\n",
 		    58);
