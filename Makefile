@@ -4,7 +4,7 @@
 
 CC       ?= gcc
 PKGS     := libevent libevent_openssl libevent_pthreads openssl libpq libxml-2.0 \
-            xmlsec1 xmlsec1-openssl jansson libsystemd
+            xmlsec1 xmlsec1-openssl jansson libsystemd liboath libqrencode
 # -Wcast-qual is left out: libxml2's BAD_CAST idiom casts const away by design.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
             -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -47,7 +47,8 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs \
-              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
+              liboath-dev libqrencode-dev oathtool
 
 .PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
