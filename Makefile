@@ -48,7 +48,7 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs \
               postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
-              liboath-dev libqrencode-dev oathtool
+              liboath-dev libqrencode-dev
 
 .PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
