@@ -268,7 +268,7 @@ session_stored_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		log_warnx("console sign-in: could not store the session: %s",
-		    PQresultErrorMessage(res));
+		    db_error(res));
 		pending_reply(s->p, 500, NULL, NULL, 0);
 		return;
 	}
@@ -307,7 +307,7 @@ failure_counted_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
 	    PQntuples(res) != 1)
 		log_warnx("console: a failed sign-in for %s was not counted: %s",
-		    s->name, res == NULL ? error : PQresultErrorMessage(res));
+		    s->name, res == NULL ? error : db_error(res));
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
 		log_warnx("console: sign-in for %s locked for %d minutes after "
 		    "%d failures", s->name, THROTTLE_SECS / 60, THROTTLE_FAILS);

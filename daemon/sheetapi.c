@@ -131,7 +131,7 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_warnx("sheet %s: database refused the call: %s", call->msg_id,
-		    PQresultErrorMessage(res));
+		    db_error(res));
 		wpd->db_errors++;
 		pending_reply(p, 500, "text/plain; charset=utf-8",
 		    "internal error: nothing was paid; the bank has been told\n",
@@ -470,7 +470,7 @@ step_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	else if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_warnx("sheet %s: database refused a step of the session: %s",
-		    in->msg_id, PQresultErrorMessage(res));
+		    in->msg_id, db_error(res));
 		wpd->db_errors++;
 		session_broke(in, "a step of the session failed");
 	}

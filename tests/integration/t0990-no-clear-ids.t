@@ -51,10 +51,24 @@ open_project && roster_demo 4 && deposit DEP-1 9000.00 >/dev/null
 sheet s1 --msg-id IDS-1 --sub "$SUB1_USCC" --month 2026-10 <"$T/l1"
 submit s1
 check_eq "a sheet with a worker off the roster: PART" "$(grpsts "$T/s1.pain002.xml")" PART
+# a statement the database refuses with a DETAIL quoting the row (as a
+# unique or check violation does: "Failing row contains (...)"): the daemon
+# logs the primary message only (db_error), never the DETAIL
+q "CREATE FUNCTION t0990_refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+   RAISE EXCEPTION 'planted refusal' USING ERRCODE = 'check_violation',
+   DETAIL = 'Failing row contains ($(worker 2 id), $(worker 2 card))'; END \$\$;
+   CREATE TRIGGER t0990_refuse BEFORE INSERT ON roster_entry
+   FOR EACH ROW EXECUTE FUNCTION t0990_refuse()" >/dev/null
+python3 "$TOOLS/mkroster" --project "$PROJECT" --demo 6 >"$T/roster2.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/roster2.xml" \
+    -H 'Content-Type: application/xml' >/dev/null
+check_eq "a roster the database refuses: 500" "$(status)" 500
+check "the refusal is logged" grep -q 'roster .*: database refused the upload: planted refusal' "$T/wagepayd.log"
+q "DROP TRIGGER t0990_refuse ON roster_entry" >/dev/null
 curl -sk "https://127.0.0.1:$OPORT/metrics" >"$T/metrics.json.txt"
 mkdir -p "$SCAN/$self-metrics" && cp "$T/metrics.json.txt" "$SCAN/$self-metrics/wagepayd-metrics.log"
 cp "$T/wagepayd.log" "$SCAN/$self-metrics/wagepayd.log"
-cp "$T/l1" "$T/s1.pain002.xml" "$SCAN/$self-metrics/"
+cp "$T/l1" "$T/s1.pain002.xml" "$T/roster2.xml" "$SCAN/$self-metrics/"
 
 "$TOOLS/idscan" "$SCAN"/* >"$T/scan.out"
 rc=$?
