@@ -296,6 +296,17 @@ database_open(struct config *conf)
 		schema_check_queue();
 }
 
+/* The services that work from the database on their own. The outbound
+ * connections go first: no end of a POST is told after this. */
+static void
+services_stop(void)
+{
+	outbound_shutdown();
+	alerts_stop();
+	payorders_stop();
+	rules_stop();
+}
+
 static int
 run(struct config *conf)
 {
@@ -352,9 +363,7 @@ run(struct config *conf)
 	event_base_dispatch(wpd->base);
 
 	log_info("wagepayd stopped");
-	alerts_stop();
-	payorders_stop();
-	rules_stop();
+	services_stop();
 	workers_free(wpd->workers);
 	workers_free(wpd->bulk);
 	listener_free(wpd->contractor);

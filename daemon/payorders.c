@@ -4,56 +4,61 @@
  *
  * The order rows are written by the SQL that pays a sheet, in the same
  * transaction (wp_sheet_pay: the transactional outbox); this file only
- * reads them after the commit. Every poll one statement,
- * wp_payorder_claim, claims the due orders under a lease and returns their
- * lines; each order is built (proto/payorder.c) as a pain.001.001.10,
- * checked against the official schema and POSTed over HTTPS with the
+ * reads them after the commit. Two ways out, one delivery:
+ *  - fresh: a sheet the daemon has just paid (daemon/sheetapi.c) carries a
+ *    last row 'O' naming its order (wp_sheet_close); the order is written
+ *    (proto/payorder.c) from the lines the daemon read, less those the
+ *    database refused, and POSTed as soon as the COMMIT is answered: no
+ *    statement reads the lines back. The paying transaction leased the
+ *    order for a minute, so that no claim takes it meanwhile (its
+ *    attempt is counted when recorded);
+ *  - claimed: every poll (and kick) one statement, wp_payorder_claim,
+ *    claims the due orders under a lease and returns their lines: orders
+ *    of held sheets released by a deposit, attempts that failed, orders of
+ *    a daemon killed before its fresh POST was answered (due again once the
+ *    lease is over: never lost).
+ * Each POST goes through outbound.c (the daemon's one HTTPS client): the
  * client certificate payments_cert/payments_key, the core verified against
- * payments_ca and the URL's host. Any 2xx marks it taken
- * (wp_payorder_taken); anything else leaves it for a later attempt, 1 s
- * doubling up to a cap, kept in the database across restarts, with the
- * same MsgId every time, so that the core drops a duplicate. A daemon
- * killed mid-POST leaves the claim's lease to expire: due again, never
- * lost. Without payments_url nothing is claimed: orders wait in the
- * outbox (the console and /metrics count them).
+ * payments_ca and the URL's host, at most CONNS_MAX connections kept open
+ * (a TLS handshake per order cost the core and us more than writing the
+ * order). Any 2xx marks the order taken (wp_payorder_taken); anything
+ * else leaves it for a later attempt, 1 s doubling up to a cap, kept in
+ * the database across restarts, with the same MsgId (and bytes) every
+ * time, so that the core drops a duplicate. Without payments_url nothing
+ * is claimed or sent: orders wait in the outbox (the console and /metrics
+ * count them).
  *
  * Owns: the poll timer, the DNS resolver, the core's TLS context (loaded
  * and checked by main.c's load_all with the rest of the configuration, at
  * -n, start-up and SIGHUP, and handed over here: no file is read per
- * poll), every POST in flight. Must not: block the loop, or log a worker's
- * name or card.
- * (It repeats alerts.c's HTTPS POST; DESIGN.md §7 asks for one delivery
- * engine: folding the two is left for the next change, see the README.)
+ * poll), the destination made of it, every order in flight. Must not:
+ * block the loop, or log a worker's name or card.
  */
 #include <sys/queue.h>
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
-#include <event2/http.h>
-#include <libxml/tree.h>
-#include <openssl/x509v3.h>
 
 #include "daemon.h"
 #include "log.h"
 #include "payorder.h"
-#include "xmlout.h"
-#include "xmlsafe.h"
+#include "sheet.h"
 
 #define POLL_MS_DEFAULT		1000
 #define TIMEOUT_SECS_DEFAULT	30
 #define BACKOFF_MAX_DEFAULT	300
-#define INFLIGHT_MAX		8
+#define INFLIGHT_MAX		8	/* claimed orders in flight */
+#define FRESH_MAX		64	/* fresh orders in flight: more wait
+					 * for their lease and a claim */
+#define CONNS_MAX		4	/* connections to the core kept open */
 
 static const char claim_sql[] =
     "SELECT * FROM wp_payorder_claim($1::int, $2::int)";
 static const char taken_sql[] = "SELECT wp_payorder_taken($1::bigint, $2::int)";
+static const char due_sql[] = "SELECT wp_payorder_due($1::bigint)";
 static const char failed_sql[] =
     "SELECT wp_payorder_failed($1::bigint, $2::int, $3, $4::int)";
 
@@ -64,16 +69,21 @@ enum {
 	C__COUNT
 };
 
-/* One POST in flight. */
+/* One POST in flight (its connection and timers are outbound.c's). */
 struct post {
 	LIST_ENTRY(post)	 entry;
 	long long		 id;		/* payment_order.id */
 	char			 msg_id[WP_MAX35_LEN];
 	int			 attempt;
-	int			 status;	/* HTTP status of the answer, 0 if none */
-	struct evhttp_connection *conn;		/* owned */
-	struct event		*deadline;	/* owned */
-	struct event		*later;		/* owned */
+	bool			 fresh;
+};
+
+/* A fresh order: written, waiting for its sheet's COMMIT. */
+struct payorders_fresh {
+	long long	 id;
+	char		 msg_id[WP_MAX35_LEN];
+	char		*body;
+	size_t		 len;
 };
 
 static struct {
@@ -81,8 +91,10 @@ static struct {
 	struct event		*timer;
 	struct evdns_base	*dns;
 	SSL_CTX			*ctx;		/* NULL without payments_url */
+	struct outbound		*out;		/* the core's intake, made for
+						 * ctx and the URL in force */
 	LIST_HEAD(, post)	 inflight;
-	int			 ninflight;
+	int			 ninflight, nfresh;
 	bool			 claiming, started, stopped;
 	int			 timeout_secs, backoff_max;
 } P;
@@ -154,166 +166,71 @@ post_free(struct post *p)
 {
 	LIST_REMOVE(p, entry);
 	P.ninflight--;
-	if (p->deadline != NULL)
-		event_free(p->deadline);
-	if (p->later != NULL)
-		event_free(p->later);
-	if (p->conn != NULL)
-		evhttp_connection_free(p->conn);
+	if (p->fresh)
+		P.nfresh--;
 	free(p);
 }
 
 static void
 finish(struct post *p, int status, const char *error)
 {
+	bool	claimed = !p->fresh;
+
 	record(p->id, p->msg_id, p->attempt, status, error);
 	post_free(p);
-	if (!P.stopped && !wpd->draining)
+	/* a claim's slot is free: more may be due (a fresh order's end frees
+	 * none: no claim statement for it) */
+	if (claimed && !P.stopped && !wpd->draining)
 		payorders_kick();
 }
 
 static void
-later_cb(evutil_socket_t fd, short ev, void *arg)
+done_cb(int status, const char *error, void *arg)
 {
-	struct post	*p = arg;
-	char		 error[64];
-
-	(void)fd; (void)ev;
-	if (p->status == 0)
-		snprintf(error, sizeof(error), "no answer (refused, closed, or "
-		    "TLS failed)");
-	else
-		snprintf(error, sizeof(error), "HTTP %d", p->status);
-	finish(p, p->status, error);
-}
-
-static void
-response_cb(struct evhttp_request *req, void *arg)
-{
-	struct post	*p = arg;
-
-	event_del(p->deadline);
-	p->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	event_active(p->later, EV_TIMEOUT, 0);
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct post	*p = arg;
-	char		 error[64];
-
-	(void)fd; (void)ev;
-	snprintf(error, sizeof(error), "no answer within %d s", P.timeout_secs);
-	finish(p, 0, error);
-}
-
-/* The SSL of one connection to the core: its host name (or address)
- * verified, SNI set. NULL on failure. */
-static SSL *
-core_ssl(const char *host)
-{
-	unsigned char	 buf[16];
-	SSL		*ssl;
-
-	if ((ssl = SSL_new(P.ctx)) == NULL)
-		return NULL;
-	if (inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1)
-			return ssl;
-	} else if (SSL_set1_host(ssl, host) == 1 &&
-	    SSL_set_tlsext_host_name(ssl, host) == 1)
-		return ssl;
-	SSL_free(ssl);
-	return NULL;
-}
-
-static int
-request(struct post *p, struct evhttp_uri *uri, const char *body, size_t len)
-{
-	struct evhttp_request	*req;
-	struct bufferevent	*bev;
-	struct timeval		 tv = { P.timeout_secs, 0 };
-	const char		*host = evhttp_uri_get_host(uri), *path;
-	char			 hostport[300];
-	int			 port;
-	SSL			*ssl;
-
-	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
-	path = evhttp_uri_get_path(uri);
-	if (host == NULL || (ssl = core_ssl(host)) == NULL)
-		return -1;
-	if ((bev = bufferevent_openssl_socket_new(P.base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(ssl);
-		return -1;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((p->conn = evhttp_connection_base_bufferevent_new(P.base, P.dns,
-	    bev, host, (unsigned short)port)) == NULL) {
-		bufferevent_free(bev);
-		return -1;
-	}
-	evhttp_connection_set_timeout(p->conn, P.timeout_secs);
-	evhttp_connection_set_retries(p->conn, 0);
-	if ((p->deadline = evtimer_new(P.base, deadline_cb, p)) == NULL ||
-	    (p->later = evtimer_new(P.base, later_cb, p)) == NULL ||
-	    (req = evhttp_request_new(response_cb, p)) == NULL)
-		return -1;
-	snprintf(hostport, sizeof(hostport), "%s%s%s:%d", strchr(host, ':') ?
-	    "[" : "", host, strchr(host, ':') ? "]" : "", port);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-	    hostport);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/xml; charset=utf-8");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-	if (evhttp_make_request(p->conn, req, EVHTTP_REQ_POST,
-	    path != NULL && path[0] != '\0' ? path : "/") == -1)
-		return -1;
-	evtimer_add(p->deadline, &tv);
-	return 0;
+	finish(arg, status, error);
 }
 
 /* Starts the POST of one order; a failure before the request is out is
  * recorded at once. */
 static void
-post(long long id, const char *msg_id, int attempt, const char *body,
-    size_t len)
+post(long long id, const char *msg_id, int attempt, bool fresh,
+    const char *body, size_t len)
 {
-	struct post		*p;
-	struct evhttp_uri	*uri;
+	struct post	*p;
+	struct perr	 err;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return;		/* the lease makes it due again */
 	p->id = id;
 	p->attempt = attempt;
+	p->fresh = fresh;
 	snprintf(p->msg_id, sizeof(p->msg_id), "%s", msg_id);
 	LIST_INSERT_HEAD(&P.inflight, p, entry);
 	P.ninflight++;
-	if ((uri = evhttp_uri_parse(wpd->conf->payments_url)) == NULL) {
-		finish(p, 0, "payments_url cannot be parsed");
+	if (fresh)
+		P.nfresh++;
+	perr_clear(&err);
+	if (P.out == NULL && (P.out = outbound_new(P.base, P.dns,
+	    wpd->conf->payments_url, P.ctx, P.timeout_secs, CONNS_MAX,
+	    &err)) == NULL) {
+		finish(p, 0, err.msg);
 		return;
 	}
-	if (request(p, uri, body, len) == -1)
-		finish(p, 0, "could not send the request");
-	evhttp_uri_free(uri);
+	if (outbound_post(P.out, "application/xml; charset=utf-8", NULL, body,
+	    len, done_cb, p) == -1)
+		finish(p, 0, "could not send the request (out of memory)");
 }
 
 /* --- building and claiming ------------------------------------------------- */
 
-/* The order whose lines are rows first..last-1 of res, as validated bytes
+/* The order whose lines are rows first..last-1 of res, as bytes
  * (malloc'd), or NULL with err. */
 static char *
 order_bytes(PGresult *res, int first, int last, size_t *len, struct perr *err)
 {
 	struct payorder		 o;
 	struct payorder_line	*l;
-	xmlDocPtr		 doc = NULL;
-	char			*out = NULL;
+	char			*out;
 	int			 i;
 
 	if ((l = calloc((size_t)(last - first), sizeof(*l))) == NULL) {
@@ -336,11 +253,7 @@ order_bytes(PGresult *res, int first, int last, size_t *len, struct perr *err)
 	}
 	o.lines = l;
 	o.nlines = (size_t)(last - first);
-	if ((doc = payorder_build(&o, err)) != NULL &&
-	    schemas_validate(wpd->schemas, XSD_PAIN001, doc, err) == 0 &&
-	    (out = xmlout_dump(doc, len)) == NULL)
-		perr_set(err, "WP90", "out of memory");
-	xmlFreeDoc(doc);
+	out = payorder_write(&o, len, err);
 	free(l);
 	return out;
 }
@@ -377,7 +290,7 @@ claim_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		}
 		post(strtoll(PQgetvalue(res, i, C_ORDER), NULL, 10),
 		    PQgetvalue(res, i, C_MSGID), atoi(PQgetvalue(res, i,
-		    C_ATTEMPTS)), body, len);
+		    C_ATTEMPTS)), false, body, len);
 		free(body);
 	}
 }
@@ -402,6 +315,159 @@ claim(void)
 		P.claiming = true;
 }
 
+/* --- fresh orders ------------------------------------------------------------ */
+
+/* Columns of wp_sheet_close's rows (as report.c reads them), and what the
+ * last row 'O' carries in them. */
+enum { R_KIND, R_ORDER_MSGID, R_CREATED, R_ORDER_ID, R_COUNTS, R_DEBTOR };
+
+/*
+ * The lines of s the database accepted, in order: every line but those of
+ * the rows 'L' (refused, in the sheet's order). -1 when the rows and the
+ * sheet do not agree (then no fresh order: a claim sends it).
+ */
+static int
+fresh_lines(PGresult *res, const struct sheet *s, const char *msg_id,
+    struct payorder_line *l, char (*instr)[WP_MAX35_LEN + 12],
+    char (*rmt)[24], size_t *n)
+{
+	const struct sheet_line	*sl;
+	int			 row = 1, rows = PQntuples(res);
+	size_t			 i;
+
+	*n = 0;
+	for (i = 0; i < s->nlines; i++) {
+		sl = &s->lines[i];
+		while (row < rows && strcmp(PQgetvalue(res, row, R_KIND), "L") != 0)
+			row++;
+		if (row < rows && strcmp(PQgetvalue(res, row, 3),
+		    sl->end_to_end_id) == 0) {
+			row++;		/* refused */
+			continue;
+		}
+		snprintf(instr[*n], sizeof(instr[*n]), "%s-%zu", msg_id, i + 1);
+		snprintf(rmt[*n], sizeof(rmt[*n]), "%s/%s", sl->kind ==
+		    LINE_BACKPAY ? "BACKPAY" : "WAGE", sl->month);
+		l[*n].instr_id = instr[*n];
+		l[*n].end_to_end_id = sl->end_to_end_id;
+		l[*n].amount = sl->amount;
+		l[*n].name = sl->name;
+		l[*n].card = sl->card;
+		l[*n].card_bank = sl->card_bank;
+		l[*n].remittance = rmt[*n];
+		(*n)++;
+	}
+	while (row < rows && strcmp(PQgetvalue(res, row, R_KIND), "L") != 0)
+		row++;
+	return row == rows ? 0 : -1;	/* every refused line met */
+}
+
+/* The order's bytes from the sheet and the decision's rows; NULL when
+ * they disagree with the order's count and sum, or out of memory. */
+static char *
+fresh_bytes(PGresult *res, int o_row, const struct sheet *s, size_t *len)
+{
+	struct payorder		 o;
+	struct payorder_line	*l;
+	char			(*instr)[WP_MAX35_LEN + 12], (*rmt)[24], *out = NULL;
+	long long		 nb = -1, sum = -1, total = 0;
+	size_t			 n = 0, i;
+	struct perr		 err;
+
+	memset(&o, 0, sizeof(o));
+	o.msg_id = PQgetvalue(res, o_row, R_ORDER_MSGID);
+	o.created_at = PQgetvalue(res, o_row, R_CREATED);
+	o.account = s->debtor_account;
+	o.debtor = PQgetvalue(res, o_row, R_DEBTOR);
+	l = calloc(s->nlines, sizeof(*l));
+	instr = calloc(s->nlines, sizeof(*instr));
+	rmt = calloc(s->nlines, sizeof(*rmt));
+	if (l != NULL && instr != NULL && rmt != NULL &&
+	    fresh_lines(res, s, o.msg_id, l, instr, rmt, &n) == 0 &&
+	    sscanf(PQgetvalue(res, o_row, R_COUNTS), "%lld %lld", &nb, &sum) == 2) {
+		for (i = 0; i < n; i++)
+			total += l[i].amount;
+		o.lines = l;
+		o.nlines = n;
+		if ((long long)n == nb && total == sum)
+			out = payorder_write(&o, len, &err);
+		else
+			log_warnx("payment order %s: the sheet read (%zu lines, "
+			    "%lld fen) is not the sheet paid (%lld lines, %lld "
+			    "fen); a claim sends it", o.msg_id, n, total, nb, sum);
+	}
+	free(rmt);
+	free(instr);
+	free(l);
+	return out;
+}
+
+struct payorders_fresh *
+payorders_fresh_new(PGresult *res, const struct sheet *s)
+{
+	struct payorders_fresh	*f;
+	int			 o_row = PQntuples(res) - 1;
+
+	if (P.stopped || !P.started || wpd->conf->payments_url == NULL ||
+	    P.ctx == NULL || o_row < 1 ||
+	    strcmp(PQgetvalue(res, o_row, R_KIND), "O") != 0)
+		return NULL;	/* no order, or none to be sent: it waits */
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;	/* due after its lease */
+	f->id = strtoll(PQgetvalue(res, o_row, R_ORDER_ID), NULL, 10);
+	snprintf(f->msg_id, sizeof(f->msg_id), "%s", PQgetvalue(res, o_row,
+	    R_ORDER_MSGID));
+	/* without the sheet (a big one decided in one call is not kept), or
+	 * with too many in flight, the lease is lifted instead */
+	if (s != NULL && P.nfresh < FRESH_MAX)
+		f->body = fresh_bytes(res, o_row, s, &f->len);
+	return f;
+}
+
+static void
+due_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	(void)unknown; (void)arg;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("payment orders: could not make an order due at once: "
+		    "%s; it is due after its lease", res == NULL ? error :
+		    "database refused the update");
+	else
+		payorders_kick();
+}
+
+void
+payorders_fresh_send(struct payorders_fresh *f)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	if (f == NULL)
+		return;
+	if (!P.stopped && !wpd->draining && wpd->conf->payments_url != NULL &&
+	    P.ctx != NULL) {
+		if (f->body != NULL)
+			post(f->id, f->msg_id, 1, true, f->body, f->len);
+		else {
+			snprintf(sid, sizeof(sid), "%lld", f->id);
+			if (db_query(wpd->db, due_sql, 1, params, due_cb,
+			    NULL) == -1)
+				log_warnx("payment order %s: database unavailable;"
+				    " it is due after its lease", f->msg_id);
+		}
+	}
+	payorders_fresh_free(f);
+}
+
+void
+payorders_fresh_free(struct payorders_fresh *f)
+{
+	if (f == NULL)
+		return;
+	free(f->body);
+	free(f);
+}
+
 static void
 poll_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -419,7 +485,11 @@ payorders_kick(void)
 void
 payorders_set_ctx(SSL_CTX *ctx)
 {
-	SSL_CTX_free(P.ctx);	/* connections keep their own reference */
+	/* orders in flight end on the old connections; the next ones go to
+	 * the URL and with the certificates now in force */
+	outbound_retire(P.out);
+	P.out = NULL;
+	SSL_CTX_free(P.ctx);	/* the destination keeps its own reference */
 	P.ctx = ctx;
 }
 
@@ -472,8 +542,11 @@ payorders_stop(void)
 		return;
 	P.stopped = true;
 	event_free(P.timer);
+	/* the connections went with outbound_shutdown (main.c), which
+	 * tells no end: what was in flight is due again after its lease */
 	while ((p = LIST_FIRST(&P.inflight)) != NULL)
 		post_free(p);
-	payorders_set_ctx(NULL);
+	SSL_CTX_free(P.ctx);
+	P.ctx = NULL;
 	evdns_base_free(P.dns, 0);
 }

@@ -22,7 +22,7 @@ LANGUAGE sql IMMUTABLE AS $$
 		'wp_console_overview', 'wp_console_project', 'wp_console_projects',
 		'wp_console_propose_json', 'wp_console_sheet', 'wp_console_signout',
 		'wp_console_worker_cards', 'wp_core_debit', 'wp_core_legal_order',
-		'wp_core_notify', 'wp_core_statement', 'wp_payorder_claim',
+		'wp_core_notify', 'wp_core_statement', 'wp_payorder_claim', 'wp_payorder_due',
 		'wp_payorder_failed', 'wp_payorder_taken', 'wp_roster_get',
 		'wp_roster_upsert', 'wp_rule_settlement_overdue', 'wp_rules_run',
 		'wp_session_open', 'wp_session_touch', 'wp_settlement_apply',
