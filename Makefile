@@ -4,7 +4,7 @@
 
 CC       ?= gcc
 PKGS     := libevent libevent_openssl libevent_pthreads openssl libpq libxml-2.0 \
-            xmlsec1 xmlsec1-openssl jansson libsystemd
+            xmlsec1 xmlsec1-openssl jansson libsystemd liboath libqrencode
 # -Wcast-qual is left out: libxml2's BAD_CAST idiom casts const away by design.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
             -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -53,7 +53,8 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs \
               postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
-              etcd-server etcd-client patroni haproxy pgbackrest
+              etcd-server etcd-client patroni haproxy pgbackrest \
+              liboath-dev libqrencode-dev
 
 .PHONY: cluster test-cluster test-cluster-long all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
@@ -128,8 +129,10 @@ $(B)/%: tests/tools/%.c $(PROTO_OBJ)
 unit: deps all
 	$(B)/unit
 
+# WAGEPAY_LOG_DIR: every integration test's outputs kept there, which
+# t0990 (sorting last) scans for clear ID and card numbers (issue 22).
 integration: deps all
-	prove -v tests/integration/*.t
+	rm -rf $(B)/idscan && WAGEPAY_LOG_DIR=$(CURDIR)/$(B)/idscan prove -v tests/integration/*.t
 
 # pgTAP tests of the money functions where they live (tests/sql/run: its own
 # PostgreSQL, the schema by the daemon's --migrate, pg_prove).
@@ -140,7 +143,7 @@ test: deps all
 	tests/style/run
 	$(B)/unit
 	B=$(B) tests/fuzz/replay
-	prove tests/integration/*.t
+	rm -rf $(B)/idscan && WAGEPAY_LOG_DIR=$(CURDIR)/$(B)/idscan prove tests/integration/*.t
 	tests/sql/run
 	prove tests/cluster/*.t
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
@@ -159,7 +162,8 @@ asan:
 test-asan: deps asan
 	build-asan/unit
 	B=build-asan tests/fuzz/replay
-	WAGEPAYD=$(CURDIR)/build-asan/wagepayd CYCLES=10 prove tests/integration/*.t
+	rm -rf build-asan/idscan && WAGEPAY_LOG_DIR=$(CURDIR)/build-asan/idscan \
+	    WAGEPAYD=$(CURDIR)/build-asan/wagepayd CYCLES=10 prove tests/integration/*.t
 
 run: deps all
 	scripts/run-dev

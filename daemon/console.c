@@ -158,6 +158,10 @@ route_post(struct evhttp_request *req, const char *path)
 	    ALNUM "._-", 64, arg, sizeof(arg)))
 		return session_gate(req, NEED_MAKER, arg, NULL,
 		    guaranteeapi_release);
+	if (path_arg(path, "/api/operators/", "/second-factor/reset",
+	    ALNUM "._-", 64, arg, sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    consoleapi_factor_reset_propose);
 	if (path_arg(path, "/api/approvals/", "", DIGITS, 18, arg, sizeof(arg)))
 		return session_gate(req, NEED_CHECKER, arg, NULL,
 		    consoleapi_approval_decide);

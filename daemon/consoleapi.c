@@ -275,6 +275,22 @@ consoleapi_close_propose(struct console_call *c)
 	    "reason", reason));
 }
 
+/* POST /api/operators/{name}/second-factor/reset {"reason"?}: an
+ * operator's TOTP reset (lost phone), four eyes like any other approval;
+ * approved, the operator enrols a new factor at their next sign-in. */
+void
+consoleapi_factor_reset_propose(struct console_call *c)
+{
+	const char	*reason = str_field(c->body, "reason");
+
+	if (reason != NULL && !text_ok(reason, REASON_MAX)) {
+		jsonreply_error(c->p, 400, "reason must be 1 to 200 characters");
+		return;
+	}
+	propose(c, "RESET_SECOND_FACTOR", json_pack("{s:s, s:s?}", "operator",
+	    c->arg, "reason", reason));
+}
+
 /* YYYY-MM-DD in form; the database says whether it is a date. */
 static bool
 date_ok(const char *s)

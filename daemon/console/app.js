@@ -205,7 +205,9 @@ async function api(method, path, body) {
 		me = null;
 		showSignin('会话已过期，请重新登录 / your session ended; sign in again');
 	}
-	throw new ApiError(res.status, msg);
+	const err = new ApiError(res.status, msg);
+	err.otpauth = data && data.otpauth;	/* a second factor to enrol (issue 22) */
+	throw err;
 }
 
 /* The server's refusal in words an operator can act on. */
@@ -255,25 +257,37 @@ function showSignin(msg) {
 	setFrame(false);
 	const name = h('input', { name: 'name', autocomplete: 'username', required: true, maxlength: 64 });
 	const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+	const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code',
+		pattern: '[0-9]{6}', maxlength: 6, placeholder: '123456' });
 	const err = h('p.refusal', { role: 'alert' }, msg || '');
+	const enrol = h('p.enrol');
 	const form = h('form', {
 		onsubmit: async (ev) => {
 			ev.preventDefault();
 			err.textContent = '';
 			try {
-				me = await api('POST', '/api/session', { name: name.value, password: pass.value });
+				me = await api('POST', '/api/session', { name: name.value, password: pass.value, code: code.value });
 				pass.value = '';
+				code.value = '';
 				if (!location.hash) history.replaceState(null, '', '#/overview');
 				route();
 			} catch (e) {
-				err.textContent = e.status === 401 ? '用户名或密码错误 / wrong name or password' : explain(e);
+				code.value = '';
+				if (e.otpauth) {
+					/* no second factor yet (reset by four eyes): this one, once */
+					err.textContent = '请将此动态口令密钥加入验证器应用，然后用其口令重新登录 / add this second factor to an authenticator app, then sign in with its code';
+					enrol.textContent = e.otpauth;
+				} else {
+					err.textContent = e.status === 401 ? '用户名、密码或动态口令错误 / ' + e.message : explain(e);
+				}
 			}
 		},
 	},
 	h('label', '操作员 / Operator', name),
 	h('label', '密码 / Password', pass),
+	h('label', '动态口令 / Code', code),
 	h('button', { type: 'submit' }, '登录 / Sign in'),
-	err);
+	err, enrol);
 	mount(h('section.signin',
 		h('h1', '登录 ', h('small', 'Sign in')),
 		form,

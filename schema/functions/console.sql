@@ -527,7 +527,7 @@ LANGUAGE sql AS $$
 		CASE WHEN p_locked THEN 'session.locked' ELSE 'session.refused' END,
 		'operator:' || p_name,
 		CASE WHEN p_locked THEN 'too many failed sign-ins: locked for a while'
-		ELSE 'wrong password' END)
+		ELSE 'wrong password or second-factor code' END)
 $$;
 
 -- "Now" for a decision: the daemon's clock (clock.c, which tests may move with

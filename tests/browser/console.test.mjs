@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const URL = process.env.WP_URL;
@@ -24,6 +25,16 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
+// The operator's next second-factor code, each time step once, as
+// tests/integration/lib.sh's totp_code computes it (the daemon accepts a
+// code once): tests/tools/totp over the URI --add-operator printed.
+function totpCode(name) {
+	const tool = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'totp');
+	const dir = process.env.WP_TOTP_DIR;
+	return execFileSync(tool, [path.join(dir, `totp-${name}`), path.join(dir, `totp-step-${name}`)])
+		.toString().trim();
+}
+
 // A fresh browser context (its own cookie jar) signed in as name.
 async function signIn(name, password) {
 	const ctx = await browser.newContext({
@@ -35,6 +46,7 @@ async function signIn(name, password) {
 	await page.waitForSelector('form input[name=name]');
 	await page.fill('input[name=name]', name);
 	await page.fill('input[name=password]', password);
+	await page.fill('input[name=code]', totpCode(name));
 	await page.click('button[type=submit]');
 	await page.waitForSelector('#who:not([hidden])');
 	assert.equal(await page.textContent('#who-name'), name);
@@ -82,7 +94,7 @@ test('the sign-in page', async () => {
 	await page.fill('input[name=name]', 'maker1');
 	await page.fill('input[name=password]', 'not-the-password');
 	await page.click('button[type=submit]');
-	await page.waitForSelector('p.refusal:has-text("wrong name or password")');
+	await page.waitForSelector('p.refusal:has-text("wrong name, password or code")');
 	await shot(page, '01-signin');
 	assert.equal(await page.isVisible('#nav'), false, 'navigation shown after a refused sign-in');
 	await ctx.close();

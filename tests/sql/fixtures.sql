@@ -590,3 +590,22 @@ $$;
 CREATE FUNCTION tap.card_of(p_k int) RETURNS text LANGUAGE sql STABLE AS $$
 	SELECT card FROM tap.worker WHERE k = p_k
 $$;
+
+-- --- operators' second factor (031) ----------------------------------------------
+-- A sealed TOTP secret as daemon/totp.c makes one: 49 bytes (key id 1,
+-- nonce, ciphertext, tag); the database never opens it, so any 49 bytes do.
+CREATE FUNCTION tap.sealed(p_seed text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+	SELECT '\x01'::bytea || substr(sha256(convert_to(p_seed, 'UTF8')) || sha256(convert_to(p_seed || '+', 'UTF8')), 1, 48)
+$$;
+-- An operator as --add-operator stores one (wp_operator_add): its id.
+CREATE FUNCTION tap.enrolled(p_name text, p_role text) RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_operator_add(p_name, p_role, 'not-a-hash', tap.sealed(p_name))
+$$;
+-- A sign-in as daemon/session.c completes it: the role, or NULL (refused).
+CREATE FUNCTION tap.signin(p_name text, p_step bigint, p_secret bytea DEFAULT NULL) RETURNS text
+LANGUAGE sql AS $$
+	SELECT wp_session_open(sha256(convert_to(p_name || p_step || random(), 'UTF8')),
+		(SELECT id FROM operator WHERE name = p_name),
+		coalesce(p_secret, (SELECT totp_secret FROM operator WHERE name = p_name)),
+		p_step, 1800, 28800)
+$$;
