@@ -67,8 +67,8 @@ as_pg "$PGBIN/createdb" -h "$PGDIR" -U wagepay wagepay
 DSN="host=$PGDIR dbname=wagepay user=wagepay connect_timeout=2"
 write_config
 "$WAGEPAYD" -f "$CONF" --migrate >>"$T/wagepayd.log" 2>&1 || { show_log "$T/wagepayd.log"; echo "Bail out! migrate"; exit 1; }
-echo "maker-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator maker1 --role maker >/dev/null
-echo "checker-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator checker1 --role checker >/dev/null
+add_operator maker1 maker maker-password-1 && add_operator checker1 checker checker-password-1 ||
+    { show_log "$T/wagepayd.log"; echo "Bail out! operators"; exit 1; }
 daemon_start || { echo "Bail out! daemon"; exit 1; }
 N=${DISK_SHEETS:-60}
 seed_world $(( (N + 8) / 9 * 3 * 2 )) || { echo "Bail out! seed failed"; exit 1; }

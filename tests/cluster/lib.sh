@@ -34,6 +34,9 @@ cluster_up() {
 	mkdir -p "$CL"
 	"$CLUSTER" start "$CL" >"$T/cluster.out" 2>&1 || { show_log "$T/cluster.out"; return 1; }
 	. "$CL/cluster.env"
+	# the operators' second factors scripts/cluster enrolled: lib.sh signs
+	# in with their codes
+	cp "$CL"/totp-*1 "$T/"
 	PKI="$CL/pki"
 	CPORT=$HA_CONTRACTOR_PORT
 	KPORT=$HA_CORE_PORT
