@@ -22,7 +22,8 @@ deposit DEP-1 20000.00 >/dev/null
 
 REGS='[{"name":"zz-hrss","region":"4101","authority":"hrss"}]'
 
-# 007's wp_rules_run, as it was: every active project, every run.
+# 007's wp_rules_run, as it was: every active project, every run (and the
+# guarantee's rules, added by 030, as they are).
 q "CREATE FUNCTION t_rules_007(p_now timestamptz, p_regs json) RETURNS int LANGUAGE plpgsql AS \$\$
 DECLARE v_proj bigint; v_n int := 0;
 BEGIN
@@ -31,7 +32,10 @@ BEGIN
 		v_n := v_n + wp_rule_deposit_short(v_proj, p_now);
 		v_n := v_n + wp_rule_wages_overdue(v_proj, p_now);
 	END LOOP;
-	RETURN v_n + wp_rule_accounts_opened(p_now, p_regs);
+	RETURN v_n + wp_rule_accounts_opened(p_now, p_regs)
+		-- the wage guarantee's rules (030) came after 007 and were
+		-- never incremental: both sides run them as they are
+		+ wp_rule_guarantee(p_now) + wp_rule_guarantees_ledger(p_now, p_regs);
 END \$\$"
 
 # what a run leaves behind, ids aside
