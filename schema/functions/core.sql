@@ -175,7 +175,8 @@ END $$;
 --    keep nothing (no such freeze applied, or lifted or taken already):
 --    REFUSED, WP46.
 -- Every order against a project's account is reported to the regulators in
--- the same transaction: applied (also in part) LEGAL_ORDER_APPLIED (required
+-- the same transaction (an attachment is an ATTACHMENT flow of the platform
+-- feed too): applied (also in part) LEGAL_ORDER_APPLIED (required
 -- the Amount, shortfall the part not applied), refused SEIZURE_REFUSED
 -- (shortfall the Amount). AC01 for an account that is not dedicated
 -- (recorded, no alert: no project of ours). The answer carries the account's
@@ -292,6 +293,8 @@ BEGIN
 		INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 		VALUES (v_acc.id, v_att, v_attach, 'ATTACHMENT', p_ref);
 		UPDATE account SET balance = balance - v_attach WHERE id = v_acc.id;
+		PERFORM wp_feed_flow(v_acc.id, false, 'ATTACHMENT', v_attach, p_ref, p_authority,
+			NULL, NULL, p_kind || ' order ' || p_order_no || ' (' || p_reason || ')');
 	END IF;
 	IF outcome = 'APPLIED' THEN
 		INSERT INTO alert (kind, project_id, balance, required, shortfall, msg_id, detail, dedup_key)
@@ -347,7 +350,8 @@ $$;
 
 -- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
 -- account (a DEPOSIT transfer from CLEARING_IN), recorded in the account's
--- audit chain, then pays the held sheets it now covers (wp_release_held).
+-- audit chain and the platform feed (a DEPOSIT flow), then pays the held
+-- sheets it now covers (wp_release_held).
 -- Refused: AC01 not a dedicated account, AC04 closed, DU01 the NtryRef booked
 -- before with another amount; the same NtryRef again is DUPLICATE and changes
 -- nothing. Locks the dedicated account's row FOR UPDATE. Called by
@@ -400,6 +404,8 @@ BEGIN
 	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 	VALUES (v_in, v_acc.id, p_amount, 'DEPOSIT', p_ref);
 	UPDATE account SET balance = balance + p_amount WHERE id = v_acc.id;
+	PERFORM wp_feed_flow(v_acc.id, true, 'DEPOSIT', p_amount, p_ref, p_payer_name, NULL,
+		p_payer_uscc, 'labour-cost deposit booked ' || p_booking);
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
 		'account:' || p_account,
 		'entry ' || p_ref || ' credited ' || p_amount || ' fen' || wp_core_peer_note());
@@ -419,7 +425,8 @@ END $$;
 -- WP42 another amount than the line's, AC01, AC04, DU01 (the NtryRef booked
 -- with another amount, or as a deposit); the same NtryRef again is DUPLICATE.
 -- Locks the dedicated account's row FOR UPDATE; the record goes to its audit
--- chain. Called by wp_core_notify.
+-- chain, the line's RETURNED payline to the platform feed. Called by
+-- wp_core_notify.
 CREATE OR REPLACE FUNCTION wp_core_return(p_ref text, p_account text, p_amount bigint, p_booking date,
 	p_e2e text, p_reason text, OUT outcome text, OUT code text, OUT message text)
 LANGUAGE plpgsql AS $$
@@ -483,6 +490,7 @@ BEGIN
 		RETURN;
 	END IF;
 	PERFORM wp_line_back(p_ref, v_acc.id, v_line.sheet_id, v_line.seq, p_reason, p_booking);
+	PERFORM wp_feed_payline(v_line.sheet_id, ARRAY[v_line.seq], 'RETURNED', p_ref);
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'wage.returned',	-- chain
 		'sheet:' || v_line.msg_id,
 		'line ' || p_e2e || ' returned (' || coalesce(nullif(p_reason, ''), 'no reason') || '), entry '
@@ -498,8 +506,10 @@ END $$;
 -- worker and month of the line (a line_return row under p_ref: no other
 -- sheet may spend it, a BACKPAY line for that worker and month releases
 -- it), as one RETURN transfer CLEARING_OUT -> the account; returns the fen
--- booked back. A line comes back once (line_return's unique key raises
--- otherwise). Writes no audit record and no alert: the caller says why.
+-- booked back, and its flow for the platform feed (RETURN, or REJECTED for
+-- a core rejection, p_ref 'RJCT/...'). A line comes back once (line_return's
+-- unique key raises otherwise). Writes no audit record and no alert: the
+-- caller says why.
 -- The caller holds the dedicated account's row FOR UPDATE. Called by
 -- wp_core_return (a camt.054 return) and wp_settlement_apply (a line the
 -- core rejected, pain.002 RJCT).
@@ -521,5 +531,11 @@ BEGIN
 	VALUES (v_out, p_account, v_amount, 'RETURN', p_ref);
 	UPDATE account SET balance = balance + v_amount, earmarked = earmarked + v_amount
 	WHERE id = p_account;
+	PERFORM wp_feed_flow(p_account, true, CASE WHEN p_ref LIKE 'RJCT/%' THEN 'REJECTED'
+		ELSE 'RETURN' END, v_amount, p_ref, NULL, NULL, NULL,
+		(SELECT 'wage payment ' || l.end_to_end_id || ' of ' || s.msg_id || ' back ('
+			|| coalesce(nullif(p_reason, ''), 'NARR') || '), earmarked'
+		 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
+		 WHERE l.sheet_id = p_sheet AND l.seq = p_seq));
 	RETURN v_amount;
 END $$;
