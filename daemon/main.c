@@ -39,6 +39,7 @@ struct loaded {
 	SSL_CTX		*payments;	/* NULL without [core] payments_url */
 	struct sigtrust	*subca;
 	struct signer	*bank;
+	struct platform_set *platforms;	/* [platform NAME] sections, loaded */
 };
 
 static void
@@ -50,6 +51,7 @@ loaded_free(struct loaded *l)
 	SSL_CTX_free(l->payments);
 	sigtrust_free(l->subca);
 	xmlsig_signer_free(l->bank);
+	platform_free(l->platforms);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -96,7 +98,8 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL ||
 	    core_ca_alone(c, err) == -1 ||
 	    (c->payments_url != NULL && (l->payments = tls_client_ctx(
-	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL)) {
+	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL) ||
+	    (l->platforms = platform_load(c, err)) == NULL) {
 		loaded_free(l);
 		return -1;
 	}
@@ -187,6 +190,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	xmlsig_signer_free(wpd->bank);
 	wpd->bank = l.bank;
 	payorders_set_ctx(l.payments);
+	platform_install(l.platforms);
 	/* keep the listen settings the sockets were bound with */
 	config_free(wpd->conf);
 	wpd->conf = c;
@@ -284,6 +288,16 @@ database_open(struct config *conf)
 		schema_check_queue();
 }
 
+/* The loops on timers: alert, payment order and platform deliveries, rules. */
+static void
+timers_stop(void)
+{
+	alerts_stop();
+	payorders_stop();
+	platform_stop();
+	rules_stop();
+}
+
 static int
 run(struct config *conf)
 {
@@ -333,6 +347,7 @@ run(struct config *conf)
 
 	if (clock_init() == -1 || alerts_start(wpd->base, &err) == -1 ||
 	    payorders_start(wpd->base, l.payments, &err) == -1 ||
+	    platform_start(wpd->base, l.platforms, &err) == -1 ||
 	    rules_start(wpd->base, &err) == -1)
 		fatalx("%s", err.msg[0] ? err.msg : "WAGEPAY_CLOCK is not valid");
 
@@ -341,9 +356,7 @@ run(struct config *conf)
 	event_base_dispatch(wpd->base);
 
 	log_info("wagepayd stopped");
-	alerts_stop();
-	payorders_stop();
-	rules_stop();
+	timers_stop();
 	workers_free(wpd->workers);
 	workers_free(wpd->bulk);
 	listener_free(wpd->contractor);
