@@ -242,6 +242,9 @@ void	consoleapi_approvals_get(struct console_call *);
 void	consoleapi_audit_get(struct console_call *);
 void	consoleapi_audit_verify(struct console_call *);
 void	consoleapi_worker_cards_get(struct console_call *);
+/* GET /api/platforms; POST /api/platforms/{name}/replay (maker) */
+void	consoleapi_platforms_get(struct console_call *);
+void	consoleapi_replay_propose(struct console_call *);
 /* POST /api/projects, /api/projects/{code}/close, /api/movements,
  * /api/approvals/{id}, /api/alerts/{uuid}/retry */
 void	consoleapi_project_propose(struct console_call *);

@@ -552,7 +552,9 @@ claim(struct platform *pf)
 	c->set = F.set;
 	c->pf = pf;
 	snprintf(batch, sizeof(batch), "%d", F.batch);
-	snprintf(lease, sizeof(lease), "%d", F.timeout_secs + 10);
+	/* the attempt's deadline and the time to record it */
+	snprintf(lease, sizeof(lease), "%d", F.timeout_secs +
+	    (F.timeout_secs < 10 ? F.timeout_secs : 10));
 	params[0] = pf->name;
 	params[1] = pf->region;
 	params[2] = batch;

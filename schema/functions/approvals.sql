@@ -55,7 +55,8 @@ $$;
 -- return: its payload completed by wp_console_move_payload with the
 -- accounts and the amount, so that the checker sees what will move) refused
 -- while a return of the same deposit waits (WP64) or when
--- wp_console_move_refusal says why not. Returns the approval id, or NULL
+-- wp_console_move_refusal says why not; PLATFORM_REPLAY (a platform fed
+-- again from a seq) when wp_platform_replay_refusal says why not (WP75). Returns the approval id, or NULL
 -- and the refusal. Locks nothing: the decision locks and checks again.
 -- Called by wp_console_propose_json.
 CREATE OR REPLACE FUNCTION wp_console_propose(p_kind text, p_payload jsonb, p_maker bigint,
@@ -102,6 +103,11 @@ BEGIN
 			RETURN;
 		END IF;
 		refusal := wp_console_complete_refusal(p_payload, p_now);
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
+	ELSIF p_kind = 'PLATFORM_REPLAY' THEN
+		refusal := wp_platform_replay_refusal(p_payload);	-- feed.sql
 		IF refusal IS NOT NULL THEN
 			RETURN;
 		END IF;

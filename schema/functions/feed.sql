@@ -317,25 +317,3 @@ BEGIN
 		'records from seq ' || (p->>'from_seq') || ' sent again (acknowledged up to '
 		|| v_old || ')');
 END $$;
-
--- Each platform's backlog for the console and /metrics: the records
--- numbered and not acknowledged, the events not read yet (of every
--- region, counted up to a million: routing happens when they are read), the oldest unacknowledged
--- record's age in seconds, and the delivery's state. Reads only. Called by
--- daemon/consoleapi.c and daemon/metrics.c.
-CREATE OR REPLACE FUNCTION wp_platform_backlog()
-RETURNS TABLE (name text, region text, next_seq bigint, acked_seq bigint, unacked bigint,
-	unread bigint, oldest_seconds double precision, attempts int, next_attempt_at text,
-	last_acked_at text, last_status int, last_error text)
-LANGUAGE sql STABLE AS $$
-	SELECT f.name, f.region, f.next_seq, f.acked_seq, f.next_seq - 1 - f.acked_seq,
-		(SELECT count(*) FROM (SELECT 1 FROM platform_event e
-			WHERE (e.xid, e.id) > (f.cursor_xid, f.cursor_id) LIMIT 1000000) x),
-		coalesce((SELECT extract(epoch FROM now() - e.at) FROM platform_span s
-			JOIN platform_event e ON e.id = s.event_id
-			WHERE s.platform = f.name AND s.first_seq <= f.acked_seq + 1
-			  AND s.first_seq + s.n > f.acked_seq + 1 AND f.acked_seq + 1 < f.next_seq), 0),
-		f.attempts, wp_iso_cst(f.next_attempt_at), wp_iso_cst(f.last_acked_at), f.last_status,
-		f.last_error
-	FROM platform_feed f ORDER BY f.name
-$$;
