@@ -10,17 +10,9 @@
 -- goes back (four eyes in approvals.sql), never ahead (WP75).
 BEGIN;
 \ir fixtures.sql
-SELECT plan(45);
+SELECT plan(49);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 
-CREATE FUNCTION tap.ev(p_kind text) RETURNS bigint LANGUAGE sql STABLE AS $$
-	SELECT count(*) FROM platform_event WHERE kind = p_kind
-$$;
--- a claim as platform.c makes it, lease 0 so that the test may claim again
-CREATE FUNCTION tap.claim(p_name text, p_region text, p_max int, p_lease int DEFAULT 0)
-RETURNS TABLE (seq bigint, id text, kind text, at text, f jsonb) LANGUAGE sql AS $$
-	SELECT c.seq, c.id, c.kind, c.at, c.fields::jsonb FROM wp_platform_claim(p_name, p_region, p_max, p_lease) c
-$$;
 CREATE TEMP TABLE got AS SELECT * FROM tap.claim('hn', '41', 1) WHERE false;
 
 SELECT is((SELECT data->>'accountStatus' || ' ' || (data->>'salaryAccount') FROM platform_event
@@ -111,6 +103,15 @@ SELECT is((SELECT string_agg(first_seq || '+' || n, ' ' ORDER BY first_seq) FROM
 	'1+1 2+1 3+1 4+2 6+2 8+1 9+1 10+1', 'the numbering has no gap and no overlap');
 SELECT is((SELECT unacked::text || ' ' || unread FROM wp_platform_backlog() WHERE name = 'hn'), '9 0',
 	'the backlog: 9 records to send again, no event unread');
+-- --- a held sheet released by a deposit ------------------------------------------------
+SELECT is(tap.decide('H-1', ARRAY[tap.l('H1-1', 3, 200000)]), 'NEW HELD', 'a sheet the balance cannot pay is held');
+SELECT is((SELECT count(*) FROM platform_event e JOIN sheet s ON s.id = e.sheet_id WHERE s.msg_id = 'H-1'),
+	0::bigint, 'a held sheet is not in the feed: nothing moved');
+SELECT is(tap.deposit('DEP-2', 300000), 'APPLIED', 'a deposit comes in and pays it');
+SELECT is((SELECT string_agg(coalesce(e.data->>'flowType', e.outcome) || ' '
+	|| coalesce(e.data->>'accountBalance', '-'), ',' ORDER BY e.xid, e.id) FROM platform_event e
+	WHERE e.id > (SELECT max(id) FROM platform_event WHERE ref = 'RET-1')),
+	'DEPOSIT 4000.00,WAGE 2000.00,PAID -', 'in the deposit''s transaction: the deposit, then the released sheet''s payment');
 SELECT throws_ok($$UPDATE platform_event SET lines = NULL$$, '23001', NULL, 'events are never changed');
 SELECT * FROM tap.invariants('at the end');
 SELECT * FROM finish();

@@ -551,3 +551,16 @@ CREATE FUNCTION tap.take(p_msg text) RETURNS boolean LANGUAGE sql AS $$
 	SELECT wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
 		WHERE s.msg_id = p_msg), 202)
 $$;
+
+-- platform feed (029) --------------------------------------------------------------
+-- How many feed events of a kind were written.
+CREATE FUNCTION tap.ev(p_kind text) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT count(*) FROM platform_event WHERE kind = p_kind
+$$;
+-- A platform's claim as daemon/platform.c makes it, its fields as jsonb;
+-- lease 0 unless given, so that a test may claim again at once.
+CREATE FUNCTION tap.claim(p_name text, p_region text, p_max int, p_lease int DEFAULT 0)
+RETURNS TABLE (seq bigint, id text, kind text, at text, f jsonb) LANGUAGE sql AS $$
+	SELECT c.seq, c.id, c.kind, c.at, c.fields::jsonb
+	FROM wp_platform_claim(p_name, p_region, p_max, p_lease) c
+$$;
