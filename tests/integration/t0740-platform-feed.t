@@ -165,5 +165,33 @@ check_eq "the same ids: no error, nothing recorded twice" "$(errors "$SM") $(tak
 console_login viewer1 viewer-password-1 >/dev/null
 check_eq "the console shows each platform's backlog" "$(console viewer1 GET /api/platforms | json platforms.0.name) $(json platforms.0.unacked <"$T/body")" "henan 0"
 check "/metrics has the feed's gauges" sh -c "curl -sk 'https://127.0.0.1:$OPORT/metrics' | grep -q '^wagepay_platform_backlog{platform=\"henan\"} 0'"
+# --- the configuration: -n, start-up and SIGHUP, all or nothing --------------------------------
+# bad_conf SED: the running configuration changed by one sed expression, in $T/bad.conf
+# and what -n says of it, with its exit status
+bad_conf() { sed "$1" "$CONF" >"$T/bad.conf"; "$WAGEPAYD" -f "$T/bad.conf" -n 2>&1; echo "exit $?"; }
+echo 0123 >"$T/short.key"
+check_eq "-n: the configuration as it runs is OK" "$("$WAGEPAYD" -f "$CONF" -n 2>&1)" "configuration OK"
+check_eq "-n: a data key that is not 32 hex digits: which platform, which file, what is wrong; exit 1" \
+    "$(bad_conf "s|^data_key = .*|data_key = $T/short.key|" | sed "s|$T/||g")" \
+    "bad.conf: [platform henan] data_key \"short.key\": a data key is 32 hexadecimal digits (16 bytes), nothing else
+exit 1"
+check_eq "-n: an SM2 key where crypto = rsa is named; exit 1" \
+    "$(bad_conf "s|^sign_key = .*bank-sign.key|sign_key = $PKI/bank-sm2.key|" | grep -o 'is not an RSA key\|exit 1')" \
+    "is not an RSA key
+exit 1"
+check_eq "-n: a sign_cert that is not the key's is named; exit 1" \
+    "$(bad_conf "s|^sign_cert = .*bank-sm2.pem|sign_cert = $PKI/bank-client.pem|" | grep -o 'it is not the certificate of sign_key\|exit 1')" \
+    "it is not the certificate of sign_key
+exit 1"
+cp "$CONF" "$T/good.conf"
+sed "s|^data_key = .*|data_key = $T/short.key|" "$T/good.conf" >"$CONF"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP with a broken platform is refused whole" wait_for 10 grep -q 'reload refused.*platform henan' "$T/wagepayd.log"
+cp "$T/good.conf" "$CONF"
+deposit DEP-4 10.00 >/dev/null
+check "the running set keeps feeding: henan gets the next deposit" wait_for 15 has "$SM" 15
+check_eq "15 is it" "$(summary "$SM" | tail -1)" "15 flow DEPOSIT 10.00 52910.00"
+check_eq "no error at the platform" "$(errors "$SM")" ""
+
 ledger_exact
 finish
