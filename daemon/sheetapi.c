@@ -40,10 +40,20 @@ static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
 static const char cancel_sql[] = "SELECT * FROM wp_sheet_cancel($1, $2, $3)";
 
 struct sheet_call {
-	bool	bulk;		/* read on the bulk worker */
-	char	msg_id[WP_MAX35_LEN];
-	int	nlines;
+	bool		 bulk;		/* read on the bulk worker */
+	char		 msg_id[WP_MAX35_LEN];
+	int		 nlines;
+	struct sheet	*sheet;		/* owned, for its order; not if bulk */
 };
+
+static void
+sheet_call_free(void *arg)
+{
+	struct sheet_call	*call = arg;
+
+	sheet_free(call->sheet);
+	free(call);
+}
 
 /* Answers a sheet refused before the database: 400 when it could not be
  * read at all, 200 with a RJCT decision otherwise. Nothing changed. */
@@ -116,6 +126,7 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
 	struct pending		*p = arg;
 	struct sheet_call	*call = p->data;
+	struct sheet		*sheet;
 	char			 outcome[32], *xml;
 	int			 status;
 	size_t			 len = 0;
@@ -154,14 +165,18 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (strcmp(outcome, "NEW") == 0) {
 		count_outcome(xml);
-		/* a paid sheet's payment order is due now: no poll's wait */
-		payorders_kick();
 		log_info("sheet %s: decided, %d lines", call->msg_id,
 		    call->nlines);
 	} else
 		log_info("sheet %s: %s", call->msg_id, outcome);
+	/* the answer, then a paid sheet's order (one statement: committed) */
+	sheet = call->sheet;
+	call->sheet = NULL;
 	pending_reply(p, status, XML_CTYPE, xml, len);
 	free(xml);
+	if (strcmp(outcome, "NEW") == 0)
+		payorders_fresh_send(payorders_fresh_new(res, sheet));
+	sheet_free(sheet);
 }
 
 /*
@@ -240,6 +255,7 @@ struct intake {
 						 * "" for no session free */
 	enum after		 after;
 	char			*answer;	/* close's pain.002, sent on COMMIT */
+	struct payorders_fresh	*order;		/* close's, sent after COMMIT */
 	size_t			 answer_len;
 	int			 answer_status;
 	/* the bulk session's pace, on the loop thread (batch_held) */
@@ -269,6 +285,7 @@ intake_free(struct intake *in)
 	sheetlines_free(in->batch);
 	sheet_free(in->v.sheet);
 	free(in->answer);
+	payorders_fresh_free(in->order);
 	if (in->gate_ev != NULL)
 		event_free(in->gate_ev);
 	dblease_wait_cancel(wpd->db, &in->wait);
@@ -383,7 +400,7 @@ submit_one_call(struct intake *in)
 	call->bulk = in->bulk;
 	call->nlines = (int)s->nlines;
 	p->data = call;
-	p->free_fn = free;
+	p->free_fn = sheet_call_free;
 	snprintf(nb, sizeof(nb), "%d", s->nb_of_txs);
 	snprintf(sum, sizeof(sum), "%lld", (long long)s->ctrl_sum);
 	params[0] = in->contractor;
@@ -402,8 +419,14 @@ submit_one_call(struct intake *in)
 	clock_now_iso(now, sizeof(now));
 	params[SUBMIT_SCALARS + SHEETLINES_NCOLS] = now;
 	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS + 1,
-	    params, lengths, formats, answer_cb, p) == -1)
+	    params, lengths, formats, answer_cb, p) == -1) {
 		pending_unavailable(p);
+		return;
+	}
+	if (!in->bulk) {	/* the lines for its payment order */
+		call->sheet = in->v.sheet;
+		in->v.sheet = NULL;
+	}
 }
 
 /* The session is over (ended, or lost): the connection goes back to the
@@ -522,6 +545,8 @@ commit_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	in->p = NULL;
 	pending_reply(p, in->answer_status, XML_CTYPE, in->answer,
 	    in->answer_len);
+	payorders_fresh_send(in->order);	/* committed: it leaves */
+	in->order = NULL;
 	in->after = AFTER_NOTHING;
 	session_done(in);
 }
@@ -542,6 +567,7 @@ close_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		session_end(in, AFTER_ONE_CALL);
 		return;
 	}
+	in->order = payorders_fresh_new(res, in->v.sheet);
 	if (dblease_query_bin(in->lease, "COMMIT", 0, NULL, NULL, NULL,
 	    commit_cb, in) == -1) {
 		session_broke(in, "the database connection was lost");
