@@ -55,12 +55,12 @@
 static const char claim_sql[] =
     "SELECT * FROM wp_platform_claim($1, $2, $3::int, $4::int)";
 static const char acked_sql[] =
-    "SELECT wp_platform_acked($1, $2::bigint, $3::int)";
+    "SELECT wp_platform_acked($1, $2::bigint, $3::bigint, $4::int)";
 static const char failed_sql[] =
-    "SELECT wp_platform_failed($1, $2::int, $3, $4::int)";
+    "SELECT wp_platform_failed($1, $2::bigint, $3::int, $4, $5::int)";
 
 /* Columns of wp_platform_claim. */
-enum { C_SEQ, C_ID, C_KIND, C_AT, C_FIELDS, C__COUNT };
+enum { C_SEQ, C_ID, C_KIND, C_AT, C_FIELDS, C_CLAIM, C__COUNT };
 
 /* One configured platform, loaded. */
 struct platform {
@@ -88,6 +88,7 @@ struct post {
 	struct platform_set	*set;		/* a reference */
 	struct platform		*pf;		/* in set */
 	long long		 first, last;	/* the batch's seqs */
+	char			 claim[24];	/* the claim's number */
 	int			 status;	/* HTTP status, 0 if none */
 	struct evhttp_connection *conn;		/* owned */
 	struct event		*deadline;	/* owned */
@@ -276,6 +277,11 @@ recorded_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		log_warnx("platform %s: could not record an attempt: %s; its "
 		    "lease makes the batch due again", p->pf->name, res == NULL ?
 		    error : "database refused the update");
+	else if (!F.stopped && PQgetisnull(res, 0, 0))
+		log_warnx("platform %s: records %lld-%lld: the platform was "
+		    "claimed again or replayed meanwhile; this attempt's outcome "
+		    "is not recorded, the newer claim sends them", p->pf->name,
+		    p->first, p->last);
 	p->pf->busy = false;
 	set_release(p->set);
 	free(p);
@@ -289,7 +295,7 @@ static void
 record(struct post *p, const char *error)
 {
 	char		 last[24], status[16], max[16];
-	const char	*params[4];
+	const char	*params[5];
 	int		 rc;
 
 	LIST_REMOVE(p, entry);
@@ -304,21 +310,22 @@ record(struct post *p, const char *error)
 	snprintf(last, sizeof(last), "%lld", p->last);
 	snprintf(status, sizeof(status), "%d", p->status);
 	params[0] = p->pf->name;
+	params[1] = p->claim;
 	if (p->status >= 200 && p->status <= 299) {
 		log_info("platform %s: records %lld-%lld acknowledged (HTTP %d)",
 		    p->pf->name, p->first, p->last, p->status);
-		params[1] = last;
-		params[2] = status;
-		rc = db_query(wpd->db, acked_sql, 3, params, recorded_cb, p);
+		params[2] = last;
+		params[3] = status;
+		rc = db_query(wpd->db, acked_sql, 4, params, recorded_cb, p);
 	} else {
 		log_warnx("platform %s: records %lld-%lld not delivered: %s; "
 		    "they will be sent again", p->pf->name, p->first, p->last,
 		    error);
 		snprintf(max, sizeof(max), "%d", F.backoff_max);
-		params[1] = p->status > 0 ? status : NULL;
-		params[2] = error;
-		params[3] = max;
-		rc = db_query(wpd->db, failed_sql, 4, params, recorded_cb, p);
+		params[2] = p->status > 0 ? status : NULL;
+		params[3] = error;
+		params[4] = max;
+		rc = db_query(wpd->db, failed_sql, 5, params, recorded_cb, p);
 	}
 	if (rc == -1) {
 		log_warnx("platform %s: database unavailable; the batch will be "
@@ -489,6 +496,7 @@ send_batch(struct platform *pf, PGresult *res)
 	}
 	p->first = r[0].seq;
 	p->last = r[n - 1].seq;
+	snprintf(p->claim, sizeof(p->claim), "%s", PQgetvalue(res, 0, C_CLAIM));
 	if ((body = feed_body(r, (size_t)n, pf->crypto, pf->data_key, &len,
 	    &err)) != NULL)
 		sig = feed_sign(pf->sign, pf->crypto, body, len, &err);

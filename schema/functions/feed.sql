@@ -139,11 +139,13 @@ END $$;
 -- acked_seq + 1, at most p_max, in seq order (wp_platform_records), and
 -- moves next_attempt_at p_lease seconds ahead: a daemon killed mid-POST
 -- sends the same batch again after the lease. No rows: nothing to send, or
--- not due, or claimed by another instance. p_region is the platform's
--- configured prefix (a reload may change it: events read after it are
--- routed by the new one). Called by daemon/platform.c.
+-- not due, or claimed by another instance. Each row carries the claim's
+-- number (claim), which the attempt's outcome names (wp_platform_acked,
+-- wp_platform_failed). p_region is the platform's configured prefix (a
+-- reload may change it: events read after it are routed by the new one).
+-- Called by daemon/platform.c.
 CREATE OR REPLACE FUNCTION wp_platform_claim(p_name text, p_region text, p_max int, p_lease int)
-RETURNS TABLE (seq bigint, id text, kind text, at text, fields text)
+RETURNS TABLE (seq bigint, id text, kind text, at text, fields text, claim bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -174,10 +176,10 @@ BEGIN
 		RETURN;
 	END IF;
 	UPDATE platform_feed f SET attempts = f.attempts + 1, last_attempt_at = now(),
-		next_attempt_at = now() + make_interval(secs => p_lease)
+		next_attempt_at = now() + make_interval(secs => p_lease), claim_no = f.claim_no + 1
 	WHERE f.name = p_name;
-	RETURN QUERY SELECT * FROM wp_platform_records(p_name, v_feed.acked_seq + 1,
-		least(v_feed.acked_seq + p_max, v_feed.next_seq - 1));
+	RETURN QUERY SELECT r.*, v_feed.claim_no + 1 FROM wp_platform_records(p_name,
+		v_feed.acked_seq + 1, least(v_feed.acked_seq + p_max, v_feed.next_seq - 1)) r;
 END $$;
 
 -- One payline record's fields: line p_line of the event's sheet and what
@@ -242,30 +244,34 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The platform acknowledged every record up to p_last (a 2xx to the batch
--- it was sent): acked_seq moves there (never back: an acknowledgement that
--- comes after a replay or another instance's is kept only if it is ahead),
--- the attempts start again, the next batch is due at once. NULL for an
--- unknown platform. Called by daemon/platform.c.
-CREATE OR REPLACE FUNCTION wp_platform_acked(p_name text, p_last bigint, p_status int)
+-- claim p_claim sent): acked_seq moves there (never back), the attempts
+-- start again, the next batch is due at once. NULL, and nothing changed,
+-- when the platform has been claimed again or replayed since (its lease
+-- ran out, an admin replayed it): what the late batch carried is sent again
+-- by the newer claim, with the same seqs and ids. Called by
+-- daemon/platform.c.
+CREATE OR REPLACE FUNCTION wp_platform_acked(p_name text, p_claim bigint, p_last bigint,
+	p_status int)
 RETURNS bigint LANGUAGE sql AS $$
 	UPDATE platform_feed SET acked_seq = greatest(acked_seq, least(p_last, next_seq - 1)),
 		attempts = 0, next_attempt_at = now(), last_acked_at = now(),
 		last_status = p_status, last_error = NULL
-	WHERE name = p_name
+	WHERE name = p_name AND claim_no = p_claim
 	RETURNING acked_seq
 $$;
 
 -- Anything but a 2xx (another status, a timeout, a refused connection):
 -- the next attempt after 1 s doubling with each attempt, capped at p_max
--- seconds, as for alerts and payment orders; returns when. Called by
+-- seconds, as for alerts and payment orders; returns when. NULL, nothing
+-- changed, for a claim that is no longer the platform's latest. Called by
 -- daemon/platform.c.
-CREATE OR REPLACE FUNCTION wp_platform_failed(p_name text, p_status int, p_error text,
-	p_max int)
+CREATE OR REPLACE FUNCTION wp_platform_failed(p_name text, p_claim bigint, p_status int,
+	p_error text, p_max int)
 RETURNS timestamptz LANGUAGE sql AS $$
 	UPDATE platform_feed SET last_status = p_status, last_error = left(p_error, 500),
 		next_attempt_at = now() + make_interval(secs => least(p_max,
 			1::bigint << least(greatest(attempts - 1, 0), 30)))
-	WHERE name = p_name
+	WHERE name = p_name AND claim_no = p_claim
 	RETURNING next_attempt_at
 $$;
 
@@ -301,9 +307,9 @@ END $$;
 -- acknowledged seq goes back to from_seq - 1, so that every record from
 -- there is sent again, in order, with the same seq and id, and the next
 -- attempt is due at once. Recorded in the 'global' audit chain. Locks the
--- feed's row (a delivery in flight finishes; its acknowledgement cannot
--- move acked_seq past what it sent). Raises SQLSTATE WP002 with the
--- refusal. Called by wp_approval_decide.
+-- feed's row and counts a claim: a delivery in flight finishes, but its
+-- acknowledgement no longer moves acked_seq (wp_platform_acked). Raises
+-- SQLSTATE WP002 with the refusal. Called by wp_approval_decide.
 CREATE OR REPLACE FUNCTION wp_platform_replay(p jsonb, p_actor text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -316,7 +322,7 @@ BEGIN
 		RAISE EXCEPTION '%', v_why USING ERRCODE = 'WP002';
 	END IF;
 	UPDATE platform_feed SET acked_seq = (p->>'from_seq')::bigint - 1, attempts = 0,
-		next_attempt_at = now()
+		next_attempt_at = now(), claim_no = claim_no + 1
 	WHERE name = p->>'platform';
 	PERFORM wp_audit_append(p_actor, 'platform.replay', 'platform:' || (p->>'platform'),
 		'records from seq ' || (p->>'from_seq') || ' sent again (acknowledged up to '

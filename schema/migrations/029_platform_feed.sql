@@ -70,6 +70,10 @@ CREATE TABLE platform_feed (
 	-- every seq up to acked_seq has been acknowledged (or an admin replays
 	-- from acked_seq + 1)
 	acked_seq	bigint NOT NULL DEFAULT 0 CHECK (acked_seq >= 0),
+	-- each claim and each replay counts here; an attempt's outcome is
+	-- recorded only under the claim it was made for, so that a late
+	-- acknowledgement never undoes a replay or a newer claim
+	claim_no	bigint NOT NULL DEFAULT 0,
 	attempts	int NOT NULL DEFAULT 0,
 	next_attempt_at	timestamptz NOT NULL DEFAULT now(),
 	last_attempt_at	timestamptz,

@@ -10,7 +10,7 @@
 -- goes back (four eyes in approvals.sql), never ahead (WP75).
 BEGIN;
 \ir fixtures.sql
-SELECT plan(49);
+SELECT plan(50);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 
 CREATE TEMP TABLE got AS SELECT * FROM tap.claim('hn', '41', 1) WHERE false;
@@ -41,7 +41,7 @@ SELECT is((SELECT count(*) FROM tap.claim('hn', '41', 3)), 0::bigint,
 UPDATE platform_feed SET next_attempt_at = now() WHERE name = 'hn';
 SELECT is((SELECT string_agg(seq::text, ' ' ORDER BY seq) FROM tap.claim('hn', '41', 3)),
 	'1 2 3', 'after the lease the same batch again, the same seqs');
-SELECT is(wp_platform_acked('hn', 3, 200), 3::bigint, 'a 2xx acknowledges up to the batch''s last seq');
+SELECT is(tap.ack('hn', 3), 3::bigint, 'a 2xx acknowledges up to the batch''s last seq');
 TRUNCATE got;
 INSERT INTO got SELECT * FROM tap.claim('hn', '41', 10);
 SELECT is((SELECT string_agg(seq || ':' || kind, ' ' ORDER BY seq) FROM got),
@@ -56,7 +56,7 @@ SELECT is((SELECT (f->>'actualAmount') || ' ' || (f->>'totalPayAmount') || ' ' |
 SELECT ok((SELECT f ? 'backPayMonth' FROM got WHERE seq = 4) = false, 'no backPayMonth for a WAGE line');
 SELECT matches((SELECT string_agg(id, ' ' ORDER BY seq) FROM got), '^wp-[0-9]+-1 wp-[0-9]+-2$',
 	'a payline''s id is its event''s and its line''s');
-SELECT is(wp_platform_acked('hn', 5, 204), 5::bigint, 'acknowledged');
+SELECT is(tap.ack('hn', 5), 5::bigint, 'acknowledged');
 
 -- --- routing ----------------------------------------------------------------------------
 SELECT is((SELECT count(*) FROM tap.claim('kf', '4102', 10)), 0::bigint,
@@ -79,7 +79,7 @@ SELECT is((SELECT (f->>'statusReason') || ' ' || (f->>'endToEndId') FROM got WHE
 	'a rejected line carries the core''s reason');
 SELECT is((SELECT (f->>'billAmount') || ' ' || (f->>'accountBalance') || ' ' || (f->>'billType') FROM got WHERE seq = 8),
 	'40.00 970.00 1', 'the money back is an income flow with the balance after');
-SELECT is(wp_platform_acked('hn', 8, 200), 8::bigint, 'acknowledged');
+SELECT is(tap.ack('hn', 8), 8::bigint, 'acknowledged');
 SELECT is((SELECT outcome FROM wp_core_return('RET-1', tap.acc(), 3000, '2026-11-06', 'P1-1', 'AC06')), 'APPLIED',
 	'the credited line comes back from the card''s bank');
 TRUNCATE got;
@@ -89,14 +89,18 @@ SELECT is((SELECT string_agg(seq || ':' || coalesce(f->>'flowType', f->>'payStat
 	'9:RETURN:1000.00 10:RETURNED:AC06', 'a return: its flow and the line RETURNED with its reason');
 
 -- --- failures and replays -----------------------------------------------------------
-SELECT ok(wp_platform_failed('hn', 503, 'HTTP 503', 300) > now(), 'a failure backs off');
+SELECT ok(wp_platform_failed('hn', (SELECT claim_no FROM platform_feed WHERE name = 'hn'), 503, 'HTTP 503', 300)
+	> now(), 'a failure backs off');
 SELECT is((SELECT count(*) FROM tap.claim('hn', '41', 10)), 0::bigint, 'and nothing is claimed before then');
 SELECT is(wp_platform_replay_refusal('{"platform":"hn","from_seq":"10"}'), 'WP75: platform hn can be replayed '
 	'from seq 1 to 9 (acknowledged up to 8), not 10', 'a replay never skips ahead');
 SELECT matches(wp_platform_replay_refusal('{"platform":"nope","from_seq":"1"}'), '^WP75: no platform',
 	'nor names a platform never fed');
+CREATE TEMP TABLE stale AS SELECT claim_no FROM platform_feed WHERE name = 'hn';
 SELECT lives_ok($$SELECT wp_platform_replay('{"platform":"hn","from_seq":"2"}', 'operator:tap')$$,
 	'an approved replay from seq 2');
+SELECT is(wp_platform_acked('hn', (SELECT claim_no FROM stale), 10, 200), NULL,
+	'a late acknowledgement of the claim before the replay changes nothing');
 SELECT is((SELECT string_agg(seq::text, ' ' ORDER BY seq) FROM tap.claim('hn', '41', 4)), '2 3 4 5',
 	'everything from seq 2 is sent again, the same seqs');
 SELECT is((SELECT string_agg(first_seq || '+' || n, ' ' ORDER BY first_seq) FROM platform_span WHERE platform = 'hn'),

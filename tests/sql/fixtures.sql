@@ -564,3 +564,8 @@ RETURNS TABLE (seq bigint, id text, kind text, at text, f jsonb) LANGUAGE sql AS
 	SELECT c.seq, c.id, c.kind, c.at, c.fields::jsonb
 	FROM wp_platform_claim(p_name, p_region, p_max, p_lease) c
 $$;
+-- A 2xx to the platform's latest claim, up to p_last: the acknowledged seq.
+CREATE FUNCTION tap.ack(p_name text, p_last bigint) RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_platform_acked(p_name, (SELECT claim_no FROM platform_feed WHERE name = p_name),
+		p_last, 200)
+$$;
