@@ -194,4 +194,6 @@ check_eq "15 is it" "$(summary "$SM" | tail -1)" "15 flow DEPOSIT 10.00 52910.00
 check_eq "no error at the platform" "$(errors "$SM")" ""
 
 ledger_exact
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+check_eq "SIGTERM: the daemon drains and exits 0 (under ASan: nothing leaked)" "$rc" 0
 finish
