@@ -123,6 +123,20 @@ check_eq "every SM2-SM3 signature verified by openssl, every field decrypted, no
 check "the body carried no ID number, name or card in clear" sh -c "! grep -l -e '$(worker 0 id)' -e '$(worker 0 card)' '$SM'/*.json"
 LEDGER=$(q "SELECT l.end_to_end_id || ' ' || l.id_number || ' ' || l.name || ' ' || l.card FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'PF-A' ORDER BY 1")
 check_eq "decrypted with the data key, each payline is the ledger's worker, name and card" "$(personal "$SM")" "$LEDGER"
+# the paylines' amounts and months as taken: "E2E actual total payMonth isBackPay days", sorted
+amounts() { python3 - "$1/records" <<'EOF'
+import json, sys
+s = set()
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    if r["kind"] == "payline":
+        s.add("%s %s %s %s %s %s" % (r["endToEndId"], r["actualAmount"], r["totalPayAmount"],
+                                     r["payMonth"], r["isBackPay"], r["days"]))
+print("\n".join(sorted(s)))
+EOF
+}
+LEDGER_PAY=$(q "SELECT l.end_to_end_id || ' ' || wp_yuan(l.amount) || ' ' || wp_yuan(l.gross) || ' ' || to_char(l.month, 'YYYY-MM') || ' ' || (l.kind = 'BACKPAY')::int || ' ' || l.days_worked FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'PF-A' ORDER BY 1")
+check_eq "each payline's net and gross pay, month, back pay and days are the ledger's" "$(amounts "$SM")" "$LEDGER_PAY"
 check_eq "acknowledged up to 12" "$(q "SELECT acked_seq FROM platform_feed WHERE name = 'henan'")" 12
 
 # --- hanging, 503, then ok ------------------------------------------------------------------
