@@ -365,6 +365,30 @@ int	 payorders_start(struct event_base *, SSL_CTX *ctx, struct perr *) WUR;
  * and frees the one it replaces: POSTs in flight keep their own reference. */
 void	 payorders_set_ctx(SSL_CTX *ctx);
 /* Looks for due orders now rather than at the next poll. */
+/* outbound.c: the one HTTPS client (alerts, payment orders, feeds) */
+struct outbound;
+struct evdns_base;
+/* The end of a POST: the HTTP status, or 0 and why nothing was answered. */
+typedef void (*outbound_cb)(int status, const char *error, void *arg);
+/* A destination: url (https://host[:port]/path), ctx (a reference is
+ * taken: the CA it trusts, the client certificate), a POST's timeout,
+ * at most conns_max connections kept open. NULL with err. */
+struct outbound *outbound_new(struct event_base *, struct evdns_base *,
+	    const char *url, SSL_CTX *ctx, int timeout_secs, int conns_max,
+	    struct perr *err);
+/* POSTs body (copied) as ctype with the headers (name, value, ...,
+ * NULL); cb is called exactly once, from the loop, never from inside this
+ * call. -1 (cb never called) only when out of memory or retired. */
+int	 outbound_post(struct outbound *, const char *ctype,
+	    const char *const *headers, const char *body, size_t len,
+	    outbound_cb cb, void *arg);
+int	 outbound_inflight(const struct outbound *);
+/* No more POSTs; freed once those in flight have ended (each told). */
+void	 outbound_retire(struct outbound *);
+/* Freed now; no end is told (shutdown). outbound_shutdown: every one. */
+void	 outbound_abort(struct outbound *);
+void	 outbound_shutdown(void);
+
 /*
  * A sheet just paid, its order sent by the daemon that paid it (no claim):
  * payorders_fresh_new writes the order from the sheet read and the rows of

@@ -288,10 +288,12 @@ database_open(struct config *conf)
 		schema_check_queue();
 }
 
-/* The loops on timers: alert, payment order and platform deliveries, rules. */
+/* The services that work from the database on their own. The outbound
+ * connections go first: no end of a POST is told after this. */
 static void
-timers_stop(void)
+services_stop(void)
 {
+	outbound_shutdown();
 	alerts_stop();
 	payorders_stop();
 	platform_stop();
@@ -356,7 +358,7 @@ run(struct config *conf)
 	event_base_dispatch(wpd->base);
 
 	log_info("wagepayd stopped");
-	timers_stop();
+	services_stop();
 	workers_free(wpd->workers);
 	workers_free(wpd->bulk);
 	listener_free(wpd->contractor);

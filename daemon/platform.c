@@ -22,26 +22,21 @@
  *
  * Owns: the loaded platforms (TLS contexts, signing keys, data keys: made
  * by platform_load at -n, start-up and SIGHUP, with the rest of the
- * configuration, all or nothing), the poll timer, the DNS resolver, every
- * POST in flight. Must not: block the loop, or log a worker's name, ID
+ * configuration, all or nothing; each platform's outbound.c destination,
+ * made at its first POST and retired with its set), the poll timer, the
+ * DNS resolver, every batch in flight. The HTTPS itself is outbound.c's
+ * (DESIGN.md §7). Must not: block the loop, or log a worker's name, ID
  * number or card (records are named by seq and id only).
- * (Its HTTPS POST, https_post, repeats alerts.c's and payorders.c's, and is
- * written to fold into the shared outbound engine DESIGN.md §7 asks for.)
  */
 #include <sys/queue.h>
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
-#include <event2/http.h>
+#include <event2/event.h>
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "daemon.h"
 #include "feed.h"
@@ -69,6 +64,7 @@ struct platform {
 	char		*url;
 	enum feed_crypto crypto;
 	SSL_CTX		*ctx;		/* owned */
+	struct outbound	*out;		/* owned; made at the first POST */
 	EVP_PKEY	*sign;		/* owned */
 	unsigned char	 data_key[FEED_KEY_LEN];
 	bool		 busy;		/* a claim or a POST of it is out */
@@ -82,17 +78,14 @@ struct platform_set {
 	struct platform	*p;
 };
 
-/* One POST in flight. */
+/* One batch in flight: POSTed, then its outcome being recorded. */
 struct post {
-	LIST_ENTRY(post)	 entry;
+	LIST_ENTRY(post)	 entry;		/* while POSTed */
 	struct platform_set	*set;		/* a reference */
 	struct platform		*pf;		/* in set */
 	long long		 first, last;	/* the batch's seqs */
 	char			 claim[24];	/* the claim's number */
 	int			 status;	/* HTTP status, 0 if none */
-	struct evhttp_connection *conn;		/* owned */
-	struct event		*deadline;	/* owned */
-	struct event		*later;		/* owned */
 };
 
 static struct {
@@ -133,6 +126,9 @@ set_release(struct platform_set *s)
 	if (s == NULL || --s->refs > 0)
 		return;
 	for (i = 0; i < s->n; i++) {
+		/* at shutdown outbound_shutdown (main.c) freed them already */
+		if (!F.stopped)
+			outbound_retire(s->p[i].out);
 		free(s->p[i].name);
 		free(s->p[i].region);
 		free(s->p[i].url);
@@ -299,14 +295,6 @@ record(struct post *p, const char *error)
 	int		 rc;
 
 	LIST_REMOVE(p, entry);
-	if (p->deadline != NULL)
-		event_free(p->deadline);
-	if (p->later != NULL)
-		event_free(p->later);
-	if (p->conn != NULL)
-		evhttp_connection_free(p->conn);
-	p->deadline = p->later = NULL;
-	p->conn = NULL;
 	snprintf(last, sizeof(last), "%lld", p->last);
 	snprintf(status, sizeof(status), "%d", p->status);
 	params[0] = p->pf->name;
@@ -336,130 +324,45 @@ record(struct post *p, const char *error)
 	}
 }
 
-/* --- the HTTPS POST ----------------------------------------------------------- */
+/* --- the POST ---------------------------------------------------------------- */
 
+/* outbound.c's end of a POST: the status, or 0 and why none came. */
 static void
-later_cb(evutil_socket_t fd, short ev, void *arg)
+posted_cb(int status, const char *error, void *arg)
 {
 	struct post	*p = arg;
-	char		 error[64];
+	char		 why[300];
 
-	(void)fd; (void)ev;
-	if (p->status == 0)
-		snprintf(error, sizeof(error), "no answer (refused, closed, or "
-		    "TLS failed)");
+	p->status = status;
+	if (status == 0)
+		snprintf(why, sizeof(why), "%s", error != NULL ? error : "no answer");
 	else
-		snprintf(error, sizeof(error), "HTTP %d", p->status);
-	record(p, error);
+		snprintf(why, sizeof(why), "HTTP %d", status);
+	record(p, why);
 }
 
+/* POSTs body, signed by sig, to p's platform; a failure to start is
+ * recorded at once. */
 static void
-response_cb(struct evhttp_request *req, void *arg)
+post_body(struct post *p, const char *body, size_t len, const char *sig)
 {
-	struct post	*p = arg;
+	struct platform	*pf = p->pf;
+	struct perr	 err;
+	const char	*hdr[] = {
+		"X-Wagepay-Signature", sig,
+		"X-Wagepay-Sign-Alg", feed_sign_alg(pf->crypto),
+		NULL
+	};
 
-	event_del(p->deadline);
-	p->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	/* not from inside libevent's callback: the connection is freed there */
-	event_active(p->later, EV_TIMEOUT, 0);
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct post	*p = arg;
-	char		 error[64];
-
-	(void)fd; (void)ev;
-	p->status = 0;
-	snprintf(error, sizeof(error), "no answer within %d s", F.timeout_secs);
-	record(p, error);
-}
-
-/* The SSL of one connection: the server's host name (or address) verified,
- * SNI set. NULL on failure. */
-static SSL *
-peer_ssl(SSL_CTX *ctx, const char *host)
-{
-	unsigned char	 buf[16];
-	SSL		*ssl;
-
-	if ((ssl = SSL_new(ctx)) == NULL)
-		return NULL;
-	if (inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1)
-			return ssl;
-	} else if (SSL_set1_host(ssl, host) == 1 &&
-	    SSL_set_tlsext_host_name(ssl, host) == 1)
-		return ssl;
-	SSL_free(ssl);
-	return NULL;
-}
-
-/*
- * POSTs body to url over TLS with ctx, headers hdr[0..nhdr) as name/value
- * pairs beside Host, Content-Type and Connection: close; the answer goes to
- * response_cb, a silence of timeout_secs to deadline_cb. -1 when the
- * request could not be started. (The shape of the shared outbound engine's
- * call: url, context, headers, body, a callback with the status.)
- */
-static int
-https_post(struct post *p, const char *url, SSL_CTX *ctx,
-    const char *const hdr[][2], size_t nhdr, const char *body, size_t len)
-{
-	struct evhttp_uri	*uri;
-	struct evhttp_request	*req;
-	struct bufferevent	*bev;
-	struct timeval		 tv = { F.timeout_secs, 0 };
-	const char		*host, *path;
-	char			 hostport[300];
-	int			 port, rc = -1;
-	size_t			 i;
-	SSL			*ssl;
-
-	if ((uri = evhttp_uri_parse(url)) == NULL)
-		return -1;
-	host = evhttp_uri_get_host(uri);
-	path = evhttp_uri_get_path(uri);
-	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
-	if (host == NULL || (ssl = peer_ssl(ctx, host)) == NULL)
-		goto out;
-	if ((bev = bufferevent_openssl_socket_new(F.base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(ssl);
-		goto out;
+	perr_clear(&err);
+	if (pf->out == NULL && (pf->out = outbound_new(F.base, F.dns, pf->url,
+	    pf->ctx, F.timeout_secs, 1, &err)) == NULL) {
+		record(p, err.msg);
+		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((p->conn = evhttp_connection_base_bufferevent_new(F.base, F.dns,
-	    bev, host, (unsigned short)port)) == NULL) {
-		bufferevent_free(bev);
-		goto out;
-	}
-	evhttp_connection_set_timeout(p->conn, F.timeout_secs);
-	evhttp_connection_set_retries(p->conn, 0);
-	if ((req = evhttp_request_new(response_cb, p)) == NULL)
-		goto out;
-	snprintf(hostport, sizeof(hostport), "%s%s%s:%d", strchr(host, ':') ?
-	    "[" : "", host, strchr(host, ':') ? "]" : "", port);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", hostport);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
-	for (i = 0; i < nhdr; i++)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    hdr[i][0], hdr[i][1]);
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-	if (evhttp_make_request(p->conn, req, EVHTTP_REQ_POST,
-	    path != NULL && path[0] != '\0' ? path : "/") == -1)
-		goto out;
-	evtimer_add(p->deadline, &tv);
-	rc = 0;
-out:
-	evhttp_uri_free(uri);
-	return rc;
+	if (outbound_post(pf->out, "application/json", hdr, body, len,
+	    posted_cb, p) == -1)
+		record(p, "could not send the request (out of memory)");
 }
 
 /* --- building and claiming ------------------------------------------------- */
@@ -501,19 +404,10 @@ send_batch(struct platform *pf, PGresult *res)
 	    &err)) != NULL)
 		sig = feed_sign(pf->sign, pf->crypto, body, len, &err);
 	free(r);
-	if (sig == NULL) {
+	if (sig == NULL)
 		record(p, err.msg);
-	} else {
-		const char *const hdr[][2] = {
-			{ "X-Wagepay-Signature", sig },
-			{ "X-Wagepay-Sign-Alg", feed_sign_alg(pf->crypto) },
-		};
-
-		if ((p->deadline = evtimer_new(F.base, deadline_cb, p)) == NULL ||
-		    (p->later = evtimer_new(F.base, later_cb, p)) == NULL ||
-		    https_post(p, pf->url, pf->ctx, hdr, 2, body, len) == -1)
-			record(p, "could not send the request");
-	}
+	else
+		post_body(p, body, len, sig);
 	free(sig);
 	free(body);
 }
@@ -640,14 +534,10 @@ platform_stop(void)
 		return;
 	F.stopped = true;
 	event_free(F.timer);
+	/* the connections went with outbound_shutdown (main.c), which tells
+	 * no end: what was in flight is sent again after its lease */
 	while ((p = LIST_FIRST(&F.inflight)) != NULL) {
 		LIST_REMOVE(p, entry);
-		if (p->deadline != NULL)
-			event_free(p->deadline);
-		if (p->later != NULL)
-			event_free(p->later);
-		if (p->conn != NULL)
-			evhttp_connection_free(p->conn);
 		set_release(p->set);
 		free(p);
 	}
