@@ -227,7 +227,7 @@ $$;
 
 -- Each platform's backlog for the console and /metrics: the records
 -- numbered and not acknowledged, the events not read yet (of every
--- region, counted up to a million: routing happens when they are read), the oldest unacknowledged
+-- region, counted up to 100,000, so that a scrape stays cheap: routing happens when they are read), the oldest unacknowledged
 -- record's age in seconds, and the delivery's state. Reads only. Called by
 -- daemon/consoleapi.c and daemon/metrics.c.
 CREATE OR REPLACE FUNCTION wp_platform_backlog()
@@ -237,7 +237,7 @@ RETURNS TABLE (name text, region text, next_seq bigint, acked_seq bigint, unacke
 LANGUAGE sql STABLE AS $$
 	SELECT f.name, f.region, f.next_seq, f.acked_seq, f.next_seq - 1 - f.acked_seq,
 		(SELECT count(*) FROM (SELECT 1 FROM platform_event e
-			WHERE (e.xid, e.id) > (f.cursor_xid, f.cursor_id) LIMIT 1000000) x),
+			WHERE (e.xid, e.id) > (f.cursor_xid, f.cursor_id) LIMIT 100000) x),
 		coalesce((SELECT extract(epoch FROM now() - e.at) FROM platform_span s
 			JOIN platform_event e ON e.id = s.event_id
 			WHERE s.platform = f.name AND s.first_seq <= f.acked_seq + 1
