@@ -227,9 +227,10 @@ $$;
 
 -- Each platform's backlog for the console and /metrics: the records
 -- numbered and not acknowledged, the events not read yet (of every
--- region, counted up to 100,000, so that a scrape stays cheap: routing happens when they are read), the oldest unacknowledged
--- record's age in seconds, and the delivery's state. Reads only. Called by
--- daemon/consoleapi.c and daemon/metrics.c.
+-- region: routing happens when they are read; counted up to 100,000, so
+-- that a scrape stays cheap), the oldest unacknowledged record's age in
+-- seconds, and the delivery's state. Reads only. Called by
+-- daemon/consoleapi.c and daemon/metrics.c (through wp_console_platforms).
 CREATE OR REPLACE FUNCTION wp_platform_backlog()
 RETURNS TABLE (name text, region text, next_seq bigint, acked_seq bigint, unacked bigint,
 	unread bigint, oldest_seconds double precision, attempts int, next_attempt_at text,
