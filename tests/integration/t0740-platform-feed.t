@@ -177,6 +177,10 @@ check "records 10 to 14 are sent again" wait_for 15 grep -q '^[0-9]* 200 10-1[0-
 check "and acknowledged again up to 14" wait_for 15 q_is "SELECT acked_seq FROM platform_feed WHERE name = 'henan'" 14
 check_eq "the same ids: no error, nothing recorded twice" "$(errors "$SM") $(taken "$SM")" " 14"
 console_login viewer1 viewer-password-1 >/dev/null
+console viewer1 POST /api/platforms/henan/replay '{"from_seq":"1"}' >/dev/null
+check_eq "a viewer cannot propose a replay" "$(status)" 403
+console maker1 POST /api/platforms/henan/replay '{"from_seq":"ten"}' >/dev/null
+check_eq "from_seq must be a whole number (400)" "$(status)" 400
 check_eq "the console shows each platform's backlog" "$(console viewer1 GET /api/platforms | json platforms.0.name) $(json platforms.0.unacked <"$T/body")" "henan 0"
 check "/metrics has the feed's gauges" sh -c "curl -sk 'https://127.0.0.1:$OPORT/metrics' | grep -q '^wagepay_platform_backlog{platform=\"henan\"} 0'"
 # --- the configuration: -n, start-up and SIGHUP, all or nothing --------------------------------
