@@ -143,8 +143,9 @@ END $$;
 -- wp_platform_replay or wp_console_move): APPROVED, or
 -- FAILED with the reason when it is refused (SQLSTATE WP002) or breaks a
 -- constraint, the action rolled back to here. The decision is stored and
--- recorded in the 'global' audit chain. Locks the approval's row FOR UPDATE,
--- so two checkers cannot both decide it; the actions lock the account rows
+-- recorded in the 'global' audit chain. Locks first the dedicated account
+-- the payload names (wp_feed_lock_first: the platform feed's order), then
+-- the approval's row FOR UPDATE, so two checkers cannot both decide it; the actions lock the account rows
 -- they touch. Called by wp_console_decide.
 CREATE OR REPLACE FUNCTION wp_approval_decide(p_id bigint, p_checker bigint, p_decision text,
 	OUT state text, OUT outcome text)
@@ -154,6 +155,8 @@ DECLARE
 	v_ap	approval%ROWTYPE;
 	v_name	text;
 BEGIN
+	-- the account's row before the approval's: the platform feed's order (feed.sql)
+	PERFORM wp_feed_lock_first((SELECT a.payload FROM approval a WHERE a.id = p_id));
 	SELECT * INTO v_ap FROM approval WHERE id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
 		state := 'NOT_FOUND';

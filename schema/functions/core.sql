@@ -23,8 +23,9 @@ $$;
 -- whole notification, nothing booked, with that entry's reason; else APPLIED
 -- with counts and the held sheets each deposit paid, or DUPLICATE when every
 -- entry was booked already (a replay changes nothing).
--- Locks each entry's dedicated account row FOR UPDATE through the functions it
--- calls. Called by daemon/core.c (POST /v1/core/notifications).
+-- Locks every entry's dedicated account row FOR UPDATE first, in one
+-- statement (the platform feed's order, feed.sql), then through the
+-- functions it calls. Called by daemon/core.c (POST /v1/core/notifications).
 CREATE OR REPLACE FUNCTION wp_core_notify(p_entries json, OUT outcome text, OUT code text, OUT message text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -35,6 +36,11 @@ DECLARE
 	v_dup		int := 0;
 	v_released	text := '';
 BEGIN
+	-- every dedicated account of the notification locked first, in one
+	-- statement, before anything is written: the platform feed's order
+	-- rests on the account lock being a transaction's first write (feed.sql)
+	PERFORM 1 FROM account a WHERE a.kind = 'DEDICATED' AND a.number IN (SELECT x.account
+		FROM json_to_recordset(p_entries) AS x(account text)) ORDER BY a.id FOR UPDATE;
 	BEGIN
 		FOR e IN SELECT * FROM json_to_recordset(p_entries) AS x(ref text, account text,
 		    amount bigint, booking date, payer_name text, payer_uscc text,

@@ -75,6 +75,24 @@ BEGIN
 	FROM sheet s WHERE s.id = p_sheet;
 END $$;
 
+-- Locks FOR UPDATE the dedicated account an approval's payload names (its
+-- project's "code", or the account "from" which money moves), if any. The
+-- feed's order rests on it: a platform gets an account's events in the
+-- order of their transactions' ids (wp_platform_number), which is their
+-- commit order when the account's row lock is the first thing each of
+-- those transactions writes (the lock assigns the id; whoever holds the
+-- row first has the smaller one). wp_approval_decide locks the approval's
+-- row too, so it takes the account's first, here. Called by
+-- wp_approval_decide.
+CREATE OR REPLACE FUNCTION wp_feed_lock_first(p_payload jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM account a
+	WHERE a.kind = 'DEDICATED' AND (a.number = p_payload->>'from'
+	    OR a.id = (SELECT p.account_id FROM project p WHERE p.code = p_payload->>'code'))
+	ORDER BY a.id FOR UPDATE;
+END $$;
+
 -- Numbers the platform's next events: up to p_events events after its
 -- cursor, in (xid, id) order, of transactions older than every one still
 -- running (p_xmin; and the claiming transaction's own, p_own, which only a
