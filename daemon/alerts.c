@@ -361,6 +361,62 @@ amount_col(PGresult *res, int row, int c, int64_t *out)
 	return true;
 }
 
+/* A GUARANTEES ledger's rows from the claim's list (fen as JSON numbers). */
+static void
+guarantee_row(json_t *o, struct alert_guarantee *g)
+{
+	g->code = json_string_value(json_object_get(o, "code"));
+	g->name = json_string_value(json_object_get(o, "name"));
+	g->contractor = json_string_value(json_object_get(o, "contractor"));
+	g->kind = json_string_value(json_object_get(o, "kind"));
+	g->required = json_integer_value(json_object_get(o, "required"));
+	g->held = json_integer_value(json_object_get(o, "held"));
+	g->drawn = json_integer_value(json_object_get(o, "drawn"));
+	g->expires = json_string_value(json_object_get(o, "expires"));
+}
+
+/* The claim's list column (text): the accounts an ACCOUNTS_OPENED report
+ * lists, or the guarantees of a GUARANTEES ledger, into m; *js, *opened and
+ * *guarantees are the caller's to free, also on failure (-1 with err). */
+static int
+lists_parse(const char *text, struct alert_msg *m, json_t **js,
+    struct alert_opened **opened, struct alert_guarantee **guarantees,
+    struct perr *err)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+	size_t		 i, n;
+	bool		 ledger = m->kind != NULL && strcmp(m->kind, "GUARANTEES") == 0;
+
+	if ((*js = json_loads(text, 0, &jerr)) == NULL || !json_is_array(*js))
+		return perr_set(err, "WP90", "opened list is not JSON");
+	if ((n = json_array_size(*js)) == 0)
+		return 0;
+	if (ledger ? (*guarantees = calloc(n, sizeof(**guarantees))) == NULL :
+	    (*opened = calloc(n, sizeof(**opened))) == NULL)
+		return perr_set(err, "WP90", "out of memory");
+	json_array_foreach(*js, i, o) {
+		if (ledger) {
+			guarantee_row(o, &(*guarantees)[i]);
+			continue;
+		}
+		(*opened)[i].code = json_string_value(json_object_get(o, "code"));
+		(*opened)[i].name = json_string_value(json_object_get(o, "name"));
+		(*opened)[i].account = json_string_value(json_object_get(o,
+		    "account"));
+		(*opened)[i].opened_at = json_string_value(json_object_get(o,
+		    "opened_at"));
+	}
+	if (ledger) {
+		m->guarantees = *guarantees;
+		m->nguarantees = n;
+	} else {
+		m->opened = *opened;
+		m->nopened = n;
+	}
+	return 0;
+}
+
 /* The signed Alert of one claimed row as bytes (malloc'd), or NULL with
  * err. */
 static char *
@@ -368,11 +424,10 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 {
 	struct alert_msg	 m;
 	struct alert_opened	*opened = NULL;
-	json_t			*js = NULL, *o;
-	json_error_t		 jerr;
+	struct alert_guarantee	*guarantees = NULL;
+	json_t			*js = NULL;
 	xmlDocPtr		 doc = NULL;
 	char			*out = NULL;
-	size_t			 i, n = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.id = col(res, row, C_ID);
@@ -390,28 +445,9 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 	m.msg_id = col(res, row, C_MSGID);
 	m.end_to_end_id = col(res, row, C_E2E);
 	m.detail = col(res, row, C_DETAIL);
-	if (col(res, row, C_OPENED) != NULL) {
-		if ((js = json_loads(col(res, row, C_OPENED), 0, &jerr)) == NULL ||
-		    !json_is_array(js)) {
-			perr_set(err, "WP90", "opened list is not JSON");
-			goto done;
-		}
-		n = json_array_size(js);
-		if (n > 0 && (opened = calloc(n, sizeof(*opened))) == NULL) {
-			perr_set(err, "WP90", "out of memory");
-			goto done;
-		}
-		json_array_foreach(js, i, o) {
-			opened[i].code = json_string_value(json_object_get(o, "code"));
-			opened[i].name = json_string_value(json_object_get(o, "name"));
-			opened[i].account = json_string_value(json_object_get(o,
-			    "account"));
-			opened[i].opened_at = json_string_value(json_object_get(o,
-			    "opened_at"));
-		}
-		m.opened = opened;
-		m.nopened = n;
-	}
+	if (col(res, row, C_OPENED) != NULL && lists_parse(col(res, row,
+	    C_OPENED), &m, &js, &opened, &guarantees, err) == -1)
+		goto done;
 	if ((doc = alert_build(&m, err)) == NULL ||
 	    schemas_validate(wpd->schemas, XSD_ALERT, doc, err) == -1 ||
 	    xmlsig_sign(wpd->bank, doc, err) == -1)
@@ -421,6 +457,7 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 done:
 	xmlFreeDoc(doc);
 	free(opened);
+	free(guarantees);
 	json_decref(js);
 	return out;
 }

@@ -40,6 +40,7 @@ struct loaded {
 	struct sigtrust	*subca;
 	struct signer	*bank;
 	struct platform_set *platforms;	/* [platform NAME] sections, loaded */
+	unsigned char	 totp_key[TOTP_KEY_LEN];	/* [console] totp_key */
 };
 
 static void
@@ -52,7 +53,7 @@ loaded_free(struct loaded *l)
 	sigtrust_free(l->subca);
 	xmlsig_signer_free(l->bank);
 	platform_free(l->platforms);
-	memset(l, 0, sizeof(*l));
+	explicit_bzero(l, sizeof(*l));
 }
 
 /*
@@ -97,6 +98,7 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
 	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL ||
 	    core_ca_alone(c, err) == -1 ||
+	    totp_key_load(c->totp_key, l->totp_key, err) == -1 ||
 	    (c->payments_url != NULL && (l->payments = tls_client_ctx(
 	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL) ||
 	    (l->platforms = platform_load(c, err)) == NULL) {
@@ -114,6 +116,17 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 		SSL_CTX_free(probe);
 	}
 	return 0;
+}
+
+/* The trust store, the bank's key and the TOTP key of l become the
+ * running ones (the listeners' contexts are set by the caller). */
+static void
+take_loaded(struct loaded *l)
+{
+	sheettrust_set(l->subca);
+	wpd->bank = l->bank;
+	memcpy(wpd->totp_key, l->totp_key, sizeof(wpd->totp_key));
+	explicit_bzero(l->totp_key, sizeof(l->totp_key));
 }
 
 static void
@@ -186,9 +199,8 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	listener_set_ctx(wpd->contractor, l.contractor);
 	listener_set_ctx(wpd->core, l.core);
 	listener_set_ctx(wpd->console, l.console);
-	sheettrust_set(l.subca);
 	xmlsig_signer_free(wpd->bank);
-	wpd->bank = l.bank;
+	take_loaded(&l);
 	payorders_set_ctx(l.payments);
 	platform_install(l.platforms);
 	/* keep the listen settings the sockets were bound with */
@@ -315,8 +327,7 @@ run(struct config *conf)
 		fatalx("could not load the message schemas: %s", err.msg);
 	if (load_all(conf, &l, &err) == -1)
 		fatalx("%s", err.msg);
-	sheettrust_set(l.subca);
-	wpd->bank = l.bank;
+	take_loaded(&l);
 	if (evthread_use_pthreads() == -1)
 		fatalx("could not enable libevent's thread support");
 	if ((wpd->base = event_base_new()) == NULL)
@@ -380,6 +391,29 @@ run(struct config *conf)
 	return 0;
 }
 
+/* --add-operator, as the schema's owner when migrate_dsn is set (an
+ * administrator's act: the daemon's own role may not add operators). */
+static int
+add_operator(struct config *conf, const char *name, const char *role,
+    char *password)
+{
+	unsigned char	key[TOTP_KEY_LEN];
+	struct perr	err;
+	int		rc = -1;
+
+	perr_clear(&err);
+	if (totp_key_load(conf->totp_key, key, &err) == -1)
+		fprintf(stderr, "%s: %s\n", conf->path, err.msg);
+	else
+		rc = operator_add(conf->migrate_dsn != NULL ? conf->migrate_dsn :
+		    conf->dsn, key, name, role, password);
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(password, strlen(password));
+	free(password);
+	config_free(conf);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -434,7 +468,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (migrate) {
-		rc = migrate_run(conf->dsn);
+		rc = migrate_run(conf->dsn, conf->migrate_dsn);
 		config_free(conf);
 		return rc == 0 ? 0 : 1;
 	}
@@ -443,12 +477,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "no password on standard input\n");
 			return 1;
 		}
-		rc = operator_add(conf->dsn, opname, role, password);
-		free(password);
-		config_free(conf);
-		if (rc == 0)
-			printf("operator %s (%s) stored\n", opname, role);
-		return rc == 0 ? 0 : 1;
+		return add_operator(conf, opname, role, password);
 	}
 	rc = run(conf);
 	xmlsig_shutdown();

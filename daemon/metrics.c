@@ -144,6 +144,21 @@ metrics_platforms(struct evbuffer *b, json_t *a)
 	}
 }
 
+/* The wage guarantees (issue #21), from wp_console_metrics' "guarantees". */
+static void
+metrics_guarantees(struct evbuffer *b, json_t *g)
+{
+	sample(b, "wagepay_guarantees_active", "gauge", "Wage guarantees "
+	    "held (not released).", jint(g, "active"));
+	sample(b, "wagepay_guarantees_short", "gauge", "Wage guarantees "
+	    "holding less than required.", jint(g, "short"));
+	sample(b, "wagepay_guarantee_draws_claimed", "gauge", "Draws on "
+	    "guarantee letters waiting for the issuer's money.",
+	    jint(g, "claimed_draws"));
+	sample(b, "wagepay_guarantee_balance_fen", "gauge", "Sum of the "
+	    "guarantee accounts' balances, in fen.", jint(g, "fen_balance"));
+}
+
 /* The figures only the database knows (j NULL: it did not answer). */
 static void
 metrics_db(struct evbuffer *b, json_t *j, double secs)
@@ -196,6 +211,7 @@ metrics_db(struct evbuffer *b, json_t *j, double secs)
 	}
 	metrics_payorders(b, json_object_get(j, "payment_orders"));
 	metrics_platforms(b, json_object_get(j, "platforms"));
+	metrics_guarantees(b, json_object_get(j, "guarantees"));
 }
 
 /* Process-wide figures, and the database's when j is not NULL. */

@@ -21,6 +21,9 @@ EXTRA_CONFIG=$(printf '[core]\npayments_url = https://127.0.0.1:%s/v1/orders\npa
     "$FC_PORT" "$PKI/ca.pem" "$PKI/bank-client.pem" "$PKI/bank-client.key")
 export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_BACKOFF_MAX=1
 export WAGEPAY_RULES_INTERVAL=3600 WAGEPAY_CLOCK=2026-11-05T09:00:00+08:00
+# the daemon runs as a role of its own, granted only its entry points
+# (issue 22: [database] migrate_dsn, schema/functions/privileges.sql)
+DAEMON_ROLE=${DAEMON_ROLE-wagepayd}
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 echo "fail 503" >"$FC/mode"
 python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \

@@ -44,7 +44,7 @@ PIDS="$PIDS $!"
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; cleanup' EXIT
 check "the rsa platform (region 4101) is up" fp_start "$RSA" "$RSA_PORT" rsa "$PKI/bank-sign.pem"
 
-taken() { cat "$1/records" 2>/dev/null | wc -l; }
+taken() { n=$(grep -vc '^#' "$1/records" 2>/dev/null); echo "${n:-0}"; }
 has() { [ "$(taken "$1")" -ge "$2" ]; }
 # summary DIR: each record taken, "seq kind what", what being the account's
 # status, the flow's type, amount and balance after, the payline's EndToEndId
@@ -52,6 +52,8 @@ has() { [ "$(taken "$1")" -ge "$2" ]; }
 summary() { python3 - "$1/records" <<'EOF'
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("#"):
+        continue
     r = json.loads(line)
     what = {"account": lambda: r["accountStatus"],
             "flow": lambda: "%s %s %s" % (r["flowType"], r["billAmount"], r["accountBalance"]),
@@ -65,6 +67,8 @@ personal() { python3 - "$1/records" <<'EOF'
 import json, sys
 s = set()
 for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("#"):
+        continue
     r = json.loads(line)
     if r["kind"] == "payline":
         s.add("%s %s %s %s" % (r["endToEndId"], r["idNumber"], r["name"], r["card"]))
@@ -128,6 +132,8 @@ amounts() { python3 - "$1/records" <<'EOF'
 import json, sys
 s = set()
 for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("#"):
+        continue
     r = json.loads(line)
     if r["kind"] == "payline":
         s.add("%s %s %s %s %s %s" % (r["endToEndId"], r["actualAmount"], r["totalPayAmount"],
