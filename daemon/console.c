@@ -122,6 +122,9 @@ route_get(struct evhttp_request *req, const char *path)
 	if (strcmp(path, "/api/audit/verify") == 0)
 		return session_gate(req, NEED_READ, NULL, NULL,
 		    consoleapi_audit_verify);
+	if (strcmp(path, "/api/platforms") == 0)
+		return session_gate(req, NEED_READ, NULL, NULL,
+		    consoleapi_platforms_get);
 	jsonreply_plain_error(req, 404, "no such resource");
 }
 
@@ -146,6 +149,10 @@ route_post(struct evhttp_request *req, const char *path)
 	if (strcmp(path, "/api/movements") == 0)
 		return session_gate(req, NEED_MAKER, NULL, NULL,
 		    consoleapi_movement_propose);
+	if (path_arg(path, "/api/platforms/", "/replay", ALNUM "._-", 64, arg,
+	    sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    consoleapi_replay_propose);
 	if (path_arg(path, "/api/projects/", "/guarantee", ALNUM "._-", 64,
 	    arg, sizeof(arg)))
 		return session_gate(req, NEED_MAKER, arg, NULL,

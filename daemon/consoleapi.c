@@ -621,3 +621,32 @@ consoleapi_worker_cards_get(struct console_call *c)
 {
 	read1(c, "SELECT wp_console_worker_cards($1)", 1, c->arg, NULL);
 }
+
+/* GET /api/platforms: each provincial platform's backlog (issue 20). */
+void
+consoleapi_platforms_get(struct console_call *c)
+{
+	read1(c, "SELECT wp_console_platforms()", 0, NULL, NULL);
+}
+
+/* POST /api/platforms/{name}/replay {"from_seq"}: propose sending the
+ * platform every record again from that seq (four eyes; WP75 refusals). */
+void
+consoleapi_replay_propose(struct console_call *c)
+{
+	json_t	*v = json_object_get(c->body, "from_seq");
+	char	 from[24];
+
+	if (json_is_integer(v))
+		snprintf(from, sizeof(from), "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(from, sizeof(from), "%s", json_is_string(v) ?
+		    json_string_value(v) : "");
+	if (!util_matches(from, 1, 15, DIGITS) || strtoll(from, NULL, 10) < 1) {
+		jsonreply_error(c->p, 400, "from_seq must be the seq to send again "
+		    "from, a whole number from 1");
+		return;
+	}
+	propose(c, "PLATFORM_REPLAY", json_pack("{s:s, s:s}", "platform", c->arg,
+	    "from_seq", from));
+}

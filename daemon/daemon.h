@@ -250,6 +250,9 @@ void	consoleapi_approvals_get(struct console_call *);
 void	consoleapi_audit_get(struct console_call *);
 void	consoleapi_audit_verify(struct console_call *);
 void	consoleapi_worker_cards_get(struct console_call *);
+/* GET /api/platforms; POST /api/platforms/{name}/replay (maker) */
+void	consoleapi_platforms_get(struct console_call *);
+void	consoleapi_replay_propose(struct console_call *);
 /* POST /api/projects, /api/projects/{code}/close, /api/movements,
  * /api/approvals/{id}, /api/alerts/{uuid}/retry */
 void	consoleapi_project_propose(struct console_call *);
@@ -455,6 +458,26 @@ void	 payorders_fresh_free(struct payorders_fresh *);
 void	 payorders_kick(void);
 /* Stops: in-flight POSTs are dropped (their lease makes them due again). */
 void	 payorders_stop(void);
+
+/* platform.c: feeds the provincial monitoring platforms ([platform NAME]),
+ * each in seq order, a batch at a time, at least once. */
+struct platform_set;
+/* Loads every [platform] of c: its TLS client context, its signing key (of
+ * the kind crypto names, matching sign_cert), its data key; NULL with err
+ * naming the platform and the file (for -n, start-up and SIGHUP: all or
+ * nothing). The caller owns the set (platform_free, or hands it over). */
+struct platform_set *platform_load(const struct config *c, struct perr *err);
+void	 platform_free(struct platform_set *);
+/* Starts the delivery loop on base with s (owned from now on); -1 with err. */
+int	 platform_start(struct event_base *, struct platform_set *s,
+	    struct perr *) WUR;
+/* Installs a reloaded set (owned from now on): POSTs in flight finish with
+ * the one they started with. */
+void	 platform_install(struct platform_set *s);
+/* Claims now rather than at the next poll. */
+void	 platform_kick(void);
+/* Stops: in-flight POSTs are dropped (their lease makes them due again). */
+void	 platform_stop(void);
 
 /* rules.c: the day-based rules (DEPOSIT_SHORT, WAGES_OVERDUE,
  * ACCOUNTS_OPENED) on a timer, at clock_now(). */

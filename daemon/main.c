@@ -39,6 +39,7 @@ struct loaded {
 	SSL_CTX		*payments;	/* NULL without [core] payments_url */
 	struct sigtrust	*subca;
 	struct signer	*bank;
+	struct platform_set *platforms;	/* [platform NAME] sections, loaded */
 	unsigned char	 totp_key[TOTP_KEY_LEN];	/* [console] totp_key */
 };
 
@@ -51,6 +52,7 @@ loaded_free(struct loaded *l)
 	SSL_CTX_free(l->payments);
 	sigtrust_free(l->subca);
 	xmlsig_signer_free(l->bank);
+	platform_free(l->platforms);
 	explicit_bzero(l, sizeof(*l));
 }
 
@@ -98,7 +100,8 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    core_ca_alone(c, err) == -1 ||
 	    totp_key_load(c->totp_key, l->totp_key, err) == -1 ||
 	    (c->payments_url != NULL && (l->payments = tls_client_ctx(
-	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL)) {
+	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL) ||
+	    (l->platforms = platform_load(c, err)) == NULL) {
 		loaded_free(l);
 		return -1;
 	}
@@ -199,6 +202,7 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	xmlsig_signer_free(wpd->bank);
 	take_loaded(&l);
 	payorders_set_ctx(l.payments);
+	platform_install(l.platforms);
 	/* keep the listen settings the sockets were bound with */
 	config_free(wpd->conf);
 	wpd->conf = c;
@@ -304,6 +308,7 @@ services_stop(void)
 	outbound_shutdown();
 	alerts_stop();
 	payorders_stop();
+	platform_stop();
 	rules_stop();
 }
 
@@ -355,6 +360,7 @@ run(struct config *conf)
 
 	if (clock_init() == -1 || alerts_start(wpd->base, &err) == -1 ||
 	    payorders_start(wpd->base, l.payments, &err) == -1 ||
+	    platform_start(wpd->base, l.platforms, &err) == -1 ||
 	    rules_start(wpd->base, &err) == -1)
 		fatalx("%s", err.msg[0] ? err.msg : "WAGEPAY_CLOCK is not valid");
 

@@ -111,6 +111,39 @@ metrics_payorders(struct evbuffer *b, json_t *o)
 	    jint(o, "lines_unsettled"));
 }
 
+/* Each provincial platform's feed (029): records numbered and not
+ * acknowledged, events not read yet, the last acknowledged seq, the age of
+ * the oldest record it has not acknowledged. */
+static void
+metrics_platforms(struct evbuffer *b, json_t *a)
+{
+	static const struct { const char *name, *key, *help; } g[] = {
+		{ "wagepay_platform_backlog", "unacked", "Records numbered for a "
+		    "provincial platform and not acknowledged by it." },
+		{ "wagepay_platform_unread_events", "unread", "Feed events not "
+		    "yet read for a platform (of every region)." },
+		{ "wagepay_platform_acked_seq", "acked_seq", "The last seq a "
+		    "platform acknowledged (every one before it too)." },
+		{ "wagepay_platform_oldest_unacked_seconds", "oldest_seconds",
+		    "Age of the oldest record a platform has not acknowledged "
+		    "(0: none)." },
+	};
+	size_t	i, k;
+	json_t	*p;
+
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		family(b, g[i].name, "gauge", g[i].help);
+		json_array_foreach(a, k, p) {
+			evbuffer_add_printf(b, "%s{platform=\"", g[i].name);
+			label_value(b, json_string_value(json_object_get(p,
+			    "name")) ? json_string_value(json_object_get(p,
+			    "name")) : "");
+			evbuffer_add_printf(b, "\"} %lld\n", (long long)
+			    json_number_value(json_object_get(p, g[i].key)));
+		}
+	}
+}
+
 /* The wage guarantees (issue #21), from wp_console_metrics' "guarantees". */
 static void
 metrics_guarantees(struct evbuffer *b, json_t *g)
@@ -177,6 +210,7 @@ metrics_db(struct evbuffer *b, json_t *j, double secs)
 		    (long long)json_integer_value(v));
 	}
 	metrics_payorders(b, json_object_get(j, "payment_orders"));
+	metrics_platforms(b, json_object_get(j, "platforms"));
 	metrics_guarantees(b, json_object_get(j, "guarantees"));
 }
 

@@ -35,6 +35,21 @@ struct regulator_conf {
 	char		*key;
 };
 
+/* [platform NAME]: a provincial monitoring platform fed in real time
+ * (API.md "Provincial platform feed"). */
+struct platform_conf {
+	char		*name;		/* from [platform NAME]: [A-Za-z0-9._-]{1,64} */
+	char		*region;	/* 2 to 6 digits: a prefix of the project's region */
+	char		*url;		/* https://host:port/path */
+	char		*ca;		/* the CA to trust for it */
+	char		*cert;		/* the bank's client certificate */
+	char		*key;
+	int		 crypto;	/* FEED_SM or FEED_RSA (feed.h) */
+	char		*sign_cert;	/* sm: required; rsa: optional */
+	char		*sign_key;	/* SM2 (sm) or RSA (rsa) PEM key */
+	char		*data_key;	/* sm only: file of 32 hexadecimal digits */
+};
+
 struct peerpin;
 
 struct config {
@@ -62,6 +77,8 @@ struct config {
 	int			 settlement_hours;	/* [core], default 24 */
 	size_t			 nregulators;
 	struct regulator_conf	*regulators;
+	size_t			 nplatforms;
+	struct platform_conf	*platforms;
 	int			 max_connections;	/* [limits] connections per listener, default 1024 */
 	size_t			 max_body;		/* [limits] body_bytes, default WP_DEFAULT_BODY */
 	int			 workers;		/* [limits] worker threads, default 2 */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "feed.h"
 #include "peerpin.h"
 
 #define CONFIG_MAX_SIZE	(1024 * 1024)
@@ -26,6 +27,7 @@ enum section {
 	SEC_CONSOLE,
 	SEC_SIGNING,
 	SEC_REGULATOR,
+	SEC_PLATFORM,
 	SEC_LIMITS,
 	SEC_RULES
 };
@@ -99,6 +101,18 @@ config_free(struct config *c)
 		free(c->regulators[i].key);
 	}
 	free(c->regulators);
+	for (i = 0; i < c->nplatforms; i++) {
+		free(c->platforms[i].name);
+		free(c->platforms[i].region);
+		free(c->platforms[i].url);
+		free(c->platforms[i].ca);
+		free(c->platforms[i].cert);
+		free(c->platforms[i].key);
+		free(c->platforms[i].sign_cert);
+		free(c->platforms[i].sign_key);
+		free(c->platforms[i].data_key);
+	}
+	free(c->platforms);
 	free(c);
 }
 
@@ -242,6 +256,104 @@ regulator_key(struct regulator_conf *r, const char *key, const char *value,
 	return perr_set(err, "FF01", "%s: unknown key \"%s\"", where, key);
 }
 
+/* [platform NAME]: the keys API.md lists. */
+static int
+platform_key(struct platform_conf *p, const char *key, const char *value,
+    const char *where, struct perr *err)
+{
+	if (strcmp(key, "region") == 0 || strcmp(key, "url") == 0) {
+		struct regulator_conf	r = { 0 };
+		int			rc;
+
+		/* the same shape as a regulator's, checked the same way */
+		rc = regulator_key(&r, key, value, where, err);
+		if (rc == 0)
+			rc = set_string(key[0] == 'r' ? &p->region : &p->url,
+			    key[0] == 'r' ? r.region : r.url, where, key, err);
+		free(r.region);
+		free(r.url);
+		return rc;
+	}
+	if (strcmp(key, "crypto") == 0) {
+		if (p->crypto != 0)
+			return perr_set(err, "FF01", "%s: \"crypto\" is set twice", where);
+		if (strcmp(value, "sm") == 0)
+			p->crypto = FEED_SM;
+		else if (strcmp(value, "rsa") == 0)
+			p->crypto = FEED_RSA;
+		else
+			return perr_set(err, "FF01", "%s: crypto must be sm (SM2/SM3 "
+			    "signature, SM4 fields) or rsa (RSA-SHA256), not \"%s\"",
+			    where, value);
+		return 0;
+	}
+	if (strcmp(key, "ca") == 0)
+		return set_string(&p->ca, value, where, key, err);
+	if (strcmp(key, "cert") == 0)
+		return set_string(&p->cert, value, where, key, err);
+	if (strcmp(key, "key") == 0)
+		return set_string(&p->key, value, where, key, err);
+	if (strcmp(key, "sign_cert") == 0)
+		return set_string(&p->sign_cert, value, where, key, err);
+	if (strcmp(key, "sign_key") == 0)
+		return set_string(&p->sign_key, value, where, key, err);
+	if (strcmp(key, "data_key") == 0)
+		return set_string(&p->data_key, value, where, key, err);
+	return perr_set(err, "FF01", "%s: unknown key \"%s\"", where, key);
+}
+
+/* A [platform NAME] header: a new platform, its name a delivery's key in
+ * the database (platform_feed.name), so unique and of a plain charset. */
+static int
+platform_section(struct config *c, const char *name, const char *where,
+    struct perr *err)
+{
+	struct platform_conf	*p;
+	size_t			 i;
+
+	if (*name == '\0' || strlen(name) > 64 ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") != strlen(name))
+		return perr_set(err, "FF01", "%s: [platform NAME] needs a name of "
+		    "1 to 64 letters, digits, '.', '_' or '-'", where);
+	for (i = 0; i < c->nplatforms; i++)
+		if (strcmp(c->platforms[i].name, name) == 0)
+			return perr_set(err, "FF01", "%s: [platform %s] is there "
+			    "twice", where, name);
+	p = reallocarray(c->platforms, c->nplatforms + 1, sizeof(*p));
+	if (p == NULL)
+		return perr_set(err, "FF01", "%s: out of memory", where);
+	c->platforms = p;
+	p = &c->platforms[c->nplatforms++];
+	memset(p, 0, sizeof(*p));
+	if ((p->name = strdup(name)) == NULL)
+		return perr_set(err, "FF01", "%s: out of memory", where);
+	return 0;
+}
+
+/* What a [platform NAME] must have: everything, the signer's certificate
+ * and the data key with crypto = sm; no data key with rsa (it encrypts
+ * nothing beyond TLS). */
+static int
+check_platform(const struct config *c, const struct platform_conf *p,
+    struct perr *err)
+{
+	if (p->region == NULL || p->url == NULL || p->ca == NULL ||
+	    p->cert == NULL || p->key == NULL || p->crypto == 0 ||
+	    p->sign_key == NULL)
+		return perr_set(err, "FF01", "%s: [platform %s] needs region, url, "
+		    "ca, cert, key, crypto and sign_key", c->path, p->name);
+	if (p->crypto == FEED_SM && (p->sign_cert == NULL || p->data_key == NULL))
+		return perr_set(err, "FF01", "%s: [platform %s] with crypto = sm "
+		    "needs sign_cert (the SM2 key's certificate) and data_key (the "
+		    "SM4 key)", c->path, p->name);
+	if (p->crypto == FEED_RSA && p->data_key != NULL)
+		return perr_set(err, "FF01", "%s: [platform %s]: data_key is for "
+		    "crypto = sm; with rsa nothing is encrypted beyond TLS",
+		    c->path, p->name);
+	return 0;
+}
+
 static int
 section_start(struct config *c, char *line, enum section *sec,
     const char *where, struct perr *err)
@@ -283,6 +395,11 @@ section_start(struct config *c, char *line, enum section *sec,
 		if ((r->name = strdup(name)) == NULL)
 			return perr_set(err, "FF01", "%s: out of memory", where);
 		*sec = SEC_REGULATOR;
+	} else if (strncmp(name, "platform", 8) == 0 &&
+	    (name[8] == ' ' || name[8] == '\t')) {
+		if (platform_section(c, trim(name + 8), where, err) == -1)
+			return -1;
+		*sec = SEC_PLATFORM;
 	} else
 		return perr_set(err, "FF01", "%s: unknown section \"[%s]\"",
 		    where, name);
@@ -357,6 +474,9 @@ key_value(struct config *c, enum section sec, const char *key,
 	case SEC_REGULATOR:
 		return regulator_key(&c->regulators[c->nregulators - 1], key,
 		    value, where, err);
+	case SEC_PLATFORM:
+		return platform_key(&c->platforms[c->nplatforms - 1], key, value,
+		    where, err);
 	case SEC_LIMITS:
 		if (strcmp(key, "connections") == 0)
 			return set_int(&c->max_connections, value, 1, 100000,
@@ -436,6 +556,9 @@ check_complete(const struct config *c, struct perr *err)
 			    "region, authority, url, ca, cert and key", c->path,
 			    r->name);
 	}
+	for (i = 0; i < c->nplatforms; i++)
+		if (check_platform(c, &c->platforms[i], err) == -1)
+			return -1;
 	return 0;
 }
 

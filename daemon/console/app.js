@@ -322,8 +322,39 @@ function sheetHeads(withProject) {
 		th('金额 (元)', 'Amount (CNY)', 'num'), th('接收时间', 'Received'), th('支付时间', 'Paid')];
 }
 
+/* The provincial platforms' feed (029): backlog per platform, and a
+ * maker's proposal to send one everything again from a seq. */
+function platformPanel(list) {
+	const replay = (name) => {
+		const from = h('input', { name: 'from_seq', type: 'number', min: 1, placeholder: 'seq', style: 'width:6em' });
+		if (!can.make()) from.disabled = true;
+		return h('form.actions', {
+			onsubmit: async (ev) => {
+				ev.preventDefault();
+				try {
+					const r = await api('POST', `/api/platforms/${encodeURIComponent(name)}/replay`, { from_seq: from.value });
+					flashNext(`重推申请已提交，待复核 / replay proposed as approval #${r.approval}; a checker must approve`, true);
+					route();
+				} catch (e) { banner(explain(e)); }
+			},
+		}, from, h('button.secondary', { type: 'submit', disabled: !can.make() }, '重推 replay'));
+	};
+	return h('section.panel', { id: 'platforms' },
+		h('h2', '监管平台推送 ', h('small', 'Provincial platform feed')),
+		table([th('平台', 'Platform'), th('地区', 'Region'), th('已确认', 'Acknowledged', 'num'),
+			th('待确认', 'Backlog', 'num'), th('未读事件', 'Unread', 'num'), th('最早待确认 (秒)', 'Oldest (s)', 'num'),
+			th('最近', 'Last'), th('', '')],
+		list.map((x) => h('tr',
+			h('td', x.name), h('td.mono', x.region), h('td.num', `${x.acked_seq} / ${x.next_seq - 1}`),
+			h('td.num', String(x.unacked)), h('td.num', String(x.unread)), h('td.num', String(x.oldest_seconds)),
+			h('td', x.last_error ? h('span.chip.bad', x.last_error) : (x.last_acked_at ? when(x.last_acked_at) : '—')),
+			h('td', replay(x.name)))),
+		'尚无平台推送 / no platform fed yet'));
+}
+
 async function viewOverview() {
-	const o = await api('GET', '/api/overview');
+	const [o, pf] = await Promise.all([api('GET', '/api/overview'),
+		api('GET', '/api/platforms').catch(() => ({ platforms: [] }))]);
 	const held = o.held_sheets, behind = o.projects_behind, al = o.alerts_undelivered;
 	const po = o.payment_orders || { waiting: 0, in_flight: 0, overdue: 0, lines_unsettled: 0, order_list: [] };
 	const byRecipient = Object.entries(al.by_recipient || {});
@@ -359,6 +390,7 @@ async function viewOverview() {
 				h('td', when(x.created_at)), h('td', x.taken_at ? when(x.taken_at) : '—'),
 				h('td.num', String(x.attempts)))),
 			'代发指令均已结清 / every payment order is settled')),
+		platformPanel(pf.platforms || []),
 		h('section.panel', { id: 'held' },
 			h('h2', '待资金工资表 ', h('small', 'Held sheets (BALANCE_SHORT)')),
 			table(sheetHeads(true), sheetRows(held, true), '无暂缓工资表 / no sheet is held')),
@@ -425,6 +457,8 @@ function approvalSummary(a) {
 		return [h('span.mono', p.from), ' → ', h('span.mono', p.to), ' ', h('strong', yuan(p.amount) + ' 元'),
 			h('div.note', (p.deposit ? `退还拨付 return of deposit ${p.deposit} to ${p.payer_name || 'its payer'} · ` : '')
 				+ '理由 reason: ' + (p.reason || ''))];
+	case 'PLATFORM_REPLAY':
+		return [h('strong', p.platform), ' ', `自序号 ${p.from_seq} 起重新推送 / send again from seq ${p.from_seq}`];
 	case 'COMPLETE_PROJECT':
 		return [h('strong', p.code), ' ', `完工日期 complete on ${p.completed_on}`,
 			h('div.note', `公示 ${p.notice_days} 天后可销户 / the account may close ${p.notice_days} days after · 理由 reason: ${p.reason || ''}`)];

@@ -58,8 +58,10 @@ $$;
 -- return: its payload completed by wp_console_move_payload with the
 -- accounts and the amount, so that the checker sees what will move) refused
 -- while a return of the same deposit waits (WP64) or when
--- wp_console_move_refusal says why not; RESET_SECOND_FACTOR (an operator's
--- TOTP, 031) when wp_operator_reset_refusal says why not. Returns the approval id, or NULL
+-- wp_console_move_refusal says why not; PLATFORM_REPLAY (a platform fed
+-- again from a seq) when wp_platform_replay_refusal says why not (WP75);
+-- RESET_SECOND_FACTOR (an operator's TOTP, 031) when
+-- wp_operator_reset_refusal says why not. Returns the approval id, or NULL
 -- and the refusal. Locks nothing: the decision locks and checks again.
 -- Called by wp_console_propose_json.
 CREATE OR REPLACE FUNCTION wp_console_propose(p_kind text, p_payload jsonb, p_maker bigint,
@@ -109,6 +111,11 @@ BEGIN
 		IF refusal IS NOT NULL THEN
 			RETURN;
 		END IF;
+	ELSIF p_kind = 'PLATFORM_REPLAY' THEN
+		refusal := wp_platform_replay_refusal(p_payload);	-- feed.sql
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
 	ELSIF p_kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
 		-- the wage guarantee's (030, functions/guarantee.sql)
 		p_payload := wp_guarantee_payload(p_kind, p_payload);
@@ -150,11 +157,13 @@ END $$;
 -- already decided; SAME_OPERATOR when the checker is its maker (four eyes: the
 -- maker of a proposal cannot approve it); REJECTED; else the approved action
 -- runs (wp_project_open, wp_project_complete, wp_console_close,
--- wp_guarantee_approved, wp_operator_factor_reset or wp_console_move): APPROVED, or
+-- wp_platform_replay, wp_guarantee_approved, wp_operator_factor_reset or
+-- wp_console_move): APPROVED, or
 -- FAILED with the reason when it is refused (SQLSTATE WP002) or breaks a
 -- constraint, the action rolled back to here. The decision is stored and
--- recorded in the 'global' audit chain. Locks the approval's row FOR UPDATE,
--- so two checkers cannot both decide it; the actions lock the account rows
+-- recorded in the 'global' audit chain. Locks first the dedicated account
+-- the payload names (wp_feed_lock_first: the platform feed's order), then
+-- the approval's row FOR UPDATE, so two checkers cannot both decide it; the actions lock the account rows
 -- they touch. Called by wp_console_decide.
 CREATE OR REPLACE FUNCTION wp_approval_decide(p_id bigint, p_checker bigint, p_decision text,
 	OUT state text, OUT outcome text)
@@ -164,6 +173,8 @@ DECLARE
 	v_ap	approval%ROWTYPE;
 	v_name	text;
 BEGIN
+	-- the account's row before the approval's: the platform feed's order (feed.sql)
+	PERFORM wp_feed_lock_first((SELECT a.payload FROM approval a WHERE a.id = p_id));
 	SELECT * INTO v_ap FROM approval WHERE id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
 		state := 'NOT_FOUND';
@@ -199,6 +210,10 @@ BEGIN
 					|| (v_ap.payload->>'completed_on') || '; its account may close from '
 					|| ((v_ap.payload->>'completed_on')::date
 					    + (v_ap.payload->>'notice_days')::int)::text;
+			ELSIF v_ap.kind = 'PLATFORM_REPLAY' THEN
+				PERFORM wp_platform_replay(v_ap.payload, 'operator:' || v_name);
+				outcome := 'platform ' || (v_ap.payload->>'platform') || ' fed again from seq '
+					|| (v_ap.payload->>'from_seq');
 			ELSIF v_ap.kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
 				outcome := wp_guarantee_approved(v_ap.kind, v_ap.payload, p_id,
 					'operator:' || v_name);
@@ -240,7 +255,7 @@ $$;
 -- Opens a project and its dedicated account (an approved OPEN_ACCOUNT): the
 -- owner and general contractor as companies, the account, the project with its
 -- labour-cost plan and pay day; the account's audit chain starts with its
--- opening. A project code already there is refused (unique_violation: one
+-- opening, and the platform feed with its OPENED account event. A project code already there is refused (unique_violation: one
 -- project, one dedicated account, 002 §(十一)). Returns the project id.
 -- Called by wp_approval_decide.
 CREATE OR REPLACE FUNCTION wp_project_open(p jsonb, p_actor text)
@@ -265,6 +280,7 @@ BEGIN
 		p->'contractor'->>'uscc', v_acc, (p->>'labour_cost_fen')::bigint,
 		(p->>'contract_months')::int, (p->>'start_month' || '-01')::date, (p->>'pay_day')::int)
 	RETURNING id INTO v_proj;
+	PERFORM wp_feed_account(v_acc, 'OPENED');
 	PERFORM wp_audit_append(wp_account_chain(p->>'account'), p_actor, 'account.opened',	-- chain
 		'project:' || (p->>'code'),
 		'dedicated account ' || (p->>'account'));
@@ -276,7 +292,8 @@ END $$;
 -- nothing against it: its completion date and the public-notice period in
 -- force when it was proposed ([rules] closing_notice_days, put in the
 -- payload by the daemon), from which wp_console_close_refusal counts
--- (004 第十一条). Recorded in the account's audit chain. Locks the account's
+-- (004 第十一条). Recorded in the account's audit chain and the platform
+-- feed (a COMPLETED account event). Locks the account's
 -- row FOR UPDATE first, as the close does. Raises SQLSTATE WP002 with the
 -- refusal. Called by wp_approval_decide.
 CREATE OR REPLACE FUNCTION wp_project_complete(p jsonb, p_actor text)
@@ -297,6 +314,7 @@ BEGIN
 	END IF;
 	UPDATE project SET state = 'COMPLETE', completed_on = (p->>'completed_on')::date,
 		notice_days = (p->>'notice_days')::int WHERE id = v_proj.id;
+	PERFORM wp_feed_account(v_proj.account_id, 'COMPLETED');
 	PERFORM wp_audit_append(wp_account_chain(v_number), p_actor, 'project.completed',	-- chain
 		'project:' || v_proj.code, 'complete on ' || (p->>'completed_on')
 		|| '; public notice of ' || (p->>'notice_days') || ' days before the account may close');
@@ -349,7 +367,8 @@ END $$;
 -- referenced by the approval, recorded as money.manual and raised as
 -- MANUAL_DEBIT (wp_manual_debit_alert); the account and the project are
 -- closed, the account's audit chain ends with account.closed, and
--- ACCOUNT_CLOSED is raised (to HRSS: wp_alert_recipients). Returns the
+-- ACCOUNT_CLOSED is raised (to HRSS: wp_alert_recipients); the platform
+-- feed gets the payout's MANUAL flow and the CLOSED account event. Returns the
 -- amount paid out. Locks the account's row FOR UPDATE first, so no sheet or
 -- deposit slips in between the check and the close. Raises SQLSTATE WP002
 -- with the refusal. Called by wp_approval_decide.
@@ -378,6 +397,8 @@ BEGIN
 		SELECT v_acc.id, o.id, v_acc.balance, 'MANUAL', 'approval:' || p_approval
 		FROM account o WHERE o.kind = 'CLEARING_OUT' ORDER BY o.id LIMIT 1;
 		UPDATE account SET balance = 0 WHERE id = v_acc.id;
+		PERFORM wp_feed_flow(v_acc.id, false, 'MANUAL', v_acc.balance, 'approval:' || p_approval,
+			v_holder, NULL, v_proj.contractor_uscc, 'payout of the balance to the account holder at closing');
 		PERFORM wp_audit_append(wp_account_chain(v_acc.number), p_actor, 'money.manual',	-- chain
 			'account:' || v_acc.number, wp_yuan(v_acc.balance)
 			|| ' yuan paid out to the account holder ' || v_holder
@@ -387,6 +408,7 @@ BEGIN
 	END IF;
 	UPDATE account SET state = 'CLOSED', closed_at = now() WHERE id = v_acc.id;
 	UPDATE project SET state = 'CLOSED' WHERE id = v_proj.id;
+	PERFORM wp_feed_account(v_acc.id, 'CLOSED');
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), p_actor, 'account.closed',	-- chain
 		'project:' || v_proj.code, 'dedicated account ' || v_acc.number || ' closed');
 	INSERT INTO alert (kind, project_id, balance, detail, dedup_key)
@@ -475,7 +497,7 @@ $$;
 -- clearing account out, referenced by the approval; the balance lowered
 -- with it; the deposit_return row (the deposit's entry reference is its
 -- key: once); money.manual in the account's chain; MANUAL_DEBIT raised with
--- the approval's maker and checker. Locks the dedicated account's row FOR
+-- the approval's maker and checker; a MANUAL flow for the platform feed. Locks the dedicated account's row FOR
 -- UPDATE (clearing rows are never locked). Raises SQLSTATE WP002 with the
 -- refusal. Called by wp_approval_decide.
 CREATE OR REPLACE FUNCTION wp_console_move(p jsonb, p_approval bigint, p_actor text)
@@ -499,6 +521,10 @@ BEGIN
 	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 	VALUES (v_from.id, v_to.id, v_amt, 'MANUAL', 'approval:' || p_approval);
 	UPDATE account SET balance = balance - v_amt WHERE id = v_from.id;
+	PERFORM wp_feed_flow(v_from.id, false, 'MANUAL', v_amt, 'approval:' || p_approval,
+		(SELECT d.payer_name FROM deposit d WHERE d.entry_ref = p->>'deposit'), NULL,
+		(SELECT d.payer_uscc FROM deposit d WHERE d.entry_ref = p->>'deposit'),
+		'return of deposit ' || (p->>'deposit') || ' to its payer');
 	INSERT INTO deposit_return (entry_ref, account_id, amount, approval_id)
 	VALUES (p->>'deposit', v_from.id, v_amt, p_approval);
 	PERFORM wp_audit_append(wp_account_chain(v_from.number), p_actor, 'money.manual',	-- chain

@@ -277,6 +277,43 @@ CREATE OR REPLACE FUNCTION wp_console_audit(p_before bigint) RETURNS json LANGUA
 	      (SELECT * FROM audit WHERE id < p_before ORDER BY id DESC LIMIT 100)) x
 $$;
 
+-- Each platform's backlog for the console and /metrics: the records
+-- numbered and not acknowledged, the events not read yet (of every
+-- region: routing happens when they are read; counted up to 100,000, so
+-- that a scrape stays cheap), the oldest unacknowledged record's age in
+-- seconds, and the delivery's state. Reads only. Called by
+-- daemon/consoleapi.c and daemon/metrics.c (through wp_console_platforms).
+CREATE OR REPLACE FUNCTION wp_platform_backlog()
+RETURNS TABLE (name text, region text, next_seq bigint, acked_seq bigint, unacked bigint,
+	unread bigint, oldest_seconds double precision, attempts int, next_attempt_at text,
+	last_acked_at text, last_status int, last_error text)
+LANGUAGE sql STABLE AS $$
+	SELECT f.name, f.region, f.next_seq, f.acked_seq, f.next_seq - 1 - f.acked_seq,
+		(SELECT count(*) FROM (SELECT 1 FROM platform_event e
+			WHERE (e.xid, e.id) > (f.cursor_xid, f.cursor_id) LIMIT 100000) x),
+		coalesce((SELECT extract(epoch FROM now() - e.at) FROM platform_span s
+			JOIN platform_event e ON e.id = s.event_id
+			WHERE s.platform = f.name AND s.first_seq <= f.acked_seq + 1
+			  AND s.first_seq + s.n > f.acked_seq + 1 AND f.acked_seq + 1 < f.next_seq), 0),
+		f.attempts, wp_iso_cst(f.next_attempt_at), wp_iso_cst(f.last_acked_at), f.last_status,
+		f.last_error
+	FROM platform_feed f ORDER BY f.name
+$$;
+
+-- The console's view of the feed: {"platforms": [...]}, each platform's
+-- backlog and delivery state (wp_platform_backlog). Reads only. Called by
+-- daemon/consoleapi.c (GET /api/platforms).
+CREATE OR REPLACE FUNCTION wp_console_platforms()
+RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('platforms', coalesce(json_agg(json_build_object(
+		'name', b.name, 'region', b.region, 'next_seq', b.next_seq,
+		'acked_seq', b.acked_seq, 'unacked', b.unacked, 'unread', b.unread,
+		'oldest_seconds', round(b.oldest_seconds::numeric, 3), 'attempts', b.attempts,
+		'next_attempt_at', b.next_attempt_at, 'last_acked_at', b.last_acked_at,
+		'last_status', b.last_status, 'last_error', b.last_error) ORDER BY b.name), '[]'))
+	FROM wp_platform_backlog() b
+$$;
+
 -- The figures of /metrics: sheets by state, lines and fen paid, fen held,
 -- accounts open, dedicated balances, approvals pending, the alert backlog,
 -- the payment orders not settled (026: waiting, taken with lines open, the
@@ -315,7 +352,8 @@ CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE
 			'oldest_pending_seconds', coalesce(floor(extract(epoch FROM
 				now() - min(o.created_at) FILTER (WHERE o.state = 'PENDING'))), 0)::bigint,
 			'lines_unsettled', coalesce(sum(o.unsettled), 0))
-			FROM payment_order o WHERE o.state = 'PENDING' OR o.unsettled > 0))
+			FROM payment_order o WHERE o.state = 'PENDING' OR o.unsettled > 0),
+		'platforms', wp_console_platforms()->'platforms')			-- 029
 $$;
 
 -- An operator asks for an alert's pending deliveries to be tried now rather

@@ -23,8 +23,9 @@ $$;
 -- whole notification, nothing booked, with that entry's reason; else APPLIED
 -- with counts and the held sheets each deposit paid, or DUPLICATE when every
 -- entry was booked already (a replay changes nothing).
--- Locks each entry's dedicated account row FOR UPDATE through the functions it
--- calls. Called by daemon/core.c (POST /v1/core/notifications).
+-- Locks every entry's dedicated account row FOR UPDATE first, in one
+-- statement (the platform feed's order, feed.sql), then through the
+-- functions it calls. Called by daemon/core.c (POST /v1/core/notifications).
 CREATE OR REPLACE FUNCTION wp_core_notify(p_entries json, OUT outcome text, OUT code text, OUT message text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -35,6 +36,11 @@ DECLARE
 	v_dup		int := 0;
 	v_released	text := '';
 BEGIN
+	-- every dedicated account of the notification locked first, in one
+	-- statement, before anything is written: the platform feed's order
+	-- rests on the account lock being a transaction's first write (feed.sql)
+	PERFORM 1 FROM account a WHERE a.kind IN ('DEDICATED', 'GUARANTEE') AND a.number IN (SELECT x.account
+		FROM json_to_recordset(p_entries) AS x(account text)) ORDER BY a.id FOR UPDATE;
 	BEGIN
 		FOR e IN SELECT * FROM json_to_recordset(p_entries) AS x(ref text, account text,
 		    amount bigint, booking date, payer_name text, payer_uscc text,
@@ -186,7 +192,8 @@ END $$;
 --    keep nothing (no such freeze applied, or lifted or taken already):
 --    REFUSED, WP46.
 -- Every order against a project's account is reported to the regulators in
--- the same transaction: applied (also in part) LEGAL_ORDER_APPLIED (required
+-- the same transaction (an attachment is an ATTACHMENT flow of the platform
+-- feed too): applied (also in part) LEGAL_ORDER_APPLIED (required
 -- the Amount, shortfall the part not applied), refused SEIZURE_REFUSED
 -- (shortfall the Amount). AC01 for an account that is not dedicated
 -- (recorded, no alert: no project of ours). The answer carries the account's
@@ -307,6 +314,8 @@ BEGIN
 		INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 		VALUES (v_acc.id, v_att, v_attach, 'ATTACHMENT', p_ref);
 		UPDATE account SET balance = balance - v_attach WHERE id = v_acc.id;
+		PERFORM wp_feed_flow(v_acc.id, false, 'ATTACHMENT', v_attach, p_ref, p_authority,
+			NULL, NULL, p_kind || ' order ' || p_order_no || ' (' || p_reason || ')');
 	END IF;
 	IF outcome = 'APPLIED' THEN
 		INSERT INTO alert (kind, project_id, balance, required, shortfall, msg_id, detail, dedup_key)
@@ -362,9 +371,10 @@ $$;
 
 -- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
 -- account (a DEPOSIT transfer from CLEARING_IN), recorded in the account's
--- audit chain, then pays the held sheets it now covers (wp_release_held);
--- or a deposit to a wage guarantee account (030), which pays the draws
--- claimed from a letter's issuer that it now covers (wp_guarantee_credited).
+-- audit chain and the platform feed (a DEPOSIT flow), then pays the held
+-- sheets it now covers (wp_release_held); or a deposit to a wage guarantee
+-- account (030), which pays the draws claimed from a letter's issuer that
+-- it now covers (wp_guarantee_credited).
 -- Refused: AC01 not a dedicated account, AC04 closed, DU01 the NtryRef booked
 -- before with another amount; the same NtryRef again is DUPLICATE and changes
 -- nothing. Locks the dedicated account's row FOR UPDATE. Called by
@@ -418,6 +428,8 @@ BEGIN
 	INSERT INTO transfer (debit_account, credit_account, amount, reason, reference)
 	VALUES (v_in, v_acc.id, p_amount, 'DEPOSIT', p_ref);
 	UPDATE account SET balance = balance + p_amount WHERE id = v_acc.id;
+	PERFORM wp_feed_flow(v_acc.id, true, 'DEPOSIT', p_amount, p_ref, p_payer_name, NULL,
+		p_payer_uscc, 'labour-cost deposit booked ' || p_booking);
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
 		'account:' || p_account,
 		'entry ' || p_ref || ' credited ' || p_amount || ' fen' || wp_core_peer_note());
@@ -444,7 +456,8 @@ END $$;
 -- WP42 another amount than the line's, AC01, AC04, DU01 (the NtryRef booked
 -- with another amount, or as a deposit); the same NtryRef again is DUPLICATE.
 -- Locks the dedicated account's row FOR UPDATE; the record goes to its audit
--- chain. Called by wp_core_notify.
+-- chain, the line's RETURNED payline to the platform feed. Called by
+-- wp_core_notify.
 CREATE OR REPLACE FUNCTION wp_core_return(p_ref text, p_account text, p_amount bigint, p_booking date,
 	p_e2e text, p_reason text, OUT outcome text, OUT code text, OUT message text)
 LANGUAGE plpgsql AS $$
@@ -520,6 +533,7 @@ BEGIN
 		RETURN;
 	END IF;
 	PERFORM wp_line_back(p_ref, v_acc.id, v_line.sheet_id, v_line.seq, p_reason, p_booking);
+	PERFORM wp_feed_payline(v_line.sheet_id, ARRAY[v_line.seq], 'RETURNED', p_ref);
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'wage.returned',	-- chain
 		'sheet:' || v_line.msg_id,
 		'line ' || p_e2e || ' returned (' || coalesce(nullif(p_reason, ''), 'no reason') || '), entry '
@@ -535,8 +549,10 @@ END $$;
 -- worker and month of the line (a line_return row under p_ref: no other
 -- sheet may spend it, a BACKPAY line for that worker and month releases
 -- it), as one RETURN transfer CLEARING_OUT -> the account; returns the fen
--- booked back. A line comes back once (line_return's unique key raises
--- otherwise). Writes no audit record and no alert: the caller says why.
+-- booked back, and its flow for the platform feed (RETURN, or REJECTED for
+-- a core rejection, p_ref 'RJCT/...'). A line comes back once (line_return's
+-- unique key raises otherwise). Writes no audit record and no alert: the
+-- caller says why.
 -- The caller holds the dedicated account's row FOR UPDATE. Called by
 -- wp_core_return (a camt.054 return) and wp_settlement_apply (a line the
 -- core rejected, pain.002 RJCT).
@@ -558,5 +574,11 @@ BEGIN
 	VALUES (v_out, p_account, v_amount, 'RETURN', p_ref);
 	UPDATE account SET balance = balance + v_amount, earmarked = earmarked + v_amount
 	WHERE id = p_account;
+	PERFORM wp_feed_flow(p_account, true, CASE WHEN p_ref LIKE 'RJCT/%' THEN 'REJECTED'
+		ELSE 'RETURN' END, v_amount, p_ref, NULL, NULL, NULL,
+		(SELECT 'wage payment ' || l.end_to_end_id || ' of ' || s.msg_id || ' back ('
+			|| coalesce(nullif(p_reason, ''), 'NARR') || '), earmarked'
+		 FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
+		 WHERE l.sheet_id = p_sheet AND l.seq = p_seq));
 	RETURN v_amount;
 END $$;

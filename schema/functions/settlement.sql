@@ -216,7 +216,8 @@ BEGIN
 END $$;
 
 -- Books the new final statuses of wp_settle_in (lines without one yet) for
--- an order: the payment_settlement rows, and for each RJCT the money back
+-- an order: the payment_settlement rows, one SETTLED payline event of the
+-- platform feed naming them, and for each RJCT the money back
 -- (wp_line_back, unless the line came back already), PAYMENT_FAILED and an
 -- audit record. Returns how many statuses were new and how many of them
 -- RJCT. The caller holds the account's row and the order's FOR UPDATE.
@@ -237,6 +238,11 @@ BEGIN
 	SELECT DISTINCT p_order.id, i.seq, p_order.sheet_id, i.sts, left(i.reason, 35)
 	FROM wp_settle_in i WHERE i.fresh;
 	GET DIAGNOSTICS n_new = ROW_COUNT;
+	-- the platform feed: one SETTLED payline event naming the lines
+	IF n_new > 0 THEN
+		PERFORM wp_feed_payline(p_order.sheet_id, ARRAY(SELECT DISTINCT i.seq
+			FROM wp_settle_in i WHERE i.fresh ORDER BY 1), 'SETTLED', p_order.msg_id);
+	END IF;
 	n_rjct := 0;
 	SELECT * INTO STRICT v_sheet FROM sheet WHERE id = p_order.sheet_id;
 	-- rejections are rare: one line at a time

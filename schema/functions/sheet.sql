@@ -493,10 +493,12 @@ END $$;
 -- released (wp_earmark_release, skipped when the account keeps none); the
 -- balance and earmarked lowered together, the account's CHECKs (balance >= 0,
 -- earmarked <= balance) failing rather than overdrawing; a sheet.paid record
--- appended to the account's audit chain; and the sheet's payment order to
+-- appended to the account's audit chain; the sheet's payment order to
 -- the core written (payment_order, delivered by daemon/payorders.c): one per
 -- paid sheet, exactly once, since only the step that pays writes it (paid
--- as stored too: the close pays through here). The caller holds the
+-- as stored too: the close pays through here); and the platform feed's
+-- WAGE flow and PAID payline events (wp_feed_flow, wp_feed_payline: one
+-- row each per sheet). The caller holds the
 -- dedicated account's row FOR UPDATE; the chain's head is locked after it. Called by
 -- wp_sheet_close and wp_release_held.
 CREATE OR REPLACE FUNCTION wp_sheet_pay(p_sheet bigint, p_account bigint, p_actor text)
@@ -542,6 +544,11 @@ BEGIN
 	-- fails on the CHECK (balance >= 0, earmarked <= balance) rather than overdraw
 	UPDATE account SET balance = balance - v_total, earmarked = earmarked - v_used
 	WHERE id = p_account;
+	-- the platform feed (029): one flow and one payline event per sheet,
+	-- whatever its size; the delivery expands the lines
+	PERFORM wp_feed_flow(p_account, false, 'WAGE', v_total, v_msg, NULL, NULL, NULL,
+		'wages of ' || v_count || ' line(s) to the workers'' cards');
+	PERFORM wp_feed_payline(p_sheet, NULL, 'PAID', NULL);
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), p_actor, 'sheet.paid',	-- chain
 		'sheet:' || v_msg,
 		'account ' || p_account || ' debited ' || v_total || ' fen'

@@ -245,6 +245,14 @@ all_delivered() {
 check "every alert raised was delivered, with its original Id" wait_for 120 all_delivered
 diag "$(wc -l <"$T/raised") alerts raised, $(wc -l <"$T/acked") acknowledged by the regulator"
 
+# the platform feed's outbox (029) was written with what it reports, whatever instant the kills hit
+check_eq "feed: each paid sheet one PAID payline event, no other sheet any" \
+    "$(q "SELECT count(*) FROM sheet s FULL JOIN (SELECT sheet_id, count(*) AS n FROM platform_event WHERE outcome = 'PAID' GROUP BY 1) e ON e.sheet_id = s.id WHERE (s.state = 'PAID') IS DISTINCT FROM (e.n = 1)")" 0
+check_eq "feed: one WAGE flow per paid sheet, one DEPOSIT flow per deposit" \
+    "$(q "SELECT (SELECT count(*) FROM platform_event WHERE data->>'flowType' = 'WAGE') - (SELECT count(*) FROM sheet WHERE state = 'PAID') || ' ' || (SELECT count(*) FROM platform_event WHERE data->>'flowType' = 'DEPOSIT') - (SELECT count(*) FROM deposit)")" "0 0"
+check_eq "feed: each final status in exactly one SETTLED event, each money-back one REJECTED or RETURN flow" \
+    "$(q "SELECT (SELECT count(*) FROM payment_settlement st JOIN payment_order o ON o.id = st.order_id WHERE (SELECT count(*) FROM platform_event e WHERE e.outcome = 'SETTLED' AND e.sheet_id = o.sheet_id AND st.line_seq = ANY (e.lines)) <> 1) || ' ' || (SELECT count(*) FROM platform_event WHERE data->>'flowType' IN ('REJECTED', 'RETURN')) - (SELECT count(*) FROM line_return)")" "0 0"
+
 ledger_exact
 echo "torture: $c cycles, $violations violations"
 finish

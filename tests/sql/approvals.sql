@@ -18,7 +18,7 @@
 -- MANUAL_DEBIT and ACCOUNT_CLOSED. The ledger invariants after each.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(96);
+SELECT plan(99);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT lives_ok('SELECT tap.four_eyes()', 'maker1 and checker1');
 CREATE TEMP TABLE op AS SELECT tap.op('maker1') AS maker, tap.op('checker1') AS checker;
@@ -209,6 +209,21 @@ SELECT is(tap.four_eyed('COMPLETE_PROJECT', tap.complete_payload('XM-TAP-0001', 
 SELECT is((SELECT string_agg(to_char(u.month, 'YYYY-MM'), ',') FROM wp_console_unpaid_months(
 	(SELECT id FROM project WHERE code = 'XM-TAP-0001'), '2026-10-20 14:00+08') u), '2026-03',
 	'months unpaid end with its completion: March only, not every month to the clock''s');
+
+-- --- the platform feed (029): the account's life and its manual debits -------------------------
+SELECT is((SELECT string_agg(e.data->>'accountStatus', ',' ORDER BY e.id) FROM platform_event e
+	JOIN project p ON p.id = e.project_id WHERE p.code = 'XM-TAP-0003' AND e.kind = 'account'),
+	'OPENED,COMPLETED,CLOSED', 'the feed has the account opened, completed and closed');
+SELECT is((SELECT string_agg((e.data->>'flowType') || ' ' || (e.data->>'billType') || ' '
+	|| (e.data->>'billAmount') || ' ' || (e.data->>'accountBalance'), ',' ORDER BY e.id)
+	FROM platform_event e JOIN project p ON p.id = e.project_id
+	WHERE p.code = 'XM-TAP-0003' AND e.kind = 'flow' AND e.data->>'flowType' = 'MANUAL'),
+	'MANUAL 2 50.00 0.00', 'the payout at closing is an expense flow, nothing left after it');
+SELECT is((SELECT (e.data->>'billAmount') || ' ' || (e.data->>'batchNumber') || ' ' || (e.data->>'counterpartyCode')
+	FROM platform_event e JOIN project p ON p.id = e.project_id
+	WHERE p.code = 'XM-TAP-0001' AND e.kind = 'flow' AND e.data->>'flowType' = 'MANUAL'),
+	'500.00 approval:' || (SELECT id FROM r1) || ' ' || tap.owner(),
+	'a deposit returned to its payer is an expense flow naming the approval and the payer');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -15,7 +15,7 @@
 -- 2026-10 of the plan, 100,000 fen).
 BEGIN;
 \ir fixtures.sql
-SELECT plan(135);
+SELECT plan(137);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT ok(tap.open_project('XM-TAP-0002', tap.acc2(), tap.gc()) IS NOT NULL, 'a second project is opened');
 SELECT is(tap.close_account('XM-TAP-0002', '2026-10-20 10:00+08'), 'APPROVED APPROVED',
@@ -193,6 +193,13 @@ SELECT is((SELECT count(*) FROM alert WHERE kind = 'SEIZURE_REFUSED') || ' '
 SELECT is(tap.audits('legal_order.applied') || ' ' || tap.audits('legal_order.refused'), '7 8',
 	'every order decided is audited in the account''s chain');
 SELECT * FROM tap.invariants('after legal orders');
+
+-- the platform feed (029): each attachment is an expense flow with the balance after it
+SELECT is((SELECT count(*) FROM platform_event e WHERE e.kind = 'flow' AND e.data->>'flowType' = 'ATTACHMENT'),
+	(SELECT count(*) FROM transfer WHERE reason = 'ATTACHMENT'), 'one ATTACHMENT flow per attachment transfer');
+SELECT is((SELECT e.data->>'accountBalance' FROM platform_event e WHERE e.kind = 'flow'
+	AND e.project_id = (SELECT id FROM project WHERE code = 'XM-TAP-0001') ORDER BY e.id DESC LIMIT 1),
+	wp_yuan(tap.balance()), 'the last flow''s balance after is the account''s balance');
 
 SELECT * FROM finish();
 ROLLBACK;

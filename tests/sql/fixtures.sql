@@ -552,6 +552,24 @@ CREATE FUNCTION tap.take(p_msg text) RETURNS boolean LANGUAGE sql AS $$
 		WHERE s.msg_id = p_msg), 202)
 $$;
 
+-- platform feed (029) --------------------------------------------------------------
+-- How many feed events of a kind were written.
+CREATE FUNCTION tap.ev(p_kind text) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT count(*) FROM platform_event WHERE kind = p_kind
+$$;
+-- A platform's claim as daemon/platform.c makes it, its fields as jsonb;
+-- lease 0 unless given, so that a test may claim again at once.
+CREATE FUNCTION tap.claim(p_name text, p_region text, p_max int, p_lease int DEFAULT 0)
+RETURNS TABLE (seq bigint, id text, kind text, at text, f jsonb) LANGUAGE sql AS $$
+	SELECT c.seq, c.id, c.kind, c.at, c.fields::jsonb
+	FROM wp_platform_claim(p_name, p_region, p_max, p_lease) c
+$$;
+-- A 2xx to the platform's latest claim, up to p_last: the acknowledged seq.
+CREATE FUNCTION tap.ack(p_name text, p_last bigint) RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_platform_acked(p_name, (SELECT claim_no FROM platform_feed WHERE name = p_name),
+		p_last, 200)
+$$;
+
 -- --- the wage guarantee (030) ------------------------------------------------------
 -- A guarantee account's proposal as guaranteeapi.c sends it: required from
 -- the contract amount and the rate (percent), top-up period 30 days.

@@ -4,6 +4,7 @@
  */
 #include "unit.h"
 #include "config.h"
+#include "feed.h"
 #include "peerpin.h"
 
 static const char good[] =
@@ -290,7 +291,63 @@ missing_file(void)
 	CHECK(strstr(err.msg, "could not open \"/nonexistent/wagepayd.conf\"") != NULL);
 }
 
+/* good, and a [platform] section with the given body after it */
+static struct config *
+with_platform(const char *body, struct perr *err)
+{
+	static char	buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s[platform %s]\n%s", good,
+	    strncmp(body, "NAME=", 5) == 0 ? "a/b" : "henan", body);
+	return parse(buf, err);
+}
+
+static void
+platforms(void)
+{
+	struct perr	 err;
+	struct config	*c;
+	const char	*sm = "region = 41\nurl = https://p.example/feed\nca = ca.pem\n"
+	    "cert = bc.pem\nkey = bc.key\ncrypto = sm\nsign_cert = s.pem\n"
+	    "sign_key = s.key\ndata_key = d.key\n";
+
+	CHECK((c = with_platform(sm, &err)) != NULL);
+	CHECK_INT(c->nplatforms, 1);
+	CHECK_STR(c->platforms[0].name, "henan");
+	CHECK_STR(c->platforms[0].region, "41");
+	CHECK_INT(c->platforms[0].crypto, FEED_SM);
+	CHECK_STR(c->platforms[0].data_key, "d.key");
+	config_free(c);
+	CHECK((c = with_platform("region = 4101\nurl = https://p.example/\n"
+	    "ca = ca.pem\ncert = bc.pem\nkey = bc.key\ncrypto = rsa\n"
+	    "sign_key = b.key\n", &err)) != NULL);
+	CHECK_INT(c->platforms[0].crypto, FEED_RSA);
+	CHECK(c->platforms[0].sign_cert == NULL);
+	config_free(c);
+	/* mistakes, each named */
+	CHECK(with_platform("region = 4\n", &err) == NULL);
+	CHECK(strstr(err.msg, "region must be 2 to 6") != NULL);
+	CHECK(with_platform("url = http://p.example/\n", &err) == NULL);
+	CHECK(strstr(err.msg, "https://") != NULL);
+	CHECK(with_platform("crypto = sm3\n", &err) == NULL);
+	CHECK(strstr(err.msg, "crypto must be sm") != NULL);
+	CHECK(with_platform("colour = red\n", &err) == NULL);
+	CHECK(strstr(err.msg, "unknown key \"colour\"") != NULL);
+	CHECK(with_platform("region = 41\n", &err) == NULL);
+	CHECK(strstr(err.msg, "[platform henan] needs region, url") != NULL);
+	CHECK(with_platform("region = 41\nurl = https://p.example/\nca = a\n"
+	    "cert = b\nkey = c\ncrypto = sm\nsign_key = s.key\n", &err) == NULL);
+	CHECK(strstr(err.msg, "needs sign_cert") != NULL);
+	CHECK(with_platform("region = 41\nurl = https://p.example/\nca = a\n"
+	    "cert = b\nkey = c\ncrypto = rsa\nsign_key = s.key\ndata_key = d\n",
+	    &err) == NULL);
+	CHECK(strstr(err.msg, "data_key is for crypto = sm") != NULL);
+	CHECK(with_platform("NAME=", &err) == NULL);
+	CHECK(strstr(err.msg, "needs a name") != NULL);
+}
+
 const struct unit_case config_cases[] = {
+	{ "platforms", platforms },
 	{ "complete_file", complete_file },
 	{ "rules_section", rules_section },
 	{ "mistakes_named", mistakes_named },
