@@ -201,6 +201,7 @@ usage(void)
 	    "usage: wagepayd -f FILE [-v]           run in the foreground\n"
 	    "       wagepayd -f FILE -n             check the configuration\n"
 	    "       wagepayd -f FILE --migrate      apply pending migrations\n"
+	    "       wagepayd -f FILE --rotate-key NEWKEY   re-seal personal data under NEWKEY\n"
 	    "       wagepayd -f FILE --add-operator NAME --role ROLE\n"
 	    "                                       (password on standard input)\n");
 	exit(1);
@@ -266,8 +267,9 @@ schema_check_queue(void)
 		    schema_check_retry_cb, NULL, &again);
 }
 
-/* The pool, once the database's schema is known to be this binary's (or is
- * checked by the pool's first query, the database being down). */
+/* The [security] keys, and the pool, once the database's schema is known to
+ * be this binary's and its personal data these keys' (or is checked by the
+ * pool's first query, the database being down). */
 static void
 database_open(struct config *conf)
 {
@@ -275,7 +277,10 @@ database_open(struct config *conf)
 	bool		 reached;
 
 	perr_clear(&err);
-	if (migrate_check(conf->dsn, &reached) == -1)
+	if ((wpd->pii = piikeys_load(conf, &err)) == NULL && err.msg[0] != '\0')
+		fatalx("%s", err.msg);
+	if (migrate_check(conf->dsn, &reached) == -1 ||
+	    (reached && piiconvert_check(conf->dsn, wpd->pii) == -1))
 		fatalx("refusing to start");
 	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
 	    &err)) == NULL)
@@ -359,23 +364,72 @@ run(struct config *conf)
 	event_base_free(wpd->base);
 	sheettrust_set(NULL);
 	xmlsig_signer_free(wpd->bank);
+	pii_keys_free(wpd->pii);
 	schemas_free(wpd->schemas);
 	config_free(wpd->conf);
 	free(wpd);
 	return 0;
 }
 
+/* --rotate-key NEWKEY: NEWKEY must be the configuration's data_key (what
+ * the daemons now seal with), with the old one as previous_data_key. */
+static int
+rotate_key(const struct config *conf, const struct pii_keys *keys,
+    const char *newkey)
+{
+	if (keys == NULL || conf->previous_data_key == NULL ||
+	    strcmp(conf->data_key, newkey) != 0) {
+		fprintf(stderr, "--rotate-key %s: set [security] data_key = %s "
+		    "and previous_data_key = the key it replaces, restart the "
+		    "daemons with that (they then seal with the new key and "
+		    "still read the old), then run this\n", newkey, newkey);
+		return -1;
+	}
+	return piiconvert_rotate(conf->dsn, keys, newkey);
+}
+
+/* -n, --migrate and --rotate-key: each reads the [security] keys. */
+static int
+keyed_command(struct config *conf, const char *file, bool check, bool migrate,
+    const char *rotate)
+{
+	struct pii_keys	*keys;
+	struct loaded	 l;
+	struct perr	 err;
+	int		 rc = -1;
+
+	perr_clear(&err);
+	keys = piikeys_load(conf, &err);
+	if (err.msg[0] != '\0')
+		fprintf(stderr, "%s: %s\n", file, err.msg);
+	else if (check && load_all(conf, &l, &err) == -1)
+		fprintf(stderr, "%s: %s\n", file, err.msg);
+	else if (check) {
+		loaded_free(&l);
+		printf("configuration OK\n");
+		rc = 0;
+	} else if (migrate)
+		rc = migrate_run(conf->dsn) == 0 &&
+		    piiconvert_migrate(conf->dsn, keys) == 0 ? 0 : -1;
+	else
+		rc = rotate_key(conf, keys, rotate);
+	pii_keys_free(keys);
+	config_free(conf);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_MIGRATE = 256, OPT_ADD_OPERATOR, OPT_ROLE };
+	enum { OPT_MIGRATE = 256, OPT_ADD_OPERATOR, OPT_ROLE, OPT_ROTATE_KEY };
 	static const struct option longopts[] = {
 		{ "migrate", no_argument, NULL, OPT_MIGRATE },
 		{ "add-operator", required_argument, NULL, OPT_ADD_OPERATOR },
 		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "rotate-key", required_argument, NULL, OPT_ROTATE_KEY },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*file = NULL, *opname = NULL, *role = NULL;
+	const char	*file = NULL, *opname = NULL, *role = NULL, *rotate = NULL;
 	bool		 check = false, migrate = false;
 	int		 ch, rc;
 	struct config	*conf;
@@ -392,6 +446,7 @@ main(int argc, char *argv[])
 		case OPT_MIGRATE: migrate = true; break;
 		case OPT_ADD_OPERATOR: opname = optarg; break;
 		case OPT_ROLE: role = optarg; break;
+		case OPT_ROTATE_KEY: rotate = optarg; break;
 		default: usage();
 		}
 	}
@@ -407,22 +462,8 @@ main(int argc, char *argv[])
 	if (xmlsig_init() == -1)
 		fatalx("could not initialise xmlsec");
 
-	if (check) {
-		if (load_all(conf, &l, &err) == -1) {
-			fprintf(stderr, "%s: %s\n", file, err.msg);
-			config_free(conf);
-			return 1;
-		}
-		loaded_free(&l);
-		config_free(conf);
-		printf("configuration OK\n");
-		return 0;
-	}
-	if (migrate) {
-		rc = migrate_run(conf->dsn);
-		config_free(conf);
-		return rc == 0 ? 0 : 1;
-	}
+	if (check || migrate || rotate != NULL)
+		return keyed_command(conf, file, check, migrate, rotate);
 	if (opname != NULL) {
 		if ((password = read_password()) == NULL) {
 			fprintf(stderr, "no password on standard input\n");

@@ -11,7 +11,9 @@
 -- MsgId (the same on every attempt), its creation time, count and sum, the
 -- dedicated account and the project's name (the debtor), and per line the
 -- InstrId, EndToEndId, amount, worker's name, card, card bank and
--- remittance (WAGE/YYYY-MM). A claim counts the attempt and moves
+-- remittance (WAGE/YYYY-MM); with keys (032) name and card are blind indexes
+-- and pii is the line's sealed record in hex, which the daemon opens for
+-- the clear name and card (NULL: stored in clear). A claim counts the attempt and moves
 -- next_attempt_at p_lease seconds ahead, so that a daemon killed mid-POST
 -- leaves the order due again after the lease, never lost.
 -- Locks the claimed payment_order rows FOR UPDATE SKIP LOCKED: two instances
@@ -19,7 +21,7 @@
 CREATE OR REPLACE FUNCTION wp_payorder_claim(p_limit int, p_lease int)
 RETURNS TABLE (order_id bigint, msg_id text, attempts int, created_at text, nb_of_txs int,
 	ctrl_sum bigint, account text, debtor text, instr_id text, end_to_end_id text,
-	amount bigint, name text, card text, card_bank text, remittance text)
+	amount bigint, name text, card text, card_bank text, remittance text, pii text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -38,7 +40,7 @@ BEGIN
 	)
 	SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at), u.nb_of_txs, u.ctrl_sum,
 		a.number, p.name, u.msg_id || '-' || l.seq, l.end_to_end_id, l.amount, l.name,
-		l.card, l.card_bank, l.kind || '/' || to_char(l.month, 'YYYY-MM')
+		l.card, l.card_bank, l.kind || '/' || to_char(l.month, 'YYYY-MM'), encode(l.pii, 'hex')
 	FROM u JOIN account a ON a.id = u.account_id
 	JOIN project p ON p.account_id = a.id
 	JOIN sheet_line l ON l.sheet_id = u.sheet_id AND l.reason_code IS NULL
