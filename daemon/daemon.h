@@ -277,10 +277,18 @@ const char	*piikeys_index(enum pii_field, const char *value, char *out);
  * -1 with err (WP90): no keys, bad hex, an unknown key, a forged record. */
 int		 piikeys_open_hex(const char *hex, struct pii_clear *,
 		    struct perr *) WUR;
+/* The clear name and card of a sealed record (hex), strdup'd into *name
+ * and *card (either may be NULL: not wanted); the caller frees them. */
+int		 piikeys_open_dup(const char *hex, char **name, char **card,
+		    struct perr *) WUR;
 /* The same with a context of the caller's (off the loop: --migrate). */
 struct pii_ctx;
 int		 piikeys_open_hex_ctx(struct pii_ctx *, const char *hex,
 		    struct pii_clear *, struct perr *) WUR;
+/* Seals the three fields under the data key, as hex into hex (len bytes;
+ * 2 * PII_SEAL_MAX + 1 fit any). -1 with err without keys or on failure. */
+int		 piikeys_seal_hex(const char *idn, const char *name,
+		    const char *card, char *hex, size_t len, struct perr *) WUR;
 /* The index key's id as the database must record it (pii_keyring), or
  * NULL without keys. */
 const char	*piikeys_index_id(void);

@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "pii.h"
 #include "xmlsafe.h"
 #include "xmlsig.h"
 
@@ -289,6 +290,18 @@ database_open(struct config *conf)
 		schema_check_queue();
 }
 
+/* What run() made that outlives the loop. */
+static void
+wpd_free(void)
+{
+	sheettrust_set(NULL);
+	xmlsig_signer_free(wpd->bank);
+	pii_keys_free(wpd->pii);
+	schemas_free(wpd->schemas);
+	config_free(wpd->conf);
+	free(wpd);
+}
+
 static int
 run(struct config *conf)
 {
@@ -362,12 +375,7 @@ run(struct config *conf)
 		event_free(drain_timer);
 	watchdog_stop();
 	event_base_free(wpd->base);
-	sheettrust_set(NULL);
-	xmlsig_signer_free(wpd->bank);
-	pii_keys_free(wpd->pii);
-	schemas_free(wpd->schemas);
-	config_free(wpd->conf);
-	free(wpd);
+	wpd_free();
 	return 0;
 }
 
@@ -433,7 +441,6 @@ main(int argc, char *argv[])
 	bool		 check = false, migrate = false;
 	int		 ch, rc;
 	struct config	*conf;
-	struct loaded	 l;
 	struct perr	 err;
 	char		*password;
 

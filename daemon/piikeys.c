@@ -98,6 +98,28 @@ piikeys_index(enum pii_field f, const char *value, char *out)
 	return out;
 }
 
+int
+piikeys_seal_hex(const char *idn, const char *name, const char *card,
+    char *hex, size_t len, struct perr *err)
+{
+	static const char	d[] = "0123456789abcdef";
+	uint8_t			buf[PII_SEAL_MAX];
+	size_t			n, i;
+
+	if (ctx() == NULL)
+		return perr_set(err, "WP90", "no [security] keys to seal with");
+	if (pii_seal(loop_ctx, idn, name, card, buf, &n, err) == -1)
+		return -1;
+	if (2 * n + 1 > len)
+		return perr_set(err, "FF01", "a sealed record does not fit");
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = d[buf[i] >> 4];
+		hex[2 * i + 1] = d[buf[i] & 15];
+	}
+	hex[2 * n] = '\0';
+	return 0;
+}
+
 const char *
 piikeys_index_id(void)
 {
@@ -122,6 +144,21 @@ piikeys_open_hex(const char *hex, struct pii_clear *out, struct perr *err)
 		return perr_set(err, "WP90", "a sealed personal record, and "
 		    "no [security] keys to open it");
 	return piikeys_open_hex_ctx(loop_ctx, hex, out, err);
+}
+
+int
+piikeys_open_dup(const char *hex, char **name, char **card, struct perr *err)
+{
+	struct pii_clear	cl;
+	int			rc = 0;
+
+	if (piikeys_open_hex(hex, &cl, err) == -1)
+		return -1;
+	if ((name != NULL && (*name = strdup(cl.name)) == NULL) ||
+	    (card != NULL && (*card = strdup(cl.card)) == NULL))
+		rc = perr_set(err, "WP90", "out of memory");
+	OPENSSL_cleanse(&cl, sizeof(cl));
+	return rc;
 }
 
 int

@@ -52,14 +52,15 @@ CREATE INDEX card_owner_in_clear ON card_owner (card) WHERE in_clear;
 
 -- the lines carry their sealed records and masks (functions/sheet.sql); a
 -- roster version its own (functions/roster.sql); what reads clear values
--- back returns the sealed record for the daemon to open
-DROP FUNCTION wp_sheet_submit(text, text, bytea, text, text, date, int, bigint, text[],
+-- back returns the sealed record for the daemon to open (IF EXISTS: a
+-- database made from scratch has the functions only after the migrations)
+DROP FUNCTION IF EXISTS wp_sheet_submit(text, text, bytea, text, text, date, int, bigint, text[],
 	bigint[], text[], text[], text[], text[], text[], date[], bigint[], int[],
 	timestamptz[], text[], text[], text[], text[], timestamptz);
-DROP FUNCTION wp_sheet_lines(bigint, int, text[], bigint[], text[], text[], text[],
+DROP FUNCTION IF EXISTS wp_sheet_lines(bigint, int, text[], bigint[], text[], text[], text[],
 	text[], text[], date[], bigint[], int[], timestamptz[], text[], text[], text[], text[]);
-DROP FUNCTION wp_roster_version(bigint, text, text, text, text, text, date, date, date,
+DROP FUNCTION IF EXISTS wp_roster_version(bigint, text, text, text, text, text, date, date, date,
 	text, text, text);
-DROP FUNCTION wp_roster_get(text, text);
-DROP FUNCTION wp_payorder_claim(int, int);
-DROP FUNCTION wp_voucher(text, text);
+DROP FUNCTION IF EXISTS wp_roster_get(text, text);
+DROP FUNCTION IF EXISTS wp_payorder_claim(int, int);
+DROP FUNCTION IF EXISTS wp_voucher(text, text);
