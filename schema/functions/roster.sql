@@ -68,7 +68,7 @@ BEGIN
 			CONTINUE;
 		END IF;
 		-- one person, one card: the card's first owner keeps it
-		INSERT INTO card_owner (card, id_number) VALUES (w.card, w.idn)
+		INSERT INTO card_owner (card, id_number, in_clear) VALUES (w.card, w.idn, w.pii IS NULL)
 		ON CONFLICT (card) DO NOTHING;
 		SELECT c.id_number INTO v_owner FROM card_owner c WHERE c.card = w.card;
 		IF v_owner <> w.idn THEN

@@ -45,9 +45,9 @@ ALTER TABLE sheet_line ADD COLUMN pii bytea, ADD COLUMN id_mask text,
 -- row stored with keys is never in them; sheet_line is walked by its key)
 CREATE INDEX roster_entry_in_clear ON roster_entry (project_id) WHERE pii IS NULL;
 CREATE INDEX roster_version_in_clear ON roster_version (project_id) WHERE pii IS NULL;
--- rows stored before are in clear until converted; new rows never are
+-- rows stored before are in clear until converted; wp_roster_upsert says
+-- for each new one whether it came with keys
 ALTER TABLE card_owner ADD COLUMN in_clear boolean NOT NULL DEFAULT true;
-ALTER TABLE card_owner ALTER COLUMN in_clear SET DEFAULT false;
 CREATE INDEX card_owner_in_clear ON card_owner (card) WHERE in_clear;
 
 -- the lines carry their sealed records and masks (functions/sheet.sql); a
