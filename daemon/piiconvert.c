@@ -26,7 +26,7 @@
 #include "log.h"
 #include "pii.h"
 
-#define BATCH	2000
+#define BATCH	2000	/* rows a transaction; WAGEPAY_PII_BATCH for tests */
 
 /* One table: its rows k1..k3 (the key, as text), then what is converted. */
 struct table {
@@ -53,7 +53,7 @@ static const struct table tables[] = {
 	  "SELECT project_id::text, id_number::text, '', encode(pii, 'hex') "
 	  "FROM roster_entry WHERE (project_id, id_number) > ($2::bigint, $3::bpchar) "
 	  "AND pii IS NOT NULL AND substring(pii from 2 for 4) <> decode($5, 'hex') "
-	  "ORDER BY project_id, id_number LIMIT $1::int",
+	  "ORDER BY project_id, id_number LIMIT $1::int FOR UPDATE",
 	  "UPDATE roster_entry t SET pii = decode(u.p, 'hex') FROM " U_KEYS
 	  ", $4::text[]) u(k1, k2, k3, p) "
 	  "WHERE t.project_id = u.k1::bigint AND t.id_number = u.k2::bpchar" },
@@ -71,7 +71,7 @@ static const struct table tables[] = {
 	  "encode(pii, 'hex') FROM roster_version WHERE (project_id, id_number, "
 	  "version) > ($2::bigint, $3::bpchar, $4::int) AND pii IS NOT NULL "
 	  "AND substring(pii from 2 for 4) <> decode($5, 'hex') "
-	  "ORDER BY project_id, id_number, version LIMIT $1::int",
+	  "ORDER BY project_id, id_number, version LIMIT $1::int FOR UPDATE",
 	  "UPDATE roster_version t SET pii = decode(u.p, 'hex') FROM " U_KEYS
 	  ", $4::text[]) u(k1, k2, k3, p) WHERE t.project_id = u.k1::bigint "
 	  "AND t.id_number = u.k2::bpchar AND t.version = u.k3::int" },
@@ -88,12 +88,19 @@ static const struct table tables[] = {
 	  "SELECT sheet_id::text, seq::text, '', encode(pii, 'hex') "
 	  "FROM sheet_line WHERE (sheet_id, seq) > ($2::bigint, $3::int) "
 	  "AND pii IS NOT NULL AND substring(pii from 2 for 4) <> decode($5, 'hex') "
-	  "ORDER BY sheet_id, seq LIMIT $1::int",
+	  "ORDER BY sheet_id, seq LIMIT $1::int FOR UPDATE",
 	  "UPDATE sheet_line t SET pii = decode(u.p, 'hex') FROM " U_KEYS
 	  ", $4::text[]) u(k1, k2, k3, p) "
 	  "WHERE t.sheet_id = u.k1::bigint AND t.seq = u.k2::int" },
 };
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
+/* A batch waits at most LOCK_WAIT for a table's lock (the trigger's ALTER:
+ * a long sheet may hold it), then is tried again, LOCK_TRIES times. */
+#define LOCK_WAIT		"SET lock_timeout = '2s'"
+#define LOCK_TRIES		60
+#define LOCK_NOT_AVAILABLE	"55P03"
+
+static char	last_state[6];	/* SQLSTATE of exec1's last failure */
 #define NCOLS	10
 
 /* A growing PostgreSQL array literal. */
@@ -177,8 +184,12 @@ exec1(PGconn *c, const char *sql, int n, const char *const *params,
 	ExecStatusType	 st = PQresultStatus(r);
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		log_warnx("personal data: %s failed: %s", what,
-		    PQresultErrorMessage(r));
+		snprintf(last_state, sizeof(last_state), "%s",
+		    PQresultErrorField(r, PG_DIAG_SQLSTATE) != NULL ?
+		    PQresultErrorField(r, PG_DIAG_SQLSTATE) : "");
+		if (strcmp(last_state, LOCK_NOT_AVAILABLE) != 0)
+			log_warnx("personal data: %s failed: %s", what,
+			    PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
@@ -262,6 +273,15 @@ reseal_row(struct pii_ctx *x, PGresult *r, int row, struct arr *a)
 	return 0;
 }
 
+static int
+batch_rows(void)
+{
+	const char	*v = getenv("WAGEPAY_PII_BATCH");
+	int		 n = v != NULL ? atoi(v) : 0;
+
+	return n >= 1 && n <= 100000 ? n : BATCH;
+}
+
 /* One batch of t's rows in clear (or, !clear, under an old key), converted
  * and written back in one transaction; last[] is the key to go on after.
  * The number of rows done, -1 on failure (rolled back). */
@@ -276,7 +296,7 @@ batch(PGconn *c, const struct table *t, bool clear, char last[3][64],
 	int		 i, n = 0, ncols = clear ? NCOLS : 4;
 
 	memset(a, 0, sizeof(a));
-	snprintf(limit, sizeof(limit), "%d", BATCH);
+	snprintf(limit, sizeof(limit), "%d", batch_rows());
 	sel[0] = limit;
 	for (i = 0; i < 3; i++)
 		sel[1 + i] = last[i];
@@ -318,10 +338,19 @@ walk(PGconn *c, const struct table *t, bool clear, const char *keyid,
 {
 	char		last[3][64] = { "-1", "0", "0" };
 	long long	done = 0;
-	int		n;
+	int		n, tries = 0;
 
-	while ((n = batch(c, t, clear, last, keyid, x)) > 0) {
+	while ((n = batch(c, t, clear, last, keyid, x)) != 0) {
+		if (n == -1 && strcmp(last_state, LOCK_NOT_AVAILABLE) == 0 &&
+		    ++tries < LOCK_TRIES) {
+			fprintf(stderr, "wagepayd: %s: waiting for the table's "
+			    "lock (a long transaction holds it)\n", t->name);
+			continue;
+		}
+		if (n == -1)
+			return -1;
 		done += n;
+		tries = 0;
 		fprintf(stderr, "wagepayd: %s: %s %lld rows\n", t->name,
 		    clear ? "converted" : "re-sealed", done);
 	}
@@ -342,12 +371,15 @@ card_owners(PGconn *c, struct pii_ctx *x)
 	PGresult	*r;
 	int		 i, n;
 	long long	 done = 0;
+	char		 limit[16];
+	const char	*lim[1] = { limit };
 
+	snprintf(limit, sizeof(limit), "%d", batch_rows());
 	do {
 		memset(a, 0, sizeof(a));
 		if (exec1(c, "BEGIN", 0, NULL, NULL, "BEGIN") == -1 ||
 		    exec1(c, "SELECT card, id_number::text FROM card_owner "
-		    "WHERE in_clear LIMIT 2000 FOR UPDATE", 0, NULL, &r,
+		    "WHERE in_clear LIMIT $1::int FOR UPDATE", 1, lim, &r,
 		    "card_owner") == -1)
 			return -1;
 		n = PQntuples(r);
@@ -567,7 +599,8 @@ piiconvert_rotate(const char *dsn, const struct pii_keys *keys,
 	(void)newkey;
 	if (piiconvert_check(dsn, keys) == -1 || (c = connect_db(dsn)) == NULL)
 		return -1;
-	if ((x = pii_ctx_new(keys)) == NULL)
+	if ((x = pii_ctx_new(keys)) == NULL ||
+	    exec1(c, LOCK_WAIT, 0, NULL, NULL, "lock_timeout") == -1)
 		goto out;
 	for (i = 0; i < NTABLES; i++)
 		if (walk(c, &tables[i], false, pii_keys_data_id(keys), x) == -1)

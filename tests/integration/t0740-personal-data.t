@@ -50,9 +50,25 @@ check "without keys the dump holds the ID and card numbers (the grep finds them)
 daemon_stop
 export WAGEPAY_PII=1
 write_config
-"$WAGEPAYD" -f "$CONF" --migrate >"$T/convert.log" 2>&1
-check_eq "--migrate with keys converts the database" "$?" 0
-check "with a progress line per batch" grep -q "sheet_line: converted 2 rows" "$T/convert.log"
+# a conversion killed half-way: a transaction keeps sheet_line locked, so
+# the conversion waits there, its rosters done, and is killed
+psql -h "$PGDIR" -U wagepay -d wagepay -qAt -c "BEGIN; LOCK TABLE sheet_line IN SHARE MODE; SELECT pg_sleep(60)" >/dev/null 2>&1 &
+LOCKER=$!
+sleep 0.5
+WAGEPAY_PII_BATCH=2 "$WAGEPAYD" -f "$CONF" --migrate >"$T/convert0.log" 2>&1 &
+MIGRATE=$!
+check "a conversion converts the rosters, then waits for sheet_line" wait_for 30 grep -q "roster_version: converted 6 rows" "$T/convert0.log"
+sleep 0.5
+kill -9 "$MIGRATE"; wait "$MIGRATE" 2>/dev/null
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$LOCKER" 2>/dev/null
+check_eq "killed there: the rosters converted, the lines still in clear" "$(q "SELECT (SELECT count(*) FROM roster_entry WHERE pii IS NULL) || ' ' || (SELECT count(*) FROM sheet_line WHERE pii IS NULL) || ' ' || (SELECT converted_at IS NULL FROM pii_keyring)")" "0 2 true"
+timeout 20 "$WAGEPAYD" -f "$CONF" >"$T/half.log" 2>&1
+check "the daemon refuses a half-converted database" sh -c "[ $? = 1 ] && grep -q 'conversion of the database' '$T/half.log'"
+WAGEPAY_PII_BATCH=2 "$WAGEPAYD" -f "$CONF" --migrate >"$T/convert.log" 2>&1
+check_eq "--migrate run again finishes the conversion" "$?" 0
+check_eq "in batches (of 2 here), a progress line each" "$(grep 'roster_entry: converted' "$T/convert0.log" | sed 's/.*converted //' | paste -sd, -)" "2 rows,4 rows,6 rows"
+check_eq "going on where it stopped: only the lines were left" "$(grep -c 'roster_entry: converted [0-9]' "$T/convert.log") $(grep 'sheet_line: converted [0-9]' "$T/convert.log" | tail -1 | sed 's/.*converted //')" "0 2 rows"
 check_eq "no row is left in clear" "$(in_clear)" 0
 check_eq "the index key is recorded" "$(q "SELECT index_key_id IS NOT NULL AND converted_at IS NOT NULL FROM pii_keyring")" t
 "$WAGEPAYD" -f "$CONF" --migrate >"$T/convert2.log" 2>&1
@@ -139,7 +155,7 @@ check_eq "--rotate-key to a key that is not data_key is refused" "$?" 1
 sheet s3 --msg-id SHEET-3 --sub "$SUB1_USCC" --month 2026-09 <"$T/l3"
 submit s3 &
 SUBMIT=$!
-"$WAGEPAYD" -f "$CONF" --rotate-key "$T/keys/data2.key" >"$T/rotate.log" 2>&1
+WAGEPAY_PII_BATCH=3 "$WAGEPAYD" -f "$CONF" --rotate-key "$T/keys/data2.key" >"$T/rotate.log" 2>&1
 check_eq "--rotate-key re-seals while the daemon runs" "$?" 0
 wait "$SUBMIT"
 check_eq "the sheet sent meanwhile is paid" "$(grpsts "$T/s3.pain002.xml")" ACSC
