@@ -150,6 +150,21 @@ sigterm_cb(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopexit(wpd->base, NULL);
 }
 
+static bool
+same_path(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* The [security] key files are the same (they are read at start-up only). */
+static bool
+same_keys(const struct config *a, const struct config *b)
+{
+	return same_path(a->data_key, b->data_key) &&
+	    same_path(a->index_key, b->index_key) &&
+	    same_path(a->previous_data_key, b->previous_data_key);
+}
+
 static void
 sighup_cb(evutil_socket_t sig, short ev, void *arg)
 {
@@ -172,6 +187,8 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	    strcmp(c->core.listen, wpd->conf->core.listen) != 0 ||
 	    strcmp(c->console.listen, wpd->conf->console.listen) != 0)
 		log_warnx("reload: listen addresses change only on restart");
+	if (!same_keys(c, wpd->conf))
+		log_warnx("reload: [security] keys change only on restart");
 	if (strcmp(c->dsn, wpd->conf->dsn) != 0 &&
 	    db_set_dsn(wpd->db, c->dsn, &err) == -1) {
 		log_warnx("reload refused, the running configuration stays: %s",
