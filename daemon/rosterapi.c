@@ -58,8 +58,8 @@ call_free(void *arg)
 	free(call);
 }
 
-/* The personal fields of w as the database keeps them, set into o: with
- * keys their indexes and the sealed record; the masks either way. */
+/* The personal fields of w as the database keeps them with keys, set into
+ * o: their indexes, the sealed record and the masks. */
 static int
 worker_pii(json_t *o, const struct roster_worker *w, struct roster_idn *idn)
 {
@@ -67,6 +67,8 @@ worker_pii(json_t *o, const struct roster_worker *w, struct roster_idn *idn)
 	char		 hex[2 * PII_SEAL_MAX + 1];
 	struct perr	 err;
 
+	if (wpd->pii == NULL)
+		return 0;	/* in clear, as before 032 */
 	ids_mask(w->id_number, m[0], sizeof(m[0]));
 	ids_mask(w->card, m[1], sizeof(m[1]));
 	pii_mask_name(w->name, m[2], sizeof(m[2]));
@@ -74,8 +76,6 @@ worker_pii(json_t *o, const struct roster_worker *w, struct roster_idn *idn)
 	    json_object_set_new(o, "card_mask", json_string(m[1])) == -1 ||
 	    json_object_set_new(o, "name_mask", json_string(m[2])) == -1)
 		return -1;
-	if (wpd->pii == NULL)
-		return 0;
 	perr_clear(&err);
 	if (piikeys_seal_hex(w->id_number, w->name, w->card, hex, sizeof(hex),
 	    &err) == -1) {

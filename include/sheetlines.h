@@ -32,7 +32,7 @@ enum sheetlines_col {
 	SHEETLINES_NCOLS,	/* the columns before 032; wp_sheet_submit's clock
 				   comes after them, then: */
 	SHEETLINES_PII = SHEETLINES_NCOLS,	/* bytea[]: sealed (NULL without keys) */
-	SHEETLINES_ID_MASK,	/* text[]: what is shown of each */
+	SHEETLINES_ID_MASK,	/* text[]: what is shown of each (NULL without keys) */
 	SHEETLINES_CARD_MASK,
 	SHEETLINES_NAME_MASK,
 	SHEETLINES_NALL
@@ -69,9 +69,9 @@ struct sheetlines	*sheetlines_new(const struct sheet *s, struct perr *err)
 			    WUR;
 /*
  * The same with personal data at rest (032): with keys (else NULL, as
- * sheetlines_new), NAME, IDN and CARD are blind indexes and PII each line's
- * sealed record (pii_seal: one AES-256-GCM record a line); the masks are
- * made either way. keys is only read (a context of its own per call), so
+ * sheetlines_new), NAME, IDN and CARD are blind indexes, PII each line's
+ * sealed record (pii_seal: one AES-256-GCM record a line) and the masks
+ * what is shown of them; without keys those four arrays are all NULLs. keys is only read (a context of its own per call), so
  * worker threads may share it.
  */
 struct sheetlines	*sheetlines_keyed(const struct sheet *s,

@@ -11,8 +11,8 @@
  * since 2000-01-01.
  *
  * With keys (032), a line's name, ID and card numbers go as their blind
- * indexes and one sealed record (proto/pii.c), made as each column is
- * written: an index is computed once, a record sealed once, straight into
+ * indexes, one sealed record (proto/pii.c) and their masks, made as each
+ * column is written (without keys those four columns are NULLs): an index is computed once, a record sealed once, straight into
  * its place; col_size knows their lengths without the crypto.
  *
  * Owns: the one buffer holding every array, until sheetlines_free.
@@ -188,10 +188,19 @@ pii_elem(const struct sheet_line *l, enum sheetlines_col c, struct elem *e,
 			pii_index(x->pii, field[c], v, slen(v), e->scratch);
 		return 0;
 	case SHEETLINES_PII:
-		if (x->pii == NULL) {
+	case SHEETLINES_ID_MASK:
+	case SHEETLINES_CARD_MASK:
+	case SHEETLINES_NAME_MASK:
+		if (x->pii == NULL) {	/* in clear: as before 032 */
 			text_elem(e, NULL);
 			return 0;
 		}
+		break;
+	default:
+		break;
+	}
+	switch (c) {
+	case SHEETLINES_PII:
 		if (slen(l->id_number) > PII_FIELD_MAX ||
 		    slen(l->name) > PII_FIELD_MAX || slen(l->card) > PII_FIELD_MAX)
 			return -1;
