@@ -56,6 +56,7 @@ struct pii_ctx {
 	EVP_MD_CTX		*md;
 	EVP_CIPHER_CTX		*enc;	/* keyed with the data key */
 	EVP_CIPHER_CTX		*dec;
+	const uint8_t		*dec_key;	/* the key dec is keyed with */
 };
 
 static int
@@ -410,8 +411,10 @@ pii_open(struct pii_ctx *c, const uint8_t *sealed, size_t len,
 		    "nor previous_data_key", id);
 	}
 	n = len - PII_SEAL_OVERHEAD;
-	if (EVP_DecryptInit_ex2(c->dec, c->keys->gcm, key,
-	    sealed + 1 + PII_KEYID_LEN, NULL) == 1 &&
+	/* the key schedule once per key, then only the nonce */
+	if (EVP_DecryptInit_ex2(c->dec, key == c->dec_key ? NULL : c->keys->gcm,
+	    key == c->dec_key ? NULL : key, sealed + 1 + PII_KEYID_LEN,
+	    NULL) == 1 && (c->dec_key = key) != NULL &&
 	    EVP_DecryptUpdate(c->dec, NULL, &outl, sealed,
 	    1 + PII_KEYID_LEN) == 1 &&
 	    EVP_DecryptUpdate(c->dec, clear, &outl, body, (int)n) == 1 &&
@@ -424,7 +427,7 @@ pii_open(struct pii_ctx *c, const uint8_t *sealed, size_t len,
 		    get_field(&p, clear + n, out->card) == 0 && p == clear + n)
 			rc = 0;
 	}
-	OPENSSL_cleanse(clear, sizeof(clear));
+	OPENSSL_cleanse(clear, n);
 	if (rc == -1)
 		perr_set(err, "WP90", "a sealed personal record does not "
 		    "verify: damaged, or not this key's");
