@@ -404,6 +404,20 @@ int	 payorders_start(struct event_base *, SSL_CTX *ctx, struct perr *) WUR;
  * and frees the one it replaces: POSTs in flight keep their own reference. */
 void	 payorders_set_ctx(SSL_CTX *ctx);
 /* Looks for due orders now rather than at the next poll. */
+/*
+ * A sheet just paid, its order sent by the daemon that paid it (no claim):
+ * payorders_fresh_new writes the order from the sheet read and the rows of
+ * wp_sheet_close (the last, 'O', names the order; 'L' rows the refused
+ * lines), NULL when there is none to send (not paid, no payments_url, too
+ * many in flight: a claim sends it after its lease); payorders_fresh_send
+ * POSTs it once the COMMIT is answered, and frees it; payorders_fresh_free
+ * drops it (not committed).
+ */
+struct payorders_fresh;
+struct sheet;
+struct payorders_fresh *payorders_fresh_new(PGresult *res, const struct sheet *s);
+void	 payorders_fresh_send(struct payorders_fresh *);
+void	 payorders_fresh_free(struct payorders_fresh *);
 void	 payorders_kick(void);
 /* Stops: in-flight POSTs are dropped (their lease makes them due again). */
 void	 payorders_stop(void);

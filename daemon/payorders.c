@@ -4,24 +4,34 @@
  *
  * The order rows are written by the SQL that pays a sheet, in the same
  * transaction (wp_sheet_pay: the transactional outbox); this file only
- * reads them after the commit. Every poll one statement,
- * wp_payorder_claim, claims the due orders under a lease and returns their
- * lines; each order is built (proto/payorder.c) as a pain.001.001.10,
- * checked against the official schema and POSTed over HTTPS with the
- * client certificate payments_cert/payments_key, the core verified against
- * payments_ca and the URL's host. Any 2xx marks it taken
- * (wp_payorder_taken); anything else leaves it for a later attempt, 1 s
- * doubling up to a cap, kept in the database across restarts, with the
- * same MsgId every time, so that the core drops a duplicate. A daemon
- * killed mid-POST leaves the claim's lease to expire: due again, never
- * lost. Without payments_url nothing is claimed: orders wait in the
- * outbox (the console and /metrics count them).
+ * reads them after the commit. Two ways out, one delivery:
+ *  - fresh: a sheet the daemon has just paid (daemon/sheetapi.c) carries a
+ *    last row 'O' naming its order (wp_sheet_close); the order is written
+ *    (proto/payorder.c) from the lines the daemon read, less those the
+ *    database refused, and POSTed as soon as the COMMIT is answered: no
+ *    statement reads the lines back. The paying transaction leased the
+ *    order for a minute, so that no claim takes it meanwhile (its
+ *    attempt is counted when recorded);
+ *  - claimed: every poll (and kick) one statement, wp_payorder_claim,
+ *    claims the due orders under a lease and returns their lines: orders
+ *    of held sheets released by a deposit, attempts that failed, orders of
+ *    a daemon killed before its fresh POST was answered (due again once the
+ *    lease is over: never lost).
+ * Each POST goes over HTTPS with the client certificate payments_cert/
+ * payments_key, the core verified against payments_ca and the URL's host,
+ * on one of at most CONNS_MAX connections kept open (a TLS handshake per
+ * order cost the core and us more than writing the order). Any 2xx marks
+ * the order taken (wp_payorder_taken); anything else leaves it for a later
+ * attempt, 1 s doubling up to a cap, kept in the database across
+ * restarts, with the same MsgId (and bytes) every time, so that the core
+ * drops a duplicate. Without payments_url nothing is claimed or sent:
+ * orders wait in the outbox (the console and /metrics count them).
  *
  * Owns: the poll timer, the DNS resolver, the core's TLS context (loaded
  * and checked by main.c's load_all with the rest of the configuration, at
  * -n, start-up and SIGHUP, and handed over here: no file is read per
- * poll), every POST in flight. Must not: block the loop, or log a worker's
- * name or card.
+ * poll), the connections to the core, every POST in flight. Must not:
+ * block the loop, or log a worker's name or card.
  * (It repeats alerts.c's HTTPS POST; DESIGN.md §7 asks for one delivery
  * engine: folding the two is left for the next change, see the README.)
  */
@@ -43,17 +53,20 @@
 #include "daemon.h"
 #include "log.h"
 #include "payorder.h"
-#include "xmlout.h"
-#include "xmlsafe.h"
+#include "sheet.h"
 
 #define POLL_MS_DEFAULT		1000
 #define TIMEOUT_SECS_DEFAULT	30
 #define BACKOFF_MAX_DEFAULT	300
-#define INFLIGHT_MAX		8
+#define INFLIGHT_MAX		8	/* claimed orders in flight */
+#define FRESH_MAX		64	/* fresh orders in flight: more wait
+					 * for their lease and a claim */
+#define CONNS_MAX		4	/* connections to the core kept open */
 
 static const char claim_sql[] =
     "SELECT * FROM wp_payorder_claim($1::int, $2::int)";
 static const char taken_sql[] = "SELECT wp_payorder_taken($1::bigint, $2::int)";
+static const char due_sql[] = "SELECT wp_payorder_due($1::bigint)";
 static const char failed_sql[] =
     "SELECT wp_payorder_failed($1::bigint, $2::int, $3, $4::int)";
 
@@ -64,6 +77,14 @@ enum {
 	C_PII, C__COUNT
 };
 
+/* A connection to the core, kept open for the orders after it. */
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	struct evhttp_connection *evcon;	/* owned */
+	int			 queued;	/* requests made, not answered */
+	bool			 dead;		/* closed or failed: no more */
+};
+
 /* One POST in flight. */
 struct post {
 	LIST_ENTRY(post)	 entry;
@@ -71,18 +92,29 @@ struct post {
 	char			 msg_id[WP_MAX35_LEN];
 	int			 attempt;
 	int			 status;	/* HTTP status of the answer, 0 if none */
-	struct evhttp_connection *conn;		/* owned */
+	bool			 fresh;
+	struct conn		*conn;		/* while its request is queued */
 	struct event		*deadline;	/* owned */
 	struct event		*later;		/* owned */
+};
+
+/* A fresh order: written, waiting for its sheet's COMMIT. */
+struct payorders_fresh {
+	long long	 id;
+	char		 msg_id[WP_MAX35_LEN];
+	char		*body;
+	size_t		 len;
 };
 
 static struct {
 	struct event_base	*base;
 	struct event		*timer;
+	struct event		*sweep;		/* frees dead connections */
 	struct evdns_base	*dns;
 	SSL_CTX			*ctx;		/* NULL without payments_url */
 	LIST_HEAD(, post)	 inflight;
-	int			 ninflight;
+	LIST_HEAD(, conn)	 conns;
+	int			 ninflight, nfresh, nconns;
 	bool			 claiming, started, stopped;
 	int			 timeout_secs, backoff_max;
 } P;
@@ -147,6 +179,117 @@ record(long long id, const char *msg_id, int attempt, int status,
 		    "will be made again after its lease", msg_id);
 }
 
+/* --- connections to the core ---------------------------------------------- */
+
+static void
+sweep_later(void)
+{
+	if (P.sweep != NULL)
+		event_active(P.sweep, EV_TIMEOUT, 0);
+}
+
+static void
+closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)evcon;
+	c->dead = true;		/* freed by the sweep, outside libevent's call */
+	sweep_later();
+}
+
+static void
+conn_free(struct conn *c)
+{
+	LIST_REMOVE(c, entry);
+	P.nconns--;
+	evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+	evhttp_connection_free(c->evcon);
+	free(c);
+}
+
+/* The SSL of one connection to the core: its host name (or address)
+ * verified, SNI set. NULL on failure. */
+static SSL *
+core_ssl(const char *host)
+{
+	unsigned char	 buf[16];
+	SSL		*ssl;
+
+	if ((ssl = SSL_new(P.ctx)) == NULL)
+		return NULL;
+	if (inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1)
+			return ssl;
+	} else if (SSL_set1_host(ssl, host) == 1 &&
+	    SSL_set_tlsext_host_name(ssl, host) == 1)
+		return ssl;
+	SSL_free(ssl);
+	return NULL;
+}
+
+/* A new connection (TLS, no retries: a connection that fails is dropped,
+ * and a new one made for the next order). NULL on failure. */
+static struct conn *
+conn_new(const struct evhttp_uri *uri)
+{
+	struct bufferevent	*bev;
+	struct conn		*c;
+	const char		*host = evhttp_uri_get_host(uri);
+	int			 port;
+	SSL			*ssl;
+
+	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
+	if (host == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((ssl = core_ssl(host)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	if ((bev = bufferevent_openssl_socket_new(P.base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if ((c->evcon = evhttp_connection_base_bufferevent_new(P.base, P.dns,
+	    bev, host, (unsigned short)port)) == NULL) {
+		bufferevent_free(bev);
+		free(c);
+		return NULL;
+	}
+	evhttp_connection_set_timeout(c->evcon, P.timeout_secs);
+	evhttp_connection_set_retries(c->evcon, 0);
+	evhttp_connection_set_closecb(c->evcon, closed_cb, c);
+	LIST_INSERT_HEAD(&P.conns, c, entry);
+	P.nconns++;
+	return c;
+}
+
+/* An idle live connection, else a new one while there may be more, else
+ * the live one with the fewest requests waiting (evhttp queues them). */
+static struct conn *
+conn_pick(const struct evhttp_uri *uri)
+{
+	struct conn	*c, *best = NULL;
+
+	LIST_FOREACH(c, &P.conns, entry) {
+		if (c->dead)
+			continue;
+		if (c->queued == 0)
+			return c;
+		if (best == NULL || c->queued < best->queued)
+			best = c;
+	}
+	if (best == NULL || P.nconns < CONNS_MAX)
+		if ((c = conn_new(uri)) != NULL)
+			return c;
+	return best;
+}
+
 /* --- POSTs ------------------------------------------------------------------ */
 
 static void
@@ -154,12 +297,12 @@ post_free(struct post *p)
 {
 	LIST_REMOVE(p, entry);
 	P.ninflight--;
+	if (p->fresh)
+		P.nfresh--;
 	if (p->deadline != NULL)
 		event_free(p->deadline);
 	if (p->later != NULL)
 		event_free(p->later);
-	if (p->conn != NULL)
-		evhttp_connection_free(p->conn);
 	free(p);
 }
 
@@ -194,70 +337,70 @@ response_cb(struct evhttp_request *req, void *arg)
 
 	event_del(p->deadline);
 	p->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	if (p->conn != NULL) {
+		p->conn->queued--;
+		if (p->status == 0)
+			p->conn->dead = true;
+		p->conn = NULL;
+		sweep_later();
+	}
 	event_active(p->later, EV_TIMEOUT, 0);
 }
 
+/* An order unanswered in time: its connection is dropped, and with it
+ * every order queued on it, each recorded as failed. */
 static void
 deadline_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct post	*p = arg;
-	char		 error[64];
+	struct post	*p = arg, *q, *next;
+	struct conn	*c = p->conn;
+	char		 error[96];
 
 	(void)fd; (void)ev;
 	snprintf(error, sizeof(error), "no answer within %d s", P.timeout_secs);
-	finish(p, 0, error);
+	if (c == NULL) {
+		finish(p, 0, error);
+		return;
+	}
+	for (q = LIST_FIRST(&P.inflight); q != NULL; q = next) {
+		next = LIST_NEXT(q, entry);
+		if (q->conn != c)
+			continue;
+		q->conn = NULL;
+		finish(q, 0, q == p ? error : "no answer: its connection was "
+		    "dropped after another order's timeout");
+	}
+	conn_free(c);
 }
 
-/* The SSL of one connection to the core: its host name (or address)
- * verified, SNI set. NULL on failure. */
-static SSL *
-core_ssl(const char *host)
+/* Frees the dead connections no request waits on. */
+static void
+sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	unsigned char	 buf[16];
-	SSL		*ssl;
+	struct conn	*c, *next;
 
-	if ((ssl = SSL_new(P.ctx)) == NULL)
-		return NULL;
-	if (inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1)
-			return ssl;
-	} else if (SSL_set1_host(ssl, host) == 1 &&
-	    SSL_set_tlsext_host_name(ssl, host) == 1)
-		return ssl;
-	SSL_free(ssl);
-	return NULL;
+	(void)fd; (void)ev; (void)arg;
+	for (c = LIST_FIRST(&P.conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		if (c->dead && c->queued == 0)
+			conn_free(c);
+	}
 }
 
 static int
 request(struct post *p, struct evhttp_uri *uri, const char *body, size_t len)
 {
 	struct evhttp_request	*req;
-	struct bufferevent	*bev;
 	struct timeval		 tv = { P.timeout_secs, 0 };
 	const char		*host = evhttp_uri_get_host(uri), *path;
 	char			 hostport[300];
 	int			 port;
-	SSL			*ssl;
+	struct conn		*c;
 
 	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
 	path = evhttp_uri_get_path(uri);
-	if (host == NULL || (ssl = core_ssl(host)) == NULL)
+	if (host == NULL || (c = conn_pick(uri)) == NULL)
 		return -1;
-	if ((bev = bufferevent_openssl_socket_new(P.base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(ssl);
-		return -1;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((p->conn = evhttp_connection_base_bufferevent_new(P.base, P.dns,
-	    bev, host, (unsigned short)port)) == NULL) {
-		bufferevent_free(bev);
-		return -1;
-	}
-	evhttp_connection_set_timeout(p->conn, P.timeout_secs);
-	evhttp_connection_set_retries(p->conn, 0);
 	if ((p->deadline = evtimer_new(P.base, deadline_cb, p)) == NULL ||
 	    (p->later = evtimer_new(P.base, later_cb, p)) == NULL ||
 	    (req = evhttp_request_new(response_cb, p)) == NULL)
@@ -268,12 +411,15 @@ request(struct post *p, struct evhttp_uri *uri, const char *body, size_t len)
 	    hostport);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/xml; charset=utf-8");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-	if (evhttp_make_request(p->conn, req, EVHTTP_REQ_POST,
-	    path != NULL && path[0] != '\0' ? path : "/") == -1)
+	if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST,
+	    path != NULL && path[0] != '\0' ? path : "/") == -1) {
+		c->dead = true;		/* the request was freed with the failure */
+		sweep_later();
 		return -1;
+	}
+	c->queued++;
+	p->conn = c;
 	evtimer_add(p->deadline, &tv);
 	return 0;
 }
@@ -281,8 +427,8 @@ request(struct post *p, struct evhttp_uri *uri, const char *body, size_t len)
 /* Starts the POST of one order; a failure before the request is out is
  * recorded at once. */
 static void
-post(long long id, const char *msg_id, int attempt, const char *body,
-    size_t len)
+post(long long id, const char *msg_id, int attempt, bool fresh,
+    const char *body, size_t len)
 {
 	struct post		*p;
 	struct evhttp_uri	*uri;
@@ -291,9 +437,12 @@ post(long long id, const char *msg_id, int attempt, const char *body,
 		return;		/* the lease makes it due again */
 	p->id = id;
 	p->attempt = attempt;
+	p->fresh = fresh;
 	snprintf(p->msg_id, sizeof(p->msg_id), "%s", msg_id);
 	LIST_INSERT_HEAD(&P.inflight, p, entry);
 	P.ninflight++;
+	if (fresh)
+		P.nfresh++;
 	if ((uri = evhttp_uri_parse(wpd->conf->payments_url)) == NULL) {
 		finish(p, 0, "payments_url cannot be parsed");
 		return;
@@ -340,15 +489,14 @@ free_lines(struct payorder_line *l, int first, int last, PGresult *res)
 	free(l);
 }
 
-/* The order whose lines are rows first..last-1 of res, as validated bytes
+/* The order whose lines are rows first..last-1 of res, as bytes
  * (malloc'd), or NULL with err. */
 static char *
 order_bytes(PGresult *res, int first, int last, size_t *len, struct perr *err)
 {
 	struct payorder		 o;
 	struct payorder_line	*l;
-	xmlDocPtr		 doc = NULL;
-	char			*out = NULL;
+	char			*out;
 	int			 i;
 
 	if ((l = calloc((size_t)(last - first), sizeof(*l))) == NULL) {
@@ -375,11 +523,7 @@ order_bytes(PGresult *res, int first, int last, size_t *len, struct perr *err)
 	}
 	o.lines = l;
 	o.nlines = (size_t)(last - first);
-	if ((doc = payorder_build(&o, err)) != NULL &&
-	    schemas_validate(wpd->schemas, XSD_PAIN001, doc, err) == 0 &&
-	    (out = xmlout_dump(doc, len)) == NULL)
-		perr_set(err, "WP90", "out of memory");
-	xmlFreeDoc(doc);
+	out = payorder_write(&o, len, err);
 	free_lines(l, first, last, res);
 	return out;
 }
@@ -416,7 +560,7 @@ claim_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		}
 		post(strtoll(PQgetvalue(res, i, C_ORDER), NULL, 10),
 		    PQgetvalue(res, i, C_MSGID), atoi(PQgetvalue(res, i,
-		    C_ATTEMPTS)), body, len);
+		    C_ATTEMPTS)), false, body, len);
 		free(body);
 	}
 }
@@ -439,6 +583,159 @@ claim(void)
 	params[1] = lease;
 	if (db_query(wpd->db, claim_sql, 2, params, claim_cb, NULL) == 0)
 		P.claiming = true;
+}
+
+/* --- fresh orders ------------------------------------------------------------ */
+
+/* Columns of wp_sheet_close's rows (as report.c reads them), and what the
+ * last row 'O' carries in them. */
+enum { R_KIND, R_ORDER_MSGID, R_CREATED, R_ORDER_ID, R_COUNTS, R_DEBTOR };
+
+/*
+ * The lines of s the database accepted, in order: every line but those of
+ * the rows 'L' (refused, in the sheet's order). -1 when the rows and the
+ * sheet do not agree (then no fresh order: a claim sends it).
+ */
+static int
+fresh_lines(PGresult *res, const struct sheet *s, const char *msg_id,
+    struct payorder_line *l, char (*instr)[WP_MAX35_LEN + 12],
+    char (*rmt)[24], size_t *n)
+{
+	const struct sheet_line	*sl;
+	int			 row = 1, rows = PQntuples(res);
+	size_t			 i;
+
+	*n = 0;
+	for (i = 0; i < s->nlines; i++) {
+		sl = &s->lines[i];
+		while (row < rows && strcmp(PQgetvalue(res, row, R_KIND), "L") != 0)
+			row++;
+		if (row < rows && strcmp(PQgetvalue(res, row, 3),
+		    sl->end_to_end_id) == 0) {
+			row++;		/* refused */
+			continue;
+		}
+		snprintf(instr[*n], sizeof(instr[*n]), "%s-%zu", msg_id, i + 1);
+		snprintf(rmt[*n], sizeof(rmt[*n]), "%s/%s", sl->kind ==
+		    LINE_BACKPAY ? "BACKPAY" : "WAGE", sl->month);
+		l[*n].instr_id = instr[*n];
+		l[*n].end_to_end_id = sl->end_to_end_id;
+		l[*n].amount = sl->amount;
+		l[*n].name = sl->name;
+		l[*n].card = sl->card;
+		l[*n].card_bank = sl->card_bank;
+		l[*n].remittance = rmt[*n];
+		(*n)++;
+	}
+	while (row < rows && strcmp(PQgetvalue(res, row, R_KIND), "L") != 0)
+		row++;
+	return row == rows ? 0 : -1;	/* every refused line met */
+}
+
+/* The order's bytes from the sheet and the decision's rows; NULL when
+ * they disagree with the order's count and sum, or out of memory. */
+static char *
+fresh_bytes(PGresult *res, int o_row, const struct sheet *s, size_t *len)
+{
+	struct payorder		 o;
+	struct payorder_line	*l;
+	char			(*instr)[WP_MAX35_LEN + 12], (*rmt)[24], *out = NULL;
+	long long		 nb = -1, sum = -1, total = 0;
+	size_t			 n = 0, i;
+	struct perr		 err;
+
+	memset(&o, 0, sizeof(o));
+	o.msg_id = PQgetvalue(res, o_row, R_ORDER_MSGID);
+	o.created_at = PQgetvalue(res, o_row, R_CREATED);
+	o.account = s->debtor_account;
+	o.debtor = PQgetvalue(res, o_row, R_DEBTOR);
+	l = calloc(s->nlines, sizeof(*l));
+	instr = calloc(s->nlines, sizeof(*instr));
+	rmt = calloc(s->nlines, sizeof(*rmt));
+	if (l != NULL && instr != NULL && rmt != NULL &&
+	    fresh_lines(res, s, o.msg_id, l, instr, rmt, &n) == 0 &&
+	    sscanf(PQgetvalue(res, o_row, R_COUNTS), "%lld %lld", &nb, &sum) == 2) {
+		for (i = 0; i < n; i++)
+			total += l[i].amount;
+		o.lines = l;
+		o.nlines = n;
+		if ((long long)n == nb && total == sum)
+			out = payorder_write(&o, len, &err);
+		else
+			log_warnx("payment order %s: the sheet read (%zu lines, "
+			    "%lld fen) is not the sheet paid (%lld lines, %lld "
+			    "fen); a claim sends it", o.msg_id, n, total, nb, sum);
+	}
+	free(rmt);
+	free(instr);
+	free(l);
+	return out;
+}
+
+struct payorders_fresh *
+payorders_fresh_new(PGresult *res, const struct sheet *s)
+{
+	struct payorders_fresh	*f;
+	int			 o_row = PQntuples(res) - 1;
+
+	if (P.stopped || !P.started || wpd->conf->payments_url == NULL ||
+	    P.ctx == NULL || o_row < 1 ||
+	    strcmp(PQgetvalue(res, o_row, R_KIND), "O") != 0)
+		return NULL;	/* no order, or none to be sent: it waits */
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;	/* due after its lease */
+	f->id = strtoll(PQgetvalue(res, o_row, R_ORDER_ID), NULL, 10);
+	snprintf(f->msg_id, sizeof(f->msg_id), "%s", PQgetvalue(res, o_row,
+	    R_ORDER_MSGID));
+	/* without the sheet (a big one decided in one call is not kept), or
+	 * with too many in flight, the lease is lifted instead */
+	if (s != NULL && P.nfresh < FRESH_MAX)
+		f->body = fresh_bytes(res, o_row, s, &f->len);
+	return f;
+}
+
+static void
+due_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	(void)unknown; (void)arg;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("payment orders: could not make an order due at once: "
+		    "%s; it is due after its lease", res == NULL ? error :
+		    "database refused the update");
+	else
+		payorders_kick();
+}
+
+void
+payorders_fresh_send(struct payorders_fresh *f)
+{
+	char		 sid[24];
+	const char	*params[1] = { sid };
+
+	if (f == NULL)
+		return;
+	if (!P.stopped && !wpd->draining && wpd->conf->payments_url != NULL &&
+	    P.ctx != NULL) {
+		if (f->body != NULL)
+			post(f->id, f->msg_id, 1, true, f->body, f->len);
+		else {
+			snprintf(sid, sizeof(sid), "%lld", f->id);
+			if (db_query(wpd->db, due_sql, 1, params, due_cb,
+			    NULL) == -1)
+				log_warnx("payment order %s: database unavailable;"
+				    " it is due after its lease", f->msg_id);
+		}
+	}
+	payorders_fresh_free(f);
+}
+
+void
+payorders_fresh_free(struct payorders_fresh *f)
+{
+	if (f == NULL)
+		return;
+	free(f->body);
+	free(f);
 }
 
 static void
@@ -470,6 +767,7 @@ payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 
 	memset(&P, 0, sizeof(P));
 	LIST_INIT(&P.inflight);
+	LIST_INIT(&P.conns);
 	P.base = base;
 	P.ctx = ctx;
 	P.timeout_secs = env_int("WAGEPAY_PAYORDER_TIMEOUT",
@@ -485,7 +783,10 @@ payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 		return perr_set(err, "WP90", "payment orders: could not start a "
 		    "DNS resolver");
 	}
-	if ((P.timer = event_new(base, -1, EV_PERSIST, poll_cb, NULL)) == NULL) {
+	if ((P.timer = event_new(base, -1, EV_PERSIST, poll_cb, NULL)) == NULL ||
+	    (P.sweep = event_new(base, -1, 0, sweep_cb, NULL)) == NULL) {
+		if (P.timer != NULL)
+			event_free(P.timer);
 		evdns_base_free(P.dns, 0);
 		payorders_set_ctx(NULL);
 		return perr_set(err, "WP90", "payment orders: could not make a "
@@ -506,11 +807,15 @@ void
 payorders_stop(void)
 {
 	struct post	*p;
+	struct conn	*c;
 
 	if (!P.started || P.stopped)
 		return;
 	P.stopped = true;
 	event_free(P.timer);
+	event_free(P.sweep);
+	while ((c = LIST_FIRST(&P.conns)) != NULL)
+		conn_free(c);		/* their requests with them, unanswered */
 	while ((p = LIST_FIRST(&P.inflight)) != NULL)
 		post_free(p);
 	payorders_set_ctx(NULL);

@@ -6,7 +6,9 @@
  * wp_sheet_cancel or wp_sheet_status (schema/functions/sheet.sql, documents.sql): a summary row, then one row per
  * refused line ('L'); wp_sheet_status adds the settlement (026): a row per
  * paid line with an outcome ('T', its TxSts in the outcome column), and a
- * row 'G' when every paid line of an ACSC sheet is credited (GrpSts ACCC).
+ * row 'G' when every paid line of an ACSC sheet is credited (GrpSts ACCC);
+ * wp_sheet_close a last row 'O' for the payment order of a sheet it paid
+ * (read by payorders.c, not part of the report).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,8 @@ read_lines(PGresult *res, struct status_line *lines, size_t *nrefused,
 	*credited = false;
 	for (i = 1; i < n; i++) {
 		kind = PQgetvalue(res, i, COL_KIND);
+		if (strcmp(kind, "O") == 0)	/* the order: payorders.c's */
+			continue;
 		if (strcmp(kind, "G") == 0) {
 			*credited = strcmp(PQgetvalue(res, i, COL_OUTCOME),
 			    "ACCC") == 0;

@@ -26,10 +26,9 @@
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
-/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col;
- * $24 is the daemon's clock (clock.c): its month in China is the current
- * month of the month rules (schema/functions/sheet.sql); $25..$28 the
- * sealed records and the masks (032, after the clock) */
+/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col,
+ * but $24, the daemon's clock (clock.c: its month in China is the current
+ * month of the month rules, schema/functions/sheet.sql), comes before 032's */
 #define SUBMIT_SCALARS	8
 static const char submit_sql[] =
     "SELECT * FROM wp_sheet_submit($1, $2, decode($3, 'hex'), $4, $5, "
@@ -42,10 +41,20 @@ static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
 static const char cancel_sql[] = "SELECT * FROM wp_sheet_cancel($1, $2, $3)";
 
 struct sheet_call {
-	bool	bulk;		/* read on the bulk worker */
-	char	msg_id[WP_MAX35_LEN];
-	int	nlines;
+	bool		 bulk;		/* read on the bulk worker */
+	char		 msg_id[WP_MAX35_LEN];
+	int		 nlines;
+	struct sheet	*sheet;		/* owned, for its order; not if bulk */
 };
+
+static void
+sheet_call_free(void *arg)
+{
+	struct sheet_call	*call = arg;
+
+	sheet_free(call->sheet);
+	free(call);
+}
 
 /* Answers a sheet refused before the database: 400 when it could not be
  * read at all, 200 with a RJCT decision otherwise. Nothing changed. */
@@ -118,6 +127,7 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
 	struct pending		*p = arg;
 	struct sheet_call	*call = p->data;
+	struct sheet		*sheet;
 	char			 outcome[32], *xml;
 	int			 status;
 	size_t			 len = 0;
@@ -156,14 +166,18 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (strcmp(outcome, "NEW") == 0) {
 		count_outcome(xml);
-		/* a paid sheet's payment order is due now: no poll's wait */
-		payorders_kick();
 		log_info("sheet %s: decided, %d lines", call->msg_id,
 		    call->nlines);
 	} else
 		log_info("sheet %s: %s", call->msg_id, outcome);
+	/* the answer, then a paid sheet's order (one statement: committed) */
+	sheet = call->sheet;
+	call->sheet = NULL;
 	pending_reply(p, status, XML_CTYPE, xml, len);
 	free(xml);
+	if (strcmp(outcome, "NEW") == 0)
+		payorders_fresh_send(payorders_fresh_new(res, sheet));
+	sheet_free(sheet);
 }
 
 /*
@@ -243,6 +257,7 @@ struct intake {
 						 * "" for no session free */
 	enum after		 after;
 	char			*answer;	/* close's pain.002, sent on COMMIT */
+	struct payorders_fresh	*order;		/* close's, sent after COMMIT */
 	size_t			 answer_len;
 	int			 answer_status;
 	/* the bulk session's pace, on the loop thread (batch_held) */
@@ -272,6 +287,7 @@ intake_free(struct intake *in)
 	sheetlines_free(in->batch);
 	sheet_free(in->v.sheet);
 	free(in->answer);
+	payorders_fresh_free(in->order);
 	if (in->gate_ev != NULL)
 		event_free(in->gate_ev);
 	dblease_wait_cancel(wpd->db, &in->wait);
@@ -371,8 +387,6 @@ submit_one_call(struct intake *in)
 	const char		*params[SUBMIT_SCALARS + SHEETLINES_NALL + 1];
 	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NALL + 1] = { 0 };
 	int			 formats[SUBMIT_SCALARS + SHEETLINES_NALL + 1] = { 0 };
-	int			 k;
-	int			 i;
 
 	in->p = NULL;
 	if (in->lines == NULL &&
@@ -388,7 +402,7 @@ submit_one_call(struct intake *in)
 	call->bulk = in->bulk;
 	call->nlines = (int)s->nlines;
 	p->data = call;
-	p->free_fn = free;
+	p->free_fn = sheet_call_free;
 	snprintf(nb, sizeof(nb), "%d", s->nb_of_txs);
 	snprintf(sum, sizeof(sum), "%lld", (long long)s->ctrl_sum);
 	params[0] = in->contractor;
@@ -399,18 +413,18 @@ submit_one_call(struct intake *in)
 	params[5] = s->month;
 	params[6] = nb;
 	params[7] = sum;
-	/* the columns, with the clock after the first SHEETLINES_NCOLS */
-	for (i = 0; i < SHEETLINES_NALL; i++) {
-		k = SUBMIT_SCALARS + i + (i >= SHEETLINES_NCOLS);
-		params[k] = in->lines->values[i];
-		lengths[k] = in->lines->lengths[i];
-		formats[k] = in->lines->formats[i];
-	}
+	sheetlines_params(in->lines, SUBMIT_SCALARS, 1, params, lengths, formats);
 	clock_now_iso(now, sizeof(now));
 	params[SUBMIT_SCALARS + SHEETLINES_NCOLS] = now;
 	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NALL + 1,
-	    params, lengths, formats, answer_cb, p) == -1)
+	    params, lengths, formats, answer_cb, p) == -1) {
 		pending_unavailable(p);
+		return;
+	}
+	if (!in->bulk) {	/* the lines for its payment order */
+		call->sheet = in->v.sheet;
+		in->v.sheet = NULL;
+	}
 }
 
 /* The session is over (ended, or lost): the connection goes back to the
@@ -529,6 +543,8 @@ commit_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	in->p = NULL;
 	pending_reply(p, in->answer_status, XML_CTYPE, in->answer,
 	    in->answer_len);
+	payorders_fresh_send(in->order);	/* committed: it leaves */
+	in->order = NULL;
 	in->after = AFTER_NOTHING;
 	session_done(in);
 }
@@ -549,6 +565,7 @@ close_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		session_end(in, AFTER_ONE_CALL);
 		return;
 	}
+	in->order = payorders_fresh_new(res, in->v.sheet);
 	if (dblease_query_bin(in->lease, "COMMIT", 0, NULL, NULL, NULL,
 	    commit_cb, in) == -1) {
 		session_broke(in, "the database connection was lost");
@@ -757,7 +774,6 @@ session_batch(struct intake *in)
 	const char		*params[LINES_SCALARS + SHEETLINES_NALL];
 	int			 lengths[LINES_SCALARS + SHEETLINES_NALL] = { 0 };
 	int			 formats[LINES_SCALARS + SHEETLINES_NALL] = { 0 };
-	int			 i;
 
 	in->batch = NULL;
 	/* Overlapping costs CPU (the parse and the posting share the cores
@@ -773,11 +789,8 @@ session_batch(struct intake *in)
 		params[0] = in->contractor;
 		params[1] = in->msg_id;
 		params[2] = first;
-		for (i = 0; i < SHEETLINES_NALL; i++) {
-			params[LINES_SCALARS + i] = b->values[i];
-			lengths[LINES_SCALARS + i] = b->lengths[i];
-			formats[LINES_SCALARS + i] = b->formats[i];
-		}
+		sheetlines_params(b, LINES_SCALARS, 0, params, lengths,
+		    formats);
 		if (dblease_query_bin(in->lease, lines_sql,
 		    LINES_SCALARS + SHEETLINES_NALL, params, lengths, formats,
 		    lines_cb, in) == -1)

@@ -9,7 +9,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <libxml/tree.h>
 #include "wagepay.h"
 
 #define PAYORDER_NS	"urn:iso:std:iso:20022:tech:xsd:pain.001.001.10"
@@ -35,14 +34,15 @@ struct payorder {
 };
 
 /*
- * Builds the order as a pain.001.001.10 tree (PmtMtd TRF, CtgyPurp SALA,
- * Purp SALA per line, amounts in CNY, NbOfTxs and CtrlSum counted here).
+ * Writes the order as a pain.001.001.10 (PmtMtd TRF, CtgyPurp SALA, Purp
+ * SALA per line, amounts in CNY, NbOfTxs and CtrlSum counted here): UTF-8
+ * with an XML declaration, malloc'd, NUL-terminated, its length in *len.
  * NULL with err FF01 when a required field is missing or blank, an amount
  * is not above zero, or the sum overflows 18 digits; NULL on out-of-memory
- * (WP90). Text is made safe and cut to its ISO length (xmlout_text). The
- * caller owns the document, and validates it (schemas_validate,
- * XSD_PAIN001) before it leaves the bank.
+ * (WP90). Text is made safe and cut to its ISO length (as xmlout_text).
+ * The same order gives the same bytes, every attempt.
  */
-xmlDocPtr	 payorder_build(const struct payorder *o, struct perr *err);
+char		*payorder_write(const struct payorder *o, size_t *len,
+		    struct perr *err);
 
 #endif

@@ -81,5 +81,11 @@ struct sheetlines	*sheetlines_range(const struct sheet *s, size_t first,
 			    size_t count, const struct pii_keys *keys,
 			    struct perr *err) WUR;
 void			 sheetlines_free(struct sheetlines *);
+/* Puts sl's arrays into params, lengths and formats from index first on,
+ * leaving gap slots free after the first SHEETLINES_NCOLS (for what comes
+ * between in the call, as wp_sheet_submit's clock). */
+void			 sheetlines_params(const struct sheetlines *sl,
+			    int first, int gap, const char **params,
+			    int *lengths, int *formats);
 
 #endif

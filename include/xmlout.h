@@ -49,4 +49,30 @@ xmlDocPtr	 xmlout_doc(const char *ns, const char *name);
  * NUL-terminated, its length in *len; NULL on out-of-memory. */
 char		*xmlout_dump(xmlDocPtr doc, size_t *len);
 
+/*
+ * A document written straight into memory, for those neither signed nor
+ * small (payment orders). Every call appends; an out-of-memory is kept and
+ * reported once, by xmlout_buf_finish. Texts are made safe and cut exactly
+ * as by xmlout_text, and escaped.
+ */
+struct xmlout_buf {
+	char	*data;
+	size_t	 len, cap;
+	bool	 oom;
+};
+/* An empty buffer of about hint bytes. */
+void		 xmlout_buf_init(struct xmlout_buf *, size_t hint);
+/* n bytes as they are: markup the caller wrote. */
+void		 xmlout_buf_raw(struct xmlout_buf *, const char *s, size_t n);
+/* <name>text</name>, as xmlout_text: fallback when text is blank, nothing
+ * when both are. */
+void		 xmlout_buf_text(struct xmlout_buf *, const char *name,
+		    const char *text, size_t max, const char *fallback);
+/* <name Ccy="ccy">123.45</name> (no attribute when ccy is NULL), fen >= 0. */
+void		 xmlout_buf_amount(struct xmlout_buf *, const char *name,
+		    int64_t fen, const char *ccy);
+/* The bytes written (malloc'd, NUL-terminated, the caller's), their length
+ * in *len; NULL after an out-of-memory. The buffer is empty afterwards. */
+char		*xmlout_buf_finish(struct xmlout_buf *, size_t *len);
+
 #endif

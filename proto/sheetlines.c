@@ -436,6 +436,20 @@ sheetlines_range(const struct sheet *s, size_t first, size_t count,
 }
 
 void
+sheetlines_params(const struct sheetlines *sl, int first, int gap,
+    const char **params, int *lengths, int *formats)
+{
+	int	i, k;
+
+	for (i = 0; i < SHEETLINES_NALL; i++) {
+		k = first + i + (i >= SHEETLINES_NCOLS ? gap : 0);
+		params[k] = sl->values[i];
+		lengths[k] = sl->lengths[i];
+		formats[k] = sl->formats[i];
+	}
+}
+
+void
 sheetlines_free(struct sheetlines *sl)
 {
 	if (sl == NULL)

@@ -8,7 +8,10 @@
  * boundary, amounts written exactly from fen, and serialization. Trees (not
  * an xmlTextWriter, as pain002.c uses) because alerts and vouchers are
  * signed before they are sent, and xmlsec signs a tree; the one text check
- * and cut, xmlout_cut(), serves pain002.c's writer too.
+ * and cut, xmlout_cut(), serves pain002.c's writer too. Documents that are
+ * neither signed nor small (payment orders: one a paid sheet, a line each
+ * of its workers) are written straight into a buffer instead (struct
+ * xmlout_buf), with the same checks, at a tenth of a tree's cost.
  * Pure: no I/O, no logging, no globals.
  */
 #include <stdlib.h>
@@ -192,5 +195,166 @@ xmlout_dump(xmlDocPtr doc, size_t *len)
 		*len = (size_t)n;
 	}
 	xmlFree(mem);
+	return out;
+}
+
+/* --- straight into a buffer ------------------------------------------------ */
+
+void
+xmlout_buf_init(struct xmlout_buf *b, size_t hint)
+{
+	memset(b, 0, sizeof(*b));
+	if ((b->data = malloc(hint > 64 ? hint : 64)) == NULL)
+		b->oom = true;
+	else
+		b->cap = hint > 64 ? hint : 64;
+}
+
+static bool
+reserve(struct xmlout_buf *b, size_t n)
+{
+	char	*d;
+	size_t	 cap;
+
+	if (b->oom)
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	for (cap = b->cap; cap < b->len + n + 1; cap *= 2)
+		;
+	if ((d = realloc(b->data, cap)) == NULL) {
+		b->oom = true;
+		return false;
+	}
+	b->data = d;
+	b->cap = cap;
+	return true;
+}
+
+void
+xmlout_buf_raw(struct xmlout_buf *b, const char *s, size_t n)
+{
+	if (!reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* The safe form of s (as safe_copy makes it), escaped: its bytes end at
+ * *end; returns its start, NULL when nothing is left. */
+static const unsigned char *
+safe_span(const char *s, size_t max, const unsigned char **end)
+{
+	const unsigned char	*p, *start, *last;
+	size_t			 n, chars = 0;
+
+	if (s == NULL)
+		return NULL;
+	while (is_space((unsigned char)*s))
+		s++;
+	start = last = (const unsigned char *)s;
+	for (p = start; *p != '\0' && chars < max; chars++) {
+		n = char_len(p);
+		p += n == 0 ? 1 : n;
+		if (n != 1 || !is_space(p[-1]))
+			last = p;
+	}
+	*end = last;
+	return last > start ? start : NULL;
+}
+
+static void
+put_safe(struct xmlout_buf *b, const unsigned char *p,
+    const unsigned char *end)
+{
+	const unsigned char	*run = p;
+	size_t			 n;
+	const char		*esc;
+
+	if (!reserve(b, (size_t)(end - p) * 6))
+		return;
+	while (p < end) {
+		esc = NULL;
+		if ((n = char_len(p)) == 0)
+			esc = "?";
+		else if (*p == '&')
+			esc = "&amp;";
+		else if (*p == '<')
+			esc = "&lt;";
+		else if (*p == '>')
+			esc = "&gt;";
+		else if (*p == '"')
+			esc = "&quot;";
+		else if (*p == '\r')
+			esc = "&#13;";
+		if (esc == NULL) {
+			p += n;
+			continue;
+		}
+		memcpy(b->data + b->len, run, (size_t)(p - run));
+		b->len += (size_t)(p - run);
+		memcpy(b->data + b->len, esc, strlen(esc));
+		b->len += strlen(esc);
+		p += n == 0 ? 1 : n;
+		run = p;
+	}
+	memcpy(b->data + b->len, run, (size_t)(p - run));
+	b->len += (size_t)(p - run);
+	b->data[b->len] = '\0';
+}
+
+void
+xmlout_buf_text(struct xmlout_buf *b, const char *name, const char *text,
+    size_t max, const char *fallback)
+{
+	const unsigned char	*start, *end;
+	size_t			 nl = strlen(name);
+
+	if ((start = safe_span(text, max, &end)) == NULL &&
+	    (start = safe_span(fallback, max, &end)) == NULL)
+		return;
+	if (!reserve(b, 2 * nl + 5))
+		return;
+	b->data[b->len++] = '<';
+	xmlout_buf_raw(b, name, nl);
+	xmlout_buf_raw(b, ">", 1);
+	put_safe(b, start, end);
+	xmlout_buf_raw(b, "</", 2);
+	xmlout_buf_raw(b, name, nl);
+	xmlout_buf_raw(b, ">", 1);
+}
+
+void
+xmlout_buf_amount(struct xmlout_buf *b, const char *name, int64_t fen,
+    const char *ccy)
+{
+	char	buf[32], tag[96];
+	int	n;
+
+	if (fen < 0 || money_format(fen, buf, sizeof(buf)) < 0) {
+		b->oom = true;		/* the caller checked: cannot happen */
+		return;
+	}
+	n = ccy != NULL ? snprintf(tag, sizeof(tag), "<%s Ccy=\"%s\">", name,
+	    ccy) : snprintf(tag, sizeof(tag), "<%s>", name);
+	xmlout_buf_raw(b, tag, (size_t)n);
+	xmlout_buf_raw(b, buf, strlen(buf));
+	n = snprintf(tag, sizeof(tag), "</%s>", name);
+	xmlout_buf_raw(b, tag, (size_t)n);
+}
+
+char *
+xmlout_buf_finish(struct xmlout_buf *b, size_t *len)
+{
+	char	*out = b->data;
+
+	if (b->oom) {
+		free(b->data);
+		memset(b, 0, sizeof(*b));
+		return NULL;
+	}
+	*len = b->len;
+	memset(b, 0, sizeof(*b));
 	return out;
 }

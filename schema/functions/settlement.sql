@@ -48,12 +48,26 @@ BEGIN
 END $$;
 
 -- A 2xx came back: the order is TAKEN, never sent again; NULL when it was
--- not PENDING (taken already, by a status or another instance).
--- Called by daemon/payorders.c.
+-- not PENDING (taken already, by a status or another instance). A fresh
+-- order (sent by the daemon that paid it, never claimed) has its attempt
+-- counted here. Called by daemon/payorders.c.
 CREATE OR REPLACE FUNCTION wp_payorder_taken(p_order bigint, p_status int)
 RETURNS boolean LANGUAGE sql AS $$
 	UPDATE payment_order SET state = 'TAKEN', taken_at = now(), last_status = p_status,
-		last_error = NULL
+		last_error = NULL, attempts = greatest(attempts, 1),
+		last_attempt_at = coalesce(last_attempt_at, now())
+	WHERE id = p_order AND state = 'PENDING'
+	RETURNING true
+$$;
+
+-- A fresh order the daemon that paid it could not send itself (too many in
+-- flight, or a big sheet decided in one call, whose lines are not kept):
+-- due now rather than after the lease wp_sheet_close gave it; its counted
+-- attempt stays (the backoff is not the core's doing). NULL when it is not
+-- PENDING. Called by daemon/payorders.c.
+CREATE OR REPLACE FUNCTION wp_payorder_due(p_order bigint)
+RETURNS boolean LANGUAGE sql AS $$
+	UPDATE payment_order SET next_attempt_at = now()
 	WHERE id = p_order AND state = 'PENDING'
 	RETURNING true
 $$;
@@ -61,11 +75,13 @@ $$;
 -- Anything else (another status, a timeout, a refused connection): the next
 -- attempt after 1 s doubling with each attempt, capped at p_max seconds, as
 -- for alerts (wp_alert_failed); returns when. p_status is NULL when no HTTP
--- answer came. Called by daemon/payorders.c.
+-- answer came; a fresh order's attempt is counted here, as in
+-- wp_payorder_taken. Called by daemon/payorders.c.
 CREATE OR REPLACE FUNCTION wp_payorder_failed(p_order bigint, p_status int, p_error text,
 	p_max int)
 RETURNS timestamptz LANGUAGE sql AS $$
 	UPDATE payment_order SET last_status = p_status, last_error = left(p_error, 500),
+		attempts = greatest(attempts, 1), last_attempt_at = coalesce(last_attempt_at, now()),
 		next_attempt_at = now() + make_interval(secs => least(p_max,
 			1::bigint << least(greatest(attempts - 1, 0), 30)))
 	WHERE id = p_order AND state = 'PENDING'

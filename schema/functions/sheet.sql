@@ -307,6 +307,11 @@ END $$;
 -- first in, first paid; held sheets are paid by wp_release_held when money
 -- arrives. A sheet paid as stored that would be held raises instead (only a
 -- lying CtrlSum gets there; the daemon then decides it afresh in one call).
+-- A sheet paid here adds a last row 'O' (outcome: its payment order's
+-- MsgId; state: the order's creation time, ISO; end_to_end_id: the order's
+-- id; code: its count and sum, 'N FEN'; message: the project's name, the
+-- order's debtor), from which the
+-- daemon sends the order itself once the transaction commits.
 -- Locks the dedicated account's row FOR UPDATE (already held since
 -- wp_sheet_open). Called by wp_sheet_submit and by daemon/sheetapi.c at the
 -- end of a sliced session.
@@ -324,6 +329,7 @@ DECLARE
 	v_need		bigint;
 	v_free		bigint;
 	v_state		text;
+	v_paid		boolean := false;
 BEGIN
 	v_sheet := wp_sheet_received(p_sheet);
 	-- the row lock taken by wp_sheet_open in this transaction
@@ -383,9 +389,22 @@ BEGIN
 				'BALANCE_SHORT:sheet:' || p_sheet);
 		ELSE
 			PERFORM wp_sheet_pay(p_sheet, v_acc.id, 'contractor:' || v_sheet.contractor_uscc);
+			v_paid := true;
 		END IF;
 	END IF;
 	RETURN QUERY SELECT * FROM wp_sheet_report(p_sheet, 'NEW');
+	IF v_paid THEN
+		-- the order leaves from the daemon that paid it, as soon as
+		-- this commits (daemon/payorders.c, payorders_fresh_*; that
+		-- attempt is counted when it is recorded): the claim of any
+		-- instance leaves it alone for a minute (more than an
+		-- attempt's 30 s deadline), after which it is due like any other
+		RETURN QUERY UPDATE payment_order o SET next_attempt_at = now() + interval '60 seconds'
+		WHERE o.sheet_id = p_sheet
+		RETURNING 'O'::text, o.msg_id, wp_iso_cst(o.created_at), o.id::text,
+			o.nb_of_txs || ' ' || o.ctrl_sum,
+			(SELECT p.name FROM project p WHERE p.id = v_sheet.project_id);
+	END IF;
 END $$;
 
 -- A HELD sheet withdrawn by the project's general contractor (POST

@@ -85,6 +85,10 @@ check_eq "one CdtTrfTxInf per paid line" "$(xmllint --xpath "count(//*[local-nam
 check_eq "InstrIds unique" "$(grep -o '<InstrId>[^<]*' "$ORDER" | sort -u | wc -l)" 3
 check_eq "the dedicated account is the debtor" "$(xval "//*[local-name()='DbtrAcct']//*[local-name()='Id'][not(*)]" "$ORDER")" "$ACCOUNT"
 check_eq "Purp SALA on every line" "$(grep -c '<Purp><Cd>SALA</Cd></Purp>' "$ORDER")" 1
+# the first attempt was sent by the daemon that paid the sheet, from the
+# lines it read; the others were claimed and built from the database
+check_eq "every attempt carried the same bytes, the paying daemon's and the claims'" \
+    "$(for f in $(awk '$1 ~ /^[0-9]+$/ {print $1}' "$FC/log"); do sha256sum <"$FC/$f.xml"; done | sort -u | wc -l)" 1
 
 # --- the core settles: two credited, one rejected ------------------------------
 E2=$(q "SELECT l.end_to_end_id FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'PO-A' AND l.seq = 2")
@@ -144,6 +148,24 @@ check_eq "POST of it still answers ACSC" "$(grpsts "$T/c.pain002.xml") $(txs "$T
 gc GET /v1/sheets/PO-C/voucher >"$T/c-v.xml"
 check_eq "its voucher: every line CREDITED" "$(vlines "$T/c-v.xml")" "L0 CREDITED,L1 CREDITED 2 200.00"
 check "valid against voucher.xsd" valid_xsd voucher "$T/c-v.xml"
+
+# --- paid in part: the order carries the accepted lines only ------------------------
+taken() { [ "$(order_state "$1")" = TAKEN ]; }
+tsv 2 10 100.00 dup >"$T/d.tsv"
+sheet d --msg-id PO-D --sub "$SUB1_USCC" --month 2026-10 <"$T/d.tsv"
+submit d
+check_eq "a sheet with a line refused is paid in part" "$(grpsts "$T/d.pain002.xml")" PART
+check "its order is taken" wait_for 10 taken PO-D
+MSGD=$(order_msg PO-D)
+ORDER_D=$FC/$(awk -v m="$MSGD" '$2 == 202 && $3 == m {print $1}' "$FC/log").xml
+check_eq "sent once, by the daemon that paid it, at once (attempts 1, one POST)" \
+    "$(q "SELECT attempts FROM payment_order WHERE msg_id = '$MSGD'") $(posts "$MSGD")" "1 1"
+check "valid against the official pain.001.001.10" xmllint --noout --schema "$ISO/pain.001.001.10.xsd" "$ORDER_D"
+check_eq "its lines are the accepted ones, InstrId and EndToEndId as the database has them" \
+    "$(grep -o '<InstrId>[^<]*</InstrId><EndToEndId>[^<]*' "$ORDER_D" | sed 's/<[^>]*>/ /g' | awk '{print $1 " " $2}' | paste -sd,)" \
+    "$(q "SELECT string_agg(instr_id || ' ' || end_to_end_id, ',' ORDER BY line_seq) FROM payment_order_line WHERE order_msg_id = '$MSGD'")"
+check_eq "two of its three lines" "$(xmllint --xpath "count(//*[local-name()='CdtTrfTxInf'])" "$ORDER_D")" 2
+check_eq "the core credits both" "$(fcstatus --order "$ORDER_D")" "200 APPLIED -"
 
 # --- no payments_url: orders wait in the outbox ------------------------------------
 daemon_stop

@@ -13,8 +13,22 @@
 . "$(dirname "$0")/t03-lib.sh"
 
 export WAGEPAY_RULES_INTERVAL=3600 WAGEPAY_CLOCK=2026-11-05T09:00:00+08:00
+export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_BACKOFF_MAX=1
 unset WAGEPAY_PII
+# the core takes payment orders (tests/tools/fakecore), refusing them (503)
+# until the end, so that every order is sent again from what is stored
+FC_PORT=$(free_port)
+FC="$T/fakecore"
+mkdir -p "$FC"
+EXTRA_CONFIG=$(printf '[core]\npayments_url = https://127.0.0.1:%s/v1/orders\npayments_ca = %s\npayments_cert = %s\npayments_key = %s\n' \
+    "$FC_PORT" "$PKI/ca.pem" "$PKI/bank-client.pem" "$PKI/bank-client.key")
 setup_world || { echo "Bail out! setup failed"; exit 1; }
+echo "fail 503" >"$FC/mode"
+python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
+    --key "$PKI/server.key" --ca "$PKI/ca.pem" >"$T/fakecore.out" 2>&1 &
+FC_PID=$!
+trap 'kill $FC_PID 2>/dev/null; fr_cleanup; cleanup' EXIT
+for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
 
 dump() { as_pg /usr/lib/postgresql/15/bin/pg_dump -h "$PGDIR" -U wagepay wagepay >"$T/dump.sql"; }
 # every rostered worker's ID number, card number and name (one a line)
@@ -170,6 +184,17 @@ gc GET /v1/sheets/SHEET-3/voucher >"$T/v3.xml"
 check_eq "a voucher still opens" "$(status) $(xval "//*[local-name()='Line'][1]/*[local-name()='Name']" "$T/v3.xml")" "200 $(worker 2 name)"
 submit s3
 check_eq "SHEET-3 sent again is answered, not paid again" "$(grpsts "$T/s3.pain002.xml")" ACSC
+
+# --- the payment orders, sent again from the sealed lines ----------------------------------------------
+echo ok >"$FC/mode"
+taken() { [ "$(q "SELECT count(*) FROM payment_order WHERE state <> 'TAKEN'")" = 0 ]; }
+check "every order reaches the core, claimed again from what is stored" wait_for 30 taken
+order_of() { grep -l "<EndToEndId>$1<" "$FC"/[0-9]*.xml | tail -1; }
+o2=$(order_of E3)
+check_eq "the order of a sealed sheet names the worker and card in clear (opened by the daemon)" "$(xval "//*[local-name()='CdtTrfTxInf'][.//*[local-name()='EndToEndId']='E3']/*[local-name()='Cdtr']/*[local-name()='Nm']" "$o2") $(xval "//*[local-name()='CdtTrfTxInf'][.//*[local-name()='EndToEndId']='E3']/*[local-name()='CdtrAcct']//*[local-name()='Id']" "$o2")" "$(worker 2 name) $(worker 2 card)"
+check "and is valid against the official pain.001.001.10" xmllint --noout --schema "$ISO/pain.001.001.10.xsd" "$o2"
+m2=$(xval "//*[local-name()='GrpHdr']/*[local-name()='MsgId']" "$o2")
+check "that order was refused (503) before it was taken from the claim (202)" sh -c "grep -q ' 503 $m2 ' '$FC/log' && grep -q ' 202 $m2 ' '$FC/log'"
 ledger_exact
 dump
 check_eq "the dump after the rotation holds none of them either" "$(leaks)" 0

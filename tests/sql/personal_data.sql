@@ -8,7 +8,7 @@
 -- invariants at the end.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(29);
+SELECT plan(30);
 
 SELECT lives_ok($$SELECT tap.open_project('XM-TAP-0001', tap.acc(), tap.gc())$$, 'a project is opened');
 CREATE TEMP TABLE r1 AS SELECT * FROM wp_roster_upsert(tap.gc(), 'XM-TAP-0001', tap.subs_json(),
@@ -74,6 +74,9 @@ SELECT is((SELECT decode(pii, 'hex') FROM wp_voucher(tap.gc(), 'S-1') WHERE f1 =
 SELECT is((SELECT count(*) FROM wp_roster_get(tap.gc(), 'XM-TAP-0001') g JOIN roster_entry r
 	ON r.id_number = g.a::bpchar AND encode(r.pii, 'hex') = g.pii WHERE g.kind = 'W'), 5::bigint,
 	'wp_roster_get returns each worker''s sealed record');
+-- the paying daemon holds its order's lease (it writes the order from the
+-- lines it read); one it could not send is made due and claimed
+SELECT ok((SELECT bool_and(wp_payorder_due(id)) FROM payment_order), 'the order is made due');
 SELECT is((SELECT count(*) FROM wp_payorder_claim(10, 20) c JOIN sheet_line l
 	ON l.end_to_end_id = c.end_to_end_id AND encode(l.pii, 'hex') = c.pii), 2::bigint,
 	'the payment order''s claim returns each paid line''s sealed record');

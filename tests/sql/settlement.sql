@@ -13,7 +13,7 @@
 -- The ledger invariants after each scenario.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(115);
+SELECT plan(124);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'an owner''s deposit is booked');
 
@@ -52,6 +52,16 @@ SELECT is(tap.order('H-1'), '1 90000', 'the released sheet''s order is written i
 SELECT is((SELECT count(DISTINCT instr_id) FROM payment_order_line),
 	(SELECT count(*) FROM payment_order_line), 'every InstrId is unique');
 SELECT * FROM tap.invariants('after orders');
+
+-- --- the paying daemon sends a fresh order itself ------------------------------------
+-- (daemon/payorders.c): the close names it in a last row 'O' and leases it
+-- for a minute; a sheet released by a deposit has none, and is due at once
+SELECT is((SELECT string_agg(s.msg_id || ' ' || (o.next_attempt_at > now() + interval '50 seconds'),
+	',' ORDER BY s.msg_id) FROM payment_order o JOIN sheet s ON s.id = o.sheet_id),
+	'H-1 false,P-1 true,T-1 true', 'orders of sheets paid as decided are leased to the paying daemon');
+SELECT is((SELECT count(*) FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	WHERE s.msg_id IN ('P-1', 'T-1') AND wp_payorder_due(o.id)), 2::bigint,
+	'wp_payorder_due lifts the lease (an order its daemon could not send itself)');
 
 -- --- delivery: claims, taken, backoff ---------------------------------------------
 SELECT is((SELECT count(DISTINCT order_id) FROM wp_payorder_claim(10, 20)), 3::bigint,
@@ -171,6 +181,27 @@ SELECT is((SELECT w->>'pending' || ' ' || (w->>'taken') || ' ' || (w->>'lines_un
 SELECT is((SELECT (wp_console_overview(now(), 24)->'payment_orders'->>'waiting')::bigint),
 	(SELECT count(*) FROM payment_order WHERE state = 'PENDING'), 'the console: the orders waiting');
 SELECT * FROM tap.invariants('after statuses');
+
+-- --- a fresh order's row O --------------------------------------------------------
+CREATE TEMP TABLE o1 AS SELECT * FROM tap.submit('O-1', ARRAY[tap.l('O1-1', 1, 2500, 'WAGE',
+	'2026-09-01'), tap.l('O1-2', 2, 1500, 'WAGE', '2026-09-01')]);
+SELECT is((SELECT outcome || ' ' || state FROM o1 WHERE kind = 'S'), 'NEW PAID', 'a sheet is paid');
+SELECT is((SELECT kind || ' ' || outcome || ' ' || (end_to_end_id::bigint = o.id) || ' ' || code || ' '
+	|| (x.state ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$') || ' ' || message
+	FROM o1 x JOIN payment_order o ON o.msg_id = x.outcome WHERE x.kind = 'O'),
+	(SELECT 'O ' || o.msg_id || ' true 2 4000 true ' || p.name FROM payment_order o
+	 JOIN sheet s ON s.id = o.sheet_id JOIN project p ON p.id = s.project_id WHERE s.msg_id = 'O-1'),
+	'its last row O: the order''s MsgId, id, count and sum, creation time and debtor');
+SELECT is((SELECT kind FROM o1 ORDER BY ctid DESC LIMIT 1), 'O', 'the row O is the last');
+SELECT is((SELECT count(*) FROM tap.submit('O-1', ARRAY[tap.l('O1-1', 1, 2500, 'WAGE', '2026-09-01'),
+	tap.l('O1-2', 2, 1500, 'WAGE', '2026-09-01')]) x WHERE x.kind = 'O'), 0::bigint,
+	'a replay names no order to send');
+SELECT ok((SELECT o.next_attempt_at > now() + interval '50 seconds' FROM payment_order o
+	JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = 'O-1'), 'leased to the paying daemon');
+SELECT is(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	WHERE s.msg_id = 'O-1'), 202), true, 'a fresh order taken');
+SELECT is((SELECT attempts || ' ' || (last_attempt_at IS NOT NULL) FROM payment_order o
+	JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = 'O-1'), '1 true', 'its attempt is counted');
 
 SELECT * FROM tap.invariants('at the end');
 
