@@ -300,6 +300,9 @@ int	 piiconvert_migrate(const char *dsn, const struct pii_keys *);
 int	 piiconvert_rotate(const char *dsn, const struct pii_keys *,
 	    const char *newkey);
 int	 piiconvert_check(const char *dsn, const struct pii_keys *);
+/* The same on the loop, for a database that was down at start-up: fatal
+ * when the keys do not fit it. */
+void	 piiconvert_check_queue(void);
 
 /* sheettrust.c: the sheets' signature trust store, reference-counted on the
  * loop thread. sheettrust_set installs a new one (or none) and takes it;

@@ -272,6 +272,7 @@ schema_checked_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		fatalx("the database schema is not this wagepayd's: %s; run "
 		    "wagepayd -f FILE --migrate with this binary", why);
 	log_info("database schema checked: this wagepayd's");
+	piiconvert_check_queue();
 }
 
 static void

@@ -555,16 +555,13 @@ out:
 	return rc;
 }
 
-int
-piiconvert_check(const char *dsn, const struct pii_keys *keys)
+/* Whether keys fit what the database records (its index key id, "" for
+ * none, and whether the conversion is done); -1 having logged why not. */
+static int
+judge(const struct pii_keys *keys, const char *id, bool done)
 {
-	PGconn	*c;
-	char	 id[16];
-	bool	 done;
-	int	 rc = -1;
+	int	rc = -1;
 
-	if ((c = connect_db(dsn)) == NULL || keyring(c, id, &done) == -1)
-		goto out;
 	if (keys == NULL && id[0] != '\0')
 		log_warnx("personal data: the database's ID numbers, names and "
 		    "cards are sealed (index key %s), and [security] has no "
@@ -582,9 +579,43 @@ piiconvert_check(const char *dsn, const struct pii_keys *keys)
 		    "personal data is not finished: run wagepayd --migrate");
 	else
 		rc = 0;
-out:
+	return rc;
+}
+
+int
+piiconvert_check(const char *dsn, const struct pii_keys *keys)
+{
+	PGconn	*c;
+	char	 id[16];
+	bool	 done;
+	int	 rc = -1;
+
+	if ((c = connect_db(dsn)) != NULL && keyring(c, id, &done) == 0)
+		rc = judge(keys, id, done);
 	PQfinish(c);
 	return rc;
+}
+
+static void
+checked_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	(void)unknown; (void)arg;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1)
+		fatalx("personal data: could not read pii_keyring: %s",
+		    res == NULL ? error : PQresultErrorMessage(res));
+	if (judge(wpd->pii, PQgetvalue(res, 0, 0),
+	    PQgetvalue(res, 0, 1)[0] == 't') == -1)
+		fatalx("refusing to run");
+}
+
+void
+piiconvert_check_queue(void)
+{
+	if (db_query(wpd->db, "SELECT coalesce(index_key_id, ''), converted_at "
+	    "IS NOT NULL FROM pii_keyring", 0, NULL, checked_cb, NULL) == -1)
+		fatalx("personal data: could not check the keys against the "
+		    "database");
 }
 
 int

@@ -153,6 +153,15 @@ check "and says why" grep -q "sealed (index key" "$T/nokeys.log"
 sed "s|^index_key = .*|index_key = $T/keys/other.key|" "$T/keyed.conf" >"$CONF"
 timeout 20 "$WAGEPAYD" -f "$CONF" >"$T/otherkey.log" 2>&1
 check_eq "with another index key it refuses too (every lookup would miss)" "$?" 1
+pg_stop_immediate
+"$WAGEPAYD" -f "$CONF" >"$T/otherkey-down.log" 2>&1 &
+DOWN=$!
+sleep 1
+pg_restart
+gone() { ! kill -0 "$DOWN" 2>/dev/null; }
+check "started while the database was down, it stops once it sees the other index key" wait_for 30 gone
+check "and says why" grep -q "not \[security\] index_key" "$T/otherkey-down.log"
+kill -9 "$DOWN" 2>/dev/null
 chmod 644 "$T/keys/data.key"
 cp "$T/keyed.conf" "$CONF"
 "$WAGEPAYD" -f "$CONF" -n >"$T/mode.log" 2>&1
