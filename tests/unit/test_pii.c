@@ -264,8 +264,10 @@ sheet_of(size_t n)
 		l->amount = 100000;
 		l->gross = 120000;
 		l->name = strdup(i % 2 ? "张三丰" : "Li Si");
-		snprintf(l->id_number, sizeof(l->id_number), "41010219851120%04zu", i);
-		snprintf(l->card, sizeof(l->card), "621700123456%07zu", i);
+		snprintf(l->id_number, sizeof(l->id_number), "41010219851120%04u",
+		    (unsigned)(i % 10000));
+		snprintf(l->card, sizeof(l->card), "621700123456%07u",
+		    (unsigned)(i % 10000000));
 		snprintf(l->card_bank, sizeof(l->card_bank), "102100099996");
 		l->kind = LINE_WAGE;
 		snprintf(l->month, sizeof(l->month), "2026-10");
@@ -343,6 +345,7 @@ sheet_keyed(void)
 	    (size_t)sl->lengths[SHEETLINES_AMOUNT]) == 0);
 	sheetlines_free(sl);
 	sheetlines_free(clear);
+	sheet_free(s);
 	pii_ctx_free(c);
 	pii_keys_free(k);
 }
@@ -381,6 +384,7 @@ sheet_cost(void)
 	    "%.2f ms, keyed %.2f ms, added %.2f ms\n", clear / 1e3,
 	    keyed / 1e3, (keyed - clear) / 1e3);
 	CHECK(keyed - clear < 100000.0);
+	sheet_free(s);
 	pii_keys_free(k);
 }
 
