@@ -37,7 +37,7 @@ secrets() {
 import sys
 sys.path.insert(0, sys.argv[1]); import wpids
 env = wpids.demo_env()
-for i in list(range(0, 8)) + [20]:
+for i in list(range(0, 8)) + [20, 21]:
     w = wpids.demo_worker(i, env)
     print(w["id"]); print(w["card"]); print(w["name"])
 EOF
@@ -56,6 +56,19 @@ pay s1 SHEET-1 2026-10 1 <"$T/l1"
 check_eq "a sheet is paid in clear" "$(grpsts "$T/s1.pain002.xml")" ACSC
 wage_return RET-1 E1 3000.00 AC04 >/dev/null
 check_eq "a line comes back, earmarked" "$(q "SELECT earmarked FROM account WHERE number = '$ACCOUNT'")" 300000
+# conc_tsv K: demo worker K given worker 0's card
+conc_tsv() {
+	python3 - "$TOOLS" "$SUB1_USCC" "$1" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1]); import wpids
+env = wpids.demo_env()
+w, v = wpids.demo_worker(int(sys.argv[3]), env), wpids.demo_worker(0, env)
+print("\t".join([w["id"], w["name"], sys.argv[2], v["card"], v["cardbank"], w["signed"], w["entered"]]))
+EOF
+}
+conc_tsv 21 | python3 "$TOOLS/mkroster" --project "$PROJECT" >"$T/conc0.xml"
+gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/conc0.xml" -H 'Content-Type: application/xml' >/dev/null
+check_eq "in clear, a card given to a second worker raises CARD_CONCENTRATION (keyed by card and ID)" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION'")" 1
 secrets
 dump
 check "without keys the dump holds the ID and card numbers (the grep finds them)" [ "$(leaks)" -gt 0 ]
@@ -93,19 +106,14 @@ OLD_KEY=$(sealed_under)
 # --- the rules on what was stored in clear and what is stored now -----------------------------
 check "the roster sent again, with two more workers, is accepted" roster_demo 8
 check_eq "the six unchanged entries stored no new version" "$(q "SELECT count(*) FROM roster_version")" 8
-python3 - "$TOOLS" "$SUB1_USCC" >"$T/conc.tsv" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[1]); import wpids
-env = wpids.demo_env()
-w, v = wpids.demo_worker(20, env), wpids.demo_worker(0, env)
-print("\t".join([w["id"], w["name"], sys.argv[2], v["card"], v["cardbank"], w["signed"], w["entered"]]))
-EOF
+conc_tsv 20 >"$T/conc.tsv"
 python3 "$TOOLS/mkroster" --project "$PROJECT" <"$T/conc.tsv" >"$T/conc.xml"
 gc POST "/v1/projects/$PROJECT/roster" --data-binary @"$T/conc.xml" -H 'Content-Type: application/xml' >"$T/conc-receipt.xml"
 id20=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import wpids; print(wpids.demo_worker(20, wpids.demo_env())["id"])' "$TOOLS")
 check_eq "one person, one card: a card converted from clear is still found (WP15)" "$(xval "//*[local-name()='Refused']/@code" "$T/conc-receipt.xml")" WP15
 check_eq "the receipt names the refused worker by the ID number sent" "$(xval "//*[local-name()='Refused']/@idNumber" "$T/conc-receipt.xml")" "$id20"
-check_eq "CARD_CONCENTRATION raised, the card's last four digits in its Detail" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION' AND detail LIKE '%' || right('$(worker 0 card)', 4)")" 1
+check_eq "CARD_CONCENTRATION raised, the card's last four digits in its Detail" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION' AND detail LIKE '%' || right('$(worker 0 card)', 4)")" 2
+check_eq "the alert raised in clear is keyed by the indexes now" "$(q "SELECT count(*) FROM alert WHERE kind = 'CARD_CONCENTRATION' AND dedup_key ~ '^CARD:[0-9]+:'")" 0
 { line E3 2 1000.00; line E4 1 1000.00; line E5 0 3000.00 BACKPAY
   printf 'E6\t%s\t%s\t%s\t%s\t1000.00\tWAGE\n' "$(worker 3 id)" "Somebody Else" "$(worker 3 card)" "$(worker 3 cardbank)"; } >"$T/l2"
 pay s2 SHEET-2 2026-10 1 <"$T/l2"
