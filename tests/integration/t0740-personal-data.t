@@ -8,7 +8,8 @@
 # database holds not one of its workers' ID numbers, card numbers or
 # names; a daemon with no keys or another index key refuses the database;
 # --rotate-key re-seals everything under a new data key while the daemon
-# runs and pays, and the old key can then go.
+# runs and six sheets are paid (each line once), and the old key can then
+# go; orders refused by the core are sent again from the sealed lines.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
 
@@ -182,14 +183,20 @@ sed "s|^data_key = .*|data_key = $T/keys/data2.key\nprevious_data_key = $T/keys/
 check "the daemon runs with the new data key and the previous one" daemon_start
 "$WAGEPAYD" -f "$CONF" --rotate-key "$T/keys/other.key" >"$T/rot-wrong.log" 2>&1
 check_eq "--rotate-key to a key that is not data_key is refused" "$?" 1
-{ line E7 2 1000.00; line E8 3 1000.00; } >"$T/l3"
-sheet s3 --msg-id SHEET-3 --sub "$SUB1_USCC" --month 2026-09 <"$T/l3"
-submit s3 &
+# six sheets (months 2026-04 .. 2026-09 of workers 2 and 3) sent one after
+# another while the rotation goes a row at a time
+for m in 4 5 6 7 8 9; do
+	{ line "R${m}a" 2 1000.00; line "R${m}b" 3 1000.00; } >"$T/r$m.tsv"
+	sheet "r$m" --msg-id "ROT-$m" --sub "$SUB1_USCC" --month "2026-0$m" <"$T/r$m.tsv"
+done
+(for m in 4 5 6 7 8 9; do submit "r$m"; done) &
 SUBMIT=$!
-WAGEPAY_PII_BATCH=3 "$WAGEPAYD" -f "$CONF" --rotate-key "$T/keys/data2.key" >"$T/rotate.log" 2>&1
-check_eq "--rotate-key re-seals while the daemon runs" "$?" 0
+WAGEPAY_PII_BATCH=1 "$WAGEPAYD" -f "$CONF" --rotate-key "$T/keys/data2.key" >"$T/rotate.log" 2>&1
+check_eq "--rotate-key re-seals, a row a transaction, while the daemon runs" "$?" 0
 wait "$SUBMIT"
-check_eq "the sheet sent meanwhile is paid" "$(grpsts "$T/s3.pain002.xml")" ACSC
+check_eq "the six sheets sent meanwhile are paid" "$(for m in 4 5 6 7 8 9; do grpsts "$T/r$m.pain002.xml"; done | sort | uniq -c | awk '{print $1, $2}')" "6 ACSC"
+check_eq "each of their lines paid once" "$(q "SELECT count(*) || ' ' || count(DISTINCT t.sheet_id || ':' || t.line_seq) FROM transfer t JOIN sheet s ON s.id = t.sheet_id WHERE s.msg_id LIKE 'ROT-%' AND t.reason = 'WAGE'")" "12 12"
+check "the rotation went a row a transaction (a progress line each)" grep -q "sheet_line: re-sealed 2 rows" "$T/rotate.log"
 NEW_KEY=$(sealed_under)
 check "every record is under one data key, not the old one" [ -n "$NEW_KEY" -a "$NEW_KEY" != "$OLD_KEY" -a "$(echo "$NEW_KEY" | tr -cd , | wc -c)" = 0 ]
 daemon_stop
@@ -197,10 +204,10 @@ sed "s|^data_key = .*|data_key = $T/keys/data2.key|" "$T/keyed.conf" >"$CONF"
 check "the old key gone, the daemon starts" daemon_start
 gc GET "/v1/projects/$PROJECT/roster" >"$T/roster-after.xml"
 check_eq "the roster still reads back" "$(grep -o '<IdNumber>[^<]*' "$T/roster-after.xml" | sed 's/<IdNumber>//' | paste -sd, -)" "$want"
-gc GET /v1/sheets/SHEET-3/voucher >"$T/v3.xml"
+gc GET /v1/sheets/ROT-9/voucher >"$T/v3.xml"
 check_eq "a voucher still opens" "$(status) $(xval "//*[local-name()='Line'][1]/*[local-name()='Name']" "$T/v3.xml")" "200 $(worker 2 name)"
-submit s3
-check_eq "SHEET-3 sent again is answered, not paid again" "$(grpsts "$T/s3.pain002.xml")" ACSC
+for m in 4 9; do submit "r$m"; done
+check_eq "sent again they are answered, not paid again" "$(grpsts "$T/r4.pain002.xml") $(grpsts "$T/r9.pain002.xml") $(q "SELECT count(*) FROM transfer t JOIN sheet s ON s.id = t.sheet_id WHERE s.msg_id LIKE 'ROT-%'")" "ACSC ACSC 12"
 
 # --- the payment orders, sent again from the sealed lines ----------------------------------------------
 echo ok >"$FC/mode"
