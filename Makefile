@@ -4,7 +4,7 @@
 
 CC       ?= gcc
 PKGS     := libevent libevent_openssl libevent_pthreads openssl libpq libxml-2.0 \
-            xmlsec1 xmlsec1-openssl jansson libsystemd
+            xmlsec1 xmlsec1-openssl jansson libsystemd liboath libqrencode
 # -Wcast-qual is left out: libxml2's BAD_CAST idiom casts const away by design.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
             -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -21,6 +21,11 @@ PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+# wagepay-sheet, the contractor's tool (tools/sheet/, man page beside it)
+SHEET_SRC  := $(wildcard tools/sheet/*.c)
+SHEET_OBJ  := $(SHEET_SRC:%.c=$(B)/%.o)
+# what the unit tests link of it (tests/unit/test_sheettool.c): all but main
+SHEET_LIB  := $(filter-out $(B)/tools/sheet/main.o,$(SHEET_OBJ))
 XSD        := $(wildcard proto/xsd/*.xsd) $(wildcard proto/iso20022/*.xsd)
 PAGE       := $(wildcard daemon/console/*.html daemon/console/*.js daemon/console/*.css)
 
@@ -47,11 +52,13 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               libjansson-dev libsystemd-dev postgresql-15 postgresql-client-15 \
               curl openssl perl python3 ca-certificates procps \
               chromium fonts-noto-cjk nodejs \
-              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+              postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
+              etcd-server etcd-client patroni haproxy pgbackrest \
+              liboath-dev libqrencode-dev
 
-.PHONY: all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
+.PHONY: cluster test-cluster test-cluster-long all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
-all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY)
+all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY) $(B)/wagepay-sheet
 
 # Installs what is missing, with apt-get update first; a no-op when all is there.
 deps:
@@ -97,6 +104,9 @@ $(B)/schema/schema_blob.o: $(B)/schema/schema_blob.S
 $(B)/wagepayd: $(DAEMON_OBJ) $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/wagepay-sheet: $(SHEET_OBJ) $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/tests/unit/groups.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
 	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); n=$${n#test_}; echo "UNIT_GROUP($$n)"; done > $@.tmp && mv $@.tmp $@
@@ -105,7 +115,9 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/groups.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(B)/tests/unit -c -o $@ $<
 
-$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB)
+$(B)/tests/unit/test_sheettool.o: CFLAGS += -Itools/sheet
+
+$(B)/unit: $(UNIT_OBJ) $(PROTO_OBJ) $(DAEMON_LIB) $(SHEET_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_main.c tests/fuzz/fuzz.h $(PROTO_OBJ) $(TEST_COMMON)
@@ -117,8 +129,10 @@ $(B)/%: tests/tools/%.c $(PROTO_OBJ)
 unit: deps all
 	$(B)/unit
 
+# WAGEPAY_LOG_DIR: every integration test's outputs kept there, which
+# t0990 (sorting last) scans for clear ID and card numbers (issue 22).
 integration: deps all
-	prove -v tests/integration/*.t
+	rm -rf $(B)/idscan && WAGEPAY_LOG_DIR=$(CURDIR)/$(B)/idscan prove -v tests/integration/*.t
 
 # pgTAP tests of the money functions where they live (tests/sql/run: its own
 # PostgreSQL, the schema by the daemon's --migrate, pg_prove).
@@ -129,8 +143,9 @@ test: deps all
 	tests/style/run
 	$(B)/unit
 	B=$(B) tests/fuzz/replay
-	prove tests/integration/*.t
+	rm -rf $(B)/idscan && WAGEPAY_LOG_DIR=$(CURDIR)/$(B)/idscan prove tests/integration/*.t
 	tests/sql/run
+	prove tests/cluster/*.t
 	@if ls tests/browser/*.test.mjs >/dev/null 2>&1; then $(MAKE) --no-print-directory browser; fi
 	$(MAKE) --no-print-directory test-asan
 	tests/valgrind/run
@@ -147,10 +162,26 @@ asan:
 test-asan: deps asan
 	build-asan/unit
 	B=build-asan tests/fuzz/replay
-	WAGEPAYD=$(CURDIR)/build-asan/wagepayd CYCLES=10 prove tests/integration/*.t
+	rm -rf build-asan/idscan && WAGEPAY_LOG_DIR=$(CURDIR)/build-asan/idscan \
+	    WAGEPAYD=$(CURDIR)/build-asan/wagepayd CYCLES=10 prove tests/integration/*.t
 
 run: deps all
 	scripts/run-dev
+
+# The production shape on loopback (issue 23, config/cluster/): etcd, two
+# PostgreSQL nodes under Patroni (synchronous), WAL archived by pgBackRest,
+# two wagepayd behind HAProxy. Prints the addresses; Ctrl-C stops it all.
+cluster: deps all
+	scripts/cluster run
+
+# The tests on that shape (tests/cluster/): failover (one round of each kind
+# here and in make test), point-in-time restore, a full WAL disk.
+test-cluster: deps all
+	prove -v tests/cluster/*.t
+
+# The failover rounds again and again (ROUNDS of each kind, default 10).
+test-cluster-long: deps all
+	ROUNDS=$${ROUNDS:-10} prove -v tests/cluster/t0900-failover.t
 
 # The benchmark's own programs (see tests/bench/RESULTS.md): the C
 # load generator, and the data generator that also links proto/ to price

@@ -7,8 +7,10 @@
  * alerts to the configured [regulator NAME] sections and claims the
  * deliveries that are due, under a lease; each claimed delivery is built
  * (proto/alert.c), checked against alert.xsd, signed by the bank and POSTed
- * over HTTPS with the bank's client certificate, the regulator verified
- * against its own CA and host name. Any 2xx marks it delivered; anything
+ * through outbound.c (the daemon's one HTTPS client) with the bank's
+ * client certificate, the regulator verified against its own CA and host
+ * name, one connection per regulator kept open. Any 2xx marks it
+ * delivered; anything
  * else (another status, a timeout, a refused connection, a TLS failure)
  * leaves it for a later attempt, 1 s doubling up to a cap, kept in the
  * database so that it survives restarts. A daemon killed mid-POST leaves
@@ -16,29 +18,23 @@
  * Alert Id is the row's uuid, the same on every attempt, so a regulator
  * drops duplicates.
  *
- * Owns: the poll timer, the DNS resolver, the regulators' TLS contexts
- * (remade when the configuration is reloaded), every POST in flight. Must
+ * Owns: the poll timer, the DNS resolver, the regulators' TLS contexts and
+ * destinations (remade when the configuration is reloaded: the old ones
+ * retired), every delivery in flight. Must
  * not: block the loop, touch anything in the payment path (it has its own
  * statements), or log an alert's Detail (it may name a company).
  */
 #include <sys/queue.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
-#include <event2/http.h>
 #include <jansson.h>
 #include <libxml/tree.h>
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
 
 #include "alert.h"
 #include "daemon.h"
@@ -67,27 +63,22 @@ enum {
 	C_SHORTFALL, C_MONTH, C_MSGID, C_E2E, C_DETAIL, C_OPENED, C__COUNT
 };
 
-/* A regulator's TLS context, made when first needed for the configuration
- * in force. */
+/* A regulator's TLS context and destination (outbound.c), made when first
+ * needed for the configuration in force. */
 struct recipient {
 	SLIST_ENTRY(recipient)	 entry;
 	char			*name;
 	SSL_CTX			*ctx;
+	struct outbound		*out;
 };
 
-/* One POST in flight. */
+/* One POST in flight (its connection and timers are outbound.c's). */
 struct delivery {
 	LIST_ENTRY(delivery)	 entry;
 	long long		 id;		/* alert_delivery.id */
 	int			 attempt;
 	char			 alert_id[40];
 	char			 recipient[128];
-	struct evhttp_connection *conn;		/* owned */
-	struct event		*deadline;	/* owned */
-	struct event		*later;		/* owned: finishes an answered attempt */
-	struct outcome		*result;	/* owned until recorded */
-	enum evhttp_request_error error;
-	bool			 has_error;
 };
 
 /* What is left of an attempt once its POST is over: the database's part. */
@@ -135,14 +126,18 @@ env_int(const char *name, int def, int min, int max)
 	return (int)n;
 }
 
+/* Forgets the recipients: their destinations retired (what is in flight
+ * ends on them), or, at shutdown, already gone with outbound_shutdown. */
 static void
-recipients_flush(void)
+recipients_flush(bool shutdown)
 {
 	struct recipient	*r;
 
 	while ((r = SLIST_FIRST(&A.recipients)) != NULL) {
 		SLIST_REMOVE_HEAD(&A.recipients, entry);
-		SSL_CTX_free(r->ctx);	/* connections keep their own reference */
+		if (!shutdown)
+			outbound_retire(r->out);
+		SSL_CTX_free(r->ctx);	/* the destination keeps its own */
 		free(r->name);
 		free(r);
 	}
@@ -159,15 +154,15 @@ regulator_find(const char *name)
 	return NULL;
 }
 
-/* The TLS context for a recipient of the configuration in force. */
-static SSL_CTX *
-recipient_ctx(const struct regulator_conf *rc, struct perr *err)
+/* The destination of a recipient of the configuration in force. */
+static struct outbound *
+recipient_out(const struct regulator_conf *rc, struct perr *err)
 {
 	struct recipient	*r;
 
 	SLIST_FOREACH(r, &A.recipients, entry)
 		if (strcmp(r->name, rc->name) == 0)
-			return r->ctx;
+			return r->out;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->name = strdup(rc->name)) == NULL) {
 		free(r);
@@ -175,12 +170,20 @@ recipient_ctx(const struct regulator_conf *rc, struct perr *err)
 		return NULL;
 	}
 	if ((r->ctx = tls_client_ctx(rc->ca, rc->cert, rc->key, err)) == NULL) {
+		perr_set(err, err->code, "TLS setup: %s", err->msg);
+		free(r->name);
+		free(r);
+		return NULL;
+	}
+	if ((r->out = outbound_new(A.base, A.dns, rc->url, r->ctx,
+	    A.timeout_secs, 1, err)) == NULL) {
+		SSL_CTX_free(r->ctx);
 		free(r->name);
 		free(r);
 		return NULL;
 	}
 	SLIST_INSERT_HEAD(&A.recipients, r, entry);
-	return r->ctx;
+	return r->out;
 }
 
 char *
@@ -262,13 +265,6 @@ delivery_free(struct delivery *d)
 {
 	LIST_REMOVE(d, entry);
 	A.ninflight--;
-	if (d->deadline != NULL)
-		event_free(d->deadline);
-	if (d->later != NULL)
-		event_free(d->later);
-	if (d->conn != NULL)
-		evhttp_connection_free(d->conn);	/* frees its request, no callback */
-	free(d->result);
 	free(d);
 }
 
@@ -297,7 +293,6 @@ outcome_new(const struct delivery *d, int status, const char *fmt, ...)
 static void
 finish(struct delivery *d, struct outcome *o)
 {
-	d->result = NULL;
 	if (o != NULL) {
 		if (o->status >= 200 && o->status <= 299)
 			log_info("alert %s to %s: delivered (HTTP %d, attempt %d)",
@@ -314,94 +309,13 @@ finish(struct delivery *d, struct outcome *o)
 		alerts_kick();
 }
 
-static const char *
-request_error_name(enum evhttp_request_error e)
-{
-	switch (e) {
-	case EVREQ_HTTP_TIMEOUT: return "timed out";
-	case EVREQ_HTTP_EOF: return "connection closed before an answer";
-	case EVREQ_HTTP_INVALID_HEADER: return "invalid answer";
-	case EVREQ_HTTP_BUFFER_ERROR: return "could not connect, or TLS failed";
-	case EVREQ_HTTP_REQUEST_CANCEL: return "cancelled";
-	case EVREQ_HTTP_DATA_TOO_LONG: return "answer too long";
-	}
-	return "failed";
-}
-
 static void
-error_cb(enum evhttp_request_error e, void *arg)
+done_cb(int status, const char *error, void *arg)
 {
 	struct delivery	*d = arg;
 
-	d->error = e;
-	d->has_error = true;
-}
-
-/* Freeing a connection from inside its own callback is not allowed: the
- * end of an answered attempt is finished from the loop, a moment later. */
-static void
-later_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct delivery	*d = arg;
-
-	(void)fd; (void)ev;
-	finish(d, d->result);
-}
-
-/* The request is over, answered or not. libevent frees req after this. */
-static void
-response_cb(struct evhttp_request *req, void *arg)
-{
-	struct delivery		*d = arg;
-	struct bufferevent	*bev;
-	unsigned long		 ssl_err = 0;
-	char			 tls[160] = "";
-	const char		*line;
-	int			 code = req != NULL ?
-				    evhttp_request_get_response_code(req) : 0;
-
-	event_del(d->deadline);
-	/* a TLS failure (the regulator's certificate not trusted, ours
-	 * refused) says why; a socket error is not OpenSSL's to name */
-	if (code == 0 && d->conn != NULL &&
-	    (bev = evhttp_connection_get_bufferevent(d->conn)) != NULL &&
-	    (ssl_err = bufferevent_get_openssl_error(bev)) != 0 &&
-	    ERR_GET_LIB(ssl_err) != 0 && ERR_GET_LIB(ssl_err) != ERR_LIB_SYS)
-		ERR_error_string_n(ssl_err, tls, sizeof(tls));
-	if (code >= 200 && code <= 299)
-		d->result = outcome_new(d, code, "%s", "");
-	else if (code != 0) {
-		line = evhttp_request_get_response_code_line(req);
-		d->result = outcome_new(d, code, "HTTP %d %.100s", code,
-		    line != NULL ? line : "");
-	} else if (tls[0] != '\0')
-		d->result = outcome_new(d, 0, "TLS failed: %s", tls);
-	else
-		d->result = outcome_new(d, 0, "%s", d->has_error ?
-		    request_error_name(d->error) : "could not connect "
-		    "(refused, unreachable, or TLS failed)");
-	event_active(d->later, EV_TIMEOUT, 0);
-}
-
-/* The whole attempt took too long (a regulator that accepts and never
- * answers): drop the connection, which frees the request without calling
- * back. */
-static void
-deadline_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct delivery	*d = arg;
-
-	(void)fd; (void)ev;
-	finish(d, outcome_new(d, 0, "no answer within %d s", A.timeout_secs));
-}
-
-static bool
-is_ip_literal(const char *host)
-{
-	unsigned char	buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1;
+	finish(d, outcome_new(d, status, "%s", status >= 200 && status <= 299 ?
+	    "" : error));
 }
 
 /* Starts the POST of one signed alert; on any failure before the request
@@ -410,17 +324,9 @@ static void
 post(const struct regulator_conf *rc, long long id, int attempt,
     const char *alert_id, const char *body, size_t len)
 {
-	struct delivery		*d;
-	struct evhttp_uri	*uri = NULL;
-	struct evhttp_request	*req;
-	struct bufferevent	*bev;
-	struct perr		 err;
-	struct timeval		 tv = { A.timeout_secs, 0 };
-	SSL_CTX			*ctx;
-	SSL			*ssl = NULL;
-	const char		*host, *path, *query;
-	char			 target[2048], hostport[300];
-	int			 port;
+	struct delivery	*d;
+	struct outbound	*out;
+	struct perr	 err;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return;		/* the lease makes it due again */
@@ -431,92 +337,11 @@ post(const struct regulator_conf *rc, long long id, int attempt,
 	LIST_INSERT_HEAD(&A.inflight, d, entry);
 	A.ninflight++;
 	perr_clear(&err);
-
-	if ((uri = evhttp_uri_parse(rc->url)) == NULL ||
-	    (host = evhttp_uri_get_host(uri)) == NULL || host[0] == '\0') {
-		finish(d, outcome_new(d, 0, "url \"%s\" cannot be parsed",
-		    rc->url));
-		goto done;
-	}
-	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
-	path = evhttp_uri_get_path(uri);
-	query = evhttp_uri_get_query(uri);
-	snprintf(target, sizeof(target), "%s%s%s",
-	    path != NULL && path[0] != '\0' ? path : "/",
-	    query != NULL ? "?" : "", query != NULL ? query : "");
-	if ((ctx = recipient_ctx(rc, &err)) == NULL) {
-		finish(d, outcome_new(d, 0, "TLS setup: %s", err.msg));
-		goto done;
-	}
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		finish(d, outcome_new(d, 0, "TLS setup failed"));
-		goto done;
-	}
-	/* the regulator must be who the URL names, not just anyone the CA
-	 * vouches for */
-	if (is_ip_literal(host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-		    host) != 1) {
-			finish(d, outcome_new(d, 0, "TLS setup failed"));
-			goto done;
-		}
-	} else if (SSL_set1_host(ssl, host) != 1 ||
-	    SSL_set_tlsext_host_name(ssl, host) != 1) {
-		finish(d, outcome_new(d, 0, "TLS setup failed"));
-		goto done;
-	}
-	bev = bufferevent_openssl_socket_new(A.base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		finish(d, outcome_new(d, 0, "TLS setup failed"));
-		goto done;
-	}
-	ssl = NULL;		/* the bufferevent owns it */
-	/* a server that closes without close_notify after a complete
-	 * answer has still answered */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	d->conn = evhttp_connection_base_bufferevent_new(A.base, A.dns, bev,
-	    host, (unsigned short)port);
-	if (d->conn == NULL) {
-		bufferevent_free(bev);
-		finish(d, outcome_new(d, 0, "could not make a connection"));
-		goto done;
-	}
-	evhttp_connection_set_timeout(d->conn, A.timeout_secs);
-	evhttp_connection_set_retries(d->conn, 0);
-	if ((d->deadline = evtimer_new(A.base, deadline_cb, d)) == NULL ||
-	    (d->later = evtimer_new(A.base, later_cb, d)) == NULL ||
-	    (req = evhttp_request_new(response_cb, d)) == NULL) {
+	if ((out = recipient_out(rc, &err)) == NULL)
+		finish(d, outcome_new(d, 0, "%s", err.msg));
+	else if (outbound_post(out, "application/xml; charset=utf-8", NULL,
+	    body, len, done_cb, d) == -1)
 		finish(d, outcome_new(d, 0, "out of memory"));
-		goto done;
-	}
-	evhttp_request_set_error_cb(req, error_cb);
-	if (port == 443)
-		snprintf(hostport, sizeof(hostport), "%s", host);
-	else
-		snprintf(hostport, sizeof(hostport), "%s%s%s:%d",
-		    strchr(host, ':') ? "[" : "", host,
-		    strchr(host, ':') ? "]" : "", port);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-	    hostport);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/xml; charset=utf-8");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-	/* A connection refused at once calls response_cb from inside
-	 * evhttp_make_request (which then returns 0): response_cb only
-	 * schedules the end, so the deadline added below is freed with d. */
-	if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, target) == -1) {
-		finish(d, outcome_new(d, 0, "could not send the request"));
-		goto done;
-	}
-	evtimer_add(d->deadline, &tv);
-done:
-	SSL_free(ssl);
-	if (uri != NULL)
-		evhttp_uri_free(uri);
 }
 
 /* --- building an alert ------------------------------------------------------ */
@@ -536,6 +361,62 @@ amount_col(PGresult *res, int row, int c, int64_t *out)
 	return true;
 }
 
+/* A GUARANTEES ledger's rows from the claim's list (fen as JSON numbers). */
+static void
+guarantee_row(json_t *o, struct alert_guarantee *g)
+{
+	g->code = json_string_value(json_object_get(o, "code"));
+	g->name = json_string_value(json_object_get(o, "name"));
+	g->contractor = json_string_value(json_object_get(o, "contractor"));
+	g->kind = json_string_value(json_object_get(o, "kind"));
+	g->required = json_integer_value(json_object_get(o, "required"));
+	g->held = json_integer_value(json_object_get(o, "held"));
+	g->drawn = json_integer_value(json_object_get(o, "drawn"));
+	g->expires = json_string_value(json_object_get(o, "expires"));
+}
+
+/* The claim's list column (text): the accounts an ACCOUNTS_OPENED report
+ * lists, or the guarantees of a GUARANTEES ledger, into m; *js, *opened and
+ * *guarantees are the caller's to free, also on failure (-1 with err). */
+static int
+lists_parse(const char *text, struct alert_msg *m, json_t **js,
+    struct alert_opened **opened, struct alert_guarantee **guarantees,
+    struct perr *err)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+	size_t		 i, n;
+	bool		 ledger = m->kind != NULL && strcmp(m->kind, "GUARANTEES") == 0;
+
+	if ((*js = json_loads(text, 0, &jerr)) == NULL || !json_is_array(*js))
+		return perr_set(err, "WP90", "opened list is not JSON");
+	if ((n = json_array_size(*js)) == 0)
+		return 0;
+	if (ledger ? (*guarantees = calloc(n, sizeof(**guarantees))) == NULL :
+	    (*opened = calloc(n, sizeof(**opened))) == NULL)
+		return perr_set(err, "WP90", "out of memory");
+	json_array_foreach(*js, i, o) {
+		if (ledger) {
+			guarantee_row(o, &(*guarantees)[i]);
+			continue;
+		}
+		(*opened)[i].code = json_string_value(json_object_get(o, "code"));
+		(*opened)[i].name = json_string_value(json_object_get(o, "name"));
+		(*opened)[i].account = json_string_value(json_object_get(o,
+		    "account"));
+		(*opened)[i].opened_at = json_string_value(json_object_get(o,
+		    "opened_at"));
+	}
+	if (ledger) {
+		m->guarantees = *guarantees;
+		m->nguarantees = n;
+	} else {
+		m->opened = *opened;
+		m->nopened = n;
+	}
+	return 0;
+}
+
 /* The signed Alert of one claimed row as bytes (malloc'd), or NULL with
  * err. */
 static char *
@@ -543,11 +424,10 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 {
 	struct alert_msg	 m;
 	struct alert_opened	*opened = NULL;
-	json_t			*js = NULL, *o;
-	json_error_t		 jerr;
+	struct alert_guarantee	*guarantees = NULL;
+	json_t			*js = NULL;
 	xmlDocPtr		 doc = NULL;
 	char			*out = NULL;
-	size_t			 i, n = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.id = col(res, row, C_ID);
@@ -565,28 +445,9 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 	m.msg_id = col(res, row, C_MSGID);
 	m.end_to_end_id = col(res, row, C_E2E);
 	m.detail = col(res, row, C_DETAIL);
-	if (col(res, row, C_OPENED) != NULL) {
-		if ((js = json_loads(col(res, row, C_OPENED), 0, &jerr)) == NULL ||
-		    !json_is_array(js)) {
-			perr_set(err, "WP90", "opened list is not JSON");
-			goto done;
-		}
-		n = json_array_size(js);
-		if (n > 0 && (opened = calloc(n, sizeof(*opened))) == NULL) {
-			perr_set(err, "WP90", "out of memory");
-			goto done;
-		}
-		json_array_foreach(js, i, o) {
-			opened[i].code = json_string_value(json_object_get(o, "code"));
-			opened[i].name = json_string_value(json_object_get(o, "name"));
-			opened[i].account = json_string_value(json_object_get(o,
-			    "account"));
-			opened[i].opened_at = json_string_value(json_object_get(o,
-			    "opened_at"));
-		}
-		m.opened = opened;
-		m.nopened = n;
-	}
+	if (col(res, row, C_OPENED) != NULL && lists_parse(col(res, row,
+	    C_OPENED), &m, &js, &opened, &guarantees, err) == -1)
+		goto done;
 	if ((doc = alert_build(&m, err)) == NULL ||
 	    schemas_validate(wpd->schemas, XSD_ALERT, doc, err) == -1 ||
 	    xmlsig_sign(wpd->bank, doc, err) == -1)
@@ -596,6 +457,7 @@ alert_bytes(PGresult *res, int row, size_t *len, struct perr *err)
 done:
 	xmlFreeDoc(doc);
 	free(opened);
+	free(guarantees);
 	json_decref(js);
 	return out;
 }
@@ -687,7 +549,7 @@ claim(void)
 		 * polls could hand the new configuration the old one's
 		 * address; the contexts are then kept until the next reload,
 		 * and are looked up by name, never by position.) */
-		recipients_flush();
+		recipients_flush(false);
 		A.conf = wpd->conf;
 		A.reroute = true;
 	}
@@ -774,7 +636,7 @@ alerts_stop(void)
 	A.timer = NULL;
 	while ((d = LIST_FIRST(&A.inflight)) != NULL)
 		delivery_free(d);
-	recipients_flush();
+	recipients_flush(true);
 	evdns_base_free(A.dns, 0);
 	A.dns = NULL;
 }

@@ -1,6 +1,7 @@
 /*
  * console.c: the operations console's listener: routes /healthz and
- * /metrics (metrics.c), the JSON API under /api/ (session.c, consoleapi.c)
+ * /metrics (metrics.c), the JSON API under /api/ (session.c, consoleapi.c,
+ * guaranteeapi.c)
  * and the web page (page.c). The JSON answers and database calls the
  * console's handlers share are jsonreply.c's.
  *
@@ -145,6 +146,22 @@ route_post(struct evhttp_request *req, const char *path)
 	if (strcmp(path, "/api/movements") == 0)
 		return session_gate(req, NEED_MAKER, NULL, NULL,
 		    consoleapi_movement_propose);
+	if (path_arg(path, "/api/projects/", "/guarantee", ALNUM "._-", 64,
+	    arg, sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    guaranteeapi_register);
+	if (path_arg(path, "/api/projects/", "/guarantee/draws", ALNUM "._-",
+	    64, arg, sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    guaranteeapi_draw);
+	if (path_arg(path, "/api/projects/", "/guarantee/release",
+	    ALNUM "._-", 64, arg, sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    guaranteeapi_release);
+	if (path_arg(path, "/api/operators/", "/second-factor/reset",
+	    ALNUM "._-", 64, arg, sizeof(arg)))
+		return session_gate(req, NEED_MAKER, arg, NULL,
+		    consoleapi_factor_reset_propose);
 	if (path_arg(path, "/api/approvals/", "", DIGITS, 18, arg, sizeof(arg)))
 		return session_gate(req, NEED_CHECKER, arg, NULL,
 		    consoleapi_approval_decide);

@@ -253,6 +253,13 @@ propose(struct console_call *c, const char *kind, json_t *payload)
 	free(s);
 }
 
+/* propose() for the other files of the console API (guaranteeapi.c). */
+void
+consoleapi_propose(struct console_call *c, const char *kind, json_t *payload)
+{
+	propose(c, kind, payload);
+}
+
 /* POST /api/projects/{code}/close {"reason"} */
 void
 consoleapi_close_propose(struct console_call *c)
@@ -267,6 +274,22 @@ consoleapi_close_propose(struct console_call *c)
 	}
 	propose(c, "CLOSE_ACCOUNT", json_pack("{s:s, s:s}", "code", c->arg,
 	    "reason", reason));
+}
+
+/* POST /api/operators/{name}/second-factor/reset {"reason"?}: an
+ * operator's TOTP reset (lost phone), four eyes like any other approval;
+ * approved, the operator enrols a new factor at their next sign-in. */
+void
+consoleapi_factor_reset_propose(struct console_call *c)
+{
+	const char	*reason = str_field(c->body, "reason");
+
+	if (reason != NULL && !text_ok(reason, REASON_MAX)) {
+		jsonreply_error(c->p, 400, "reason must be 1 to 200 characters");
+		return;
+	}
+	propose(c, "RESET_SECOND_FACTOR", json_pack("{s:s, s:s?}", "operator",
+	    c->arg, "reason", reason));
 }
 
 /* YYYY-MM-DD in form; the database says whether it is a date. */

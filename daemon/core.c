@@ -106,9 +106,12 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		pending_unavailable(p);
 		return;
 	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    pending_db_transient(p, res, call->what, call->ref))
+		return;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		log_warnx("%s %s: database refused it: %s", call->what,
-		    call->ref, PQresultErrorMessage(res));
+		    call->ref, db_error(res));
 		pending_reply(p, 500, NULL, NULL, 0);
 		return;
 	}

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -41,6 +43,7 @@ struct wpd {
 	struct signer		*bank;		/* [signing] bank_cert, bank_key */
 	struct pii_keys		*pii;		/* [security] keys, NULL: in clear
 						 * (piikeys.c); fixed from start-up */
+	unsigned char		 totp_key[32];	/* [console] totp_key (totp.c) */
 	struct listener		*contractor;
 	struct listener		*core;
 	struct listener		*console;
@@ -120,6 +123,11 @@ void		 pending_reply(struct pending *, int status, const char *ctype,
 		    const char *body, size_t len);
 /* Sends 503 with Retry-After (database unreachable) and frees p. */
 void		 pending_unavailable(struct pending *);
+/* 503 with Retry-After for an error PostgreSQL gets over by itself (disk
+ * full, out of memory, restarting): true if it answered so. */
+struct pg_result;
+bool		 pending_db_transient(struct pending *, const struct pg_result *,
+		    const char *what, const char *ref);
 
 /* http.c: one request's reply, body, path, method and peer. */
 void		 http_reply(struct evhttp_request *, int status, const char *ctype,
@@ -248,10 +256,23 @@ void	consoleapi_worker_cards_get(struct console_call *);
  * /api/approvals/{id}, /api/alerts/{uuid}/retry */
 void	consoleapi_project_propose(struct console_call *);
 void	consoleapi_close_propose(struct console_call *);
+void	consoleapi_factor_reset_propose(struct console_call *);
 void	consoleapi_movement_propose(struct console_call *);
 void	consoleapi_complete_propose(struct console_call *);
 void	consoleapi_approval_decide(struct console_call *);
 void	consoleapi_alert_retry(struct console_call *);
+/* A maker's proposal of kind with payload (consumed) through
+ * wp_console_propose_json: answers {"approval":ID}, or 409 with the
+ * refusal. */
+void	consoleapi_propose(struct console_call *, const char *kind,
+	    json_t *payload);
+
+/* guaranteeapi.c: the wage guarantee's proposals (issue #21). POST
+ * /api/projects/{code}/guarantee, .../guarantee/draws,
+ * .../guarantee/release; each answers the call. */
+void	guaranteeapi_register(struct console_call *);
+void	guaranteeapi_draw(struct console_call *);
+void	guaranteeapi_release(struct console_call *);
 
 /* metrics.c: the console listener's GET /healthz and GET /metrics. */
 void	metrics_healthz(struct evhttp_request *);
@@ -316,13 +337,15 @@ struct sigtrust *sheettrust_sig(const struct sheettrust *);
 
 /* migrate.c: the schema compiled into the binary (schema/migrations/,
  * schema/functions/). migrate_run applies the pending migrations and every
- * functions file in one transaction (blocking; before the loop): 0, or -1
+ * functions file in one transaction (blocking; before the loop), as the
+ * schema's owner (migrate_dsn, else dsn), and then grants the daemon's role
+ * (dsn's user, when migrate_dsn is set) only what it needs: 0, or -1
  * with the error logged and nothing changed. migrate_check compares what the
  * database recorded with this binary's schema (blocking): -1, logged, if
  * they differ; 0 if they are the same or the database could not be reached,
  * *reached telling which. migrate_check_result compares the answer to
  * migrate_check_sql(): 0, or -1 with the difference in why. */
-int	migrate_run(const char *dsn);
+int	migrate_run(const char *dsn, const char *migrate_dsn);
 int	migrate_check(const char *dsn, bool *reached);
 const char *migrate_check_sql(void);
 int	migrate_check_result(PGresult *, char *why, size_t len);
@@ -332,9 +355,37 @@ int	migrate_check_result(PGresult *, char *why, size_t len);
  * "scrypt$N$r$p$salt_hex$hash_hex" (malloc'd), NULL on failure. */
 char	*operator_password_hash(const char *password);
 bool	 operator_password_verify(const char *password, const char *stored);
-/* --add-operator: blocking, before the loop. */
-int	 operator_add(const char *dsn, const char *name, const char *role,
-	    const char *password);
+/* --add-operator: blocking, before the loop. Stores the operator with a
+ * new second factor sealed under key, and prints its otpauth:// URI on
+ * standard output (and a QR code when that is a terminal). */
+int	 operator_add(const char *dsn, const unsigned char *key,
+	    const char *name, const char *role, const char *password);
+
+/* totp.c: operators' second factor (RFC 6238 via liboath), the secret
+ * sealed with AES-256-GCM under [console] totp_key. All return 0 or -1. */
+#define TOTP_KEY_LEN	32
+#define TOTP_SECRET_LEN	20
+#define TOTP_BLOB_LEN	(1 + 12 + TOTP_SECRET_LEN + 16)
+#define TOTP_BLOB_HEX	(2 * TOTP_BLOB_LEN)
+/* Reads a key file: 64 hexadecimal digits; err names the file. */
+int	 totp_key_load(const char *path, unsigned char key[TOTP_KEY_LEN],
+	    struct perr *err) WUR;
+int	 totp_secret_new(unsigned char secret[TOTP_SECRET_LEN]) WUR;
+/* Seals a secret for the operator name, as hexadecimal for decode($1,'hex'). */
+int	 totp_seal(const unsigned char key[TOTP_KEY_LEN], const char *name,
+	    const unsigned char secret[TOTP_SECRET_LEN],
+	    char hex[TOTP_BLOB_HEX + 1]) WUR;
+/* Opens what totp_seal made (as bytea text, \x... or bare hex); -1 when it
+ * is not the name's or not under this key. */
+int	 totp_open(const unsigned char key[TOTP_KEY_LEN], const char *name,
+	    const char *stored, unsigned char secret[TOTP_SECRET_LEN]) WUR;
+/* 0 and the code's time step when code is valid at now (a step either
+ * side); replays are the database's to refuse (wp_session_open). */
+int	 totp_check(const unsigned char secret[TOTP_SECRET_LEN],
+	    const char *code, time_t now, long long *step) WUR;
+/* The otpauth://totp/ URI (malloc'd), NULL on failure. */
+char	*totp_uri(const char *name, const unsigned char secret[TOTP_SECRET_LEN]);
+void	 totp_qr_print(FILE *out, const char *uri);
 
 /* report.c: the pain.002 answers of the contractor API. */
 /* Builds a pain.002 from wp_sheet_submit/wp_sheet_status/wp_sheet_cancel
@@ -345,6 +396,7 @@ char	*report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 /* A RJCT pain.002 for a sheet refused before the database (FF01, WP3x). */
 char	*report_refused(const char *orig_msg_id, const struct perr *err,
 	    size_t *len);
+void	 report_count_outcome(const char *xml);
 
 /* workers.c: a fixed pool of threads for CPU-heavy work. work() runs on a
  * worker and must touch nothing shared and mutable; done() runs afterwards
@@ -407,6 +459,30 @@ int	 payorders_start(struct event_base *, SSL_CTX *ctx, struct perr *) WUR;
  * and frees the one it replaces: POSTs in flight keep their own reference. */
 void	 payorders_set_ctx(SSL_CTX *ctx);
 /* Looks for due orders now rather than at the next poll. */
+/* outbound.c: the one HTTPS client (alerts, payment orders, feeds) */
+struct outbound;
+struct evdns_base;
+/* The end of a POST: the HTTP status, or 0 and why nothing was answered. */
+typedef void (*outbound_cb)(int status, const char *error, void *arg);
+/* A destination: url (https://host[:port]/path), ctx (a reference is
+ * taken: the CA it trusts, the client certificate), a POST's timeout,
+ * at most conns_max connections kept open. NULL with err. */
+struct outbound *outbound_new(struct event_base *, struct evdns_base *,
+	    const char *url, SSL_CTX *ctx, int timeout_secs, int conns_max,
+	    struct perr *err);
+/* POSTs body (copied) as ctype with the headers (name, value, ...,
+ * NULL); cb is called exactly once, from the loop, never from inside this
+ * call. -1 (cb never called) only when out of memory or retired. */
+int	 outbound_post(struct outbound *, const char *ctype,
+	    const char *const *headers, const char *body, size_t len,
+	    outbound_cb cb, void *arg);
+int	 outbound_inflight(const struct outbound *);
+/* No more POSTs; freed once those in flight have ended (each told). */
+void	 outbound_retire(struct outbound *);
+/* Freed now; no end is told (shutdown). outbound_shutdown: every one. */
+void	 outbound_abort(struct outbound *);
+void	 outbound_shutdown(void);
+
 /*
  * A sheet just paid, its order sent by the daemon that paid it (no claim):
  * payorders_fresh_new writes the order from the sheet read and the rows of

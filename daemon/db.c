@@ -306,6 +306,14 @@ conn_lost(struct dbconn *c, const char *why)
 	db_conn_drop(c, ERR_LOST, true);
 }
 
+const char *
+db_error(const PGresult *res)
+{
+	const char	*msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	return msg != NULL ? msg : "(no message)";
+}
+
 /* Counts NOTICE and WARNING messages instead of printing them: a cancelled
  * synchronous-replication wait arrives as a WARNING beside a successful
  * COMMIT, and is not an error. The text may quote data: never logged. */

@@ -92,6 +92,12 @@ void       dblease_wait(struct db *, struct dbleasewait *);
 void       dblease_wait_cancel(struct db *, struct dbleasewait *);
 bool       db_available(struct db *);      /* at least one connection is up */
 int        db_backlog(struct db *);        /* queued + in flight */
+/*
+ * What to log of a refused statement: the server's primary message only
+ * (owned by res). Never PQresultErrorMessage: its DETAIL quotes data ("Key
+ * (card)=(...)", "Failing row contains (...)": ID and card numbers).
+ */
+const char *db_error(const PGresult *res);
 int        db_queued(struct db *);         /* waiting for a connection */
 /* Replaces the DSN (SIGHUP): new connections use it; existing ones finish. */
 int        db_set_dsn(struct db *, const char *dsn, struct perr *);

@@ -64,7 +64,7 @@ jsonreply_db_failed(struct console_call *c, PGresult *res, const char *error,
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_warnx("console %s: database refused: %s", what,
-		    PQresultErrorMessage(res));
+		    db_error(res));
 		jsonreply_error(c->p, 500,
 		    "internal error; nothing was changed");
 		return true;

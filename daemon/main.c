@@ -40,6 +40,7 @@ struct loaded {
 	SSL_CTX		*payments;	/* NULL without [core] payments_url */
 	struct sigtrust	*subca;
 	struct signer	*bank;
+	unsigned char	 totp_key[TOTP_KEY_LEN];	/* [console] totp_key */
 };
 
 static void
@@ -51,7 +52,7 @@ loaded_free(struct loaded *l)
 	SSL_CTX_free(l->payments);
 	sigtrust_free(l->subca);
 	xmlsig_signer_free(l->bank);
-	memset(l, 0, sizeof(*l));
+	explicit_bzero(l, sizeof(*l));
 }
 
 /*
@@ -96,6 +97,7 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 	    sigtrust_load_crl(l->subca, c->subcontractor_crl, err) == -1) ||
 	    (l->bank = xmlsig_signer_load(c->bank_key, c->bank_cert, err)) == NULL ||
 	    core_ca_alone(c, err) == -1 ||
+	    totp_key_load(c->totp_key, l->totp_key, err) == -1 ||
 	    (c->payments_url != NULL && (l->payments = tls_client_ctx(
 	    c->payments_ca, c->payments_cert, c->payments_key, err)) == NULL)) {
 		loaded_free(l);
@@ -112,6 +114,17 @@ load_all(const struct config *c, struct loaded *l, struct perr *err)
 		SSL_CTX_free(probe);
 	}
 	return 0;
+}
+
+/* The trust store, the bank's key and the TOTP key of l become the
+ * running ones (the listeners' contexts are set by the caller). */
+static void
+take_loaded(struct loaded *l)
+{
+	sheettrust_set(l->subca);
+	wpd->bank = l->bank;
+	memcpy(wpd->totp_key, l->totp_key, sizeof(wpd->totp_key));
+	explicit_bzero(l->totp_key, sizeof(l->totp_key));
 }
 
 static void
@@ -201,9 +214,8 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	listener_set_ctx(wpd->contractor, l.contractor);
 	listener_set_ctx(wpd->core, l.core);
 	listener_set_ctx(wpd->console, l.console);
-	sheettrust_set(l.subca);
 	xmlsig_signer_free(wpd->bank);
-	wpd->bank = l.bank;
+	take_loaded(&l);
 	payorders_set_ctx(l.payments);
 	/* keep the listen settings the sockets were bound with */
 	config_free(wpd->conf);
@@ -320,6 +332,17 @@ wpd_free(void)
 	free(wpd);
 }
 
+/* The services that work from the database on their own. The outbound
+ * connections go first: no end of a POST is told after this. */
+static void
+services_stop(void)
+{
+	outbound_shutdown();
+	alerts_stop();
+	payorders_stop();
+	rules_stop();
+}
+
 static int
 run(struct config *conf)
 {
@@ -335,8 +358,7 @@ run(struct config *conf)
 		fatalx("could not load the message schemas: %s", err.msg);
 	if (load_all(conf, &l, &err) == -1)
 		fatalx("%s", err.msg);
-	sheettrust_set(l.subca);
-	wpd->bank = l.bank;
+	take_loaded(&l);
 	if (evthread_use_pthreads() == -1)
 		fatalx("could not enable libevent's thread support");
 	if ((wpd->base = event_base_new()) == NULL)
@@ -377,9 +399,7 @@ run(struct config *conf)
 	event_base_dispatch(wpd->base);
 
 	log_info("wagepayd stopped");
-	alerts_stop();
-	payorders_stop();
-	rules_stop();
+	services_stop();
 	workers_free(wpd->workers);
 	workers_free(wpd->bulk);
 	listener_free(wpd->contractor);
@@ -411,7 +431,8 @@ rotate_key(const struct config *conf, const struct pii_keys *keys,
 		    "still read the old), then run this\n", newkey, newkey);
 		return -1;
 	}
-	return piiconvert_rotate(conf->dsn, keys, newkey);
+	return piiconvert_rotate(conf->migrate_dsn != NULL ? conf->migrate_dsn :
+	    conf->dsn, keys, newkey);
 }
 
 /* -n, --migrate and --rotate-key: each reads the [security] keys. */
@@ -423,6 +444,9 @@ keyed_command(struct config *conf, const char *file, bool check, bool migrate,
 	struct loaded	 l;
 	struct perr	 err;
 	int		 rc = -1;
+	/* the conversion rewrites the tables: the schema owner's work */
+	const char	*owner = conf->migrate_dsn != NULL ? conf->migrate_dsn :
+			    conf->dsn;
 
 	perr_clear(&err);
 	keys = piikeys_load(conf, &err);
@@ -435,11 +459,34 @@ keyed_command(struct config *conf, const char *file, bool check, bool migrate,
 		printf("configuration OK\n");
 		rc = 0;
 	} else if (migrate)
-		rc = migrate_run(conf->dsn) == 0 &&
-		    piiconvert_migrate(conf->dsn, keys) == 0 ? 0 : -1;
+		rc = migrate_run(conf->dsn, conf->migrate_dsn) == 0 &&
+		    piiconvert_migrate(owner, keys) == 0 ? 0 : -1;
 	else
 		rc = rotate_key(conf, keys, rotate);
 	pii_keys_free(keys);
+	config_free(conf);
+	return rc == 0 ? 0 : 1;
+}
+
+/* --add-operator, as the schema's owner when migrate_dsn is set (an
+ * administrator's act: the daemon's own role may not add operators). */
+static int
+add_operator(struct config *conf, const char *name, const char *role,
+    char *password)
+{
+	unsigned char	key[TOTP_KEY_LEN];
+	struct perr	err;
+	int		rc = -1;
+
+	perr_clear(&err);
+	if (totp_key_load(conf->totp_key, key, &err) == -1)
+		fprintf(stderr, "%s: %s\n", conf->path, err.msg);
+	else
+		rc = operator_add(conf->migrate_dsn != NULL ? conf->migrate_dsn :
+		    conf->dsn, key, name, role, password);
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(password, strlen(password));
+	free(password);
 	config_free(conf);
 	return rc == 0 ? 0 : 1;
 }
@@ -494,12 +541,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "no password on standard input\n");
 			return 1;
 		}
-		rc = operator_add(conf->dsn, opname, role, password);
-		free(password);
-		config_free(conf);
-		if (rc == 0)
-			printf("operator %s (%s) stored\n", opname, role);
-		return rc == 0 ? 0 : 1;
+		return add_operator(conf, opname, role, password);
 	}
 	rc = run(conf);
 	xmlsig_shutdown();

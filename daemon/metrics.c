@@ -111,6 +111,21 @@ metrics_payorders(struct evbuffer *b, json_t *o)
 	    jint(o, "lines_unsettled"));
 }
 
+/* The wage guarantees (issue #21), from wp_console_metrics' "guarantees". */
+static void
+metrics_guarantees(struct evbuffer *b, json_t *g)
+{
+	sample(b, "wagepay_guarantees_active", "gauge", "Wage guarantees "
+	    "held (not released).", jint(g, "active"));
+	sample(b, "wagepay_guarantees_short", "gauge", "Wage guarantees "
+	    "holding less than required.", jint(g, "short"));
+	sample(b, "wagepay_guarantee_draws_claimed", "gauge", "Draws on "
+	    "guarantee letters waiting for the issuer's money.",
+	    jint(g, "claimed_draws"));
+	sample(b, "wagepay_guarantee_balance_fen", "gauge", "Sum of the "
+	    "guarantee accounts' balances, in fen.", jint(g, "fen_balance"));
+}
+
 /* The figures only the database knows (j NULL: it did not answer). */
 static void
 metrics_db(struct evbuffer *b, json_t *j, double secs)
@@ -162,6 +177,7 @@ metrics_db(struct evbuffer *b, json_t *j, double secs)
 		    (long long)json_integer_value(v));
 	}
 	metrics_payorders(b, json_object_get(j, "payment_orders"));
+	metrics_guarantees(b, json_object_get(j, "guarantees"));
 }
 
 /* Process-wide figures, and the database's when j is not NULL. */

@@ -10,6 +10,9 @@
  * database holds with other text than this binary's, or one this binary does
  * not know, is refused and nothing is changed.
  *
+ * With [database] migrate_dsn, --migrate runs as the schema's owner and
+ * grants the daemon's role (dsn's user) only what it needs (grant_daemon).
+ *
  * At start-up the daemon compares what the database recorded with what it
  * carries and refuses to run against another schema, naming --migrate.
  * migrate_run and migrate_check block; they run before the event loop.
@@ -316,25 +319,89 @@ done:
 	return rc;
 }
 
-int
-migrate_run(const char *dsn)
+/*
+ * The daemon's role: the user [database] dsn connects as, asked of the
+ * server (the dsn may name none and take libpq's default). NULL, logged,
+ * when it cannot connect. The caller frees it.
+ */
+static char *
+daemon_role(const char *dsn)
 {
-	PGconn	*conn;
-	int	 rc = -1;
+	PGconn		*conn = PQconnectdb(dsn);
+	PGresult	*res;
+	char		*role = NULL;
 
-	conn = PQconnectdb(dsn);
 	if (PQstatus(conn) != CONNECTION_OK) {
-		log_warnx("could not connect to the database: %s",
+		log_warnx("migration: could not connect as the daemon's role "
+		    "([database] dsn) to learn its name: %s",
 		    PQerrorMessage(conn));
 		PQfinish(conn);
+		return NULL;
+	}
+	res = PQexec(conn, "SELECT current_user");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    (role = strdup(PQgetvalue(res, 0, 0))) == NULL)
+		fatal("strdup");
+	if (role == NULL)
+		log_warnx("migration: could not read the daemon's role: %s",
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(conn);
+	return role;
+}
+
+/*
+ * Least privilege (wp_grant_daemon, schema/functions/privileges.sql), last
+ * in the transaction, after every functions file: the entry points run as
+ * the owner, and role (NULL: the daemon is the owner) may call them and
+ * read the few columns the daemon's own SQL names, nothing else.
+ */
+static int
+grant_daemon(PGconn *conn, const char *role)
+{
+	const char	*params[1] = { role };
+	PGresult	*res;
+	int		 rc = 0;
+
+	res = PQexecParams(conn, "SELECT wp_grant_daemon($1)", 1, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warnx("migration: granting the daemon's role failed: %s",
+		    PQresultErrorMessage(res));
+		rc = -1;
+	} else if (role != NULL)
+		log_info("the daemon's role %s may call %s functions, each run as "
+		    "the schema's owner, and read the schema's record; nothing "
+		    "else", role, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+int
+migrate_run(const char *dsn, const char *migrate_dsn)
+{
+	PGconn	*conn;
+	char	*role = NULL;
+	int	 rc = -1;
+
+	/* as the schema's owner when migrate_dsn names it; dsn's user then
+	 * is the daemon's own role, granted what it needs */
+	if (migrate_dsn != NULL && (role = daemon_role(dsn)) == NULL)
 		return -1;
+	conn = PQconnectdb(migrate_dsn != NULL ? migrate_dsn : dsn);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("could not connect to the database%s: %s",
+		    migrate_dsn != NULL ? " as the schema's owner ([database] "
+		    "migrate_dsn)" : "", PQerrorMessage(conn));
+		goto done;
 	}
 	if (exec_ok(conn, "SET client_min_messages = warning", "setup") == -1 ||
 	    exec_ok(conn, "BEGIN", "BEGIN") == -1)
 		goto done;
 	if (exec_ok(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
 	    "taking the migration lock") == -1 ||
-	    exec_ok(conn, SETUP_SQL, "setup") == -1 || apply_all(conn) == -1) {
+	    exec_ok(conn, SETUP_SQL, "setup") == -1 || apply_all(conn) == -1 ||
+	    grant_daemon(conn, role) == -1) {
 		exec_ok(conn, "ROLLBACK", "ROLLBACK");
 		goto done;
 	}
@@ -342,5 +409,6 @@ migrate_run(const char *dsn)
 		rc = 0;
 done:
 	PQfinish(conn);
+	free(role);
 	return rc;
 }

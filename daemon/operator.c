@@ -3,11 +3,14 @@
  *
  * Passwords are hashed with scrypt (OpenSSL EVP_PBE_scrypt), N=2^14, r=8,
  * p=1, a 16-byte random salt, into "scrypt$N$r$p$salt$hash". Comparison is
- * constant-time. Owns nothing; never logs a password.
+ * constant-time. --add-operator also enrols the operator's second factor
+ * (totp.c) and prints it once, on standard output, never in a log. Owns
+ * nothing; never logs a password or a secret.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -93,14 +96,54 @@ operator_password_verify(const char *password, const char *stored)
 	return ok;
 }
 
-int
-operator_add(const char *dsn, const char *name, const char *role,
-    const char *password)
+/* Prints the operator's second factor: the URI, and a QR code of it when
+ * standard output is a terminal (an authenticator app scans it). */
+static void
+print_factor(const char *name, const char *uri)
+{
+	printf("operator %s: second factor (TOTP, RFC 6238); add it to an "
+	    "authenticator app, then sign in with its code:\n%s\n", name, uri);
+	if (isatty(fileno(stdout)))
+		totp_qr_print(stdout, uri);
+	fflush(stdout);
+}
+
+/* The operator stored by wp_operator_add (schema/functions/operators.sql). */
+static int
+store(const char *dsn, const char *name, const char *role, const char *hash,
+    const char *sealed)
 {
 	PGconn		*conn;
 	PGresult	*res;
-	char		*hash;
-	const char	*params[3];
+	const char	*params[4] = { name, role, hash, sealed };
+	int		 rc = -1;
+
+	conn = PQconnectdb(dsn);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("could not connect to the database: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	res = PQexecParams(conn, "SELECT wp_operator_add($1, $2, $3, "
+	    "decode($4, 'hex'))", 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warnx("operator %s: could not be stored: %s", name,
+		    PQresultErrorMessage(res));
+	else
+		rc = 0;
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+int
+operator_add(const char *dsn, const unsigned char *key, const char *name,
+    const char *role, const char *password)
+{
+	unsigned char	 secret[TOTP_SECRET_LEN];
+	char		 sealed[TOTP_BLOB_HEX + 1];
+	char		*hash = NULL, *uri = NULL;
 	int		 rc = -1;
 
 	if (strcmp(role, "viewer") != 0 && strcmp(role, "maker") != 0 &&
@@ -118,35 +161,18 @@ operator_add(const char *dsn, const char *name, const char *role,
 		log_warnx("operator %s: could not hash the password", name);
 		return -1;
 	}
-	conn = PQconnectdb(dsn);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		log_warnx("could not connect to the database: %s",
-		    PQerrorMessage(conn));
-		goto done;
-	}
-	params[0] = name;
-	params[1] = role;
-	params[2] = hash;
-	res = PQexecParams(conn, "INSERT INTO operator (name, role, "
-	    "password_hash) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
-	    "SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash, "
-	    "disabled = false", 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		log_warnx("operator %s: could not be stored: %s", name,
-		    PQresultErrorMessage(res));
-	else {
-		rc = 0;
-		PQclear(res);
-		params[0] = name;
-		params[1] = role;
-		res = PQexecParams(conn, "SELECT wp_audit_append('cli', "
-		    "'operator.added', 'operator:' || $1, 'role ' || $2)", 2,
-		    NULL, params, NULL, NULL, 0);
-	}
-	PQclear(res);
-done:
-	PQfinish(conn);
+	if (totp_secret_new(secret) == -1 ||
+	    totp_seal(key, name, secret, sealed) == -1 ||
+	    (uri = totp_uri(name, secret)) == NULL)
+		log_warnx("operator %s: could not make a second factor", name);
+	else if ((rc = store(dsn, name, role, hash, sealed)) == 0)
+		print_factor(name, uri);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(hash, strlen(hash));
 	free(hash);
+	if (uri != NULL) {
+		OPENSSL_cleanse(uri, strlen(uri));
+		free(uri);
+	}
 	return rc;
 }

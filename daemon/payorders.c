@@ -17,38 +17,30 @@
  *    of held sheets released by a deposit, attempts that failed, orders of
  *    a daemon killed before its fresh POST was answered (due again once the
  *    lease is over: never lost).
- * Each POST goes over HTTPS with the client certificate payments_cert/
- * payments_key, the core verified against payments_ca and the URL's host,
- * on one of at most CONNS_MAX connections kept open (a TLS handshake per
- * order cost the core and us more than writing the order). Any 2xx marks
- * the order taken (wp_payorder_taken); anything else leaves it for a later
- * attempt, 1 s doubling up to a cap, kept in the database across
- * restarts, with the same MsgId (and bytes) every time, so that the core
- * drops a duplicate. Without payments_url nothing is claimed or sent:
- * orders wait in the outbox (the console and /metrics count them).
+ * Each POST goes through outbound.c (the daemon's one HTTPS client): the
+ * client certificate payments_cert/payments_key, the core verified against
+ * payments_ca and the URL's host, at most CONNS_MAX connections kept open
+ * (a TLS handshake per order cost the core and us more than writing the
+ * order). Any 2xx marks the order taken (wp_payorder_taken); anything
+ * else leaves it for a later attempt, 1 s doubling up to a cap, kept in
+ * the database across restarts, with the same MsgId (and bytes) every
+ * time, so that the core drops a duplicate. Without payments_url nothing
+ * is claimed or sent: orders wait in the outbox (the console and /metrics
+ * count them).
  *
  * Owns: the poll timer, the DNS resolver, the core's TLS context (loaded
  * and checked by main.c's load_all with the rest of the configuration, at
  * -n, start-up and SIGHUP, and handed over here: no file is read per
- * poll), the connections to the core, every POST in flight. Must not:
+ * poll), the destination made of it, every order in flight. Must not:
  * block the loop, or log a worker's name or card.
- * (It repeats alerts.c's HTTPS POST; DESIGN.md §7 asks for one delivery
- * engine: folding the two is left for the next change, see the README.)
  */
 #include <sys/queue.h>
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
-#include <event2/http.h>
-#include <libxml/tree.h>
-#include <openssl/x509v3.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -77,25 +69,13 @@ enum {
 	C_PII, C__COUNT
 };
 
-/* A connection to the core, kept open for the orders after it. */
-struct conn {
-	LIST_ENTRY(conn)	 entry;
-	struct evhttp_connection *evcon;	/* owned */
-	int			 queued;	/* requests made, not answered */
-	bool			 dead;		/* closed or failed: no more */
-};
-
-/* One POST in flight. */
+/* One POST in flight (its connection and timers are outbound.c's). */
 struct post {
 	LIST_ENTRY(post)	 entry;
 	long long		 id;		/* payment_order.id */
 	char			 msg_id[WP_MAX35_LEN];
 	int			 attempt;
-	int			 status;	/* HTTP status of the answer, 0 if none */
 	bool			 fresh;
-	struct conn		*conn;		/* while its request is queued */
-	struct event		*deadline;	/* owned */
-	struct event		*later;		/* owned */
 };
 
 /* A fresh order: written, waiting for its sheet's COMMIT. */
@@ -109,12 +89,12 @@ struct payorders_fresh {
 static struct {
 	struct event_base	*base;
 	struct event		*timer;
-	struct event		*sweep;		/* frees dead connections */
 	struct evdns_base	*dns;
 	SSL_CTX			*ctx;		/* NULL without payments_url */
+	struct outbound		*out;		/* the core's intake, made for
+						 * ctx and the URL in force */
 	LIST_HEAD(, post)	 inflight;
-	LIST_HEAD(, conn)	 conns;
-	int			 ninflight, nfresh, nconns;
+	int			 ninflight, nfresh;
 	bool			 claiming, started, stopped;
 	int			 timeout_secs, backoff_max;
 } P;
@@ -179,117 +159,6 @@ record(long long id, const char *msg_id, int attempt, int status,
 		    "will be made again after its lease", msg_id);
 }
 
-/* --- connections to the core ---------------------------------------------- */
-
-static void
-sweep_later(void)
-{
-	if (P.sweep != NULL)
-		event_active(P.sweep, EV_TIMEOUT, 0);
-}
-
-static void
-closed_cb(struct evhttp_connection *evcon, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)evcon;
-	c->dead = true;		/* freed by the sweep, outside libevent's call */
-	sweep_later();
-}
-
-static void
-conn_free(struct conn *c)
-{
-	LIST_REMOVE(c, entry);
-	P.nconns--;
-	evhttp_connection_set_closecb(c->evcon, NULL, NULL);
-	evhttp_connection_free(c->evcon);
-	free(c);
-}
-
-/* The SSL of one connection to the core: its host name (or address)
- * verified, SNI set. NULL on failure. */
-static SSL *
-core_ssl(const char *host)
-{
-	unsigned char	 buf[16];
-	SSL		*ssl;
-
-	if ((ssl = SSL_new(P.ctx)) == NULL)
-		return NULL;
-	if (inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1)
-			return ssl;
-	} else if (SSL_set1_host(ssl, host) == 1 &&
-	    SSL_set_tlsext_host_name(ssl, host) == 1)
-		return ssl;
-	SSL_free(ssl);
-	return NULL;
-}
-
-/* A new connection (TLS, no retries: a connection that fails is dropped,
- * and a new one made for the next order). NULL on failure. */
-static struct conn *
-conn_new(const struct evhttp_uri *uri)
-{
-	struct bufferevent	*bev;
-	struct conn		*c;
-	const char		*host = evhttp_uri_get_host(uri);
-	int			 port;
-	SSL			*ssl;
-
-	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
-	if (host == NULL || (c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	if ((ssl = core_ssl(host)) == NULL) {
-		free(c);
-		return NULL;
-	}
-	if ((bev = bufferevent_openssl_socket_new(P.base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(ssl);
-		free(c);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if ((c->evcon = evhttp_connection_base_bufferevent_new(P.base, P.dns,
-	    bev, host, (unsigned short)port)) == NULL) {
-		bufferevent_free(bev);
-		free(c);
-		return NULL;
-	}
-	evhttp_connection_set_timeout(c->evcon, P.timeout_secs);
-	evhttp_connection_set_retries(c->evcon, 0);
-	evhttp_connection_set_closecb(c->evcon, closed_cb, c);
-	LIST_INSERT_HEAD(&P.conns, c, entry);
-	P.nconns++;
-	return c;
-}
-
-/* An idle live connection, else a new one while there may be more, else
- * the live one with the fewest requests waiting (evhttp queues them). */
-static struct conn *
-conn_pick(const struct evhttp_uri *uri)
-{
-	struct conn	*c, *best = NULL;
-
-	LIST_FOREACH(c, &P.conns, entry) {
-		if (c->dead)
-			continue;
-		if (c->queued == 0)
-			return c;
-		if (best == NULL || c->queued < best->queued)
-			best = c;
-	}
-	if (best == NULL || P.nconns < CONNS_MAX)
-		if ((c = conn_new(uri)) != NULL)
-			return c;
-	return best;
-}
-
 /* --- POSTs ------------------------------------------------------------------ */
 
 static void
@@ -299,129 +168,26 @@ post_free(struct post *p)
 	P.ninflight--;
 	if (p->fresh)
 		P.nfresh--;
-	if (p->deadline != NULL)
-		event_free(p->deadline);
-	if (p->later != NULL)
-		event_free(p->later);
 	free(p);
 }
 
 static void
 finish(struct post *p, int status, const char *error)
 {
+	bool	claimed = !p->fresh;
+
 	record(p->id, p->msg_id, p->attempt, status, error);
 	post_free(p);
-	if (!P.stopped && !wpd->draining)
+	/* a claim's slot is free: more may be due (a fresh order's end frees
+	 * none: no claim statement for it) */
+	if (claimed && !P.stopped && !wpd->draining)
 		payorders_kick();
 }
 
 static void
-later_cb(evutil_socket_t fd, short ev, void *arg)
+done_cb(int status, const char *error, void *arg)
 {
-	struct post	*p = arg;
-	char		 error[64];
-
-	(void)fd; (void)ev;
-	if (p->status == 0)
-		snprintf(error, sizeof(error), "no answer (refused, closed, or "
-		    "TLS failed)");
-	else
-		snprintf(error, sizeof(error), "HTTP %d", p->status);
-	finish(p, p->status, error);
-}
-
-static void
-response_cb(struct evhttp_request *req, void *arg)
-{
-	struct post	*p = arg;
-
-	event_del(p->deadline);
-	p->status = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	if (p->conn != NULL) {
-		p->conn->queued--;
-		if (p->status == 0)
-			p->conn->dead = true;
-		p->conn = NULL;
-		sweep_later();
-	}
-	event_active(p->later, EV_TIMEOUT, 0);
-}
-
-/* An order unanswered in time: its connection is dropped, and with it
- * every order queued on it, each recorded as failed. */
-static void
-deadline_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct post	*p = arg, *q, *next;
-	struct conn	*c = p->conn;
-	char		 error[96];
-
-	(void)fd; (void)ev;
-	snprintf(error, sizeof(error), "no answer within %d s", P.timeout_secs);
-	if (c == NULL) {
-		finish(p, 0, error);
-		return;
-	}
-	for (q = LIST_FIRST(&P.inflight); q != NULL; q = next) {
-		next = LIST_NEXT(q, entry);
-		if (q->conn != c)
-			continue;
-		q->conn = NULL;
-		finish(q, 0, q == p ? error : "no answer: its connection was "
-		    "dropped after another order's timeout");
-	}
-	conn_free(c);
-}
-
-/* Frees the dead connections no request waits on. */
-static void
-sweep_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct conn	*c, *next;
-
-	(void)fd; (void)ev; (void)arg;
-	for (c = LIST_FIRST(&P.conns); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
-		if (c->dead && c->queued == 0)
-			conn_free(c);
-	}
-}
-
-static int
-request(struct post *p, struct evhttp_uri *uri, const char *body, size_t len)
-{
-	struct evhttp_request	*req;
-	struct timeval		 tv = { P.timeout_secs, 0 };
-	const char		*host = evhttp_uri_get_host(uri), *path;
-	char			 hostport[300];
-	int			 port;
-	struct conn		*c;
-
-	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 443;
-	path = evhttp_uri_get_path(uri);
-	if (host == NULL || (c = conn_pick(uri)) == NULL)
-		return -1;
-	if ((p->deadline = evtimer_new(P.base, deadline_cb, p)) == NULL ||
-	    (p->later = evtimer_new(P.base, later_cb, p)) == NULL ||
-	    (req = evhttp_request_new(response_cb, p)) == NULL)
-		return -1;
-	snprintf(hostport, sizeof(hostport), "%s%s%s:%d", strchr(host, ':') ?
-	    "[" : "", host, strchr(host, ':') ? "]" : "", port);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-	    hostport);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/xml; charset=utf-8");
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-	if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST,
-	    path != NULL && path[0] != '\0' ? path : "/") == -1) {
-		c->dead = true;		/* the request was freed with the failure */
-		sweep_later();
-		return -1;
-	}
-	c->queued++;
-	p->conn = c;
-	evtimer_add(p->deadline, &tv);
-	return 0;
+	finish(arg, status, error);
 }
 
 /* Starts the POST of one order; a failure before the request is out is
@@ -430,8 +196,8 @@ static void
 post(long long id, const char *msg_id, int attempt, bool fresh,
     const char *body, size_t len)
 {
-	struct post		*p;
-	struct evhttp_uri	*uri;
+	struct post	*p;
+	struct perr	 err;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return;		/* the lease makes it due again */
@@ -443,13 +209,16 @@ post(long long id, const char *msg_id, int attempt, bool fresh,
 	P.ninflight++;
 	if (fresh)
 		P.nfresh++;
-	if ((uri = evhttp_uri_parse(wpd->conf->payments_url)) == NULL) {
-		finish(p, 0, "payments_url cannot be parsed");
+	perr_clear(&err);
+	if (P.out == NULL && (P.out = outbound_new(P.base, P.dns,
+	    wpd->conf->payments_url, P.ctx, P.timeout_secs, CONNS_MAX,
+	    &err)) == NULL) {
+		finish(p, 0, err.msg);
 		return;
 	}
-	if (request(p, uri, body, len) == -1)
-		finish(p, 0, "could not send the request");
-	evhttp_uri_free(uri);
+	if (outbound_post(P.out, "application/xml; charset=utf-8", NULL, body,
+	    len, done_cb, p) == -1)
+		finish(p, 0, "could not send the request (out of memory)");
 }
 
 /* --- building and claiming ------------------------------------------------- */
@@ -755,7 +524,11 @@ payorders_kick(void)
 void
 payorders_set_ctx(SSL_CTX *ctx)
 {
-	SSL_CTX_free(P.ctx);	/* connections keep their own reference */
+	/* orders in flight end on the old connections; the next ones go to
+	 * the URL and with the certificates now in force */
+	outbound_retire(P.out);
+	P.out = NULL;
+	SSL_CTX_free(P.ctx);	/* the destination keeps its own reference */
 	P.ctx = ctx;
 }
 
@@ -767,7 +540,6 @@ payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 
 	memset(&P, 0, sizeof(P));
 	LIST_INIT(&P.inflight);
-	LIST_INIT(&P.conns);
 	P.base = base;
 	P.ctx = ctx;
 	P.timeout_secs = env_int("WAGEPAY_PAYORDER_TIMEOUT",
@@ -783,10 +555,7 @@ payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 		return perr_set(err, "WP90", "payment orders: could not start a "
 		    "DNS resolver");
 	}
-	if ((P.timer = event_new(base, -1, EV_PERSIST, poll_cb, NULL)) == NULL ||
-	    (P.sweep = event_new(base, -1, 0, sweep_cb, NULL)) == NULL) {
-		if (P.timer != NULL)
-			event_free(P.timer);
+	if ((P.timer = event_new(base, -1, EV_PERSIST, poll_cb, NULL)) == NULL) {
 		evdns_base_free(P.dns, 0);
 		payorders_set_ctx(NULL);
 		return perr_set(err, "WP90", "payment orders: could not make a "
@@ -807,17 +576,16 @@ void
 payorders_stop(void)
 {
 	struct post	*p;
-	struct conn	*c;
 
 	if (!P.started || P.stopped)
 		return;
 	P.stopped = true;
 	event_free(P.timer);
-	event_free(P.sweep);
-	while ((c = LIST_FIRST(&P.conns)) != NULL)
-		conn_free(c);		/* their requests with them, unanswered */
+	/* the connections went with outbound_shutdown (main.c), which
+	 * tells no end: what was in flight is due again after its lease */
 	while ((p = LIST_FIRST(&P.inflight)) != NULL)
 		post_free(p);
-	payorders_set_ctx(NULL);
+	SSL_CTX_free(P.ctx);
+	P.ctx = NULL;
 	evdns_base_free(P.dns, 0);
 }

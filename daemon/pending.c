@@ -6,10 +6,13 @@
  * answered or freed.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/http.h>
+#include <libpq-fe.h>
 
 #include "daemon.h"
+#include "log.h"
 
 /* The client went away while its request waited for the database. */
 static void
@@ -78,4 +81,28 @@ pending_unavailable(struct pending *p)
 		http_unavailable(req);
 	}
 	pending_free(p);
+}
+
+/* True, and the request answered 503 with Retry-After, when PostgreSQL
+ * refused the call for want of something that comes back by itself: class
+ * 53 (53100 disk full, "could not extend file"; out of memory; too many
+ * connections), 57P01..57P03 (shut down, crash restart, starting up) and
+ * 58030 (an I/O error). PostgreSQL answered an error, so the transaction
+ * rolled back: nothing was committed, and the same request again is safe.
+ * Logs the SQLSTATE only (the error's text may quote data). */
+bool
+pending_db_transient(struct pending *p, const struct pg_result *res,
+    const char *what, const char *ref)
+{
+	const char	*st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (st == NULL || !(strncmp(st, "53", 2) == 0 ||
+	    strcmp(st, "57P01") == 0 || strcmp(st, "57P02") == 0 ||
+	    strcmp(st, "57P03") == 0 || strcmp(st, "58030") == 0))
+		return false;
+	log_warnx("%s %s: the database is short of a resource (SQLSTATE %s%s); "
+	    "nothing was committed, answered 503 with Retry-After", what, ref, st,
+	    strcmp(st, "53100") == 0 ? ", its disk is full" : "");
+	pending_unavailable(p);
+	return true;
 }

@@ -92,6 +92,23 @@ static const struct table tables[] = {
 	  "UPDATE sheet_line t SET pii = decode(u.p, 'hex') FROM " U_KEYS
 	  ", $4::text[]) u(k1, k2, k3, p) "
 	  "WHERE t.sheet_id = u.k1::bigint AND t.seq = u.k2::int" },
+	{ "guarantee_draw_line", "guarantee_draw_line_immutable",
+	  "SELECT draw_id::text, seq::text, '', id_number, name, card "
+	  "FROM guarantee_draw_line WHERE (draw_id, seq) > ($2::bigint, $3::int) "
+	  "AND pii IS NULL ORDER BY draw_id, seq LIMIT $1::int",
+	  "UPDATE guarantee_draw_line t SET id_number = u.i, name = u.n, "
+	  "card = u.c, pii = decode(u.p, 'hex'), id_mask = u.im, card_mask = u.cm, "
+	  "name_mask = u.nm FROM " U_KEYS ", $4::text[], $5::text[], $6::text[], "
+	  "$7::text[], $8::text[], $9::text[], $10::text[]) "
+	  "u(k1, k2, k3, i, n, c, p, im, cm, nm) "
+	  "WHERE t.draw_id = u.k1::bigint AND t.seq = u.k2::int",
+	  "SELECT draw_id::text, seq::text, '', encode(pii, 'hex') "
+	  "FROM guarantee_draw_line WHERE (draw_id, seq) > ($2::bigint, $3::int) "
+	  "AND pii IS NOT NULL AND substring(pii from 2 for 4) <> decode($5, 'hex') "
+	  "ORDER BY draw_id, seq LIMIT $1::int FOR UPDATE",
+	  "UPDATE guarantee_draw_line t SET pii = decode(u.p, 'hex') FROM " U_KEYS
+	  ", $4::text[]) u(k1, k2, k3, p) "
+	  "WHERE t.draw_id = u.k1::bigint AND t.seq = u.k2::int" },
 };
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
 /* A batch waits at most LOCK_WAIT for a table's lock (the trigger's ALTER:

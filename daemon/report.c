@@ -146,3 +146,18 @@ report_from_rows(PGresult *res, const char *orig_msg_id, int *status,
 	free(lines);
 	return out;
 }
+
+/* Counts a decision for /metrics by its group status: cheap (the status is
+ * near the start of the report). */
+void
+report_count_outcome(const char *xml)
+{
+	if (strstr(xml, "<GrpSts>ACSC<") != NULL)
+		wpd->sheets_by_state[METRIC_ACSC]++;
+	else if (strstr(xml, "<GrpSts>PART<") != NULL)
+		wpd->sheets_by_state[METRIC_PART]++;
+	else if (strstr(xml, "<GrpSts>PDNG<") != NULL)
+		wpd->sheets_by_state[METRIC_PDNG]++;
+	else
+		wpd->sheets_by_state[METRIC_RJCT]++;
+}

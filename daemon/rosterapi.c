@@ -196,7 +196,7 @@ upsert_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
 		log_warnx("roster %s: database refused the upload: %s",
-		    call->project, PQresultErrorMessage(res));
+		    call->project, db_error(res));
 		pending_reply(p, 500, TEXT_CTYPE, "internal error: the roster "
 		    "was not changed\n", 42);
 		return;
@@ -397,7 +397,7 @@ get_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
 		log_warnx("roster %s: database refused the read: %s",
-		    call->project, PQresultErrorMessage(res));
+		    call->project, db_error(res));
 		pending_reply(p, 500, NULL, NULL, 0);
 		return;
 	}

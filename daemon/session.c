@@ -9,7 +9,9 @@
  * in the database (wp_signin_failed, schema/functions/console.sql), so that every instance
  * sees the same failures.
  * The session token lives only in the operator's cookie: the database
- * keeps its SHA-256. Must not log a password or a session token.
+ * keeps its SHA-256. A sign-in needs the password and the operator's
+ * current TOTP code (totp.c; accepted once: wp_session_open). Must not log
+ * a password, a code, a TOTP secret or a session token.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,12 +218,9 @@ session_gate(struct evhttp_request *req, enum need need, const char *arg,
 	params[1] = idle;
 	/* a session lives 8 hours from sign-in, and ends sooner after
 	 * SESSION_IDLE_SECS without a request; each request it passes
-	 * counts as one (schema/migrations/017) */
-	jsonreply_query(c, "UPDATE operator_session s SET last_seen = now() "
-	    "FROM operator o WHERE o.id = s.operator_id AND s.token_hash = "
-	    "decode($1, 'hex') AND s.expires_at > now() AND s.last_seen > "
-	    "now() - make_interval(secs => $2::int) AND NOT o.disabled "
-	    "RETURNING o.id, o.name, o.role", 2, params, gate_cb);
+	 * counts as one (wp_session_touch, schema/functions/operators.sql) */
+	jsonreply_query(c, "SELECT id, name, role FROM wp_session_touch("
+	    "decode($1, 'hex'), $2::int)", 2, params, gate_cb);
 }
 
 /* --- sign-in ---------------------------------------------------------- */
@@ -230,7 +229,9 @@ struct signin {
 	struct pending	*p;
 	char		 name[65];
 	char		*password;	/* owned; wiped when freed */
+	char		 code[8];	/* the TOTP code, "" if none sent */
 	char		 token[65];	/* wiped when freed */
+	char		*uri;		/* owned: an enrolment's otpauth:// URI */
 };
 
 static void
@@ -245,6 +246,11 @@ signin_free(void *arg)
 		free(s->password);
 	}
 	explicit_bzero(s->token, sizeof(s->token));
+	explicit_bzero(s->code, sizeof(s->code));
+	if (s->uri != NULL) {
+		explicit_bzero(s->uri, strlen(s->uri));
+		free(s->uri);
+	}
 	free(s);
 }
 
@@ -262,8 +268,18 @@ session_stored_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		log_warnx("console sign-in: could not store the session: %s",
-		    PQresultErrorMessage(res));
+		    db_error(res));
 		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	/* the code's time step was not after the last one accepted, or the
+	 * factor was reset meanwhile: a code signs in once */
+	if (PQgetisnull(res, 0, 0)) {
+		signins[SIGNIN_REFUSED]++;
+		log_warnx("console: sign-in for %s refused: its second-factor "
+		    "code was already used (a replay?)", s->name);
+		jsonreply_error(s->p, 401, "that code was already used: wait "
+		    "for the next one and sign in again");
 		return;
 	}
 	if (s->p->req != NULL) {
@@ -291,11 +307,11 @@ failure_counted_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
 	    PQntuples(res) != 1)
 		log_warnx("console: a failed sign-in for %s was not counted: %s",
-		    s->name, res == NULL ? error : PQresultErrorMessage(res));
+		    s->name, res == NULL ? error : db_error(res));
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
 		log_warnx("console: sign-in for %s locked for %d minutes after "
 		    "%d failures", s->name, THROTTLE_SECS / 60, THROTTLE_FAILS);
-	jsonreply_error(s->p, 401, "wrong name or password");
+	jsonreply_error(s->p, 401, "wrong name, password or code");
 }
 
 /*
@@ -319,18 +335,125 @@ signin_count_failure(struct signin *s, bool known)
 	    "$4::boolean)", 4, params, failure_counted_cb, s) == -1) {
 		log_warnx("console: a failed sign-in for %s was not counted",
 		    s->name);
-		jsonreply_error(s->p, 401, "wrong name or password");
+		jsonreply_error(s->p, 401, "wrong name, password or code");
 	}
+}
+
+/* An enrolment stored (wp_totp_enrol): the operator gets the new factor
+ * and signs in again with its code. */
+static void
+enrolled_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct signin	*s = arg;
+
+	(void)unknown;
+	if (res == NULL) {
+		log_warnx("console sign-in: database: %s", error);
+		pending_unavailable(s->p);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		jsonreply_error(s->p, 401, "a second factor was enrolled for "
+		    "this operator meanwhile: sign in with its code");
+		return;
+	}
+	log_info("console: operator %s enrolled a new second factor at "
+	    "sign-in", s->name);
+	jsonreply_send(s->p, 401, json_pack("{s:s, s:s}", "error", "no second "
+	    "factor yet: add this one to an authenticator app, then sign in "
+	    "again with its code", "otpauth", s->uri));
+}
+
+/* The password was right and the operator has no second factor (a
+ * checker approved its reset, or it predates 031): one is made now and
+ * stored if there still is none. */
+static void
+signin_enrol(struct signin *s, const char *id)
+{
+	unsigned char	 secret[TOTP_SECRET_LEN];
+	char		 sealed[TOTP_BLOB_HEX + 1];
+	const char	*params[2];
+
+	if (totp_secret_new(secret) == -1 ||
+	    totp_seal(wpd->totp_key, s->name, secret, sealed) == -1 ||
+	    (s->uri = totp_uri(s->name, secret)) == NULL) {
+		explicit_bzero(secret, sizeof(secret));
+		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	explicit_bzero(secret, sizeof(secret));
+	params[0] = id;
+	params[1] = sealed;
+	if (db_query(wpd->db, "SELECT wp_totp_enrol($1::bigint, decode($2, "
+	    "'hex'))", 2, params, enrolled_cb, s) == -1)
+		pending_unavailable(s->p);
+}
+
+/*
+ * The password was right: the code must be right for the operator's
+ * secret (sealed, col 3 of the lookup), and its time step not used before
+ * (wp_session_open refuses a replay). Then the session is stored.
+ */
+static void
+signin_second_factor(struct signin *s, PGresult *res)
+{
+	unsigned char	 secret[TOTP_SECRET_LEN], rnd[32];
+	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], step_s[24];
+	char		 idle[16], life[16];
+	const char	*params[6];
+	long long	 step;
+	int		 bad;
+
+	if (PQgetisnull(res, 0, 3)) {
+		signin_enrol(s, PQgetvalue(res, 0, 0));
+		return;
+	}
+	if (totp_open(wpd->totp_key, s->name, PQgetvalue(res, 0, 3),
+	    secret) == -1) {
+		log_warnx("console: the second factor of operator %s does not "
+		    "open under [console] totp_key (another key file?); it "
+		    "cannot sign in", s->name);
+		jsonreply_error(s->p, 500, "your second factor could not be "
+		    "checked: tell the administrator");
+		return;
+	}
+	bad = totp_check(secret, s->code, time(NULL), &step);
+	explicit_bzero(secret, sizeof(secret));
+	if (bad) {
+		signins[SIGNIN_REFUSED]++;
+		log_info("console: failed sign-in for %s (second factor)",
+		    s->name);
+		signin_count_failure(s, true);
+		return;
+	}
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		pending_reply(s->p, 500, NULL, NULL, 0);
+		return;
+	}
+	util_hex(rnd, sizeof(rnd), s->token);
+	explicit_bzero(rnd, sizeof(rnd));
+	token_hash_hex(s->token, hash_hex);
+	snprintf(step_s, sizeof(step_s), "%lld", step);
+	snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
+	snprintf(life, sizeof(life), "%d", SESSION_SECS);
+	params[0] = hash_hex;
+	params[1] = PQgetvalue(res, 0, 0);
+	params[2] = PQgetvalue(res, 0, 3);
+	params[3] = step_s;
+	params[4] = idle;
+	params[5] = life;
+	if (db_query(wpd->db, "SELECT wp_session_open(decode($1, 'hex'), "
+	    "$2::bigint, $3::bytea, $4::bigint, $5::int, $6::int)", 6, params,
+	    session_stored_cb, s) == -1)
+		pending_unavailable(s->p);
 }
 
 static void
 signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
 	struct signin	*s = arg;
-	unsigned char	 rnd[32];
-	char		 hash_hex[2 * SHA256_DIGEST_LENGTH + 1], id[24], idle[16];
-	char		 life[16], retry[16];
-	const char	*params[5];
+	char		 retry[16];
 	bool		 ok, known;
 
 	(void)unknown;
@@ -339,11 +462,7 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		pending_unavailable(s->p);
 		return;
 	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pending_reply(s->p, 500, NULL, NULL, 0);
-		return;
-	}
-	if (PQntuples(res) != 1) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		pending_reply(s->p, 500, NULL, NULL, 0);
 		return;
 	}
@@ -374,41 +493,13 @@ signin_lookup_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		signin_count_failure(s, known);
 		return;
 	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		pending_reply(s->p, 500, NULL, NULL, 0);
-		return;
-	}
-	util_hex(rnd, sizeof(rnd), s->token);
-	explicit_bzero(rnd, sizeof(rnd));
-	token_hash_hex(s->token, hash_hex);
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	params[0] = hash_hex;
-	params[1] = id;
-	params[2] = s->name;
-	snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
-	params[3] = idle;
-	snprintf(life, sizeof(life), "%d", SESSION_SECS);
-	params[4] = life;
-	/* the same statement drops expired and idle sessions (they sign
-	 * nobody in: the gate checks both, and the table stays small) and
-	 * clears the name's failed sign-ins */
-	if (db_query(wpd->db, "WITH x AS (DELETE FROM operator_session WHERE "
-	    "expires_at < now() OR last_seen < now() - make_interval(secs => "
-	    "$4::int)), t AS (DELETE FROM signin_throttle WHERE name = $3), "
-	    "s AS (INSERT INTO operator_session "
-	    "(token_hash, operator_id, expires_at) VALUES (decode($1, 'hex'), "
-	    "$2::bigint, now() + make_interval(secs => $5::int)) RETURNING "
-	    "operator_id), "
-	    "a AS (SELECT wp_audit_append('operator:' || $3, 'session.signin', "
-	    "'operator:' || $3, '')) SELECT o.role FROM operator o, s, a "
-	    "WHERE o.id = s.operator_id", 5, params, session_stored_cb, s) == -1)
-		pending_unavailable(s->p);
+	signin_second_factor(s, res);
 }
 
 void
 session_signin(struct evhttp_request *req)
 {
-	const char	*body, *name, *password;
+	const char	*body, *name, *password, *code;
 	size_t		 len;
 	json_t		*j;
 	json_error_t	 jerr;
@@ -427,11 +518,14 @@ session_signin(struct evhttp_request *req)
 	}
 	name = json_string_value(json_object_get(j, "name"));
 	password = json_string_value(json_object_get(j, "password"));
+	code = json_string_value(json_object_get(j, "code"));
 	if (name == NULL || password == NULL || strlen(name) == 0 ||
-	    strlen(name) > 64 || strlen(password) > 1024) {
+	    strlen(name) > 64 || strlen(password) > 1024 ||
+	    (json_object_get(j, "code") != NULL && code == NULL)) {
 		json_decref(j);
-		jsonreply_plain_error(req, 400,
-		    "body must be {\"name\":…,\"password\":…}");
+		jsonreply_plain_error(req, 400, "body must be {\"name\":…,"
+		    "\"password\":…,\"code\":\"123456\"} (code: the "
+		    "authenticator app's, a string)");
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -443,16 +537,16 @@ session_signin(struct evhttp_request *req)
 		return;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	/* a longer one is wrong anyway: cut, it fails the check */
+	snprintf(s->code, sizeof(s->code), "%s", code != NULL ? code : "");
 	json_decref(j);
 	s->p->data = s;
 	s->p->free_fn = signin_free;
 	params[0] = s->name;
-	/* one row whatever the name: the operator (or NULLs) and whether
-	 * the name is locked (signin_throttle) */
-	if (db_query(wpd->db, "SELECT o.id, o.password_hash, EXISTS (SELECT 1 "
-	    "FROM signin_throttle t WHERE t.name = $1 AND t.locked_until > "
-	    "now()) FROM (SELECT 1) x LEFT JOIN operator o ON o.name = $1 AND "
-	    "NOT o.disabled", 1, params, signin_lookup_cb, s) == -1)
+	/* one row whatever the name: the operator (or NULLs), whether the
+	 * name is locked (signin_throttle), the sealed TOTP secret */
+	if (db_query(wpd->db, "SELECT id, password_hash, locked, totp_secret "
+	    "FROM wp_signin_lookup($1)", 1, params, signin_lookup_cb, s) == -1)
 		pending_unavailable(s->p);
 }
 

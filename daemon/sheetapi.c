@@ -76,20 +76,6 @@ refuse(struct evhttp_request *req, int status, const char *msg_id,
 	free(xml);
 }
 
-static void
-count_outcome(const char *xml)
-{
-	/* cheap, and only for /metrics: the group status is in the report */
-	if (strstr(xml, "<GrpSts>ACSC<") != NULL)
-		wpd->sheets_by_state[METRIC_ACSC]++;
-	else if (strstr(xml, "<GrpSts>PART<") != NULL)
-		wpd->sheets_by_state[METRIC_PART]++;
-	else if (strstr(xml, "<GrpSts>PDNG<") != NULL)
-		wpd->sheets_by_state[METRIC_PDNG]++;
-	else
-		wpd->sheets_by_state[METRIC_RJCT]++;
-}
-
 /*
  * After a sheet of many megabytes: give the freed memory back to the
  * system. Its body was allocated by the loop thread and freed by a worker,
@@ -142,9 +128,11 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		return;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warnx("sheet %s: database refused the call: %s", call->msg_id,
-		    PQresultErrorMessage(res));
 		wpd->db_errors++;
+		if (pending_db_transient(p, res, "sheet", call->msg_id))
+			return;
+		log_warnx("sheet %s: database refused the call: %s", call->msg_id,
+		    db_error(res));
 		pending_reply(p, 500, "text/plain; charset=utf-8",
 		    "internal error: nothing was paid; the bank has been told\n",
 		    58);
@@ -165,7 +153,7 @@ answer_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		return;
 	}
 	if (strcmp(outcome, "NEW") == 0) {
-		count_outcome(xml);
+		report_count_outcome(xml);
 		log_info("sheet %s: decided, %d lines", call->msg_id,
 		    call->nlines);
 	} else
@@ -491,7 +479,7 @@ step_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	else if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_warnx("sheet %s: database refused a step of the session: %s",
-		    in->msg_id, PQresultErrorMessage(res));
+		    in->msg_id, db_error(res));
 		wpd->db_errors++;
 		session_broke(in, "a step of the session failed");
 	}
@@ -530,7 +518,7 @@ commit_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		session_done(in);
 		return;
 	}
-	count_outcome(in->answer);
+	report_count_outcome(in->answer);
 	if (in->nspaced > 0)
 		log_info("sheet %s: decided, %zu lines, read and decided "
 		    "together; %d of %d batches spaced out for the ordinary "

@@ -21,6 +21,16 @@ struct alert_opened {
 	const char	*opened_at;	/* ISO dateTime with offset */
 };
 
+/* One guarantee of a GUARANTEES ledger (004 第六条 台账, issue #21). */
+struct alert_guarantee {
+	const char	*code;		/* project code */
+	const char	*name;		/* project name */
+	const char	*contractor;	/* the general contractor's credit code */
+	const char	*kind;		/* ACCOUNT, LETTER or ACCOUNT+LETTER */
+	int64_t		 required, held, drawn;	/* fen, >= 0 */
+	const char	*expires;	/* YYYY-MM-DD of the latest letter, or NULL */
+};
+
 /* Strings are the caller's; NULL (or "") leaves an optional element out. */
 struct alert_msg {
 	const char	*id;		/* stable across retries: the alert row's uuid */
@@ -39,16 +49,19 @@ struct alert_msg {
 	const char	*detail;	/* required; never a full ID or card number */
 	const struct alert_opened *opened;	/* ACCOUNTS_OPENED only */
 	size_t		 nopened;
+	const struct alert_guarantee *guarantees;	/* GUARANTEES only */
+	size_t		 nguarantees;
 };
 
-/* True for the seven kinds of API.md. */
+/* True for the kinds of API.md. */
 bool		 alert_kind_valid(const char *kind);
 
 /*
  * Builds the unsigned Alert. Texts are cut to their schema lengths; an Id
  * outside [A-Za-z0-9._:-]{1,64}, an unknown kind, a missing RaisedAt or
- * Detail, a Project given in part, a kind other than ACCOUNTS_OPENED
- * without Project and Account, a negative amount or Opened on another kind
+ * Detail, a Project given in part, a kind other than ACCOUNTS_OPENED and
+ * GUARANTEES without Project and Account, a negative amount, Opened on
+ * another kind than ACCOUNTS_OPENED or Guarantee on another than GUARANTEES
  * refuse it: NULL with err (FF01). The caller owns the document
  * (xmlFreeDoc) and signs it (xmlsig_sign appends the signature last, where
  * the schema expects it).

@@ -40,11 +40,15 @@ struct peerpin;
 struct config {
 	char			*path;
 	char			*dsn;			/* [database] dsn */
+	char			*migrate_dsn;		/* [database] the schema owner's, for
+							   --migrate; NULL: dsn */
 	int			 db_connections;	/* [database] connections, default 4 */
 	struct listener_conf	 contractor;
 	struct listener_conf	 core;
 	struct peerpin		*core_pin;		/* [core] client_subject parsed, or NULL */
 	struct listener_conf	 console;
+	char			*totp_key;		/* [console] key file of operators'
+							   second factors (TOTP) */
 	char			*subcontractor_ca;	/* [signing] */
 	char			*subcontractor_crl;	/* [signing], optional: revocations */
 	char			*bank_cert;

@@ -50,6 +50,8 @@ struct sheet {
 	char		 pmt_inf_id[WP_MAX35_LEN];
 	char		 debtor_account[WP_CARD_LEN];	/* the dedicated account */
 	char		 subcontractor[WP_USCC_LEN];	/* UltmtDbtr credit code */
+	int		 sala;				/* PmtInf's CtgyPurp is SALA:
+							 * else each line says it */
 	char		 month[WP_MONTH_LEN];		/* the WAGE lines' month, or the latest BACKPAY month */
 	size_t		 nlines;
 	struct sheet_line *lines;			/* owned */

@@ -73,6 +73,10 @@ struct signer;
 /* Loads the bank's PEM key and certificate for signing. */
 struct signer	*xmlsig_signer_load(const char *key_file, const char *cert_file,
 		    struct perr *err);
+/* The same from a PKCS#12 file (key, its certificate, and any chain),
+ * password may be NULL or "" for none. */
+struct signer	*xmlsig_signer_load_p12(const char *p12_file,
+		    const char *password, struct perr *err);
 void		 xmlsig_signer_free(struct signer *);
 
 /*
@@ -82,5 +86,10 @@ void		 xmlsig_signer_free(struct signer *);
  * 0 on success, -1 with err set.
  */
 int		 xmlsig_sign(struct signer *, xmlDocPtr doc, struct perr *err) WUR;
+/* The same signature as the last child of parent, an element of doc: a
+ * wage sheet's goes into CstmrCdtTrfInitn/SplmtryData/Envlp, where
+ * sigverify_sheet looks for it (tools/sheet, the contractor's side). */
+int		 xmlsig_sign_under(struct signer *, xmlDocPtr doc,
+		    xmlNodePtr parent, struct perr *err) WUR;
 
 #endif

@@ -3,8 +3,8 @@
  *
  * Responsible for the document's shape: the elements in the schema's order,
  * each text safe and within its length, amounts exact from fen, and the
- * rules the schema leaves to the daemon (every kind but ACCOUNTS_OPENED
- * names its project and account). It does not sign (the daemon's signer
+ * rules the schema leaves to the daemon (every kind but ACCOUNTS_OPENED and
+ * the GUARANTEES ledger names its project and account). It does not sign (the daemon's signer
  * does, once the tree is built) and it does not mask: the Detail it is
  * given must already be free of full ID and card numbers.
  * Pure: no I/O, no logging, no globals.
@@ -25,6 +25,7 @@ static const char *const kinds[] = {
 	"SEIZURE_REFUSED", "CARD_CONCENTRATION", "ACCOUNTS_OPENED",
 	"LEGAL_ORDER_APPLIED", "PAYMENT_FAILED", "SETTLEMENT_OVERDUE",
 	"CARD_CHANGED", "MANUAL_DEBIT", "ACCOUNT_CLOSED", "RECONCILIATION_BREAK",
+	"GUARANTEE_SHORT", "GUARANTEE_EXPIRING", "GUARANTEE_RELEASED", "GUARANTEES",
 	NULL
 };
 
@@ -60,6 +61,8 @@ static int
 check(const struct alert_msg *m, struct perr *err)
 {
 	bool	opened = m->kind != NULL && strcmp(m->kind, "ACCOUNTS_OPENED") == 0;
+	bool	ledger = m->kind != NULL && strcmp(m->kind, "GUARANTEES") == 0;
+	size_t	i;
 	int	nproject;
 
 	if (!id_valid(m->id))
@@ -75,12 +78,20 @@ check(const struct alert_msg *m, struct perr *err)
 	if (nproject != 0 && nproject != 4)
 		return perr_set(err, "FF01", "alert %s: a project needs code, "
 		    "name, region and industry", m->id);
-	if (!opened && (nproject == 0 || !set(m->account)))
+	if (!opened && !ledger && (nproject == 0 || !set(m->account)))
 		return perr_set(err, "FF01", "alert %s: a %s alert names its "
 		    "project and account", m->id, m->kind);
 	if (!opened && m->nopened > 0)
 		return perr_set(err, "FF01", "alert %s: only ACCOUNTS_OPENED "
 		    "lists opened accounts", m->id);
+	if (!ledger && m->nguarantees > 0)
+		return perr_set(err, "FF01", "alert %s: only GUARANTEES lists "
+		    "guarantees", m->id);
+	for (i = 0; i < m->nguarantees; i++)
+		if (m->guarantees[i].required < 0 || m->guarantees[i].held < 0 ||
+		    m->guarantees[i].drawn < 0)
+			return perr_set(err, "FF01", "alert %s: amounts are "
+			    "never negative", m->id);
 	if ((m->has_balance && m->balance < 0) ||
 	    (m->has_required && m->required < 0) ||
 	    (m->has_shortfall && m->shortfall < 0))
@@ -123,6 +134,30 @@ opened_list(xmlNodePtr root, const struct alert_msg *m)
 	return 0;
 }
 
+/* The GUARANTEES ledger's rows, after Opened. */
+static int
+guarantee_list(xmlNodePtr root, const struct alert_msg *m)
+{
+	const struct alert_guarantee	*g;
+	xmlNodePtr			 o;
+	size_t				 i;
+
+	for (i = 0; i < m->nguarantees; i++) {
+		g = &m->guarantees[i];
+		if ((o = xmlout_node(root, "Guarantee")) == NULL ||
+		    xmlout_text(o, "Code", g->code, 64, NULL) == NULL ||
+		    xmlout_text(o, "Name", g->name, MAX200, NULL) == NULL ||
+		    xmlout_text(o, "Contractor", g->contractor, 18, NULL) == NULL ||
+		    xmlout_text(o, "Kind", g->kind, 16, NULL) == NULL ||
+		    xmlout_amount(o, "Required", g->required) == -1 ||
+		    xmlout_amount(o, "Held", g->held) == -1 ||
+		    xmlout_amount(o, "Drawn", g->drawn) == -1 ||
+		    xmlout_text(o, "Expires", g->expires, 10, NULL) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 xmlDocPtr
 alert_build(const struct alert_msg *m, struct perr *err)
 {
@@ -149,7 +184,7 @@ alert_build(const struct alert_msg *m, struct perr *err)
 	    xmlout_text(root, "EndToEndId", m->end_to_end_id, MAX35,
 	    NULL) == NULL ||
 	    xmlout_text(root, "Detail", m->detail, MAX2000, NULL) == NULL ||
-	    opened_list(root, m) == -1)
+	    opened_list(root, m) == -1 || guarantee_list(root, m) == -1)
 		goto oom;
 	return doc;
 oom:

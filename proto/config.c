@@ -77,6 +77,7 @@ config_free(struct config *c)
 		return;
 	free(c->path);
 	free(c->dsn);
+	free(c->migrate_dsn);
 	listener_free(&c->contractor);
 	listener_free(&c->core);
 	peerpin_free(c->core_pin);
@@ -85,6 +86,7 @@ config_free(struct config *c)
 	free(c->payments_cert);
 	free(c->payments_key);
 	listener_free(&c->console);
+	free(c->totp_key);
 	free(c->subcontractor_ca);
 	free(c->subcontractor_crl);
 	free(c->bank_cert);
@@ -345,6 +347,9 @@ key_value(struct config *c, enum section sec, const char *key,
 	case SEC_DATABASE:
 		if (strcmp(key, "dsn") == 0)
 			return set_string(&c->dsn, value, where, key, err);
+		if (strcmp(key, "migrate_dsn") == 0)
+			return set_string(&c->migrate_dsn, value, where, key,
+			    err);
 		if (strcmp(key, "connections") == 0)
 			return set_int(&c->db_connections, value, 1, 64, where,
 			    key, err);
@@ -354,6 +359,8 @@ key_value(struct config *c, enum section sec, const char *key,
 	case SEC_CORE:
 		return core_key(c, key, value, where, err);
 	case SEC_CONSOLE:
+		if (strcmp(key, "totp_key") == 0)
+			return set_string(&c->totp_key, value, where, key, err);
 		return listener_key(&c->console, false, key, value, where, err);
 	case SEC_SIGNING:
 		if (strcmp(key, "subcontractor_ca") == 0)
@@ -429,6 +436,10 @@ check_complete(const struct config *c, struct perr *err)
 	    check_listener(c, &c->core, "core", true, err) == -1 ||
 	    check_listener(c, &c->console, "console", false, err) == -1)
 		return -1;
+	if (c->totp_key == NULL)
+		return perr_set(err, "FF01", "%s: [console] totp_key is missing: "
+		    "the key file operators' second factors are sealed under "
+		    "(64 hexadecimal digits: openssl rand -hex 32)", c->path);
 	if (c->subcontractor_ca == NULL)
 		return perr_set(err, "FF01", "%s: [signing] subcontractor_ca is "
 		    "missing", c->path);

@@ -107,8 +107,11 @@ next_named(xmlNodePtr n, const char *name)
 }
 
 /*
- * The Id of the one Othr below parent whose SchmeNm/Cd is scheme
- * (USCC for a company, NIDN for a person). 0 found, 1 none, -1 two of them
+ * The Id of the one Othr below parent whose scheme is scheme (USCC for a
+ * company, NIDN for a person), written either as SchmeNm/Cd or as
+ * SchmeNm/Prtry: ISO 20022 puts a code that is not in its external list
+ * (USCC is not) under Prtry, and a standard generator does; a bank has no
+ * reason to tell the two apart. 0 found, 1 none, -1 two of them
  * (ambiguous: which one would be paid?) or one too long for buf.
  */
 static int
@@ -120,7 +123,8 @@ othr_with_scheme(xmlNodePtr parent, const char *scheme, char *buf, size_t len)
 
 	for (o = next_named(parent ? parent->children : NULL, "Othr");
 	    o != NULL; o = next_named(o->next, "Othr")) {
-		if (text_at(o, "SchmeNm/Cd", cd, sizeof(cd)) != 0 ||
+		if ((text_at(o, "SchmeNm/Cd", cd, sizeof(cd)) != 0 &&
+		    text_at(o, "SchmeNm/Prtry", cd, sizeof(cd)) != 0) ||
 		    strcmp(cd, scheme) != 0)
 			continue;
 		if (found++ > 0)
@@ -175,6 +179,27 @@ check_count(xmlNodePtr from, const char *what, size_t nlines, int *declared,
 	return 0;
 }
 
+/*
+ * An amount as the sheet may write it: money_parse's decimal yuan, or the
+ * same with zeros beyond the second decimal ("5200.000": ISO allows five
+ * fraction digits, and a generator that formats every amount so writes the
+ * same fen). A non-zero third decimal is a fraction of a fen: refused.
+ */
+static int
+amount_parse(const char *s, int64_t *fen)
+{
+	char		 buf[48];
+	const char	*dot = strchr(s, '.');
+	size_t		 n = strlen(s);
+
+	if (dot == NULL || n - (size_t)(dot - s) <= 3 || n >= sizeof(buf))
+		return money_parse(s, fen);
+	memcpy(buf, s, n + 1);
+	while (n > (size_t)(dot - s) + 3 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	return money_parse(buf, fen);
+}
+
 /* The CtrlSum of GrpHdr or PmtInf, in fen: -1 if it is not an amount. */
 static int
 read_ctrl_sum(xmlNodePtr from, int64_t *sum)
@@ -182,7 +207,7 @@ read_ctrl_sum(xmlNodePtr from, int64_t *sum)
 	char	buf[48];
 
 	return text_at(from, "CtrlSum", buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, sum) != 0 ? -1 : 0;
+	    amount_parse(buf, sum) != 0 ? -1 : 0;
 }
 
 /* CtrlSum against the lines' total, both in fen. */
@@ -255,8 +280,11 @@ read_payment_info(xmlNodePtr pmt, struct sheet *sh, struct perr *err)
 	if (text_at(pmt, "PmtMtd", buf, sizeof(buf)) != 0 ||
 	    strcmp(buf, "TRF") != 0)
 		return perr_set(err, "FF01", "PmtInf/PmtMtd must be TRF");
-	if (text_at(pmt, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0)
+	/* SALA said once for all at the PmtInf, or else by every line
+	 * (read_line): ISO puts PmtTpInf at either level */
+	sh->sala = xmlsafe_path(pmt, NS, "PmtTpInf/CtgyPurp") != NULL;
+	if (sh->sala && (text_at(pmt, "PmtTpInf/CtgyPurp/Cd", buf,
+	    sizeof(buf)) != 0 || strcmp(buf, "SALA") != 0))
 		return perr_set(err, "FF01", "PmtInf/PmtTpInf/CtgyPurp/Cd must "
 		    "be SALA");
 	if (read_account(xmlsafe_child(pmt, NS, "DbtrAcct"), "DbtrAcct",
@@ -266,7 +294,8 @@ read_payment_info(xmlNodePtr pmt, struct sheet *sh, struct perr *err)
 	    "USCC", sh->subcontractor, sizeof(sh->subcontractor));
 	if (rc != 0)
 		return perr_set(err, "FF01", "UltmtDbtr/Id/OrgId/Othr with "
-		    "SchmeNm/Cd USCC required, exactly once, 18 characters");
+		    "SchmeNm/Cd or SchmeNm/Prtry USCC required, exactly once, "
+		    "18 characters");
 	if (!ids_uscc_valid(sh->subcontractor))
 		return perr_set(err, "FF01", "UltmtDbtr credit code %s fails "
 		    "its GB 32100 check", sh->subcontractor);
@@ -310,20 +339,23 @@ two_digits(const char *s, int max)
 }
 
 /*
- * An xs:dateTime with an explicit zone, as line.xsd requires:
- * YYYY-MM-DDThh:mm:ss[.f+](Z|(+|-)hh:mm). Stricter than XML Schema in two
- * harmless ways: four-digit years only, and no 24:00:00.
+ * An xs:dateTime as line.xsd allows it: YYYY-MM-DDThh:mm:ss[.f+] and a
+ * zone (Z or (+|-)hh:mm) or none. Without a zone (xs:dateTime allows it,
+ * and many generators write local time so) the time is China Standard
+ * Time: "+08:00" is appended in place, so that what is stored is one
+ * unambiguous moment; len is the size of s. Stricter than XML Schema in
+ * two harmless ways: four-digit years only, and no 24:00:00. 1 valid.
  */
 static int
-zoned_datetime_valid(const char *s)
+datetime_read(char *s, size_t len)
 {
 	static const int	mdays[12] = {
 		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
 	};
 	int			year, month, day;
-	const char		*p;
+	char			*p;
 
-	if (strlen(s) < 20 || !is_digits(s, 4) || s[4] != '-' ||
+	if (strlen(s) < 19 || !is_digits(s, 4) || s[4] != '-' ||
 	    s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
 		return 0;
 	year = ((s[0] - '0') * 10 + (s[1] - '0')) * 100 +
@@ -342,6 +374,12 @@ zoned_datetime_valid(const char *s)
 			return 0;
 		while (*p >= '0' && *p <= '9')
 			p++;
+	}
+	if (*p == '\0') {
+		if ((size_t)(p - s) + sizeof("+08:00") > len)
+			return 0;
+		memcpy(p, "+08:00", sizeof("+08:00"));
+		return 1;
 	}
 	if (strcmp(p, "Z") == 0)
 		return 1;
@@ -403,7 +441,7 @@ read_wp_line(xmlNodePtr wl, struct sheet_line *l, struct perr *err)
 		    "GrossPay, DaysWorked, Confirmation (At, Method, Ref) "
 		    "and nothing else", E2E(l));
 	if (xmlsafe_text(f[0], buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, &l->gross) != 0)
+	    amount_parse(buf, &l->gross) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: wp:Line/GrossPay "
 		    "is not an amount in yuan with at most two decimals", E2E(l));
 	if (l->gross < l->amount) {
@@ -418,9 +456,10 @@ read_wp_line(xmlNodePtr wl, struct sheet_line *l, struct perr *err)
 		return perr_set(err, "FF01", "EndToEndId %s: wp:Line/DaysWorked "
 		    "must be 0 to 31", E2E(l));
 	if (xmlsafe_text(c[0], l->confirmed_at, sizeof(l->confirmed_at)) != 0 ||
-	    !zoned_datetime_valid(l->confirmed_at))
+	    !datetime_read(l->confirmed_at, sizeof(l->confirmed_at)))
 		return perr_set(err, "FF01", "EndToEndId %s: Confirmation/At "
-		    "must be a date and time with its zone", E2E(l));
+		    "must be a date and time, YYYY-MM-DDThh:mm:ss, with its "
+		    "zone or without (then China time, +08:00)", E2E(l));
 	if (xmlsafe_text(c[1], l->confirm_method,
 	    sizeof(l->confirm_method)) != 0 ||
 	    (strcmp(l->confirm_method, "SIGN") != 0 &&
@@ -440,26 +479,39 @@ read_wp_line(xmlNodePtr wl, struct sheet_line *l, struct perr *err)
 	return 0;
 }
 
-/* Exactly one SplmtryData, whose Envlp holds exactly one element: wp:Line. */
+/* The one element of a SplmtryData's Envlp if it is a wp:Line, else NULL. */
+static xmlNodePtr
+envelope_line(xmlNodePtr sd)
+{
+	xmlNodePtr	c, envlp;
+
+	if ((envlp = xmlsafe_child(sd, NS, "Envlp")) == NULL)
+		return NULL;
+	for (c = envlp->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return c->ns != NULL &&
+			    strcmp((const char *)c->ns->href, LINE_NS) == 0 &&
+			    strcmp((const char *)c->name, "Line") == 0 ? c : NULL;
+	return NULL;
+}
+
+/* Exactly one SplmtryData of the transaction holds a wp:Line. Others (ISO
+ * allows any number, each a generator's own) are not read. */
 static int
 find_wp_line(xmlNodePtr tx, struct sheet_line *l, xmlNodePtr *out,
     struct perr *err)
 {
-	xmlNodePtr	envlp, c, found = NULL;
+	xmlNodePtr	sd, wl, found = NULL;
 
-	if (count_children(tx, NS, "SplmtryData") != 1 ||
-	    (envlp = xmlsafe_path(tx, NS, "SplmtryData/Envlp")) == NULL)
-		return perr_set(err, "FF01", "EndToEndId %s: exactly one "
-		    "SplmtryData/Envlp/wp:Line required", E2E(l));
-	for (c = envlp->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
+	for (sd = next_named(tx->children, "SplmtryData"); sd != NULL;
+	    sd = next_named(sd->next, "SplmtryData")) {
+		if ((wl = envelope_line(sd)) == NULL)
 			continue;
-		if (found != NULL || c->ns == NULL ||
-		    strcmp((const char *)c->ns->href, LINE_NS) != 0 ||
-		    strcmp((const char *)c->name, "Line") != 0)
+		if (found != NULL)
 			return perr_set(err, "FF01", "EndToEndId %s: exactly "
-			    "one SplmtryData/Envlp/wp:Line required", E2E(l));
-		found = c;
+			    "one SplmtryData/Envlp/wp:Line required, found "
+			    "two", E2E(l));
+		found = wl;
 	}
 	if (found == NULL)
 		return perr_set(err, "FF01", "EndToEndId %s: exactly one "
@@ -490,7 +542,7 @@ read_amount(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 		return perr_set(err, "FF01", "EndToEndId %s: currency must be "
 		    "CNY", E2E(l));
 	if (xmlsafe_text(amt, buf, sizeof(buf)) != 0 ||
-	    money_parse(buf, &l->amount) != 0)
+	    amount_parse(buf, &l->amount) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: amount is not in "
 		    "yuan with at most two decimals", E2E(l));
 	if (l->amount <= 0)
@@ -517,7 +569,8 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 	if (othr_with_scheme(xmlsafe_path(tx, NS, "Cdtr/Id/PrvtId"), "NIDN",
 	    raw, sizeof(raw)) != 0)
 		return perr_set(err, "FF01", "EndToEndId %s: Cdtr/Id/PrvtId/Othr "
-		    "with SchmeNm/Cd NIDN required, exactly once", E2E(l));
+		    "with SchmeNm/Cd (or Prtry) NIDN required, exactly once",
+		    E2E(l));
 	if (strlen(raw) < sizeof(l->id_number))
 		memcpy(l->id_number, raw, strlen(raw) + 1);
 	if (!ids_resident_id_valid(raw)) {
@@ -545,12 +598,68 @@ read_worker(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
 
 /* One CdtTrfTxInf, the nth (from 1). subcontractor is the PmtInf's,
  * which a per-line UltmtDbtr may repeat but not change. */
+/* The line's purpose: whatever says it must say SALA (its own CtgyPurp,
+ * its Purp), and something must: the PmtInf's CtgyPurp (sala) or the
+ * line's own. */
 static int
-read_line(xmlNodePtr tx, size_t nth, const char *subcontractor,
+line_purpose(xmlNodePtr tx, int sala, struct sheet_line *l, struct perr *err)
+{
+	char	buf[16];
+
+	if (xmlsafe_path(tx, NS, "PmtTpInf/CtgyPurp") != NULL) {
+		if (text_at(tx, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
+		    strcmp(buf, "SALA") != 0)
+			return perr_set(err, "FF01", "EndToEndId %s: PmtTpInf/"
+			    "CtgyPurp/Cd must be SALA", E2E(l));
+		sala = 1;
+	}
+	if (xmlsafe_child(tx, NS, "Purp") != NULL) {
+		if (text_at(tx, "Purp/Cd", buf, sizeof(buf)) != 0 ||
+		    strcmp(buf, "SALA") != 0)
+			return perr_set(err, "FF01", "EndToEndId %s: Purp/Cd must "
+			    "be SALA", E2E(l));
+		sala = 1;
+	}
+	if (!sala)
+		return perr_set(err, "FF01", "EndToEndId %s: SALA required as "
+		    "PmtInf/PmtTpInf/CtgyPurp/Cd, or as this line's "
+		    "PmtTpInf/CtgyPurp/Cd or Purp/Cd", E2E(l));
+	return 0;
+}
+
+/* RmtInf: of its Ustrd, exactly one names the month (WAGE/YYYY-MM or
+ * BACKPAY/YYYY-MM); other Ustrd and Strd (a generator's own text) are not
+ * read. Two months would be two answers to "which month is paid". */
+static int
+line_month(xmlNodePtr tx, struct sheet_line *l, struct perr *err)
+{
+	xmlNodePtr	 rmt, u;
+	char		 buf[160];
+	int		 found = 0;
+
+	rmt = xmlsafe_child(tx, NS, "RmtInf");
+	for (u = rmt != NULL ? next_named(rmt->children, "Ustrd") : NULL;
+	    u != NULL; u = next_named(u->next, "Ustrd")) {
+		if (xmlsafe_text(u, buf, sizeof(buf)) != 0 ||
+		    (strncmp(buf, "WAGE/", 5) != 0 &&
+		    strncmp(buf, "BACKPAY/", 8) != 0))
+			continue;
+		if (found++ || parse_remittance(buf, l) != 0)
+			break;
+	}
+	if (found != 1 || u != NULL)
+		return perr_set(err, "FF01", "EndToEndId %s: RmtInf/Ustrd must be "
+		    "exactly WAGE/YYYY-MM or BACKPAY/YYYY-MM%s", E2E(l),
+		    found > 1 ? " (once: two name a month)" : "");
+	return 0;
+}
+
+static int
+read_line(xmlNodePtr tx, size_t nth, const struct sheet *sh,
     struct sheet_line *l, struct perr *err)
 {
 	char		buf[160];
-	xmlNodePtr	wl = NULL, rmt;
+	xmlNodePtr	wl = NULL;
 
 	if (text_at(tx, "PmtId/EndToEndId", l->end_to_end_id,
 	    sizeof(l->end_to_end_id)) != 0 || l->end_to_end_id[0] == '\0')
@@ -559,29 +668,16 @@ read_line(xmlNodePtr tx, size_t nth, const char *subcontractor,
 	if (has_control(l->end_to_end_id))
 		return perr_set(err, "FF01", "PmtId/EndToEndId of line %zu "
 		    "contains a control character", nth);
-	if (xmlsafe_path(tx, NS, "PmtTpInf/CtgyPurp") != NULL &&
-	    (text_at(tx, "PmtTpInf/CtgyPurp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0))
-		return perr_set(err, "FF01", "EndToEndId %s: PmtTpInf/CtgyPurp/"
-		    "Cd must be SALA", E2E(l));
 	if (xmlsafe_child(tx, NS, "UltmtDbtr") != NULL &&
 	    (othr_with_scheme(xmlsafe_path(tx, NS, "UltmtDbtr/Id/OrgId"),
-	    "USCC", buf, sizeof(buf)) != 0 || strcmp(buf, subcontractor) != 0))
+	    "USCC", buf, sizeof(buf)) != 0 ||
+	    strcmp(buf, sh->subcontractor) != 0))
 		return perr_set(err, "FF01", "EndToEndId %s: UltmtDbtr must be "
 		    "the PmtInf's subcontractor", E2E(l));
-	if (read_amount(tx, l, err) != 0 || read_worker(tx, l, err) != 0)
+	if (read_amount(tx, l, err) != 0 || read_worker(tx, l, err) != 0 ||
+	    line_purpose(tx, sh->sala, l, err) != 0 ||
+	    line_month(tx, l, err) != 0)
 		return -1;
-	if (text_at(tx, "Purp/Cd", buf, sizeof(buf)) != 0 ||
-	    strcmp(buf, "SALA") != 0)
-		return perr_set(err, "FF01", "EndToEndId %s: Purp/Cd must be SALA",
-		    E2E(l));
-	rmt = xmlsafe_child(tx, NS, "RmtInf");
-	if (rmt == NULL || count_children(rmt, NS, "Ustrd") != 1 ||
-	    xmlsafe_child(rmt, NS, "Strd") != NULL ||
-	    text_at(rmt, "Ustrd", buf, sizeof(buf)) != 0 ||
-	    parse_remittance(buf, l) != 0)
-		return perr_set(err, "FF01", "EndToEndId %s: RmtInf/Ustrd must be "
-		    "exactly WAGE/YYYY-MM or BACKPAY/YYYY-MM", E2E(l));
 	if (find_wp_line(tx, l, &wl, err) != 0 || read_wp_line(wl, l, err) != 0)
 		return -1;
 	return 0;
@@ -716,7 +812,7 @@ sheet_add_line(struct sheet *sh, xmlNodePtr tx, struct perr *err)
 		sh->cap = cap;
 	}
 	sh->nlines++;
-	if (read_line(tx, sh->nlines, sh->subcontractor,
+	if (read_line(tx, sh->nlines, sh,
 	    &sh->lines[sh->nlines - 1], err) != 0)
 		return -1;
 	if (__builtin_add_overflow(sh->total, sh->lines[sh->nlines - 1].amount,

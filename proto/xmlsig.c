@@ -121,13 +121,59 @@ read_small_file(const char *path, size_t *lenp)
 	return buf;
 }
 
+/* The key's kind, and its certificate (the first of the key's X509 data:
+ * any others are its chain) checked to be the key's. 0 or -1 with err. */
+static int
+signer_check(struct signer *s, const char *key_file, const char *cert_file,
+    struct perr *err)
+{
+	xmlSecKeyDataPtr value, x509;
+	X509		*cert;
+	EVP_PKEY	*pkey;
+
+	value = xmlSecKeyGetValue(s->key);
+	if (xmlSecKeyDataCheckId(value, xmlSecOpenSSLKeyDataEcdsaId))
+		s->is_ec = true;
+	else if (!xmlSecKeyDataCheckId(value, xmlSecOpenSSLKeyDataRsaId))
+		return perr_set(err, "FF01", "signing key \"%s\" is neither RSA "
+		    "nor EC", key_file);
+	/* A certificate for another key would make every signature fail at
+	 * the receiver: refuse it now, at start-up or reload. */
+	x509 = xmlSecKeyGetData(s->key, xmlSecKeyDataX509Id);
+	cert = x509 != NULL ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509) : NULL;
+	if (cert == NULL && x509 != NULL)
+		cert = xmlSecOpenSSLKeyDataX509GetCert(x509, 0);
+	pkey = xmlSecOpenSSLEvpKeyDataGetEvp(value);
+	if (cert == NULL || pkey == NULL || X509_check_private_key(cert,
+	    pkey) != 1)
+		return perr_set(err, "FF01", "certificate \"%s\" is not for the "
+		    "key \"%s\"", cert_file, key_file);
+	return 0;
+}
+
+/* Reads a small key file and loads it in the given format; the buffer,
+ * which holds a private key, is wiped. NULL if it cannot be loaded. */
+static xmlSecKeyPtr
+load_key_file(const char *path, xmlSecKeyDataFormat format,
+    const char *password)
+{
+	xmlSecKeyPtr	 key;
+	unsigned char	*buf;
+	size_t		 len = 0;
+
+	if ((buf = read_small_file(path, &len)) == NULL)
+		return NULL;
+	key = xmlSecCryptoAppKeyLoadMemory(buf, (xmlSecSize)len, format,
+	    password, NULL, NULL);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return key;
+}
+
 struct signer *
 xmlsig_signer_load(const char *key_file, const char *cert_file, struct perr *err)
 {
 	struct signer	*s;
-	xmlSecKeyDataPtr value, x509;
-	X509		*cert;
-	EVP_PKEY	*pkey;
 	unsigned char	*buf = NULL;
 	size_t		 len = 0;
 
@@ -135,21 +181,9 @@ xmlsig_signer_load(const char *key_file, const char *cert_file, struct perr *err
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
-	if ((buf = read_small_file(key_file, &len)) == NULL ||
-	    (s->key = xmlSecCryptoAppKeyLoadMemory(buf, (xmlSecSize)len,
-	    xmlSecKeyDataFormatPem, NULL, NULL, NULL)) == NULL) {
+	if ((s->key = load_key_file(key_file, xmlSecKeyDataFormatPem,
+	    NULL)) == NULL) {
 		perr_set(err, "FF01", "could not load signing key \"%s\"",
-		    key_file);
-		goto fail;
-	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	buf = NULL;
-	value = xmlSecKeyGetValue(s->key);
-	if (xmlSecKeyDataCheckId(value, xmlSecOpenSSLKeyDataEcdsaId))
-		s->is_ec = true;
-	else if (!xmlSecKeyDataCheckId(value, xmlSecOpenSSLKeyDataRsaId)) {
-		perr_set(err, "FF01", "signing key \"%s\" is neither RSA nor EC",
 		    key_file);
 		goto fail;
 	}
@@ -162,26 +196,38 @@ xmlsig_signer_load(const char *key_file, const char *cert_file, struct perr *err
 	}
 	free(buf);
 	buf = NULL;
-	/* A certificate for another key would make every signature fail at
-	 * the receiver: refuse it now, at start-up or reload. The file's
-	 * first certificate is the signer's (any others are its chain). */
-	x509 = xmlSecKeyGetData(s->key, xmlSecKeyDataX509Id);
-	cert = x509 != NULL ? xmlSecOpenSSLKeyDataX509GetCert(x509, 0) : NULL;
-	pkey = xmlSecOpenSSLEvpKeyDataGetEvp(value);
-	if (cert == NULL || pkey == NULL || X509_check_private_key(cert,
-	    pkey) != 1) {
-		perr_set(err, "FF01", "certificate \"%s\" is not for the key "
-		    "\"%s\"", cert_file, key_file);
+	if (signer_check(s, key_file, cert_file, err) != 0)
 		goto fail;
-	}
 	ERR_clear_error();
 	return s;
 fail:
-	if (buf != NULL) {
-		/* It may hold the private key. */
-		OPENSSL_cleanse(buf, len);
-		free(buf);
+	free(buf);
+	xmlsig_signer_free(s);
+	ERR_clear_error();
+	return NULL;
+}
+
+struct signer *
+xmlsig_signer_load_p12(const char *p12_file, const char *password,
+    struct perr *err)
+{
+	struct signer	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		perr_set(err, "FF01", "out of memory");
+		return NULL;
 	}
+	if ((s->key = load_key_file(p12_file, xmlSecKeyDataFormatPkcs12,
+	    password)) == NULL) {
+		perr_set(err, "FF01", "could not load \"%s\" as PKCS#12 "
+		    "(wrong password, or not a PKCS#12 file)", p12_file);
+		goto fail;
+	}
+	if (signer_check(s, p12_file, p12_file, err) != 0)
+		goto fail;
+	ERR_clear_error();
+	return s;
+fail:
 	xmlsig_signer_free(s);
 	ERR_clear_error();
 	return NULL;
@@ -230,13 +276,24 @@ sign_template(xmlDocPtr doc, xmlNodePtr root, bool is_ec)
 int
 xmlsig_sign(struct signer *s, xmlDocPtr doc, struct perr *err)
 {
-	xmlSecDSigCtxPtr	 ctx;
-	xmlNodePtr		 root, sig;
-	int			 rc = -1;
+	xmlNodePtr	root;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL)
 		return perr_set(err, "FF01", "no document to sign");
-	if ((sig = sign_template(doc, root, s->is_ec)) == NULL)
+	return xmlsig_sign_under(s, doc, root, err);
+}
+
+int
+xmlsig_sign_under(struct signer *s, xmlDocPtr doc, xmlNodePtr parent,
+    struct perr *err)
+{
+	xmlSecDSigCtxPtr	 ctx = NULL;
+	xmlNodePtr		 sig;
+	int			 rc = -1;
+
+	if (doc == NULL || parent == NULL || parent->doc != doc)
+		return perr_set(err, "FF01", "no document to sign");
+	if ((sig = sign_template(doc, parent, s->is_ec)) == NULL)
 		return perr_set(err, "FF01", "could not build the signature "
 		    "template");
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL ||

@@ -29,6 +29,9 @@ const L = {
 		CLOSE_ACCOUNT: ['专用账户销户', 'Close dedicated account'],
 		MANUAL_MOVEMENT: ['退还拨付', 'Deposit return'],
 		COMPLETE_PROJECT: ['项目完工', 'Project complete'],
+		GUARANTEE: ['工资保证金/保函登记', 'Wage guarantee'],
+		GUARANTEE_DRAW: ['动用工资保证金', 'Guarantee draw'],
+		GUARANTEE_RELEASE: ['退还工资保证金', 'Guarantee release'],
 	},
 	approvalState: {
 		pending: ['待复核', 'Pending', 'warn'], approved: ['已批准', 'Approved', 'ok'],
@@ -49,6 +52,10 @@ const L = {
 		MANUAL_DEBIT: ['专户人工支出', 'Manual debit'],
 		ACCOUNT_CLOSED: ['专户销户', 'Account closed'],
 		RECONCILIATION_BREAK: ['对账不符', 'Reconciliation break'],
+		GUARANTEE_SHORT: ['保证金未补足', 'Guarantee short'],
+		GUARANTEE_EXPIRING: ['保函即将到期', 'Guarantee letter expiring'],
+		GUARANTEE_RELEASED: ['保证金退还', 'Guarantee released'],
+		GUARANTEES: ['保证金台账', 'Guarantee ledger'],
 	},
 	delivery: {
 		delivered: ['已送达', 'Delivered', 'ok'], pending: ['待送达', 'Pending', 'warn'],
@@ -198,7 +205,9 @@ async function api(method, path, body) {
 		me = null;
 		showSignin('会话已过期，请重新登录 / your session ended; sign in again');
 	}
-	throw new ApiError(res.status, msg);
+	const err = new ApiError(res.status, msg);
+	err.otpauth = data && data.otpauth;	/* a second factor to enrol (issue 22) */
+	throw err;
 }
 
 /* The server's refusal in words an operator can act on. */
@@ -223,7 +232,12 @@ const can = {
 function setFrame(signedIn) {
 	document.getElementById('nav').hidden = !signedIn;
 	document.getElementById('who').hidden = !signedIn;
-	if (!signedIn) return;
+	if (!signedIn) {
+		/* nobody is signed in: the header names nobody */
+		document.getElementById('who-name').textContent = '';
+		document.getElementById('who-role').textContent = '';
+		return;
+	}
 	document.getElementById('who-name').textContent = me.name;
 	document.getElementById('who-role').textContent = bi(L.role, me.role);
 	for (const a of document.querySelectorAll('#nav a.action')) {
@@ -243,25 +257,37 @@ function showSignin(msg) {
 	setFrame(false);
 	const name = h('input', { name: 'name', autocomplete: 'username', required: true, maxlength: 64 });
 	const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+	const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code',
+		pattern: '[0-9]{6}', maxlength: 6, placeholder: '123456' });
 	const err = h('p.refusal', { role: 'alert' }, msg || '');
+	const enrol = h('p.enrol');
 	const form = h('form', {
 		onsubmit: async (ev) => {
 			ev.preventDefault();
 			err.textContent = '';
 			try {
-				me = await api('POST', '/api/session', { name: name.value, password: pass.value });
+				me = await api('POST', '/api/session', { name: name.value, password: pass.value, code: code.value });
 				pass.value = '';
+				code.value = '';
 				if (!location.hash) history.replaceState(null, '', '#/overview');
 				route();
 			} catch (e) {
-				err.textContent = e.status === 401 ? '用户名或密码错误 / wrong name or password' : explain(e);
+				code.value = '';
+				if (e.otpauth) {
+					/* no second factor yet (reset by four eyes): this one, once */
+					err.textContent = '请将此动态口令密钥加入验证器应用，然后用其口令重新登录 / add this second factor to an authenticator app, then sign in with its code';
+					enrol.textContent = e.otpauth;
+				} else {
+					err.textContent = e.status === 401 ? '用户名、密码或动态口令错误 / ' + e.message : explain(e);
+				}
 			}
 		},
 	},
 	h('label', '操作员 / Operator', name),
 	h('label', '密码 / Password', pass),
+	h('label', '动态口令 / Code', code),
 	h('button', { type: 'submit' }, '登录 / Sign in'),
-	err);
+	err, enrol);
 	mount(h('section.signin',
 		h('h1', '登录 ', h('small', 'Sign in')),
 		form,
@@ -402,6 +428,18 @@ function approvalSummary(a) {
 	case 'COMPLETE_PROJECT':
 		return [h('strong', p.code), ' ', `完工日期 complete on ${p.completed_on}`,
 			h('div.note', `公示 ${p.notice_days} 天后可销户 / the account may close ${p.notice_days} days after · 理由 reason: ${p.reason || ''}`)];
+	case 'GUARANTEE':
+		return [h('strong', p.code), ' ', p.kind === 'LETTER'
+			? `保函 letter ${p.number} · ${p.issuer} · ${yuan(p.amount)} 元 · ${p.valid_from} – ${p.valid_to}`
+			: `保证金账户 account ${p.account} · 应缴 required ${yuan(p.required)} 元`,
+			h('div.note', `补足期限 top-up within ${p.topup_days} 天 days`
+				+ (p.rate ? ` · 合同额 contract ${yuan(p.contract_amount)} 元 × ${p.rate}%` : ''))];
+	case 'GUARANTEE_DRAW':
+		return [h('strong', p.code), ' ', `动用决定 HRSS decision ${p.decision_no}`,
+			h('div.note', (p.lines || []).map((l) => `${l.month} ${yuan(l.amount)} 元`).join(' · ')
+				+ ` (${(p.lines || []).length} 人 workers)`)];
+	case 'GUARANTEE_RELEASE':
+		return [h('strong', p.code), ' ', `退还通知 HRSS release notice ${p.notice_no}`];
 	default:
 		return JSON.stringify(p);
 	}
@@ -552,6 +590,7 @@ async function viewProject(code) {
 					h('td.num', yuan(d.amount)),
 					h('td', d.by_owner ? h('span.chip.ok', '建设单位 owner') : h('span.chip.warn', '他方垫付 top-up, not counted')))),
 				'尚无入账 / no deposit yet')),
+		guaranteePanel(code, p.guarantee),
 		h('section.panel', { id: 'worker-cards' },
 			h('h2', '工资卡变更记录 ', h('small', 'A worker\'s card history')),
 			workerLookup()),
@@ -561,6 +600,71 @@ async function viewProject(code) {
 		h('section.panel',
 			h('h2', '相关审批 ', h('small', 'Approvals of this project')),
 			table(approvalHeads(), approvalRows(p.approvals), '无 / none')));
+}
+
+/* The project's wage guarantee (工资保证金 / 保函, issue #21): what it holds
+ * against what is required, its account, letters and draws, and a maker's
+ * proposals: register an account or a letter, draw on HRSS's decision (one
+ * line "ID,amount,YYYY-MM" per worker), release on HRSS's notice. */
+function guaranteePanel(code, g) {
+	const base = `/api/projects/${encodeURIComponent(code)}/guarantee`;
+	const inp = (name, ph, type) => h('input', { name, placeholder: ph, type: type || 'text', disabled: !can.make() });
+	const form = (id, path, what, fields, body) => h('form.actions', {
+		id,
+		onsubmit: async (ev) => {
+			ev.preventDefault();
+			try {
+				const r = await api('POST', base + path, body());
+				flashNext(`${what} #${r.approval}; a checker must approve`, true);
+				route();
+			} catch (e) { banner(explain(e)); }
+		},
+	}, fields, h('button', { type: 'submit', disabled: !can.make() }, what));
+	const f = {
+		acc: inp('account', '保证金账号 account'), req: inp('required', '应缴 required (元)'),
+		iss: inp('issuer', '出具银行 issuer'), num: inp('number', '保函编号 number'),
+		amt: inp('amount', '金额 amount (元)'), vf: inp('valid_from', '', 'date'), vt: inp('valid_to', '', 'date'),
+		dno: inp('decision_no', '人社决定书文号 HRSS decision no.'),
+		lines: h('textarea', { name: 'lines', rows: 3, disabled: !can.make(),
+			placeholder: '每行一人 one per line: 身份证号 ID,金额 amount,YYYY-MM' }),
+		nno: inp('notice_no', '退还通知书文号 HRSS release notice no.'),
+	};
+	const lines = () => f.lines.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+		const [id_number, amount, month] = l.split(/[,，\s]+/);
+		return { id_number, amount, month };
+	});
+	const active = !g || g.state === 'active';
+	return h('section.panel', { id: 'guarantee' },
+		h('h2', '工资保证金 ', h('small', 'Wage guarantee (four eyes)')),
+		g ? h('dl.facts',
+			h('dt', '形式 Kind'), h('dd', g.kind, ' · ', g.state),
+			h('dt', '应缴 Required'), h('dd', yuan(g.required) + ' 元'),
+			h('dt', '实有 Held'), h('dd', yuan(g.held) + ' 元',
+				g.short_since ? h('div.refusal', `不足自 short since ${g.short_since} · 须于 ${g.restore_by} 前补足 restore by`) : null),
+			g.account ? [h('dt', '保证金账户 Account'), h('dd.mono', `${g.account.number} · ${yuan(g.account.balance)} 元 · ${g.account.state}`)] : null,
+			g.release_notice ? [h('dt', '已退还 Released'), h('dd', `${g.release_notice} · ${when(g.released_at)}`)] : null)
+			: h('p.empty', '尚未登记 / no guarantee registered'),
+		g && g.letters.length ? table([th('出具银行', 'Issuer'), th('编号', 'Number'), th('金额 (元)', 'Amount', 'num'),
+			th('可用 (元)', 'Left', 'num'), th('有效期', 'Valid')], g.letters.map((l) => h('tr',
+			h('td', l.issuer), h('td.mono', l.number), h('td.num', yuan(l.amount)), h('td.num', yuan(l.left)),
+			h('td', `${l.valid_from} – ${l.valid_to}`)))) : null,
+		g && g.draws.length ? table([th('决定书', 'Decision'), th('来源', 'From'), th('状态', 'State'),
+			th('人数', 'Lines', 'num'), th('金额 (元)', 'Total', 'num'), th('时间', 'When')], g.draws.map((d) => h('tr',
+			h('td', d.decision_no), h('td', d.source), h('td', d.state), h('td.num', String((d.lines || []).length)),
+			h('td.num', yuan(d.total)), h('td', when(d.created_at))))) : null,
+		g && g.account ? table([th('入账日', 'Booked'), th('流水号', 'Entry'), th('付款人', 'Payer'), th('金额 (元)', 'Amount', 'num')],
+			g.account.deposits.map((d) => h('tr', h('td', d.booking_date), h('td.mono', d.entry_ref),
+				h('td', d.payer_name || '—'), h('td.num', yuan(d.amount)))), '保证金账户尚无入账 / no deposit yet') : null,
+		active ? [
+			form('guarantee-account', '', '登记保证金账户 Register account', [f.acc, f.req],
+				() => ({ kind: 'ACCOUNT', account: f.acc.value, required: f.req.value })),
+			form('guarantee-letter', '', '登记保函 Register letter', [f.iss, f.num, f.amt, f.vf, f.vt],
+				() => ({ kind: 'LETTER', issuer: f.iss.value, number: f.num.value, amount: f.amt.value,
+					valid_from: f.vf.value, valid_to: f.vt.value })),
+			g ? form('guarantee-draw', '/draws', '动用 Draw', [f.dno, f.lines],
+				() => ({ decision_no: f.dno.value, lines: lines() })) : null,
+			g ? form('guarantee-release', '/release', '退还 Release', [f.nno],
+				() => ({ notice_no: f.nno.value })) : null] : null);
 }
 
 /* A form that opens a worker's card history by their full ID number (typed

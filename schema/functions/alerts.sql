@@ -10,7 +10,9 @@
 -- Locks the claimed alert_delivery rows FOR UPDATE SKIP LOCKED, so two
 -- instances never claim the same row at once. Amounts are fen (bigint); times
 -- are ISO dateTimes at +08:00; opened is a JSON array [{code, name, account,
--- opened_at}] for ACCOUNTS_OPENED.
+-- opened_at}] for ACCOUNTS_OPENED, and [{code, name, contractor, kind,
+-- required, held, drawn, expires}] (fen; expires a date or null) for the
+-- GUARANTEES ledger (030).
 -- Called by daemon/alerts.c on every poll or kick.
 CREATE OR REPLACE FUNCTION wp_alert_claim(p_regs json, p_reroute boolean, p_limit int, p_lease int)
 RETURNS TABLE (delivery_id bigint, recipient text, attempts int, alert_id text, kind text,
@@ -41,7 +43,13 @@ BEGIN
 			'code', op.code, 'name', op.name, 'account', oa.number,
 			'opened_at', wp_iso_cst(oa.opened_at)) ORDER BY oa.opened_at, op.code)
 			FROM alert_opened o JOIN project op ON op.id = o.project_id
-			JOIN account oa ON oa.id = op.account_id WHERE o.alert_id = a.id), '[]'::json) END
+			JOIN account oa ON oa.id = op.account_id WHERE o.alert_id = a.id), '[]'::json)
+		WHEN a.kind = 'GUARANTEES' THEN coalesce((SELECT json_agg(json_build_object(
+			'code', gp.code, 'name', gp.name, 'contractor', gp.contractor_uscc,
+			'kind', g.kind, 'required', g.required, 'held', g.held, 'drawn', g.drawn,
+			'expires', g.expires) ORDER BY gp.code)
+			FROM alert_guarantees g JOIN project gp ON gp.id = g.project_id
+			WHERE g.alert_id = a.id), '[]'::json) END
 	FROM u JOIN alert a ON a.id = u.alert_id
 	LEFT JOIN project p ON p.id = a.project_id
 	LEFT JOIN account acc ON acc.id = p.account_id
@@ -125,8 +133,10 @@ END $$;
 -- The configured recipients of one alert: the one it names (ACCOUNTS_OPENED),
 -- or every regulator whose region prefix covers the project's region code and
 -- whose authority is HRSS or the project's industry; CARD_CHANGED (the
--- real-name roster, HRSS's own record) and ACCOUNT_CLOSED (004 第十一条: the
--- closing is reported to HRSS) go to HRSS only. Called by
+-- real-name roster, HRSS's own record), ACCOUNT_CLOSED (004 第十一条: the
+-- closing is reported to HRSS) and the wage guarantee's GUARANTEE_SHORT,
+-- GUARANTEE_EXPIRING and GUARANTEE_RELEASED (HRSS orders its use and its
+-- return, 030) go to HRSS only. Called by
 -- wp_alert_route.
 CREATE OR REPLACE FUNCTION wp_alert_recipients(p_alert uuid, p_regs json) RETURNS SETOF text
 LANGUAGE sql STABLE AS $$
@@ -137,5 +147,6 @@ LANGUAGE sql STABLE AS $$
 	  AND CASE WHEN a.recipient IS NOT NULL THEN r.name = a.recipient
 	      ELSE p.id IS NOT NULL AND starts_with(p.region, r.region)
 		   AND (r.authority = 'hrss'
-			OR (r.authority = p.industry AND a.kind NOT IN ('CARD_CHANGED', 'ACCOUNT_CLOSED'))) END
+			OR (r.authority = p.industry AND a.kind NOT IN ('CARD_CHANGED', 'ACCOUNT_CLOSED',
+				'GUARANTEE_SHORT', 'GUARANTEE_EXPIRING', 'GUARANTEE_RELEASED'))) END
 $$;

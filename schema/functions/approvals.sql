@@ -35,7 +35,8 @@ BEGIN
 	RETURN v_id;
 END $$;
 
--- Proposes a CLOSE_ACCOUNT, COMPLETE_PROJECT or MANUAL_MOVEMENT (wp_console_propose), or answers
+-- Proposes a CLOSE_ACCOUNT, COMPLETE_PROJECT, MANUAL_MOVEMENT or RESET_SECOND_FACTOR
+-- (wp_console_propose), or answers
 -- why not, as JSON for the console: {"approval": ID} or {"refusal": "..."}.
 -- Called by daemon/consoleapi.c (POST /api/projects/{code}/close, POST
 -- /api/movements, POST /api/projects/{code}/complete).
@@ -48,6 +49,8 @@ $$;
 
 -- A maker's proposal of any kind, checked now against the rules it will be
 -- checked against again when approved (the world may change in between):
+-- GUARANTEE, GUARANTEE_DRAW and GUARANTEE_RELEASE refused when
+-- wp_guarantee_refusal says why (030);
 -- CLOSE_ACCOUNT refused while another closing of the project waits or while
 -- wp_console_close_refusal says why not; COMPLETE_PROJECT refused while
 -- another completion of the project waits (WP70) or when
@@ -55,7 +58,8 @@ $$;
 -- return: its payload completed by wp_console_move_payload with the
 -- accounts and the amount, so that the checker sees what will move) refused
 -- while a return of the same deposit waits (WP64) or when
--- wp_console_move_refusal says why not. Returns the approval id, or NULL
+-- wp_console_move_refusal says why not; RESET_SECOND_FACTOR (an operator's
+-- TOTP, 031) when wp_operator_reset_refusal says why not. Returns the approval id, or NULL
 -- and the refusal. Locks nothing: the decision locks and checks again.
 -- Called by wp_console_propose_json.
 CREATE OR REPLACE FUNCTION wp_console_propose(p_kind text, p_payload jsonb, p_maker bigint,
@@ -105,6 +109,18 @@ BEGIN
 		IF refusal IS NOT NULL THEN
 			RETURN;
 		END IF;
+	ELSIF p_kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
+		-- the wage guarantee's (030, functions/guarantee.sql)
+		p_payload := wp_guarantee_payload(p_kind, p_payload);
+		refusal := wp_guarantee_refusal(p_kind, p_payload, p_now, NULL);
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
+	ELSIF p_kind = 'RESET_SECOND_FACTOR' THEN
+		refusal := wp_operator_reset_refusal(p_payload);
+		IF refusal IS NOT NULL THEN
+			RETURN;
+		END IF;
 	ELSIF p_kind <> 'OPEN_ACCOUNT' THEN
 		refusal := 'unknown kind of proposal';
 		RETURN;
@@ -133,8 +149,8 @@ END $$;
 -- A checker's decision on a PENDING approval. NOT_FOUND; the state it has when
 -- already decided; SAME_OPERATOR when the checker is its maker (four eyes: the
 -- maker of a proposal cannot approve it); REJECTED; else the approved action
--- runs (wp_project_open, wp_project_complete, wp_console_close or
--- wp_console_move): APPROVED, or
+-- runs (wp_project_open, wp_project_complete, wp_console_close,
+-- wp_guarantee_approved, wp_operator_factor_reset or wp_console_move): APPROVED, or
 -- FAILED with the reason when it is refused (SQLSTATE WP002) or breaks a
 -- constraint, the action rolled back to here. The decision is stored and
 -- recorded in the 'global' audit chain. Locks the approval's row FOR UPDATE,
@@ -183,6 +199,13 @@ BEGIN
 					|| (v_ap.payload->>'completed_on') || '; its account may close from '
 					|| ((v_ap.payload->>'completed_on')::date
 					    + (v_ap.payload->>'notice_days')::int)::text;
+			ELSIF v_ap.kind IN ('GUARANTEE', 'GUARANTEE_DRAW', 'GUARANTEE_RELEASE') THEN
+				outcome := wp_guarantee_approved(v_ap.kind, v_ap.payload, p_id,
+					'operator:' || v_name);
+			ELSIF v_ap.kind = 'RESET_SECOND_FACTOR' THEN
+				PERFORM wp_operator_factor_reset(v_ap.payload, 'operator:' || v_name);
+				outcome := 'second factor of operator ' || (v_ap.payload->>'operator')
+					|| ' reset: they enrol a new one at their next sign-in';
 			ELSE
 				PERFORM wp_console_move(v_ap.payload, p_id, 'operator:' || v_name);
 				outcome := (v_ap.payload->>'amount') || ' yuan of deposit '

@@ -85,11 +85,64 @@ LANGUAGE sql STABLE AS $$
 	WHERE p_q IS NULL OR p_q = '' OR p.code ILIKE '%' || p_q || '%' OR p.name ILIKE '%' || p_q || '%'
 $$;
 
+-- A project's wage guarantee (030) for its page, or NULL without one: its
+-- kind (ACCOUNT, LETTER or ACCOUNT+LETTER), state, required and held
+-- (wp_guarantee_held, today by p_now) amounts, contract amount and rate when
+-- given, since when it is short and by when it must be restored; the
+-- account (number, balance, state) and its newest 200 deposits; the letters
+-- (issuer, number, amount, left, valid from/to); the newest 200 draws with
+-- their lines (ID and card numbers masked) and state (PAID, or CLAIMED from
+-- a letter's issuer); the release. plpgsql so that its callees in
+-- functions/guarantee.sql may be created after it. Reads only. Called by
+-- wp_console_project.
+CREATE OR REPLACE FUNCTION wp_guarantee_json(p_project bigint, p_now timestamptz)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT json_build_object(
+		'kind', CASE WHEN g.account_id IS NULL THEN 'LETTER'
+			WHEN EXISTS (SELECT 1 FROM guarantee_letter l WHERE l.project_id = g.project_id)
+			THEN 'ACCOUNT+LETTER' ELSE 'ACCOUNT' END,
+		'state', lower(g.state), 'required', wp_yuan(g.required),
+		'held', wp_yuan(wp_guarantee_held(g.project_id, wp_cst(p_now)::date)),
+		'contract_amount', wp_yuan(g.contract_amount), 'rate', g.rate,
+		'topup_days', g.topup_days, 'short_since', g.short_since,
+		'restore_by', g.short_since + g.topup_days - 1,
+		'account', (SELECT json_build_object('number', a.number, 'balance', wp_yuan(a.balance),
+			'state', lower(a.state), 'opened_at', a.opened_at, 'deposits',
+			coalesce((SELECT json_agg(json_build_object('entry_ref', d.entry_ref,
+				'booking_date', d.booking_date, 'amount', wp_yuan(d.amount),
+				'payer_name', d.payer_name) ORDER BY d.booking_date DESC, d.entry_ref)
+				FROM (SELECT * FROM deposit d WHERE d.account_id = a.id
+				      ORDER BY d.booking_date DESC, d.entry_ref LIMIT 200) d), '[]'))
+			FROM account a WHERE a.id = g.account_id),
+		'letters', coalesce((SELECT json_agg(json_build_object('issuer', l.issuer,
+			'number', l.number, 'amount', wp_yuan(l.amount),
+			'left', wp_yuan(wp_guarantee_letter_left(l.id)),
+			'valid_from', l.valid_from, 'valid_to', l.valid_to) ORDER BY l.id)
+			FROM guarantee_letter l WHERE l.project_id = g.project_id), '[]'),
+		'draws', coalesce((SELECT json_agg(json_build_object('id', d.id,
+			'decision_no', d.decision_no, 'state', lower(d.state),
+			'source', CASE WHEN d.letter_id IS NULL THEN 'account' ELSE 'letter' END,
+			'total', wp_yuan(d.total), 'created_at', d.created_at, 'paid_at', d.paid_at,
+			'approval', d.approval_id,
+			'lines', (SELECT json_agg(json_build_object('end_to_end_id', x.end_to_end_id,
+				'id_number', coalesce(x.id_mask, wp_mask(x.id_number)),
+				'name', coalesce(x.name_mask, x.name),
+				'card', coalesce(x.card_mask, wp_mask(x.card)),
+				'month', to_char(x.month, 'YYYY-MM'), 'amount', wp_yuan(x.amount))
+				ORDER BY x.seq) FROM guarantee_draw_line x WHERE x.draw_id = d.id))
+			ORDER BY d.id DESC) FROM (SELECT * FROM guarantee_draw d WHERE d.project_id = g.project_id
+			ORDER BY d.id DESC LIMIT 200) d), '[]'),
+		'released_at', g.released_at, 'release_notice', g.release_notice)
+	FROM guarantee g WHERE g.project_id = p_project);
+END $$;
+
 -- A project page: wp_project_json and, beyond it, its sheets, its approvals,
 -- its plan to date (the owner's deposits against the plan, others' top-ups
 -- apart), its newest 200 deposits each marked by_owner or not, its months
 -- with workers unpaid and why it may not close now
--- (wp_console_close_refusal). Reads only. Called by daemon/consoleapi.c.
+-- (wp_console_close_refusal), and its wage guarantee (wp_guarantee_json,
+-- 030). Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_project(p_code text, p_now timestamptz) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT (wp_project_json(p.code)::jsonb || jsonb_build_object(
@@ -114,7 +167,8 @@ LANGUAGE sql STABLE AS $$
 		'unpaid_months', coalesce((SELECT json_agg(json_build_object(
 			'month', to_char(u.month, 'YYYY-MM'), 'workers', u.workers))
 			FROM wp_console_unpaid_months(p.id, p_now) u), '[]'),
-		'close_refusal', wp_console_close_refusal(p.id, p_now)))::json
+		'close_refusal', wp_console_close_refusal(p.id, p_now),
+		'guarantee', wp_guarantee_json(p.id, p_now)))::json
 	FROM project p JOIN account a ON a.id = p.account_id WHERE p.code = p_code
 $$;
 
@@ -234,8 +288,10 @@ $$;
 -- accounts open, dedicated balances, approvals pending, the alert backlog,
 -- the payment orders not settled (026: waiting, taken with lines open, the
 -- oldest waiting one's age in seconds of the database's clock, as its
--- created_at is, and the lines without a final status); the sheets read
--- once, the orders on their partial indexes. Reads only. Called by daemon/metrics.c per scrape.
+-- created_at is, and the lines without a final status); the wage
+-- guarantees (030: held, short, draws claimed from a letter's issuer, the
+-- guarantee accounts' balances); the sheets read once, the orders on their
+-- partial indexes. Reads only. Called by daemon/metrics.c per scrape.
 CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE AS $$
 	WITH s AS (							-- 014
 		SELECT s.state, count(*) AS n, sum(s.accepted_count) AS lines,
@@ -252,6 +308,13 @@ CREATE OR REPLACE FUNCTION wp_console_metrics() RETURNS json LANGUAGE sql STABLE
 		'accounts_open', (SELECT count(*) FROM account WHERE kind = 'DEDICATED' AND state = 'OPEN'),
 		'fen_balance', (SELECT coalesce(sum(balance), 0) FROM account WHERE kind = 'DEDICATED'),
 		'approvals_pending', (SELECT count(*) FROM approval WHERE state = 'PENDING'),
+		'guarantees', (SELECT json_build_object(				-- 030
+			'active', count(*) FILTER (WHERE g.state = 'ACTIVE'),
+			'short', count(*) FILTER (WHERE g.state = 'ACTIVE' AND g.short_since IS NOT NULL),
+			'claimed_draws', (SELECT count(*) FROM guarantee_draw d WHERE d.state = 'CLAIMED'),
+			'fen_balance', (SELECT coalesce(sum(a.balance), 0) FROM account a
+				WHERE a.kind = 'GUARANTEE'))
+			FROM guarantee g),
 		'alerts', wp_console_alert_backlog(),
 		'payment_orders', (SELECT json_build_object(				-- 026
 			'pending', count(*) FILTER (WHERE o.state = 'PENDING'),
@@ -378,9 +441,11 @@ $$;
 -- to the month they left (or p_now's, or the project's completion date's
 -- once it is complete: nobody works on a completed project, so the months
 -- after it are never counted unpaid), and each such month needs a paid line
--- (WAGE, or BACKPAY of that month) on this project that did not come back: the
--- same test as WAGES_OVERDUE. One row per month short.
--- Called by wp_console_project and wp_console_close_refusal.
+-- (WAGE, or BACKPAY of that month) on this project that did not come back,
+-- or a paid draw on the wage guarantee for it (030): the same test as
+-- WAGES_OVERDUE. One row per month short.
+-- Called by wp_console_project, wp_console_close_refusal and
+-- wp_guarantee_release_refusal.
 CREATE OR REPLACE FUNCTION wp_console_unpaid_months(p_project bigint, p_now timestamptz)
 RETURNS TABLE (month date, workers bigint) LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
@@ -399,6 +464,10 @@ BEGIN
 		  AND l.month = m.month::date AND l.reason_code IS NULL AND s.state = 'PAID'
 		  AND NOT EXISTS (SELECT 1 FROM line_return x
 			WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+	  -- a month paid by a draw on the wage guarantee (030)
+	  AND NOT EXISTS (SELECT 1 FROM guarantee_line_paid g
+		WHERE g.project_id = p.id AND g.id_number = r.id_number::text
+		  AND g.month = m.month::date)
 	GROUP BY m.month ORDER BY m.month;
 END $$;
 
@@ -465,7 +534,7 @@ LANGUAGE sql AS $$
 		CASE WHEN p_locked THEN 'session.locked' ELSE 'session.refused' END,
 		'operator:' || p_name,
 		CASE WHEN p_locked THEN 'too many failed sign-ins: locked for a while'
-		ELSE 'wrong password' END)
+		ELSE 'wrong password or second-factor code' END)
 $$;
 
 -- "Now" for a decision: the daemon's clock (clock.c, which tests may move with

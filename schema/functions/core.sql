@@ -42,7 +42,8 @@ BEGIN
 			IF e.is_return THEN
 				SELECT * INTO r FROM wp_core_return(e.ref, e.account, e.amount, e.booking,
 					e.e2e, e.reason);
-			ELSIF EXISTS (SELECT 1 FROM line_return WHERE entry_ref = e.ref) THEN
+			ELSIF EXISTS (SELECT 1 FROM line_return WHERE entry_ref = e.ref)
+			    OR EXISTS (SELECT 1 FROM guarantee_line_return WHERE entry_ref = e.ref) THEN
 				SELECT 'REFUSED' AS outcome, 'DU01' AS code, 'entry ' || e.ref
 					|| ' was already booked as a returned payment' AS message INTO r;
 			ELSE
@@ -80,7 +81,7 @@ BEGIN
 END $$;
 
 -- Decides a debit request from the core: always REFUSED. AG01 when the account
--- is a dedicated wage account (transaction forbidden on this type of account:
+-- is a dedicated wage account or a wage guarantee account (030) (transaction forbidden on this type of account:
 -- it pays wages and nothing else, 002 §(十一), 000 #14), recorded and raised as
 -- MISUSE_ATTEMPT (000 #16); AC01 when it is not a dedicated account at this
 -- bank; DU01 when the Ref was used for another request. A replay of the same
@@ -113,16 +114,24 @@ BEGIN
 		RETURN;
 	END IF;
 	-- chain: the row first, as every writer of an account's chain
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		code := 'AC01';
 		message := 'account ' || p_account || ' is not a dedicated wage account at this bank';
 	ELSE
-		SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
+		SELECT * INTO STRICT v_proj FROM project WHERE id = wp_account_project(v_acc.id);
 		code := 'AG01';
-		message := 'refused: a dedicated wage account pays wages only (农民工工资专用账户, 002 §(十一)); '
-			|| 'debit of ' || wp_yuan(p_amount) || ' for "' || left(p_purpose, 40)
-			|| '" recorded and reported to the regulators';
+		IF v_acc.kind = 'GUARANTEE' THEN
+			message := 'refused: a wage guarantee account is used only for the project''s '
+				|| 'workers'' wages, by HRSS''s decision (工资保证金, 003 三(五)); debit of '
+				|| wp_yuan(p_amount) || ' for "' || left(p_purpose, 40)
+				|| '" recorded and reported to the regulators';
+		ELSE
+			message := 'refused: a dedicated wage account pays wages only (农民工工资专用账户, '
+				|| '002 §(十一)); debit of ' || wp_yuan(p_amount) || ' for "'
+				|| left(p_purpose, 40) || '" recorded and reported to the regulators';
+		END IF;
 	END IF;
 	INSERT INTO debit_request (ref, account, account_id, amount, beneficiary, beneficiary_name,
 		purpose, channel, code, message)
@@ -151,8 +160,10 @@ BEGIN
 		|| wp_core_peer_note());
 END $$;
 
--- Decides a legal order against a dedicated account (003 三(五): its money may
--- be frozen, seized or deducted only to pay this project's workers).
+-- Decides a legal order against a dedicated account or a wage guarantee
+-- account (030; the same rule, its own balance and freezes, the project's
+-- wages owed) (003 三(五): its money may be frozen, seized or deducted only
+-- to pay this project's workers).
 --  - Reason other than WAGES (FREEZE, SEIZE or DEDUCT): REFUSED whole, WP44.
 --  - Reason WAGES: the workers' own enforcement, applied up to what the
 --    account holds less what other orders keep frozen and less the earmarked
@@ -216,7 +227,8 @@ BEGIN
 		END IF;
 		RETURN;
 	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED';
 		code := 'AC01';
@@ -227,8 +239,10 @@ BEGIN
 			nullif(p_detail, ''), outcome, code, message);
 		RETURN;
 	END IF;
-	SELECT * INTO STRICT v_proj FROM project WHERE account_id = v_acc.id;
-	SELECT * INTO STRICT v_owed FROM wp_wages_owed(v_acc.id, p_now);
+	-- a guarantee account (030) is protected as its project's dedicated one:
+	-- the wages owed are the dedicated account's, its frozen amounts its own
+	SELECT * INTO STRICT v_proj FROM project WHERE id = wp_account_project(v_acc.id);
+	SELECT * INTO STRICT v_owed FROM wp_wages_owed(v_proj.account_id, p_now);
 	-- what this OrderNo's freezes keep, as ordered (not bounded by the balance)
 	SELECT greatest(coalesce(sum(CASE WHEN o.kind = 'FREEZE' THEN o.attached ELSE 0 END)
 		- sum(o.unfrozen), 0), 0) INTO v_own
@@ -236,10 +250,11 @@ BEGIN
 	WHERE o.account_id = v_acc.id AND o.outcome = 'APPLIED' AND o.order_no = p_order_no;
 	v_others := wp_legal_frozen(v_acc.id, p_order_no);
 	v_avail := greatest(v_acc.balance - v_acc.earmarked - CASE WHEN p_kind = 'FREEZE'
-		THEN v_owed.frozen ELSE v_others END, 0);
+		THEN wp_legal_frozen(v_acc.id, NULL) ELSE v_others END, 0);
 	-- the CoreAck's message keeps 255 characters: the rule and what a wages
 	-- order may take first, the wages owed after (whole in the record and the alert)
-	v_status := 'dedicated wage account of project ' || v_proj.code
+	v_status := CASE WHEN v_acc.kind = 'GUARANTEE' THEN 'wage guarantee'
+		ELSE 'dedicated wage' END || ' account of project ' || v_proj.code
 		|| ': only for its wages (003 三(五)); balance ' || wp_yuan(v_acc.balance)
 		|| ', frozen by other orders ' || wp_yuan(v_others) || ', earmarked '
 		|| wp_yuan(v_acc.earmarked) || ': a wages order may take '
@@ -347,7 +362,9 @@ $$;
 
 -- Books one camt.054 credit entry: a labour-cost deposit to a dedicated
 -- account (a DEPOSIT transfer from CLEARING_IN), recorded in the account's
--- audit chain, then pays the held sheets it now covers (wp_release_held).
+-- audit chain, then pays the held sheets it now covers (wp_release_held);
+-- or a deposit to a wage guarantee account (030), which pays the draws
+-- claimed from a letter's issuer that it now covers (wp_guarantee_credited).
 -- Refused: AC01 not a dedicated account, AC04 closed, DU01 the NtryRef booked
 -- before with another amount; the same NtryRef again is DUPLICATE and changes
 -- nothing. Locks the dedicated account's row FOR UPDATE. Called by
@@ -374,7 +391,8 @@ BEGIN
 		END IF;
 		RETURN;
 	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED';
 		code := 'AC01';
@@ -403,8 +421,14 @@ BEGIN
 	PERFORM wp_audit_append(wp_account_chain(v_acc.number), 'core', 'deposit.booked',	-- chain
 		'account:' || p_account,
 		'entry ' || p_ref || ' credited ' || p_amount || ' fen' || wp_core_peer_note());
-	v_n := wp_release_held(v_acc.id, 'core');
 	outcome := 'APPLIED';
+	IF v_acc.kind = 'GUARANTEE' THEN
+		-- a guarantee account (030): the draws waiting for money are paid
+		v_n := wp_guarantee_credited(v_acc.id, 'core');
+		message := 'credited to the wage guarantee; ' || v_n || ' claimed draw(s) paid';
+		RETURN;
+	END IF;
+	v_n := wp_release_held(v_acc.id, 'core');
 	message := 'credited; ' || v_n || ' held sheet(s) paid';
 END $$;
 
@@ -415,7 +439,8 @@ END $$;
 -- returns the latest payment first, and an older line with the same EndToEndId
 -- stays matchable by a later return. The money goes back from CLEARING_OUT to
 -- the dedicated account and is earmarked for the worker and month of the line,
--- until a BACKPAY line for them spends it. Refused: WP41 no such line waiting,
+-- until a BACKPAY line for them spends it. On a wage guarantee account the
+-- line is a draw's (wp_guarantee_return, 030). Refused: WP41 no such line waiting,
 -- WP42 another amount than the line's, AC01, AC04, DU01 (the NtryRef booked
 -- with another amount, or as a deposit); the same NtryRef again is DUPLICATE.
 -- Locks the dedicated account's row FOR UPDATE; the record goes to its audit
@@ -430,7 +455,12 @@ DECLARE
 	v_line	record;
 BEGIN
 	SELECT * INTO v_old FROM line_return WHERE entry_ref = p_ref;
-	IF FOUND THEN
+	IF NOT FOUND THEN
+		-- or booked as a guarantee draw's line (030): its amount decides
+		SELECT entry_ref, amount INTO v_old.entry_ref, v_old.amount
+		FROM guarantee_line_return WHERE entry_ref = p_ref;
+	END IF;
+	IF v_old.entry_ref IS NOT NULL THEN
 		IF v_old.amount <> p_amount THEN
 			outcome := 'REFUSED';
 			code := 'DU01';
@@ -447,7 +477,8 @@ BEGIN
 		message := 'entry ' || p_ref || ' was already booked as a deposit';
 		RETURN;
 	END IF;
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED';
 		code := 'AC01';
@@ -458,6 +489,12 @@ BEGIN
 		outcome := 'REFUSED';
 		code := 'AC04';
 		message := 'account ' || p_account || ' is closed';
+		RETURN;
+	END IF;
+	IF v_acc.kind = 'GUARANTEE' THEN
+		-- a line a guarantee draw paid (030)
+		SELECT * INTO outcome, code, message
+		FROM wp_guarantee_return(p_ref, v_acc, p_amount, p_booking, p_e2e, p_reason);
 		RETURN;
 	END IF;
 	SELECT l.sheet_id, l.seq, l.project_id, l.id_number, l.month, l.amount, s.msg_id

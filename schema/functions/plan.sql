@@ -10,7 +10,7 @@
 -- the next month has passed, China time, as WAGES_OVERDUE judges it) and in
 -- which a worker on site (entered by its last day, not left before its first)
 -- has no accepted line for it (WAGE, or BACKPAY of that month) in a paid or
--- held sheet, each such month at the plan's monthly labour cost (wp_plan_month;
+-- held sheet nor a draw on the wage guarantee (030), each such month at the plan's monthly labour cost (wp_plan_month;
 -- a returned line's money is already in earmarked, a held one's in held, so
 -- neither counts twice); and what applied legal orders keep frozen
 -- (wp_legal_frozen: a wages FREEZE reserves its amount for the workers'
@@ -55,6 +55,10 @@ BEGIN
 		FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id
 		WHERE l.project_id = v_proj.id AND l.month >= v_proj.start_month AND l.month <= v_last
 		  AND l.reason_code IS NULL AND s.state IN ('PAID', 'HELD')
+		UNION ALL
+		-- drawn on the wage guarantee (030), paid or claimed
+		SELECT g.month, g.id_number FROM guarantee_draw_line g
+		WHERE g.project_id = v_proj.id AND g.month >= v_proj.start_month AND g.month <= v_last
 	)
 	SELECT coalesce(sum(wp_plan_month(v_proj.labour_cost_total, v_proj.contract_months,
 		v_proj.start_month, u.month)), 0) INTO arrears

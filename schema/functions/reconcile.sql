@@ -1,5 +1,8 @@
--- reconcile.sql: the core's end-of-day statement of a dedicated account
--- (camt.053.001.08, POST /v1/core/statements) reconciled against the ledger.
+-- reconcile.sql: the core's end-of-day statement of a dedicated account, or
+-- of a wage guarantee account (030: a paid draw's order stands for its
+-- GUARANTEE transfers as a sheet's for its WAGE ones; a release is a manual
+-- debit) (camt.053.001.08, POST /v1/core/statements) reconciled against the
+-- ledger.
 --
 -- How the core books what wagepay does (the contract the fake core keeps,
 -- tests/tools/fakecore statement):
@@ -71,7 +74,7 @@ BEGIN
 	), ledger AS (
 		SELECT l.ref, l.credit, sum(l.amount)::bigint AS amount, false AS is_order,
 			NULL::date AS taken_on
-		FROM wp_recon_l l WHERE l.day = p_day AND l.reason <> 'WAGE' GROUP BY 1, 2
+		FROM wp_recon_l l WHERE l.day = p_day AND l.reason NOT IN ('WAGE', 'GUARANTEE') GROUP BY 1, 2
 		UNION ALL
 		SELECT o.msg_id, false, o.ctrl_sum, true, wp_cst(o.taken_at)::date
 		FROM payment_order o
@@ -123,7 +126,8 @@ DECLARE
 	v_prev		bigint;
 	v_expect	bigint;
 BEGIN
-	SELECT * INTO v_acc FROM account WHERE number = p_account AND kind = 'DEDICATED' FOR UPDATE;
+	SELECT * INTO v_acc FROM account WHERE number = p_account
+	  AND kind IN ('DEDICATED', 'GUARANTEE') FOR UPDATE;
 	IF NOT FOUND THEN
 		outcome := 'REFUSED'; code := 'WP56';
 		message := 'no dedicated wage account ' || left(p_account, 34) || ' at this bank';
@@ -232,6 +236,6 @@ BEGIN
 		CASE WHEN v_expect >= 0 THEN v_expect END,
 		nullif(abs(v_expect - p_closing), 0), p_msg_id, v_detail,
 		'RECONCILIATION_BREAK:' || v_id
-	FROM project p WHERE p.account_id = p_acc.id
+	FROM project p WHERE p.id = wp_account_project(p_acc.id)
 	ON CONFLICT (dedup_key) DO NOTHING;
 END $$;

@@ -9,7 +9,9 @@
 -- (wp_rule_deposit_short: the owner's deposits, paid in by the owner's credit
 -- code, below plan for the month that ended last, 003 二(一)) before WAGES_OVERDUE (wp_rule_wages_overdue: workers
 -- on site unpaid after the pay day, 欠薪预警; cleared without a count when judged
--- all paid); then ACCOUNTS_OPENED (wp_rule_accounts_opened). Rules are
+-- all paid); then ACCOUNTS_OPENED (wp_rule_accounts_opened), and the wage
+-- guarantee's GUARANTEE_SHORT, GUARANTEE_EXPIRING (wp_rule_guarantee) and
+-- monthly GUARANTEES ledger (wp_rule_guarantees_ledger, 030). Rules are
 -- edge-triggered: a condition that stays true does not fire again. Called by
 -- daemon/rules.c on its timer, with the configured regulators as p_regs.
 CREATE OR REPLACE FUNCTION wp_rules_run(p_now timestamptz, p_regs json)
@@ -62,6 +64,8 @@ BEGIN
 		END IF;
 	END LOOP;
 	v_n := v_n + wp_rule_accounts_opened(p_now, p_regs);
+	-- the wage guarantee's (030, functions/guarantee.sql)
+	v_n := v_n + wp_rule_guarantee(p_now) + wp_rule_guarantees_ledger(p_now, p_regs);
 	RETURN v_n;
 END $$;
 
@@ -96,7 +100,10 @@ BEGIN
 				WHERE l.project_id = d.id AND l.id_number = r.id_number
 				  AND l.month = d.month AND l.reason_code IS NULL AND s.state = 'PAID'
 				  AND NOT EXISTS (SELECT 1 FROM line_return x
-					WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq)))
+					WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+			  AND NOT EXISTS (SELECT 1 FROM guarantee_line_paid g	-- 030
+				WHERE g.project_id = d.id AND g.id_number = r.id_number::text
+				  AND g.month = d.month))
 	FROM (SELECT p.id, x.month,
 			coalesce((SELECT v.version FROM rule_roster_version v
 				WHERE v.project_id = p.id), 0) AS rv,
@@ -215,7 +222,10 @@ BEGIN
 			WHERE l.project_id = v_proj.id AND l.id_number = r.id_number
 			  AND l.month = v_month AND l.reason_code IS NULL AND s.state = 'PAID'
 			  AND NOT EXISTS (SELECT 1 FROM line_return x
-				WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq)) AS paid
+				WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+		  OR EXISTS (SELECT 1 FROM guarantee_line_paid g	-- 030
+			WHERE g.project_id = v_proj.id AND g.id_number = r.id_number::text
+			  AND g.month = v_month) AS paid
 	      FROM roster_entry r
 	      WHERE r.project_id = v_proj.id
 		AND r.entered <= (v_month + interval '1 month' - interval '1 day')::date
@@ -233,6 +243,9 @@ BEGIN
 				  AND l.month = v_month AND l.reason_code IS NULL AND s.state = 'PAID'
 				  AND NOT EXISTS (SELECT 1 FROM line_return x
 					WHERE x.sheet_id = l.sheet_id AND x.line_seq = l.seq))
+			AND NOT EXISTS (SELECT 1 FROM guarantee_line_paid g	-- 030
+				WHERE g.project_id = v_proj.id AND g.id_number = r.id_number::text
+				  AND g.month = v_month)
 		      ORDER BY r.id_number LIMIT 20) u;
 	END IF;
 	v_key := 'WAGES_OVERDUE:' || v_proj.id || ':' || to_char(v_month, 'YYYY-MM');

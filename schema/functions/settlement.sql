@@ -9,7 +9,8 @@
 -- first, and returns one row per line of each (in order, then line order)
 -- with what the daemon needs to build the pain.001.001.10: the order's
 -- MsgId (the same on every attempt), its creation time, count and sum, the
--- dedicated account and the project's name (the debtor), and per line the
+-- dedicated account (a paid guarantee draw's: the guarantee account, 030)
+-- and the project's name (the debtor), and per line the
 -- InstrId, EndToEndId, amount, worker's name, card, card bank and
 -- remittance (WAGE/YYYY-MM); with keys (032) name and card are blind indexes
 -- and pii is the line's sealed record in hex, which the daemon opens for
@@ -36,15 +37,26 @@ BEGIN
 			next_attempt_at = now() + make_interval(secs => p_lease)
 		FROM c WHERE o.id = c.id
 		RETURNING o.id, o.msg_id, o.attempts, o.created_at, o.nb_of_txs, o.ctrl_sum,
-			o.account_id, o.sheet_id
+			o.account_id, o.sheet_id, o.draw_id
 	)
-	SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at), u.nb_of_txs, u.ctrl_sum,
-		a.number, p.name, u.msg_id || '-' || l.seq, l.end_to_end_id, l.amount, l.name,
-		l.card, l.card_bank, l.kind || '/' || to_char(l.month, 'YYYY-MM'), encode(l.pii, 'hex')
+	SELECT x.id, x.msg_id, x.attempts, x.created, x.nb_of_txs, x.ctrl_sum, x.number, x.name,
+		x.instr, x.e2e, x.amount, x.cname, x.card, x.card_bank, x.rmt, x.pii
+	FROM (SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at) AS created, u.nb_of_txs,
+		u.ctrl_sum, a.number, p.name, u.msg_id || '-' || l.seq AS instr, l.end_to_end_id AS e2e,
+		l.amount, l.name AS cname, l.card, l.card_bank,
+		l.kind || '/' || to_char(l.month, 'YYYY-MM') AS rmt, l.seq, encode(l.pii, 'hex') AS pii
 	FROM u JOIN account a ON a.id = u.account_id
 	JOIN project p ON p.account_id = a.id
 	JOIN sheet_line l ON l.sheet_id = u.sheet_id AND l.reason_code IS NULL
-	ORDER BY u.id, l.seq;
+	UNION ALL
+	-- a paid draw on the wage guarantee (030): its lines, from its account
+	SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at), u.nb_of_txs, u.ctrl_sum,
+		a.number, p.name, u.msg_id || '-' || l.seq, l.end_to_end_id, l.amount, l.name,
+		l.card, l.card_bank, 'WAGE/' || to_char(l.month, 'YYYY-MM'), l.seq, encode(l.pii, 'hex')
+	FROM u JOIN account a ON a.id = u.account_id
+	JOIN guarantee_draw_line l ON l.draw_id = u.draw_id
+	JOIN project p ON p.id = l.project_id) x
+	ORDER BY x.id, x.seq;
 END $$;
 
 -- A 2xx came back: the order is TAKEN, never sent again; NULL when it was
@@ -103,7 +115,8 @@ $$;
 -- changes nothing), or REFUSED, nothing applied: WP51 no order with that
 -- MsgId; WP52 a line the order does not have; WP53 a line given another
 -- final status than the one it has (or two in this message).
--- An order the core answers is taken, whatever its delivery said.
+-- An order the core answers is taken, whatever its delivery said. A paid
+-- guarantee draw's order is settled by wp_guarantee_settlement (030).
 -- Locks the dedicated account's row FOR UPDATE, then the order's row.
 -- Called by daemon/core.c (POST /v1/core/payment-status).
 CREATE OR REPLACE FUNCTION wp_settlement_apply(p_msg_id text, p_group text, p_group_reason text,
@@ -125,6 +138,12 @@ BEGIN
 	END IF;
 	PERFORM 1 FROM account WHERE id = v_order.account_id FOR UPDATE;
 	SELECT * INTO STRICT v_order FROM payment_order WHERE id = v_order.id FOR UPDATE;
+	IF v_order.draw_id IS NOT NULL THEN
+		-- a guarantee draw's order (030, functions/guarantee.sql)
+		SELECT * INTO outcome, code, message
+		FROM wp_guarantee_settlement(v_order, p_group, p_group_reason, p_lines);
+		RETURN;
+	END IF;
 	-- the statuses of this message, resolved, dropped at COMMIT
 	IF to_regclass('pg_temp.wp_settle_in') IS NULL THEN
 		CREATE TEMP TABLE wp_settle_in (seq int, instr text, e2e text, sts text,
@@ -142,8 +161,11 @@ BEGIN
 	FROM json_to_recordset(p_lines) AS x(instr text, e2e text, sts text, reason text)
 	LEFT JOIN sheet_line i ON i.sheet_id = v_order.sheet_id AND i.reason_code IS NULL
 	  AND x.instr LIKE v_order.msg_id || '-%'
-	  AND substr(x.instr, length(v_order.msg_id) + 2) ~ '^[1-9][0-9]{0,8}$'
-	  AND i.seq = substr(x.instr, length(v_order.msg_id) + 2)::int
+	  -- the cast only under the CASE: AND does not order its evaluation, and
+	  -- an absent OrgnlInstrId ('' from the daemon) cast to int failed the
+	  -- whole report (found by t0740: a status naming lines by EndToEndId)
+	  AND i.seq = CASE WHEN substr(x.instr, length(v_order.msg_id) + 2) ~ '^[1-9][0-9]{0,8}$'
+	      THEN substr(x.instr, length(v_order.msg_id) + 2)::int END
 	LEFT JOIN sheet_line e ON e.sheet_id = v_order.sheet_id AND e.reason_code IS NULL
 	  AND e.end_to_end_id = x.e2e;
 	IF json_array_length(p_lines) = 0 AND p_group IN ('ACCC', 'RJCT') THEN
@@ -255,7 +277,8 @@ END $$;
 -- SETTLEMENT_OVERDUE: an order the core took more than p_hours ago (at
 -- p_now, the daemon's clock) that still has lines without a final status.
 -- One alert per order (its line count and the first EndToEndId), raised once
--- (dedup_key: edge-triggered; it stays raised while lines stay open).
+-- (dedup_key: edge-triggered; it stays raised while lines stay open); a
+-- guarantee draw's order (030) too, its MsgId the order's.
 -- Returns how many were raised. Reads only open orders (payment_order_open).
 -- Called by daemon/rules.c on its timer, beside wp_rules_run.
 CREATE OR REPLACE FUNCTION wp_rule_settlement_overdue(p_now timestamptz, p_hours int)
@@ -265,13 +288,20 @@ DECLARE
 BEGIN
 	INSERT INTO alert (kind, project_id, raised_at, balance, msg_id, end_to_end_id, detail,
 		dedup_key)
-	SELECT 'SETTLEMENT_OVERDUE', s.project_id, p_now, a.balance, s.msg_id,
-		(SELECT l.end_to_end_id FROM payment_order_line l WHERE l.order_id = o.id
+	SELECT 'SETTLEMENT_OVERDUE', coalesce(s.project_id, d.project_id), p_now, a.balance,
+		coalesce(s.msg_id, o.msg_id),
+		coalesce((SELECT l.end_to_end_id FROM payment_order_line l WHERE l.order_id = o.id
 		 AND l.status IS NULL ORDER BY l.line_seq LIMIT 1),
-		o.unsettled || ' line(s) of payment order ' || o.msg_id || ' taken by the core at '
+		 (SELECT g.end_to_end_id FROM guarantee_draw_line g WHERE g.draw_id = o.draw_id
+		  AND NOT EXISTS (SELECT 1 FROM payment_settlement x WHERE x.order_id = o.id
+		      AND x.line_seq = g.seq) ORDER BY g.seq LIMIT 1)),
+		o.unsettled || ' line(s) of payment order ' || o.msg_id
+		|| CASE WHEN d.id IS NOT NULL THEN ' (wage guarantee draw ' || d.id || ', HRSS decision '
+		   || d.decision_no || ')' ELSE '' END || ' taken by the core at '
 		|| wp_iso_cst(o.taken_at) || ' have no final status after ' || p_hours || ' hours',
 		'SETTLEMENT_OVERDUE:' || o.id
-	FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	FROM payment_order o LEFT JOIN sheet s ON s.id = o.sheet_id
+	LEFT JOIN guarantee_draw d ON d.id = o.draw_id	-- 030
 	JOIN account a ON a.id = o.account_id
 	WHERE o.unsettled > 0 AND o.taken_at < p_now - make_interval(hours => p_hours)
 	ON CONFLICT (dedup_key) DO NOTHING;

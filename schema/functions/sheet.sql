@@ -150,7 +150,8 @@ END $$;
 -- WP03 not on site that month (in the current month: entered after the
 -- clock's day, not yet on site); WP09 the worker's confirmation dated after the
 -- daemon's clock; AM05 the worker's WAGE for the month already paid (or
--- held) on the project, or earlier in the same sheet (月结月清, 002 §(五)). The
+-- held) on the project, drawn on its wage guarantee (030), or earlier in the
+-- same sheet (月结月清, 002 §(五)). The
 -- current month and the clock are the sheet's clock_at (wp_sheet_open), China
 -- time. A refused line takes no worker-month. Each line records the version
 -- of the worker's roster entry it was checked against (read by the same
@@ -181,9 +182,12 @@ DECLARE
 	v_out		bigint;
 	v_cur		date;
 	v_today		date;
+	v_drawn		boolean;
 BEGIN
 	v_sheet := wp_sheet_received(p_sheet);
 	v_today := wp_cst(v_sheet.clock_at)::date;
+	-- a project with draws on its wage guarantee (030): their months are paid
+	v_drawn := EXISTS (SELECT 1 FROM guarantee_draw d WHERE d.project_id = v_sheet.project_id);
 	v_cur := date_trunc('month', v_today)::date;
 	IF v_sheet.pay_as_stored THEN
 		SELECT id INTO STRICT v_out FROM account WHERE kind = 'CLEARING_OUT';
@@ -216,7 +220,7 @@ BEGIN
 					WHEN r.entered > least((l.month + interval '1 month' - interval '1 day')::date,
 					    v_today) OR r.left_on < l.month THEN 'WP03'
 					WHEN l.at > v_sheet.clock_at THEN 'WP09'
-					WHEN l.kind = 'WAGE' AND paid.one IS NOT NULL THEN 'AM05'
+					WHEN l.kind = 'WAGE' AND (paid.one IS NOT NULL OR drawn.one IS NOT NULL) THEN 'AM05'
 				END AS code, r.version AS rv
 				FROM l LEFT JOIN roster_entry r ON r.project_id = v_sheet.project_id
 				    AND r.id_number = l.idn::bpchar AND r.id_number::text = l.idn
@@ -231,6 +235,10 @@ BEGIN
 					WHERE v_probe AND o.project_id = v_sheet.project_id AND o.id_number = l.idn
 					AND o.month = l.month AND o.kind = 'WAGE' AND o.reason_code IS NULL
 					LIMIT 1) paid ON l.kind = 'WAGE'
+				-- drawn on the wage guarantee (030): only on a project with draws
+				LEFT JOIN LATERAL (SELECT 1 AS one FROM guarantee_draw_line g
+					WHERE v_drawn AND g.project_id = v_sheet.project_id AND g.id_number = l.idn
+					AND g.month = l.month LIMIT 1) drawn ON l.kind = 'WAGE'
 			), ranked AS (
 				-- the same worker's WAGE for the same month twice in one batch: the later lines are duplicates
 				SELECT c.*, CASE WHEN c.code IS NULL AND c.kind = 'WAGE' THEN

@@ -41,6 +41,9 @@ ALTER TABLE roster_version ADD COLUMN pii bytea, ADD COLUMN id_mask text,
 	ADD COLUMN card_mask text, ADD COLUMN name_mask text;
 ALTER TABLE sheet_line ADD COLUMN pii bytea, ADD COLUMN id_mask text,
 	ADD COLUMN card_mask text, ADD COLUMN name_mask text;
+-- a guarantee draw's lines (030) copy their worker's from the roster
+ALTER TABLE guarantee_draw_line ADD COLUMN pii bytea, ADD COLUMN id_mask text,
+	ADD COLUMN card_mask text, ADD COLUMN name_mask text;
 -- what --migrate has left to convert, found without reading the rest (a
 -- row stored with keys is never in them; sheet_line is walked by its key)
 CREATE INDEX roster_entry_in_clear ON roster_entry (project_id) WHERE pii IS NULL;

@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const URL = process.env.WP_URL;
@@ -24,6 +25,16 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
+// The operator's next second-factor code, each time step once, as
+// tests/integration/lib.sh's totp_code computes it (the daemon accepts a
+// code once): tests/tools/totp over the URI --add-operator printed.
+function totpCode(name) {
+	const tool = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'totp');
+	const dir = process.env.WP_TOTP_DIR;
+	return execFileSync(tool, [path.join(dir, `totp-${name}`), path.join(dir, `totp-step-${name}`)])
+		.toString().trim();
+}
+
 // A fresh browser context (its own cookie jar) signed in as name.
 async function signIn(name, password) {
 	const ctx = await browser.newContext({
@@ -35,6 +46,7 @@ async function signIn(name, password) {
 	await page.waitForSelector('form input[name=name]');
 	await page.fill('input[name=name]', name);
 	await page.fill('input[name=password]', password);
+	await page.fill('input[name=code]', totpCode(name));
 	await page.click('button[type=submit]');
 	await page.waitForSelector('#who:not([hidden])');
 	assert.equal(await page.textContent('#who-name'), name);
@@ -74,12 +86,33 @@ test('the sign-in page', async () => {
 	const page = await ctx.newPage();
 	await page.goto(URL + '/');
 	await page.waitForSelector('section.signin');
+	// before anyone signs in: no navigation, no operator, no sign-out
+	// (issue 24: display:flex of .tabs and .who overrode hidden)
+	assert.equal(await page.isVisible('#nav'), false, 'navigation shown before sign-in');
+	assert.equal(await page.isVisible('#who'), false, 'operator box shown before sign-in');
+	assert.equal(await page.isVisible('#signout'), false, 'sign-out shown before sign-in');
 	await page.fill('input[name=name]', 'maker1');
 	await page.fill('input[name=password]', 'not-the-password');
 	await page.click('button[type=submit]');
-	await page.waitForSelector('p.refusal:has-text("wrong name or password")');
+	await page.waitForSelector('p.refusal:has-text("wrong name, password or code")');
 	await shot(page, '01-signin');
+	assert.equal(await page.isVisible('#nav'), false, 'navigation shown after a refused sign-in');
 	await ctx.close();
+});
+
+test('signed in, the frame shows; signed out, it names nobody', async () => {
+	const page = await signIn('viewer1', 'viewer-password-1');
+	await drawn(page, '#/overview', '.cards');
+	assert.equal(await page.isVisible('#nav'), true);
+	assert.equal(await page.isVisible('#signout'), true);
+	await page.click('#signout');
+	await page.waitForSelector('section.signin');
+	await page.waitForSelector('p.refusal:has-text("signed out")');
+	assert.equal(await page.isVisible('#nav'), false, 'navigation shown after sign-out');
+	assert.equal(await page.isVisible('#who'), false, 'operator box shown after sign-out');
+	assert.equal(await page.textContent('#who-name'), '', 'the header still names the operator');
+	await shot(page, '01b-signed-out');
+	await page.context().close();
 });
 
 let approvalId;

@@ -3,6 +3,9 @@
 # AM05, BACKPAY, and PDNG released by a deposit, on a real PostgreSQL.
 . "$(dirname "$0")/lib.sh"
 
+# the daemon runs as a role of its own, granted only its entry points
+# (issue 22: [database] migrate_dsn, schema/functions/privileges.sql)
+DAEMON_ROLE=${DAEMON_ROLE-wagepayd}
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 check "a maker proposes and a checker approves the project" open_project
 check "the roster is accepted" roster_demo 30

@@ -89,7 +89,7 @@ check_eq "the maker's proposal: 200" "$(status)" 200
 check_eq "no account before approval" "$(q "SELECT count(*) FROM account WHERE number = '$ACCOUNT'")" 0
 console maker1 POST "/api/approvals/$id" '{"decision":"approve"}' >/dev/null
 check_eq "the maker cannot approve (not a checker): 403" "$(status)" 403
-echo admin-password-1 | "$WAGEPAYD" -f "$CONF" --add-operator admin1 --role admin >/dev/null
+add_operator admin1 admin admin-password-1
 console_login admin1 admin-password-1 >/dev/null
 aid=$(console admin1 POST /api/projects "$(echo "$PROPOSAL" | sed 's/XM-2026-0001/XM-ADMIN-1/; s/6228480000000000001/6228480000000000099/')" | json approval)
 console admin1 POST "/api/approvals/$aid" '{"decision":"approve"}' >"$T/own.json"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 setup_world || { echo "Bail out! setup failed"; exit 1; }
-echo "admin-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator admin1 --role admin >/dev/null ||
+add_operator admin1 admin admin-password-1 ||
 	{ echo "Bail out! could not add admin1"; exit 1; }
 URL="https://127.0.0.1:$OPORT"
 
@@ -16,7 +16,7 @@ project_json() { # CODE ACCOUNT
 
 # --- the session cookie ----------------------------------------------------
 curl -sk -D "$T/headers" -o /dev/null -H 'Content-Type: application/json' \
-    -d '{"name":"maker1","password":"maker-password-1"}' "$URL/api/session"
+    -d "$(signin_json maker1 maker-password-1)" "$URL/api/session"
 cookie=$(grep -i '^set-cookie:' "$T/headers" | tr -d '\r')
 check "sign-in cookie is HttpOnly" sh -c "echo '$cookie' | grep -q 'HttpOnly'"
 check "sign-in cookie is Secure" sh -c "echo '$cookie' | grep -q 'Secure'"

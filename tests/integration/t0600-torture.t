@@ -13,8 +13,11 @@
 # AC04; once the storm is over and every order is taken and settled: each
 # paid line's InstrId reached the core under one MsgId only (an order sent
 # again after a kill carries the same MsgId), each paid line has exactly one
-# final status, each rejected line's money is back and earmarked, and what
-# the core credited equals the ACCC lines booked. Ends with
+# final status, each rejected line's money is back and earmarked, what
+# the core credited equals the ACCC lines booked, the core failed now and
+# then (503s, orders never answered), and the fake core's end-of-day
+# statement (its orders, rejections, the deposits and returns) agrees with
+# the ledger: no RECONCILIATION_BREAK. Ends with
 # `torture: N cycles, V violations`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
@@ -40,15 +43,23 @@ export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 fr_start hrss || { echo "Bail out! fake regulator"; exit 1; }
 # the core answers an order 0.1 s after reading it: a kill in between and the
-# daemon sends the order again, which the core took (and settles) already
+# daemon sends the order again, which the core took (and settles) already;
+# and it fails now and then (--flaky 7: every 7th order read answered 503,
+# the next read and never answered, the daemon giving up after 2 s)
 python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
     --key "$PKI/server.key" --ca "$PKI/ca.pem" --auto --url "https://127.0.0.1:$KPORT" \
-    --core-cert "$PKI/core.pem" --core-key "$PKI/core.key" --delay 0.1 >"$T/fakecore.out" 2>&1 &
+    --core-cert "$PKI/core.pem" --core-key "$PKI/core.key" --delay 0.1 --flaky 7 --hang 3 \
+    >"$T/fakecore.out" 2>&1 &
 FC_PID=$!
 trap 'kill $FC_PID 2>/dev/null; fr_cleanup; cleanup' EXIT
 for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
 grep -q listening "$T/fakecore.out" || { echo "Bail out! fake core"; exit 1; }
+# every deposit is booked on the database's day (China time), as the core
+# would book it: the fake core's statement of that day is checked at the end
+DEPOSIT_DATE=$(q "SELECT wp_cst(now())::date")
+export DEPOSIT_DATE
 open_project && roster_demo $(( GROUPS * 3 * 2 )) && deposit DEP-0 100000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
+echo "--deposit DEP-0=100000000.00" >"$T/credits"
 
 mkdir -p "$T/tort"
 make_one() { # i
@@ -145,12 +156,14 @@ while [ $c -lt $CYCLES ]; do
 		s=$((s + 1))
 	done
 	deposit_until_done "TD-$c" || violation "deposit TD-$c not booked"
+	echo "--deposit TD-$c=10.00" >>"$T/credits"
 	# one line of this cycle's first sheet comes back from the card's bank:
 	# the first the fake core credits (a line it rejects is back already;
 	# its InstrId's digits sum to a number ending in 7, at most one in three
 	# consecutive lines)
 	set -- $(q "SELECT l.end_to_end_id || ' ' || wp_yuan(l.amount) FROM payment_order_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'TORT-$((c * SHEETS))' AND (SELECT sum(d::int) FROM regexp_split_to_table(regexp_replace(l.instr_id, '[^0-9]', '', 'g'), '') d) % 10 <> 7 ORDER BY l.line_seq LIMIT 1")
 	return_until_done "TR-$c" "$1" "$2" || violation "return TR-$c not booked"
+	echo "--deposit TR-$c=$2" >>"$T/credits"
 	debit_until_done "TX-$c" || violation "debit request TX-$c not answered"
 
 	sum=$(q "SELECT sum(CASE WHEN a.kind = 'DEDICATED' THEN a.balance ELSE coalesce((SELECT sum(amount) FROM transfer WHERE credit_account = a.id), 0) - coalesce((SELECT sum(amount) FROM transfer WHERE debit_account = a.id), 0) END) FROM account a")
@@ -202,6 +215,26 @@ check_eq "what the core credited equals the ACCC lines booked" \
 check_eq "every status the core sent was acknowledged APPLIED or DUPLICATE" \
     "$(awk '$3 != "APPLIED" && $3 != "DUPLICATE"' "$FC/auto" | wc -l)" 0
 diag "$(wc -l <"$FC/instr") lines settled by the core ($nrj RJCT), $(grep -c '^[0-9]' "$FC/log") order posts, $(wc -l <"$FC/auto") status reports"
+check "the core failed now and then: 503s and orders never answered" \
+    sh -c "grep -q '^[0-9]* 503 ' '$FC/log' && grep -q '^[0-9]* hang ' '$FC/log'"
+
+# --- the core's end-of-day statement agrees with the ledger ------------------------
+# The fake core books what it took (a DBIT per order), what it rejected (a
+# CRDT per line, 'RJCT/' + InstrId) and what it was told (the deposits and
+# returns, by NtryRef), all on one day: the ledger must agree after the storm.
+if [ "$(q "SELECT wp_cst(now())::date")" = "$DEPOSIT_DATE" ]; then
+	# shellcheck disable=SC2046
+	check_eq "the fake core's statement of the day agrees with the ledger" \
+	    "$(python3 "$TOOLS/fakecore" statement --dir "$FC" --account "$ACCOUNT" --day "$DEPOSIT_DATE" \
+		$(cat "$T/credits") --url "https://127.0.0.1:$KPORT" --cert "$PKI/core.pem" \
+		--key "$PKI/core.key" --out "$T/stmt.xml")" "200 APPLIED -"
+	check_eq "no RECONCILIATION_BREAK" "$(q "SELECT count(*) FROM alert WHERE kind = 'RECONCILIATION_BREAK'")" 0
+	check_eq "the statement's closing balance is the account's" \
+	    "$(xmllint --xpath "string(//*[local-name()='Bal'][*[local-name()='Tp']//*[local-name()='Cd']='CLBD']/*[local-name()='Amt'])" "$T/stmt.xml")" \
+	    "$(q "SELECT wp_yuan(balance) FROM account WHERE number = '$ACCOUNT'")"
+else
+	diag "the run crossed midnight China time: the statement check is skipped"
+fi
 
 # every alert raised reaches the regulator at least once, under its own Id
 all_delivered() {

@@ -34,8 +34,8 @@ check_eq "the standby replicates synchronously" "$(q "SELECT sync_state FROM pg_
 DSN="host=$PGDIR,$SBDIR dbname=wagepay user=wagepay target_session_attrs=read-write connect_timeout=2"
 write_config
 "$WAGEPAYD" -f "$CONF" --migrate >>"$T/wagepayd.log" 2>&1 || { show_log "$T/wagepayd.log"; echo "Bail out! migrate"; exit 1; }
-echo "maker-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator maker1 --role maker >/dev/null
-echo "checker-password-1" | "$WAGEPAYD" -f "$CONF" --add-operator checker1 --role checker >/dev/null
+add_operator maker1 maker maker-password-1
+add_operator checker1 checker checker-password-1
 daemon_start || { echo "Bail out! daemon"; exit 1; }
 open_project && roster_demo 40 && deposit DEP-0 1000000.00 >/dev/null || { echo "Bail out! seed failed"; exit 1; }
 

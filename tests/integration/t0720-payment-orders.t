@@ -21,10 +21,13 @@ EXTRA_CONFIG=$(printf '[core]\npayments_url = https://127.0.0.1:%s/v1/orders\npa
     "$FC_PORT" "$PKI/ca.pem" "$PKI/bank-client.pem" "$PKI/bank-client.key")
 export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_BACKOFF_MAX=1
 export WAGEPAY_RULES_INTERVAL=3600 WAGEPAY_CLOCK=2026-11-05T09:00:00+08:00
+# the daemon runs as a role of its own, granted only its entry points
+# (issue 22: [database] migrate_dsn, schema/functions/privileges.sql)
+DAEMON_ROLE=${DAEMON_ROLE-wagepayd}
 setup_world || { echo "Bail out! setup failed"; exit 1; }
 echo "fail 503" >"$FC/mode"
 python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
-    --key "$PKI/server.key" --ca "$PKI/ca.pem" >"$T/fakecore.out" 2>&1 &
+    --key "$PKI/server.key" --ca "$PKI/ca.pem" --idle 2 >"$T/fakecore.out" 2>&1 &
 FC_PID=$!
 trap 'kill $FC_PID 2>/dev/null; fr_cleanup; cleanup' EXIT
 for _ in $(seq 1 50); do grep -q listening "$T/fakecore.out" && break; sleep 0.1; done
@@ -166,6 +169,17 @@ check_eq "its lines are the accepted ones, InstrId and EndToEndId as the databas
     "$(q "SELECT string_agg(instr_id || ' ' || end_to_end_id, ',' ORDER BY line_seq) FROM payment_order_line WHERE order_msg_id = '$MSGD'")"
 check_eq "two of its three lines" "$(xmllint --xpath "count(//*[local-name()='CdtTrfTxInf'])" "$ORDER_D")" 2
 check_eq "the core credits both" "$(fcstatus --order "$ORDER_D")" "200 APPLIED -"
+# the core closed the kept-open connections after 2 s idle: the next order
+# goes on a new one, at the first attempt
+sleep 3
+tsv 1 14 100.00 >"$T/e.tsv"
+sheet e --msg-id PO-E --sub "$SUB1_USCC" --month 2026-10 <"$T/e.tsv"
+submit e
+check "after the core closed an idle connection, the next order is taken" wait_for 10 taken PO-E
+MSGE=$(order_msg PO-E)
+check_eq "at its first attempt (one POST, no failure recorded)" \
+    "$(q "SELECT attempts || ' ' || coalesce(last_error, '-') FROM payment_order WHERE msg_id = '$MSGE'") $(posts "$MSGE")" "1 - 1"
+check_eq "the core credits it" "$(fcstatus --order "$FC/$(awk -v m="$MSGE" '$2 == 202 && $3 == m {print $1}' "$FC/log").xml")" "200 APPLIED -"
 
 # --- no payments_url: orders wait in the outbox ------------------------------------
 daemon_stop

@@ -552,6 +552,64 @@ CREATE FUNCTION tap.take(p_msg text) RETURNS boolean LANGUAGE sql AS $$
 		WHERE s.msg_id = p_msg), 202)
 $$;
 
+-- --- the wage guarantee (030) ------------------------------------------------------
+-- A guarantee account's proposal as guaranteeapi.c sends it: required from
+-- the contract amount and the rate (percent), top-up period 30 days.
+CREATE FUNCTION tap.g_account(p_code text, p_account text, p_contract bigint, p_rate text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('code', p_code, 'kind', 'ACCOUNT', 'account', p_account,
+		'contract_amount_fen', p_contract, 'contract_amount', wp_yuan(p_contract),
+		'rate', p_rate, 'topup_days', 30)
+$$;
+-- A guarantee letter's proposal.
+CREATE FUNCTION tap.g_letter(p_code text, p_number text, p_fen bigint, p_from text, p_to text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('code', p_code, 'kind', 'LETTER', 'issuer', 'Test Issuing Bank',
+		'number', p_number, 'amount_fen', p_fen, 'amount', wp_yuan(p_fen),
+		'valid_from', p_from, 'valid_to', p_to, 'topup_days', 30)
+$$;
+-- A draw's proposal: lines of (worker K, fen, 'YYYY-MM'), or a raw ID number
+-- when K is 0 (p_idn).
+CREATE FUNCTION tap.g_draw(p_code text, p_decision text, p_ks int[], p_fens bigint[],
+	p_months text[])
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('code', p_code, 'decision_no', p_decision, 'lines',
+		(SELECT jsonb_agg(jsonb_build_object('id_number', w.idn, 'amount_fen', x.fen,
+			'amount', wp_yuan(x.fen), 'month', x.month) ORDER BY x.o)
+		 FROM unnest(p_ks, p_fens, p_months) WITH ORDINALITY AS x(k, fen, month, o)
+		 JOIN tap.worker w ON w.k = x.k))
+$$;
+-- A deposit to a guarantee account (the contractor paying in), as the core
+-- feed books it: its outcome.
+CREATE FUNCTION tap.g_deposit(p_ref text, p_fen bigint, p_account text) RETURNS text
+LANGUAGE sql AS $$
+	SELECT outcome || coalesce(' ' || code, '')
+	FROM wp_core_deposit(p_ref, p_account, p_fen, '2026-11-05', 'Contractor', tap.gc())
+$$;
+-- Worker K's card.
+CREATE FUNCTION tap.card_of(p_k int) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT card FROM tap.worker WHERE k = p_k
+$$;
+
+-- --- operators' second factor (031) ----------------------------------------------
+-- A sealed TOTP secret as daemon/totp.c makes one: 49 bytes (key id 1,
+-- nonce, ciphertext, tag); the database never opens it, so any 49 bytes do.
+CREATE FUNCTION tap.sealed(p_seed text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+	SELECT '\x01'::bytea || substr(sha256(convert_to(p_seed, 'UTF8')) || sha256(convert_to(p_seed || '+', 'UTF8')), 1, 48)
+$$;
+-- An operator as --add-operator stores one (wp_operator_add): its id.
+CREATE FUNCTION tap.enrolled(p_name text, p_role text) RETURNS bigint LANGUAGE sql AS $$
+	SELECT wp_operator_add(p_name, p_role, 'not-a-hash', tap.sealed(p_name))
+$$;
+-- A sign-in as daemon/session.c completes it: the role, or NULL (refused).
+CREATE FUNCTION tap.signin(p_name text, p_step bigint, p_secret bytea DEFAULT NULL) RETURNS text
+LANGUAGE sql AS $$
+	SELECT wp_session_open(sha256(convert_to(p_name || p_step || random(), 'UTF8')),
+		(SELECT id FROM operator WHERE name = p_name),
+		coalesce(p_secret, (SELECT totp_secret FROM operator WHERE name = p_name)),
+		p_step, 1800, 28800)
+$$;
+
 -- --- personal data at rest (032) -----------------------------------------------
 -- What daemon/piikeys.c and proto/pii.c send with [security] keys, stood in
 -- for in SQL (the database never sees a key, and needs none: it compares):
@@ -562,7 +620,7 @@ CREATE FUNCTION tap.ix(p_field text, p_value text) RETURNS text LANGUAGE sql IMM
 	SELECT left(translate(encode(decode(md5(p_field || ':' || p_value), 'hex'), 'base64'),
 		'+/', '-_'), 18)
 $$;
-CREATE FUNCTION tap.sealed(p_value text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION tap.pii_sealed(p_value text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
 	SELECT '\x01a1b2c3d4'::bytea || decode(md5('nonce' || p_value) || md5(p_value), 'hex')
 $$;
 CREATE FUNCTION tap.mask(p text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
@@ -578,7 +636,7 @@ LANGUAGE sql STABLE AS $$
 		'name', tap.ix('name', w.name), 'employer', w.employer,
 		'card', tap.ix('card', coalesce(p_card, w.card)), 'bank', w.bank, 'signed', w.signed,
 		'entered', w.entered, 'left', w.left_on, 'pre_code', NULL, 'pre_text', NULL,
-		'pii', encode(tap.sealed(w.idn), 'hex'), 'id_mask', tap.mask(w.idn),
+		'pii', encode(tap.pii_sealed(w.idn), 'hex'), 'id_mask', tap.mask(w.idn),
 		'card_mask', tap.mask(coalesce(p_card, w.card)), 'name_mask', tap.name_mask(w.name))
 		ORDER BY w.k), '[]')
 	FROM tap.worker w WHERE w.k = ANY (p_ks)
@@ -594,7 +652,7 @@ LANGUAGE sql AS $$
 		array_agg(tap.ix('card', l.card) ORDER BY o) card, array_agg(l.bank ORDER BY o) bank,
 		array_agg(l.kind ORDER BY o) kind, array_agg(l.month ORDER BY o) lm,
 		array_agg(22 ORDER BY o) days, array_agg('R-' || l.e2e ORDER BY o) ref,
-		array_agg(tap.sealed(l.idn) ORDER BY o) pii, array_agg(tap.mask(l.idn) ORDER BY o) im,
+		array_agg(tap.pii_sealed(l.idn) ORDER BY o) pii, array_agg(tap.mask(l.idn) ORDER BY o) im,
 		array_agg(tap.mask(l.card) ORDER BY o) cm, array_agg(tap.name_mask(l.name) ORDER BY o) nmask,
 		count(*)::int n, sum(l.amount)::bigint total, (array_agg(l.month ORDER BY o))[1] AS month
 	      FROM unnest(p_lines) WITH ORDINALITY AS l(e2e, idn, name, card, bank, amount, kind,

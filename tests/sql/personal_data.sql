@@ -16,7 +16,7 @@ CREATE TEMP TABLE r1 AS SELECT * FROM wp_roster_upsert(tap.gc(), 'XM-TAP-0001', 
 SELECT is((SELECT outcome || ' ' || message FROM r1 WHERE kind = 'S'), 'OK 5', 'five sealed entries accepted');
 SELECT is((SELECT count(*) FROM roster_entry WHERE id_number = tap.ix('idn', (tap.w(1)).idn)
 	AND name = tap.ix('name', (tap.w(1)).name) AND card = tap.ix('card', (tap.w(1)).card)
-	AND pii = tap.sealed((tap.w(1)).idn) AND id_mask = '4101**********0008'
+	AND pii = tap.pii_sealed((tap.w(1)).idn) AND id_mask = '4101**********0008'
 	AND card_mask = '6228***********8280' AND name_mask = '王**'), 1::bigint,
 	'the entry keeps the indexes, the sealed record and the masks as given');
 SELECT is((SELECT count(*) FROM roster_version WHERE pii IS NOT NULL AND id_mask IS NOT NULL), 5::bigint,
@@ -70,7 +70,7 @@ SELECT is((SELECT string_agg(f2 || ' ' || f3 || ' ' || f4, ', ') FROM wp_voucher
 	WHERE kind = 'L' AND f1 = 'L1'), tap.ix('name', '王建军') || ' 4101**********0008 6228***********8280',
 	'the voucher: the masks, and the sealed record for the daemon to open the name');
 SELECT is((SELECT decode(pii, 'hex') FROM wp_voucher(tap.gc(), 'S-1') WHERE f1 = 'L1'),
-	tap.sealed((tap.w(1)).idn), 'the voucher''s sealed record is the line''s');
+	tap.pii_sealed((tap.w(1)).idn), 'the voucher''s sealed record is the line''s');
 SELECT is((SELECT count(*) FROM wp_roster_get(tap.gc(), 'XM-TAP-0001') g JOIN roster_entry r
 	ON r.id_number = g.a::bpchar AND encode(r.pii, 'hex') = g.pii WHERE g.kind = 'W'), 5::bigint,
 	'wp_roster_get returns each worker''s sealed record');

@@ -13,7 +13,7 @@
 -- The ledger invariants after each scenario.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(124);
+SELECT plan(125);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'an owner''s deposit is booked');
 
@@ -107,6 +107,9 @@ SELECT is(tap.settle(tap.order_msg('P-1'), json_build_array(tap.st(tap.instr('P-
 	tap.st(NULL, 'P1-2', 'RJCT', 'AC04'))), 'DUPLICATE', 'a replay changes nothing');
 SELECT is(tap.balance(), 150000::bigint - 3000 - 5000 - 90000, 'the balance is as it was');
 SELECT is(tap.alerts('PAYMENT_FAILED', 'P-1'), 1::bigint, 'no second PAYMENT_FAILED');
+SELECT is(tap.settle(tap.order_msg('P-1'), json_build_array(tap.st('', 'P1-1', 'ACCC'),
+	tap.st('', 'P1-2', 'RJCT', 'AC04'))), 'DUPLICATE',
+	'lines named by EndToEndId alone, OrgnlInstrId empty as the daemon passes it: read (no cast error)');
 SELECT is(tap.settle(tap.order_msg('P-1'), json_build_array(tap.st(NULL, 'P1-1', 'RJCT', 'AC06'))),
 	'REFUSED WP53', 'WP53: a credited line cannot be rejected afterwards');
 SELECT is(tap.settle('WPPO2026101700000099999', json_build_array(tap.st(NULL, 'P1-1', 'ACCC'))),

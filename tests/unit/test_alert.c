@@ -173,6 +173,48 @@ accounts_opened(void)
 	xmlFreeDoc(doc);
 }
 
+/* The monthly GUARANTEES ledger (issue #21): no project, a Guarantee per
+ * guarantee held; Expires only with a letter. */
+static void
+guarantees(void)
+{
+	static const struct alert_guarantee rows[] = {
+		{ "XM-2026-0001", "Demo Housing Project", "914101020507452466",
+		  "ACCOUNT+LETTER", 200000, 250000, 305000, "2027-01-03" },
+		{ "XM-2026-0002", "郑州至开封城际公路改建", "914101020507452466",
+		  "ACCOUNT", 75000, 75000, 0, NULL },
+	};
+	struct alert_msg m = {
+		.id = "1f0c7a8e-0000-4000-8000-000000000002",
+		.kind = "GUARANTEES",
+		.raised_at = "2026-12-01T00:01:00+08:00",
+		.month = "2026-11",
+		.detail = "2 wage guarantee(s) held in region 4101* at the end of "
+		    "2026-11: required 2750.00, held 3250.00, drawn 3050.00 yuan",
+		.guarantees = rows, .nguarantees = 2,
+	};
+	struct perr	 err;
+	xmlDocPtr	 doc, back;
+
+	CHECK((doc = alert_build(&m, &err)) != NULL);
+	valid(doc);
+	golden(doc, "alert/guarantees.xml");
+	back = signed_round_trip(doc);
+	CHECK_STR(text(back, "Guarantee/Held"), "2500.00");
+	CHECK_STR(text(back, "Guarantee/Expires"), "2027-01-03");
+	xmlFreeDoc(back);
+	xmlFreeDoc(doc);
+	/* a ledger row on another kind is refused */
+	m = balance_short_msg();
+	m.guarantees = rows;
+	m.nguarantees = 1;
+	CHECK(alert_build(&m, &err) == NULL);
+	CHECK(strstr(err.msg, "only GUARANTEES") != NULL);
+	CHECK(alert_kind_valid("GUARANTEE_SHORT"));
+	CHECK(alert_kind_valid("GUARANTEE_EXPIRING"));
+	CHECK(alert_kind_valid("GUARANTEE_RELEASED"));
+}
+
 static void
 refused(void)
 {
@@ -267,6 +309,7 @@ hostile_text(void)
 const struct unit_case alert_cases[] = {
 	{ "balance_short", balance_short },
 	{ "accounts_opened", accounts_opened },
+	{ "guarantees", guarantees },
 	{ "refused", refused },
 	{ "hostile_text", hostile_text },
 	{ NULL, NULL }

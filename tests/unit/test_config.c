@@ -19,7 +19,7 @@ static const char good[] =
     "cert = c.pem\nkey = c.key\nclient_ca = ca.pem\n"
     "[console]\n"
     "listen = *:8445\n"
-    "cert = c.pem\nkey = c.key\n"
+    "cert = c.pem\nkey = c.key\ntotp_key = t.key\n"
     "[signing]\n"
     "subcontractor_ca = sub.pem\nbank_cert = b.pem\nbank_key = b.key\n"
     "[regulator zz-hrss]\n"
@@ -58,6 +58,8 @@ complete_file(void)
 	CHECK(c->max_body == WP_DEFAULT_BODY);
 	CHECK_INT(c->closing_notice_days, 30);
 	CHECK_INT(c->guarantee_topup_days, 30);
+	CHECK_STR(c->totp_key, "t.key");
+	CHECK(c->migrate_dsn == NULL);
 	config_free(c);
 }
 
@@ -96,7 +98,9 @@ rules_section(void)
 	for (i = 0; bad[i] != NULL; i++) {
 		snprintf(text, sizeof(text), "%s[rules]\n%s\n", good, bad[i]);
 		c = parse(text, &err);
-		if (c != NULL || strstr(err.msg, "test.conf:3") == NULL ||
+		/* the [rules] lines are 37 to 40 of text */
+		if (c != NULL || (strstr(err.msg, "test.conf:3") == NULL &&
+		    strstr(err.msg, "test.conf:40") == NULL) ||
 		    (strstr(err.msg, "must be a whole number of days from 1 "
 		    "to 3650") == NULL && strstr(err.msg, "unknown key") == NULL &&
 		    strstr(err.msg, "set twice") == NULL)) {
@@ -139,12 +143,12 @@ mistakes_named(void)
 	    "test.conf:4: \"connections\" must be a whole number");
 	expect_refused("[core]", "[kernel]", "test.conf:10: unknown section \"[kernel]\"");
 	expect_refused("[core]", "[core", "test.conf:10: section header must be");
-	expect_refused("region = 4101", "region = 41a1", "test.conf:24: region must be");
-	expect_refused("region = 4101", "region = 4", "test.conf:24: region must be");
+	expect_refused("region = 4101", "region = 41a1", "test.conf:25: region must be");
+	expect_refused("region = 4101", "region = 4", "test.conf:25: region must be");
 	expect_refused("authority = hrss", "authority = police",
-	    "test.conf:25: authority must be");
+	    "test.conf:26: authority must be");
 	expect_refused("url = https://a.example/alerts", "url = http://a.example/",
-	    "test.conf:26: url must start with https://");
+	    "test.conf:27: url must start with https://");
 	expect_refused("cert = c.pem\nkey = c.key\nclient_ca = ca.pem\n[core]",
 	    "cert = c.pem\nkey = c.key\n[core]",
 	    "test.conf: [contractor] needs client_ca");
@@ -152,6 +156,8 @@ mistakes_named(void)
 	    "test.conf: [database] dsn is missing");
 	expect_refused("dsn = host=/tmp dbname=wagepay", "dsn = a\ndsn = b",
 	    "test.conf:4: \"dsn\" is set twice");
+	expect_refused("totp_key = t.key\n", "",
+	    "test.conf: [console] totp_key is missing");
 	expect_refused("# comment", "stray = 1", "test.conf:1: \"stray\" is outside");
 	expect_refused("# comment", "just words", "test.conf:1: expected \"key = value\"");
 	expect_refused("ca = r.pem\ncert = bc.pem\nkey = bc.key\n[regulator zz-housing]",

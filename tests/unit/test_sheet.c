@@ -175,6 +175,43 @@ good_smuggled(void)
 	sheet_free(sh);
 }
 
+/* What a standard ISO 20022 generator writes (issue 24): the credit
+ * code's scheme as Prtry, times without a zone (China time), no Purp, a
+ * Strd and a SplmtryData of its own: read as good-3lines.xml is. */
+static void
+good_generator(void)
+{
+	struct sheet	*sh = load_good("good-generator.xml");
+
+	CHECK_STR(sh->subcontractor, "91410105MA9K000022");
+	CHECK_INT(sh->nlines, 3);
+	CHECK_STR(sh->lines[0].confirmed_at, "2026-10-31T18:05:00+08:00");
+	CHECK_STR(sh->lines[1].confirmed_at, "2026-10-31T18:07:30.250+08:00");
+	CHECK_STR(sh->lines[2].confirmed_at, "2026-11-01T08:00:00Z");
+	CHECK_INT(sh->lines[0].gross, 580000);
+	CHECK_STR(sh->lines[0].month, "2026-10");
+	CHECK_STR(sh->lines[0].confirm_ref, "CF-202610-0001");
+	CHECK_INT(sh->ctrl_sum, 1406049);
+	sheet_free(sh);
+}
+
+/* The purpose said by each line (no PmtInf/PmtTpInf), amounts with zeros
+ * after the second decimal, a free-text Ustrd before the month. */
+static void
+good_line_purpose(void)
+{
+	struct sheet	*sh = load_good("good-line-purpose.xml");
+
+	CHECK_INT(sh->sala, 0);
+	CHECK_INT(sh->nlines, 3);
+	CHECK_INT(sh->ctrl_sum, 1406049);
+	CHECK_INT(sh->lines[1].amount, 486050);
+	CHECK_INT(sh->lines[1].gross, 540000);
+	CHECK_INT(sh->lines[2].kind, LINE_WAGE);
+	CHECK_STR(sh->lines[2].month, "2026-10");
+	sheet_free(sh);
+}
+
 /* The wp:Line elements of the good sheets, copied out as documents of
  * their own, are valid against proto/xsd/line.xsd: the C checks and the
  * schema describe the same thing. */
@@ -183,6 +220,7 @@ lines_valid_against_line_xsd(void)
 {
 	static const char *const files[] = {
 		"good-3lines.xml", "good-backpay.xml", "good-mixed.xml",
+		"good-generator.xml", "good-line-purpose.xml",
 	};
 	struct schemas	*s;
 	struct perr	 err;
@@ -212,7 +250,7 @@ lines_valid_against_line_xsd(void)
 		}
 		xmlFreeDoc(doc);
 	}
-	CHECK_INT(n, 7);
+	CHECK_INT(n, 13);
 	schemas_free(s);
 }
 
@@ -244,13 +282,16 @@ static const struct {
 	{ "bad-two-pmtinf.xml", 1, "FF01", "exactly one PmtInf required, found 2" },
 	{ "bad-pmtmtd.xml", 1, "FF01", "PmtMtd must be TRF" },
 	{ "bad-ctgypurp.xml", 1, "FF01", "PmtInf/PmtTpInf/CtgyPurp/Cd must be SALA" },
-	{ "bad-no-pmttpinf.xml", 1, "FF01", "PmtInf/PmtTpInf/CtgyPurp/Cd must be SALA" },
+	{ "bad-no-pmttpinf.xml", 1, "FF01", "EndToEndId E2E-202610-0001: SALA required as "
+	    "PmtInf/PmtTpInf/CtgyPurp/Cd, or as this line's PmtTpInf/CtgyPurp/Cd or Purp/Cd" },
+	{ "bad-ustrd-two.xml", 1, "FF01", "EndToEndId E2E-202610-0002: RmtInf/Ustrd must be "
+	    "exactly WAGE/YYYY-MM or BACKPAY/YYYY-MM (once: two name a month)" },
 	{ "bad-debtor-iban.xml", 1, "FF01", "DbtrAcct: an IBAN is not accepted" },
 	{ "bad-debtor-ccy.xml", 1, "FF01", "DbtrAcct/Ccy must be CNY" },
 	{ "bad-no-ultmtdbtr.xml", 1, "FF01",
-	    "UltmtDbtr/Id/OrgId/Othr with SchmeNm/Cd USCC required" },
+	    "UltmtDbtr/Id/OrgId/Othr with SchmeNm/Cd or SchmeNm/Prtry USCC required" },
 	{ "bad-ultmtdbtr-scheme.xml", 1, "FF01",
-	    "UltmtDbtr/Id/OrgId/Othr with SchmeNm/Cd USCC required" },
+	    "UltmtDbtr/Id/OrgId/Othr with SchmeNm/Cd or SchmeNm/Prtry USCC required" },
 	{ "bad-uscc.xml", 1, "FF01",
 	    "UltmtDbtr credit code 91410105MA9K000023 fails its GB 32100 check" },
 	{ "bad-dup-e2e.xml", 1, "FF01",
@@ -266,7 +307,7 @@ static const struct {
 	{ "bad-no-name.xml", 1, "FF01",
 	    "EndToEndId E2E-202610-0002: Cdtr/Nm required" },
 	{ "bad-no-nidn.xml", 1, "FF01",
-	    "EndToEndId E2E-202610-0002: Cdtr/Id/PrvtId/Othr with SchmeNm/Cd NIDN required" },
+	    "EndToEndId E2E-202610-0002: Cdtr/Id/PrvtId/Othr with SchmeNm/Cd (or Prtry) NIDN required" },
 	{ "bad-creditor-iban.xml", 1, "FF01",
 	    "EndToEndId E2E-202610-0002: CdtrAcct: an IBAN is not accepted" },
 	{ "bad-creditor-ccy.xml", 1, "FF01",
@@ -288,7 +329,9 @@ static const struct {
 	{ "bad-days.xml", 1, "FF01",
 	    "EndToEndId E2E-202610-0002: wp:Line/DaysWorked must be 0 to 31" },
 	{ "bad-confirm-at.xml", 1, "FF01",
-	    "EndToEndId E2E-202610-0002: Confirmation/At must be a date and time with its zone" },
+	    "EndToEndId E2E-202610-0002: Confirmation/At must be a date and time, YYYY-MM-DDThh:mm:ss" },
+	{ "bad-two-lines.xml", 1, "FF01",
+	    "EndToEndId E2E-202610-0002: exactly one SplmtryData/Envlp/wp:Line required, found two" },
 	{ "bad-confirm-method.xml", 1, "FF01",
 	    "EndToEndId E2E-202610-0002: Confirmation/Method must be SIGN, FACE or APP" },
 	{ "bad-confirm-ref.xml", 1, "FF01",
@@ -406,6 +449,8 @@ const struct unit_case sheet_cases[] = {
 	{ "good_mixed", good_mixed },
 	{ "good_line_errors", good_line_errors },
 	{ "good_smuggled", good_smuggled },
+	{ "good_generator", good_generator },
+	{ "good_line_purpose", good_line_purpose },
 	{ "lines_valid_against_line_xsd", lines_valid_against_line_xsd },
 	{ "bad_sheets", bad_sheets },
 	{ "bad_messages_clean", bad_messages_clean },

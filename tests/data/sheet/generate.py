@@ -193,6 +193,79 @@ smuggled = good.replace('  </CstmrCdtTrfInitn>', '''    <SplmtryData>
 smuggled = smuggled.replace('good-3lines.xml: a sheet of three', 'good-smuggled.xml: good-3lines.xml plus a fourth CdtTrfTxInf hidden in the\n  group SplmtryData (where the signature goes), which must never be read.\n  Otherwise as good-3lines.xml: three')
 write('good-smuggled.xml', smuggled)
 
+# What a standard ISO 20022 generator writes and the profile accepts
+# (issue 24): the credit code's scheme as SchmeNm/Prtry USCC (USCC is not in
+# ISO's external code list), a Confirmation/At without a zone (read as
+# +08:00), no Purp (the PmtInf's CtgyPurp SALA says it), an RmtInf/Strd
+# beside the Ustrd, and a SplmtryData of the generator's own beside wp:Line.
+gen = good.replace('''              <Id>91410105MA9K000022</Id>
+              <SchmeNm>
+                <Cd>USCC</Cd>''', '''              <Id>91410105MA9K000022</Id>
+              <SchmeNm>
+                <Prtry>USCC</Prtry>''')
+gen = gen.replace('<wp:At>2026-10-31T18:05:00+08:00</wp:At>', '<wp:At>2026-10-31T18:05:00</wp:At>')
+gen = gen.replace('<wp:At>2026-10-31T18:07:30+08:00</wp:At>', '<wp:At>2026-10-31T18:07:30.250</wp:At>')
+gen = gen.replace('''        <Purp>
+          <Cd>SALA</Cd>
+        </Purp>
+''', '', 1)
+gen = gen.replace('''          <Ustrd>WAGE/2026-10</Ustrd>
+        </RmtInf>''', '''          <Ustrd>WAGE/2026-10</Ustrd>
+          <Strd>
+            <AddtlRmtInf>payroll batch 2026-10</AddtlRmtInf>
+          </Strd>
+        </RmtInf>''', 1)
+gen = gen.replace('''        </SplmtryData>
+      </CdtTrfTxInf>''', '''        </SplmtryData>
+        <SplmtryData>
+          <PlcAndNm>generator</PlcAndNm>
+          <Envlp>
+            <Batch xmlns="urn:example:payroll">7</Batch>
+          </Envlp>
+        </SplmtryData>
+      </CdtTrfTxInf>''', 1)
+gen = gen.replace('good-3lines.xml: a sheet of three', 'good-generator.xml: good-3lines.xml as a standard generator writes it:\n  UltmtDbtr scheme as SchmeNm/Prtry USCC; lines 1 and 2 confirmed at a time\n  without a zone (read as +08:00); line 1 without Purp, with an RmtInf/Strd\n  and a second SplmtryData of the generator\'s own. Otherwise three')
+write('good-generator.xml', gen)
+
+# The purpose said per line instead of at the PmtInf (ISO puts PmtTpInf at
+# either level), amounts with zeros after the second decimal, and a second
+# Ustrd of free text beside the month (issue 24).
+lp = good.replace('''      <PmtTpInf>
+        <CtgyPurp>
+          <Cd>SALA</Cd>
+        </CtgyPurp>
+      </PmtTpInf>
+''', '', 1)
+lp = lp.replace('''        <Purp>
+          <Cd>SALA</Cd>
+        </Purp>
+''', '', 1)
+lp = lp.replace('''          <EndToEndId>E2E-202610-0001</EndToEndId>
+        </PmtId>''', '''          <EndToEndId>E2E-202610-0001</EndToEndId>
+        </PmtId>
+        <PmtTpInf>
+          <CtgyPurp>
+            <Cd>SALA</Cd>
+          </CtgyPurp>
+        </PmtTpInf>''', 1)
+lp = lp.replace('<InstdAmt Ccy="CNY">4860.50</InstdAmt>', '<InstdAmt Ccy="CNY">4860.50000</InstdAmt>')
+lp = lp.replace('<wp:GrossPay>5400.00</wp:GrossPay>', '<wp:GrossPay>5400.000</wp:GrossPay>')
+lp = lp.replace('      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>', '      <CtrlSum>14060.490</CtrlSum>\n      <InitgPty>')
+lp = lp.replace('''<Ustrd>WAGE/2026-10</Ustrd>
+        </RmtInf>
+        <SplmtryData>
+          <Envlp>
+            <wp:Line xmlns:wp="urn:wagepay:line:1">
+              <wp:GrossPay>4400''', '''<Ustrd>工资 十月</Ustrd>
+          <Ustrd>WAGE/2026-10</Ustrd>
+        </RmtInf>
+        <SplmtryData>
+          <Envlp>
+            <wp:Line xmlns:wp="urn:wagepay:line:1">
+              <wp:GrossPay>4400''')
+lp = lp.replace('good-3lines.xml: a sheet of three', 'good-line-purpose.xml: good-3lines.xml with no PmtInf/PmtTpInf: line 1 says\n  SALA in its own PmtTpInf/CtgyPurp, lines 2 and 3 in Purp; GrpHdr/CtrlSum\n  14060.490, line 2 InstdAmt 4860.50000 and GrossPay 5400.000 (zeros after\n  the second decimal); line 3 a free-text Ustrd before its month. Otherwise three')
+write('good-line-purpose.xml', lp)
+
 def bad(rule, why, text_from_good, *subs, count=1):
     t = text_from_good
     for a, b in subs:
@@ -206,7 +279,7 @@ bad('no-msgid', 'GrpHdr/MsgId missing (fails the XSD too).', good, ('      <MsgI
 bad('nboftxs', 'GrpHdr/NbOfTxs says 4, there are 3 lines.', good, ('      <NbOfTxs>3</NbOfTxs>\n      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>', '      <NbOfTxs>4</NbOfTxs>\n      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>'))
 bad('ctrlsum', 'GrpHdr/CtrlSum 14060.50, the lines total 14060.49.', good, ('      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>', '      <CtrlSum>14060.50</CtrlSum>\n      <InitgPty>'))
 bad('no-ctrlsum', 'GrpHdr/CtrlSum missing: optional in ISO, required by the profile.', good, ('      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>', '      <InitgPty>'))
-bad('ctrlsum-decimals', 'GrpHdr/CtrlSum with three decimals (14060.490).', good, ('      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>', '      <CtrlSum>14060.490</CtrlSum>\n      <InitgPty>'))
+bad('ctrlsum-decimals', 'GrpHdr/CtrlSum with a third decimal that is not zero (14060.491: a fraction of a fen).', good, ('      <CtrlSum>14060.49</CtrlSum>\n      <InitgPty>', '      <CtrlSum>14060.491</CtrlSum>\n      <InitgPty>'))
 bad('pmtinf-nboftxs', 'PmtInf/NbOfTxs says 2, there are 3 lines.', good, ('      <NbOfTxs>3</NbOfTxs>\n      <CtrlSum>14060.49</CtrlSum>\n      <PmtTpInf>', '      <NbOfTxs>2</NbOfTxs>\n      <CtrlSum>14060.49</CtrlSum>\n      <PmtTpInf>'))
 bad('pmtinf-ctrlsum', 'PmtInf/CtrlSum 14000.00, the lines total 14060.49.', good, ('      <CtrlSum>14060.49</CtrlSum>\n      <PmtTpInf>', '      <CtrlSum>14000.00</CtrlSum>\n      <PmtTpInf>'))
 pm = good.index('    <PmtInf>'); pe = good.index('    </PmtInf>\n') + len('    </PmtInf>\n')
@@ -216,11 +289,14 @@ bad('pmtmtd', 'PmtMtd CHK (cheque) instead of TRF.', good, ('<PmtMtd>TRF</PmtMtd
 bad('ctgypurp', 'PmtTpInf/CtgyPurp/Cd SUPP (supplier payment) instead of SALA.', good, ('''        <CtgyPurp>
           <Cd>SALA</Cd>''', '''        <CtgyPurp>
           <Cd>SUPP</Cd>'''))
-bad('no-pmttpinf', 'no PmtTpInf at all, so no category purpose SALA.', good, ('''      <PmtTpInf>
+bad('no-pmttpinf', 'no PmtTpInf at all, and line 1 without Purp: nothing says SALA for it.', good, ('''      <PmtTpInf>
         <CtgyPurp>
           <Cd>SALA</Cd>
         </CtgyPurp>
       </PmtTpInf>
+''', ''), ('''        <Purp>
+          <Cd>SALA</Cd>
+        </Purp>
 ''', ''))
 bad('debtor-iban', 'the dedicated account given as an IBAN.', good, ('''      <DbtrAcct>
         <Id>
@@ -245,7 +321,7 @@ bad('eqvtamt', 'line 2 as an equivalent amount (EqvtAmt) instead of InstdAmt.', 
             <Amt Ccy="CNY">4860.50</Amt>
             <CcyOfTrf>CNY</CcyOfTrf>
           </EqvtAmt>'''))
-bad('amount-decimals', 'line 2 amount with three decimals (4860.500; the same value, so the totals still match).', good, ('<InstdAmt Ccy="CNY">4860.50</InstdAmt>', '<InstdAmt Ccy="CNY">4860.500</InstdAmt>'))
+bad('amount-decimals', 'line 2 amount with a third decimal that is not zero (4860.505: a fraction of a fen).', good, ('<InstdAmt Ccy="CNY">4860.50</InstdAmt>', '<InstdAmt Ccy="CNY">4860.505</InstdAmt>'))
 bad('amount-zero', 'line 2 amount 0.00, totals adjusted.', good, ('<InstdAmt Ccy="CNY">4860.50</InstdAmt>', '<InstdAmt Ccy="CNY">0.00</InstdAmt>'), ('14060.49', '9199.99'), count=2)
 bad('no-name', 'line 2 without Cdtr/Nm.', good, ('          <Nm>李四</Nm>\n', ''))
 bad('no-nidn', 'line 2\'s ID number under scheme CCPT (passport), not NIDN.', good, ('''                <Id>411022199208150021</Id>
@@ -308,7 +384,43 @@ bad('no-line', 'line 2 has no wp:Line (its SplmtryData is gone).', good, (tx(**W
 bad('line-structure', 'line 2\'s wp:Line lacks DaysWorked.', good, ('              <wp:DaysWorked>21</wp:DaysWorked>\n', ''))
 bad('gross', 'line 2\'s GrossPay 4800.00 is less than its amount 4860.50.', good, ('<wp:GrossPay>5400.00</wp:GrossPay>', '<wp:GrossPay>4800.00</wp:GrossPay>'))
 bad('days', 'line 2 says 32 days worked.', good, ('<wp:DaysWorked>21</wp:DaysWorked>', '<wp:DaysWorked>32</wp:DaysWorked>'))
-bad('confirm-at', 'line 2\'s Confirmation/At has no time zone.', good, ('<wp:At>2026-10-31T18:07:30+08:00</wp:At>', '<wp:At>2026-10-31T18:07:30</wp:At>'))
+bad('confirm-at', 'line 2\'s Confirmation/At with a blank for the T, as a spreadsheet shows it (not an xs:dateTime).', good, ('<wp:At>2026-10-31T18:07:30+08:00</wp:At>', '<wp:At>2026-10-31 18:07:30</wp:At>'))
+bad('two-lines', 'line 2 carries a second SplmtryData with another wp:Line.', good, ('''          </Envlp>
+        </SplmtryData>
+      </CdtTrfTxInf>
+      <CdtTrfTxInf>
+        <PmtId>
+          <EndToEndId>E2E-202610-0003</EndToEndId>''', '''          </Envlp>
+        </SplmtryData>
+        <SplmtryData>
+          <Envlp>
+            <wp:Line xmlns:wp="urn:wagepay:line:1">
+              <wp:GrossPay>9000.00</wp:GrossPay>
+              <wp:DaysWorked>21</wp:DaysWorked>
+              <wp:Confirmation>
+                <wp:At>2026-10-31T18:07:30+08:00</wp:At>
+                <wp:Method>FACE</wp:Method>
+                <wp:Ref>FACE-88232</wp:Ref>
+              </wp:Confirmation>
+            </wp:Line>
+          </Envlp>
+        </SplmtryData>
+      </CdtTrfTxInf>
+      <CdtTrfTxInf>
+        <PmtId>
+          <EndToEndId>E2E-202610-0003</EndToEndId>'''))
+bad('ustrd-two', 'line 2 names two months in two Ustrd.', good, ('''<Ustrd>WAGE/2026-10</Ustrd>
+        </RmtInf>
+        <SplmtryData>
+          <Envlp>
+            <wp:Line xmlns:wp="urn:wagepay:line:1">
+              <wp:GrossPay>5400''', '''<Ustrd>WAGE/2026-10</Ustrd>
+          <Ustrd>BACKPAY/2026-09</Ustrd>
+        </RmtInf>
+        <SplmtryData>
+          <Envlp>
+            <wp:Line xmlns:wp="urn:wagepay:line:1">
+              <wp:GrossPay>5400'''))
 bad('confirm-method', 'line 2\'s Confirmation/Method is SMS.', good, ('<wp:Method>FACE</wp:Method>', '<wp:Method>SMS</wp:Method>'))
 bad('confirm-ref', 'line 2\'s Confirmation/Ref has a blank inside.', good, ('<wp:Ref>FACE-88231</wp:Ref>', '<wp:Ref>FACE 88231</wp:Ref>'))
 bad('line-ctgypurp', 'line 2 carries its own PmtTpInf/CtgyPurp/Cd SUPP.', good, ('''          <EndToEndId>E2E-202610-0002</EndToEndId>
