@@ -10,12 +10,16 @@
 # --rotate-key re-seals everything under a new data key while the daemon
 # runs and six sheets are paid (each line once), and the old key can then
 # go; orders refused by the core are sent again from the sealed lines.
+# The daemon runs as a least-privileged role of its own (DAEMON_ROLE).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/t03-lib.sh"
 
 export WAGEPAY_RULES_INTERVAL=3600 WAGEPAY_CLOCK=2026-11-05T09:00:00+08:00
 export WAGEPAY_PAYORDER_POLL_MS=200 WAGEPAY_PAYORDER_TIMEOUT=2 WAGEPAY_PAYORDER_BACKOFF_MAX=1
 unset WAGEPAY_PII
+# as a bank runs it: the daemon's own least-privileged role, the schema's
+# owner for --migrate's conversion and --rotate-key (migrate_dsn)
+DAEMON_ROLE=${DAEMON_ROLE:-wp_daemon}
 # the core takes payment orders (tests/tools/fakecore), refusing them (503)
 # until the end, so that every order is sent again from what is stored
 FC_PORT=$(free_port)
@@ -24,6 +28,7 @@ mkdir -p "$FC"
 EXTRA_CONFIG=$(printf '[core]\npayments_url = https://127.0.0.1:%s/v1/orders\npayments_ca = %s\npayments_cert = %s\npayments_key = %s\n' \
     "$FC_PORT" "$PKI/ca.pem" "$PKI/bank-client.pem" "$PKI/bank-client.key")
 setup_world || { echo "Bail out! setup failed"; exit 1; }
+check_eq "the daemon connects as its own role, --migrate as the owner" "$(grep -c -e '^dsn = .*user=wp_daemon' -e '^migrate_dsn = .*user=wagepay' "$CONF")" 2
 echo "fail 503" >"$FC/mode"
 python3 "$TOOLS/fakecore" serve --port "$FC_PORT" --dir "$FC" --cert "$PKI/server.pem" \
     --key "$PKI/server.key" --ca "$PKI/ca.pem" >"$T/fakecore.out" 2>&1 &
