@@ -22,6 +22,7 @@
 #include "ids.h"
 #include "log.h"
 #include "money.h"
+#include "pii.h"
 
 #define JSON_CTYPE	"application/json; charset=utf-8"
 #define REASON_MAX	200		/* characters of a maker's reason */
@@ -615,11 +616,15 @@ consoleapi_audit_verify(struct console_call *c)
 	    0, NULL, NULL);
 }
 
-/* GET /api/workers/{idNumber}/cards: the worker's card history, masked. */
+/* GET /api/workers/{idNumber}/cards: the worker's card history, masked;
+ * looked up by the ID number's blind index when stored sealed (032). */
 void
 consoleapi_worker_cards_get(struct console_call *c)
 {
-	read1(c, "SELECT wp_console_worker_cards($1)", 1, c->arg, NULL);
+	char	ix[PII_INDEX_LEN + 1];
+
+	read1(c, "SELECT wp_console_worker_cards($1)", 1,
+	    piikeys_index(PII_IDN, c->arg, ix), NULL);
 }
 
 /* GET /api/platforms: each provincial platform's backlog (issue 20). */

@@ -41,6 +41,8 @@ struct wpd {
 	struct workers		*bulk;		/* the same for sheets over
 						 * BULK_BYTES, one thread, nice */
 	struct signer		*bank;		/* [signing] bank_cert, bank_key */
+	struct pii_keys		*pii;		/* [security] keys, NULL: in clear
+						 * (piikeys.c); fixed from start-up */
 	unsigned char		 totp_key[32];	/* [console] totp_key (totp.c) */
 	struct listener		*contractor;
 	struct listener		*core;
@@ -282,6 +284,49 @@ void	metrics_get(struct evhttp_request *);
 /* page.c: serves the console's web page; false if path is not one of its
  * files. */
 bool	page_serve(struct evhttp_request *, const char *path);
+
+/* piikeys.c: the [security] key files, and personal data opened or
+ * indexed on the loop thread */
+struct pii_keys;
+struct pii_clear;
+enum pii_field;
+/* The keys of [security] (NULL and no error when none is configured);
+ * a key file readable by group or others, or not 64 hex digits, is
+ * refused: NULL with err (WP90) naming the file. The caller owns them. */
+struct pii_keys	*piikeys_load(const struct config *, struct perr *);
+/* value's blind index into out (19 bytes), or value itself without keys:
+ * what the SQL compares with. */
+const char	*piikeys_index(enum pii_field, const char *value, char *out);
+/* Opens a sealed record given as hex (the functions' encode(pii, 'hex')).
+ * -1 with err (WP90): no keys, bad hex, an unknown key, a forged record. */
+int		 piikeys_open_hex(const char *hex, struct pii_clear *,
+		    struct perr *) WUR;
+/* The clear name and card of a sealed record (hex), strdup'd into *name
+ * and *card (either may be NULL: not wanted); the caller frees them. */
+int		 piikeys_open_dup(const char *hex, char **name, char **card,
+		    struct perr *) WUR;
+/* The same with a context of the caller's (off the loop: --migrate). */
+struct pii_ctx;
+int		 piikeys_open_hex_ctx(struct pii_ctx *, const char *hex,
+		    struct pii_clear *, struct perr *) WUR;
+/* Seals the three fields under the data key, as hex into hex (len bytes;
+ * 2 * PII_SEAL_MAX + 1 fit any). -1 with err without keys or on failure. */
+int		 piikeys_seal_hex(const char *idn, const char *name,
+		    const char *card, char *hex, size_t len, struct perr *) WUR;
+/* The index key's id as the database must record it (pii_keyring), or
+ * NULL without keys. */
+const char	*piikeys_index_id(void);
+
+/* piiconvert.c: --migrate's conversion of a database in clear, --rotate-key,
+ * and the start-up check of the keys against the database (blocking, before
+ * the loop). Each returns 0, or -1 having logged why. */
+int	 piiconvert_migrate(const char *dsn, const struct pii_keys *);
+int	 piiconvert_rotate(const char *dsn, const struct pii_keys *,
+	    const char *newkey);
+int	 piiconvert_check(const char *dsn, const struct pii_keys *);
+/* The same on the loop, for a database that was down at start-up: fatal
+ * when the keys do not fit it. */
+void	 piiconvert_check_queue(void);
 
 /* sheettrust.c: the sheets' signature trust store, reference-counted on the
  * loop thread. sheettrust_set installs a new one (or none) and takes it;

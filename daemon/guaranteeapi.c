@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "ids.h"
 #include "money.h"
+#include "pii.h"
 
 #define DIGITS		"0123456789"
 #define ALNUM		DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -202,6 +203,7 @@ draw_lines(json_t *lines, char *why, size_t whylen)
 	json_t		*out, *l, *o;
 	size_t		 i;
 	const char	*idn, *month;
+	char		 ix[PII_INDEX_LEN + 1];
 
 	if (!json_is_array(lines) || json_array_size(lines) < 1 ||
 	    json_array_size(lines) > MAX_LINES)
@@ -232,7 +234,9 @@ draw_lines(json_t *lines, char *why, size_t whylen)
 			    "the month of the unpaid wages", i + 1);
 			goto fail;
 		}
-		json_object_set_new(o, "id_number", json_string(idn));
+		/* with keys (032) the worker is found by the ID's index */
+		json_object_set_new(o, "id_number", json_string(
+		    piikeys_index(PII_IDN, idn, ix)));
 		json_object_set_new(o, "month", json_string(month));
 	}
 	return out;

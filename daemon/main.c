@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "pii.h"
 #include "xmlsafe.h"
 #include "xmlsig.h"
 
@@ -165,6 +166,21 @@ sigterm_cb(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopexit(wpd->base, NULL);
 }
 
+static bool
+same_path(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* The [security] key files are the same (they are read at start-up only). */
+static bool
+same_keys(const struct config *a, const struct config *b)
+{
+	return same_path(a->data_key, b->data_key) &&
+	    same_path(a->index_key, b->index_key) &&
+	    same_path(a->previous_data_key, b->previous_data_key);
+}
+
 static void
 sighup_cb(evutil_socket_t sig, short ev, void *arg)
 {
@@ -187,6 +203,8 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	    strcmp(c->core.listen, wpd->conf->core.listen) != 0 ||
 	    strcmp(c->console.listen, wpd->conf->console.listen) != 0)
 		log_warnx("reload: listen addresses change only on restart");
+	if (!same_keys(c, wpd->conf))
+		log_warnx("reload: [security] keys change only on restart");
 	if (strcmp(c->dsn, wpd->conf->dsn) != 0 &&
 	    db_set_dsn(wpd->db, c->dsn, &err) == -1) {
 		log_warnx("reload refused, the running configuration stays: %s",
@@ -217,6 +235,7 @@ usage(void)
 	    "usage: wagepayd -f FILE [-v]           run in the foreground\n"
 	    "       wagepayd -f FILE -n             check the configuration\n"
 	    "       wagepayd -f FILE --migrate      apply pending migrations\n"
+	    "       wagepayd -f FILE --rotate-key NEWKEY   re-seal personal data under NEWKEY\n"
 	    "       wagepayd -f FILE --add-operator NAME --role ROLE\n"
 	    "                                       (password on standard input)\n");
 	exit(1);
@@ -269,6 +288,7 @@ schema_checked_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		fatalx("the database schema is not this wagepayd's: %s; run "
 		    "wagepayd -f FILE --migrate with this binary", why);
 	log_info("database schema checked: this wagepayd's");
+	piiconvert_check_queue();
 }
 
 static void
@@ -282,8 +302,9 @@ schema_check_queue(void)
 		    schema_check_retry_cb, NULL, &again);
 }
 
-/* The pool, once the database's schema is known to be this binary's (or is
- * checked by the pool's first query, the database being down). */
+/* The [security] keys, and the pool, once the database's schema is known to
+ * be this binary's and its personal data these keys' (or is checked by the
+ * pool's first query, the database being down). */
 static void
 database_open(struct config *conf)
 {
@@ -291,13 +312,28 @@ database_open(struct config *conf)
 	bool		 reached;
 
 	perr_clear(&err);
-	if (migrate_check(conf->dsn, &reached) == -1)
+	if ((wpd->pii = piikeys_load(conf, &err)) == NULL && err.msg[0] != '\0')
+		fatalx("%s", err.msg);
+	if (migrate_check(conf->dsn, &reached) == -1 ||
+	    (reached && piiconvert_check(conf->dsn, wpd->pii) == -1))
 		fatalx("refusing to start");
 	if ((wpd->db = db_new(wpd->base, conf->dsn, conf->db_connections,
 	    &err)) == NULL)
 		fatalx("[database] dsn: %s", err.msg);
 	if (!reached)
 		schema_check_queue();
+}
+
+/* What run() made that outlives the loop. */
+static void
+wpd_free(void)
+{
+	sheettrust_set(NULL);
+	xmlsig_signer_free(wpd->bank);
+	pii_keys_free(wpd->pii);
+	schemas_free(wpd->schemas);
+	config_free(wpd->conf);
+	free(wpd);
 }
 
 /* The services that work from the database on their own. The outbound
@@ -383,12 +419,59 @@ run(struct config *conf)
 		event_free(drain_timer);
 	watchdog_stop();
 	event_base_free(wpd->base);
-	sheettrust_set(NULL);
-	xmlsig_signer_free(wpd->bank);
-	schemas_free(wpd->schemas);
-	config_free(wpd->conf);
-	free(wpd);
+	wpd_free();
 	return 0;
+}
+
+/* --rotate-key NEWKEY: NEWKEY must be the configuration's data_key (what
+ * the daemons now seal with), with the old one as previous_data_key. */
+static int
+rotate_key(const struct config *conf, const struct pii_keys *keys,
+    const char *newkey)
+{
+	if (keys == NULL || conf->previous_data_key == NULL ||
+	    strcmp(conf->data_key, newkey) != 0) {
+		fprintf(stderr, "--rotate-key %s: set [security] data_key = %s "
+		    "and previous_data_key = the key it replaces, restart the "
+		    "daemons with that (they then seal with the new key and "
+		    "still read the old), then run this\n", newkey, newkey);
+		return -1;
+	}
+	return piiconvert_rotate(conf->migrate_dsn != NULL ? conf->migrate_dsn :
+	    conf->dsn, keys, newkey);
+}
+
+/* -n, --migrate and --rotate-key: each reads the [security] keys. */
+static int
+keyed_command(struct config *conf, const char *file, bool check, bool migrate,
+    const char *rotate)
+{
+	struct pii_keys	*keys;
+	struct loaded	 l;
+	struct perr	 err;
+	int		 rc = -1;
+	/* the conversion rewrites the tables: the schema owner's work */
+	const char	*owner = conf->migrate_dsn != NULL ? conf->migrate_dsn :
+			    conf->dsn;
+
+	perr_clear(&err);
+	keys = piikeys_load(conf, &err);
+	if (err.msg[0] != '\0')
+		fprintf(stderr, "%s: %s\n", file, err.msg);
+	else if (check && load_all(conf, &l, &err) == -1)
+		fprintf(stderr, "%s: %s\n", file, err.msg);
+	else if (check) {
+		loaded_free(&l);
+		printf("configuration OK\n");
+		rc = 0;
+	} else if (migrate)
+		rc = migrate_run(conf->dsn, conf->migrate_dsn) == 0 &&
+		    piiconvert_migrate(owner, keys) == 0 ? 0 : -1;
+	else
+		rc = rotate_key(conf, keys, rotate);
+	pii_keys_free(keys);
+	config_free(conf);
+	return rc == 0 ? 0 : 1;
 }
 
 /* --add-operator, as the schema's owner when migrate_dsn is set (an
@@ -417,18 +500,18 @@ add_operator(struct config *conf, const char *name, const char *role,
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_MIGRATE = 256, OPT_ADD_OPERATOR, OPT_ROLE };
+	enum { OPT_MIGRATE = 256, OPT_ADD_OPERATOR, OPT_ROLE, OPT_ROTATE_KEY };
 	static const struct option longopts[] = {
 		{ "migrate", no_argument, NULL, OPT_MIGRATE },
 		{ "add-operator", required_argument, NULL, OPT_ADD_OPERATOR },
 		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "rotate-key", required_argument, NULL, OPT_ROTATE_KEY },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*file = NULL, *opname = NULL, *role = NULL;
+	const char	*file = NULL, *opname = NULL, *role = NULL, *rotate = NULL;
 	bool		 check = false, migrate = false;
 	int		 ch, rc;
 	struct config	*conf;
-	struct loaded	 l;
 	struct perr	 err;
 	char		*password;
 
@@ -441,6 +524,7 @@ main(int argc, char *argv[])
 		case OPT_MIGRATE: migrate = true; break;
 		case OPT_ADD_OPERATOR: opname = optarg; break;
 		case OPT_ROLE: role = optarg; break;
+		case OPT_ROTATE_KEY: rotate = optarg; break;
 		default: usage();
 		}
 	}
@@ -456,22 +540,8 @@ main(int argc, char *argv[])
 	if (xmlsig_init() == -1)
 		fatalx("could not initialise xmlsec");
 
-	if (check) {
-		if (load_all(conf, &l, &err) == -1) {
-			fprintf(stderr, "%s: %s\n", file, err.msg);
-			config_free(conf);
-			return 1;
-		}
-		loaded_free(&l);
-		config_free(conf);
-		printf("configuration OK\n");
-		return 0;
-	}
-	if (migrate) {
-		rc = migrate_run(conf->dsn, conf->migrate_dsn);
-		config_free(conf);
-		return rc == 0 ? 0 : 1;
-	}
+	if (check || migrate || rotate != NULL)
+		return keyed_command(conf, file, check, migrate, rotate);
 	if (opname != NULL) {
 		if ((password = read_password()) == NULL) {
 			fprintf(stderr, "no password on standard input\n");

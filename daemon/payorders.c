@@ -66,7 +66,7 @@ static const char failed_sql[] =
 enum {
 	C_ORDER, C_MSGID, C_ATTEMPTS, C_CREATED, C_NB, C_SUM, C_ACCOUNT,
 	C_DEBTOR, C_INSTR, C_E2E, C_AMOUNT, C_NAME, C_CARD, C_BANK, C_RMT,
-	C__COUNT
+	C_PII, C__COUNT
 };
 
 /* One POST in flight (its connection and timers are outbound.c's). */
@@ -223,6 +223,41 @@ post(long long id, const char *msg_id, int attempt, bool fresh,
 
 /* --- building and claiming ------------------------------------------------- */
 
+/* Lines stored sealed (issue 22): the clear name and card opened here,
+ * strdup'd over the indexes the claim returned. */
+static int
+open_lines(PGresult *res, int first, int last, struct payorder_line *l,
+    struct perr *err)
+{
+	char	*name, *card;
+	int	 i;
+
+	for (i = first; i < last; i++) {
+		if (PQgetisnull(res, i, C_PII))
+			continue;
+		if (piikeys_open_dup(PQgetvalue(res, i, C_PII), &name, &card,
+		    err) == -1)
+			return -1;
+		l[i - first].name = name;
+		l[i - first].card = card;
+	}
+	return 0;
+}
+
+static void
+free_lines(struct payorder_line *l, int first, int last, PGresult *res)
+{
+	int	i;
+
+	for (i = first; l != NULL && i < last; i++)
+		if (!PQgetisnull(res, i, C_PII) &&
+		    l[i - first].name != PQgetvalue(res, i, C_NAME)) {
+			free((char *)l[i - first].name);
+			free((char *)l[i - first].card);
+		}
+	free(l);
+}
+
 /* The order whose lines are rows first..last-1 of res, as bytes
  * (malloc'd), or NULL with err. */
 static char *
@@ -251,10 +286,14 @@ order_bytes(PGresult *res, int first, int last, size_t *len, struct perr *err)
 		l[i - first].card_bank = PQgetvalue(res, i, C_BANK);
 		l[i - first].remittance = PQgetvalue(res, i, C_RMT);
 	}
+	if (open_lines(res, first, last, l, err) == -1) {
+		free_lines(l, first, last, res);
+		return NULL;
+	}
 	o.lines = l;
 	o.nlines = (size_t)(last - first);
 	out = payorder_write(&o, len, err);
-	free(l);
+	free_lines(l, first, last, res);
 	return out;
 }
 

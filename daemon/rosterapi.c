@@ -8,16 +8,24 @@
  * every refused entry with its reason; the accepted ones are stored, each
  * as a new version of the worker's entry recorded with the certificate that
  * sent it (its subject and SHA-256 fingerprint).
+ *
+ * With [security] keys (issue 22) the entries go to the database as blind
+ * indexes, one sealed record and masks (daemon/piikeys.c); a refused
+ * entry comes back by its index and is named in the receipt by the ID
+ * number it was sent with; the roster read back is opened here.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <libxml/tree.h>
 
 #include "daemon.h"
+#include "ids.h"
 #include "log.h"
+#include "pii.h"
 #include "roster.h"
 #include "xmlsafe.h"
 
@@ -28,10 +36,74 @@ static const char upsert_sql[] =
     "SELECT * FROM wp_roster_upsert($1, $2, $3::json, $4::json, $5, $6)";
 static const char get_sql[] = "SELECT * FROM wp_roster_get($1, $2)";
 
-struct roster_call {
-	char	project[WP_PROJECT_LEN];
-	size_t	nworkers;
+/* An upload's ID numbers by the index the database answers with. */
+struct roster_idn {
+	char	index[PII_INDEX_LEN + 1];
+	char	idn[WP_ID_NUMBER_LEN];
 };
+
+struct roster_call {
+	char			 project[WP_PROJECT_LEN];
+	size_t			 nworkers;
+	struct roster_idn	*idns;		/* owned, nworkers; NULL without keys */
+};
+
+static void
+call_free(void *arg)
+{
+	struct roster_call	*call = arg;
+
+	if (call != NULL)
+		free(call->idns);
+	free(call);
+}
+
+/* The personal fields of w as the database keeps them with keys, set into
+ * o: their indexes, the sealed record and the masks. */
+static int
+worker_pii(json_t *o, const struct roster_worker *w, struct roster_idn *idn)
+{
+	char		 ix[3][PII_INDEX_LEN + 1], m[3][WP_CARD_LEN + 200];
+	char		 hex[2 * PII_SEAL_MAX + 1];
+	struct perr	 err;
+
+	if (wpd->pii == NULL)
+		return 0;	/* in clear, as before 032 */
+	ids_mask(w->id_number, m[0], sizeof(m[0]));
+	ids_mask(w->card, m[1], sizeof(m[1]));
+	pii_mask_name(w->name, m[2], sizeof(m[2]));
+	if (json_object_set_new(o, "id_mask", json_string(m[0])) == -1 ||
+	    json_object_set_new(o, "card_mask", json_string(m[1])) == -1 ||
+	    json_object_set_new(o, "name_mask", json_string(m[2])) == -1)
+		return -1;
+	perr_clear(&err);
+	if (piikeys_seal_hex(w->id_number, w->name, w->card, hex, sizeof(hex),
+	    &err) == -1) {
+		log_warnx("roster: %s", err.msg);
+		return -1;
+	}
+	snprintf(idn->idn, sizeof(idn->idn), "%s", w->id_number);
+	snprintf(idn->index, sizeof(idn->index), "%s",
+	    piikeys_index(PII_IDN, w->id_number, ix[0]));
+	return json_object_set_new(o, "idn", json_string(idn->index)) == -1 ||
+	    json_object_set_new(o, "name", json_string(piikeys_index(PII_NAME,
+	    w->name, ix[1]))) == -1 ||
+	    json_object_set_new(o, "card", json_string(piikeys_index(PII_CARD,
+	    w->card, ix[2]))) == -1 ||
+	    json_object_set_new(o, "pii", json_string(hex)) == -1 ? -1 : 0;
+}
+
+/* The ID number an upload's index stands for (itself without keys). */
+static const char *
+idn_of(const struct roster_call *call, const char *index)
+{
+	size_t	i;
+
+	for (i = 0; call->idns != NULL && i < call->nworkers; i++)
+		if (strcmp(call->idns[i].index, index) == 0)
+			return call->idns[i].idn;
+	return index;
+}
 
 static void
 bad_request(struct evhttp_request *req, const struct perr *err)
@@ -67,7 +139,7 @@ subs_json(const struct roster *r)
 }
 
 static char *
-workers_json(const struct roster *r)
+workers_json(const struct roster *r, struct roster_idn *idns)
 {
 	json_t			*arr = json_array(), *o;
 	char			*out;
@@ -84,6 +156,8 @@ workers_json(const struct roster *r)
 		    "signed", w->contract_signed, "entered", w->entered);
 		if (o == NULL)
 			goto fail;
+		if (worker_pii(o, w, idns != NULL ? &idns[i] : NULL) == -1)
+			goto fail_o;
 		if (w->left[0] != '\0' &&
 		    json_object_set_new(o, "left", json_string(w->left)) == -1)
 			goto fail_o;
@@ -138,7 +212,7 @@ upsert_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		return;
 	}
 	for (i = 1; i < n; i++) {
-		refused[nrefused].id_number = PQgetvalue(res, i, 2);
+		refused[nrefused].id_number = idn_of(call, PQgetvalue(res, i, 2));
 		refused[nrefused].code = PQgetvalue(res, i, 3);
 		refused[nrefused].message = PQgetvalue(res, i, 4);
 		nrefused++;
@@ -217,26 +291,27 @@ rosterapi_post(struct evhttp_request *req, const char *contractor,
 
 	if ((r = read_roster(req, project)) == NULL)
 		return;
-	subs = subs_json(r);
-	workers = workers_json(r);
-	if (subs == NULL || workers == NULL || (p = pending_new(req)) == NULL) {
-		free(subs);
-		free(workers);
+	if ((call = calloc(1, sizeof(*call))) == NULL || (wpd->pii != NULL &&
+	    (call->idns = calloc(r->nworkers + 1, sizeof(*call->idns))) == NULL)) {
+		call_free(call);
 		roster_free(r);
 		http_reply(req, 500, NULL, NULL, 0);
 		return;
 	}
-	if ((call = calloc(1, sizeof(*call))) == NULL) {
-		free(subs);
-		free(workers);
-		roster_free(r);
-		pending_reply(p, 500, NULL, NULL, 0);
-		return;
-	}
 	snprintf(call->project, sizeof(call->project), "%s", project);
 	call->nworkers = r->nworkers;
+	subs = subs_json(r);
+	workers = workers_json(r, call->idns);
+	if (subs == NULL || workers == NULL || (p = pending_new(req)) == NULL) {
+		free(subs);
+		free(workers);
+		call_free(call);
+		roster_free(r);
+		http_reply(req, 500, NULL, NULL, 0);
+		return;
+	}
 	p->data = call;
-	p->free_fn = free;
+	p->free_fn = call_free;
 	params[0] = contractor;
 	params[1] = project;
 	params[2] = subs;
@@ -268,6 +343,39 @@ static void
 copy_field(char *dst, size_t len, PGresult *res, int row, int col)
 {
 	snprintf(dst, len, "%s", PQgetvalue(res, row, col));
+}
+
+/* A worker read back with its sealed record (hex; "" when in clear):
+ * the clear ID number, name and card put in place of their indexes. */
+static int
+worker_open(struct roster_worker *w, const char *hex, const char *project)
+{
+	struct pii_clear	cl;
+	struct perr		err;
+
+	if (hex[0] == '\0')
+		return 0;
+	perr_clear(&err);
+	if (piikeys_open_hex(hex, &cl, &err) == -1) {
+		log_warnx("roster %s: a worker's sealed record: %s", project,
+		    err.msg);
+		return -1;
+	}
+	snprintf(w->id_number, sizeof(w->id_number), "%.*s",
+	    (int)sizeof(w->id_number) - 1, cl.idn);
+	snprintf(w->card, sizeof(w->card), "%.*s", (int)sizeof(w->card) - 1,
+	    cl.card);
+	free(w->name);
+	w->name = strdup(cl.name);
+	OPENSSL_cleanse(&cl, sizeof(cl));
+	return w->name == NULL ? -1 : 0;
+}
+
+static int
+worker_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct roster_worker *)a)->id_number,
+	    ((const struct roster_worker *)b)->id_number);
 }
 
 static void
@@ -321,9 +429,13 @@ get_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		copy_field(w->contract_signed, sizeof(w->contract_signed), res, i, 6);
 		copy_field(w->entered, sizeof(w->entered), res, i, 7);
 		copy_field(w->left, sizeof(w->left), res, i, 8);
+		if (worker_open(w, PQgetvalue(res, i, 9), call->project) == -1)
+			goto done;
 	}
 	r.nsubs = nsubs;
 	r.nworkers = nworkers;
+	/* in ID number order, as before the indexes (the SQL sorts by them) */
+	qsort(r.workers, nworkers, sizeof(*r.workers), worker_cmp);
 	xml = roster_build(&r, &len);
 done:
 	for (i = 0; i < (int)nsubs; i++)

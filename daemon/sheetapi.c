@@ -26,16 +26,17 @@
 
 #define XML_CTYPE	"application/xml; charset=utf-8"
 
-/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col;
- * the last, $24, is the daemon's clock (clock.c): its month in China is
- * the current month of the month rules (schema/functions/sheet.sql) */
+/* $9.. are the lines' arrays, binary, in the order of enum sheetlines_col,
+ * but $24, the daemon's clock (clock.c: its month in China is the current
+ * month of the month rules, schema/functions/sheet.sql), comes before 032's */
 #define SUBMIT_SCALARS	8
 static const char submit_sql[] =
     "SELECT * FROM wp_sheet_submit($1, $2, decode($3, 'hex'), $4, $5, "
     "($6 || '-01')::date, $7::int, $8::bigint, $9::text[], $10::int8[], "
     "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
     "$16::date[], $17::int8[], $18::int4[], $19::text[]::timestamptz[], "
-    "$20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz)";
+    "$20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz, "
+    "$25::bytea[], $26::text[], $27::text[], $28::text[])";
 static const char status_sql[] = "SELECT * FROM wp_sheet_status($1, $2)";
 static const char cancel_sql[] = "SELECT * FROM wp_sheet_cancel($1, $2, $3)";
 
@@ -195,7 +196,8 @@ static const char lines_sql[] =
     "SELECT wp_sheet_lines(s.id, $3::int, $4::text[], $5::int8[], "
     "$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
     "$11::date[], $12::int8[], $13::int4[], $14::text[]::timestamptz[], "
-    "$15::text[], $16::text[], $17::text[], $18::text[]) FROM sheet s "
+    "$15::text[], $16::text[], $17::text[], $18::text[], $19::bytea[], "
+    "$20::text[], $21::text[], $22::text[]) FROM sheet s "
     "WHERE s.contractor_uscc = $1::bpchar AND s.msg_id = $2 "
     "AND s.state = 'RECEIVED'";
 static const char close_sql[] =
@@ -304,7 +306,7 @@ batch_take(struct intake *in, const struct sheet *s)
 	perr_clear(&err);
 	in->batch_first = in->sent + 1;
 	if ((in->batch = sheetlines_range(s, in->sent, s->nlines - in->sent,
-	    &err)) == NULL)
+	    wpd->pii, &err)) == NULL)
 		return;		/* the loop finds no batch: one call */
 	in->sent = s->nlines;
 }
@@ -356,7 +358,8 @@ intake_work(void *arg)
 		return;
 	batch_take(in, in->v.sheet);
 	if ((!in->overlap || in->no_batches) &&
-	    (in->lines = sheetlines_new(in->v.sheet, &in->v.err)) == NULL)
+	    (in->lines = sheetlines_keyed(in->v.sheet, wpd->pii,
+	    &in->v.err)) == NULL)
 		in->v.status = 500;
 }
 
@@ -369,14 +372,13 @@ submit_one_call(struct intake *in)
 	struct sheet		*s = in->v.sheet;
 	char			 nb[16], sum[24];
 	char			 now[40];
-	const char		*params[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1];
-	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1] = { 0 };
-	int			 formats[SUBMIT_SCALARS + SHEETLINES_NCOLS + 1] = { 0 };
-	int			 i;
+	const char		*params[SUBMIT_SCALARS + SHEETLINES_NALL + 1];
+	int			 lengths[SUBMIT_SCALARS + SHEETLINES_NALL + 1] = { 0 };
+	int			 formats[SUBMIT_SCALARS + SHEETLINES_NALL + 1] = { 0 };
 
 	in->p = NULL;
 	if (in->lines == NULL &&
-	    (in->lines = sheetlines_new(s, &in->v.err)) == NULL) {
+	    (in->lines = sheetlines_keyed(s, wpd->pii, &in->v.err)) == NULL) {
 		pending_reply(p, 500, NULL, NULL, 0);
 		return;
 	}
@@ -399,14 +401,10 @@ submit_one_call(struct intake *in)
 	params[5] = s->month;
 	params[6] = nb;
 	params[7] = sum;
-	for (i = 0; i < SHEETLINES_NCOLS; i++) {
-		params[SUBMIT_SCALARS + i] = in->lines->values[i];
-		lengths[SUBMIT_SCALARS + i] = in->lines->lengths[i];
-		formats[SUBMIT_SCALARS + i] = in->lines->formats[i];
-	}
+	sheetlines_params(in->lines, SUBMIT_SCALARS, 1, params, lengths, formats);
 	clock_now_iso(now, sizeof(now));
 	params[SUBMIT_SCALARS + SHEETLINES_NCOLS] = now;
-	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NCOLS + 1,
+	if (db_query_bin(wpd->db, submit_sql, SUBMIT_SCALARS + SHEETLINES_NALL + 1,
 	    params, lengths, formats, answer_cb, p) == -1) {
 		pending_unavailable(p);
 		return;
@@ -761,10 +759,9 @@ session_batch(struct intake *in)
 {
 	struct sheetlines	*b = in->batch;
 	char			 first[16];
-	const char		*params[LINES_SCALARS + SHEETLINES_NCOLS];
-	int			 lengths[LINES_SCALARS + SHEETLINES_NCOLS] = { 0 };
-	int			 formats[LINES_SCALARS + SHEETLINES_NCOLS] = { 0 };
-	int			 i;
+	const char		*params[LINES_SCALARS + SHEETLINES_NALL];
+	int			 lengths[LINES_SCALARS + SHEETLINES_NALL] = { 0 };
+	int			 formats[LINES_SCALARS + SHEETLINES_NALL] = { 0 };
 
 	in->batch = NULL;
 	/* Overlapping costs CPU (the parse and the posting share the cores
@@ -780,13 +777,10 @@ session_batch(struct intake *in)
 		params[0] = in->contractor;
 		params[1] = in->msg_id;
 		params[2] = first;
-		for (i = 0; i < SHEETLINES_NCOLS; i++) {
-			params[LINES_SCALARS + i] = b->values[i];
-			lengths[LINES_SCALARS + i] = b->lengths[i];
-			formats[LINES_SCALARS + i] = b->formats[i];
-		}
+		sheetlines_params(b, LINES_SCALARS, 0, params, lengths,
+		    formats);
 		if (dblease_query_bin(in->lease, lines_sql,
-		    LINES_SCALARS + SHEETLINES_NCOLS, params, lengths, formats,
+		    LINES_SCALARS + SHEETLINES_NALL, params, lengths, formats,
 		    lines_cb, in) == -1)
 			session_broke(in, "the database connection was lost");
 		else {

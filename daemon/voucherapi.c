@@ -33,7 +33,7 @@
 static const char voucher_sql[] = "SELECT * FROM wp_voucher($1, $2)";
 
 /* Columns of wp_voucher. */
-enum { V_KIND, V_F1, V_F2, V_F3, V_F4, V_F5, V_AMOUNT };
+enum { V_KIND, V_F1, V_F2, V_F3, V_F4, V_F5, V_AMOUNT, V_PII };
 
 struct voucher_call {
 	char	msg_id[WP_MAX35_LEN];
@@ -45,6 +45,62 @@ not_found(struct pending *p, const char *why)
 	pending_reply(p, 404, TEXT_CTYPE, why, strlen(why));
 }
 
+/* The workers' names of lines stored sealed (issue 22), opened: names[i]
+ * for row i, NULL for a line stored in clear. */
+static int
+open_names(PGresult *res, char **names, const char *msg_id)
+{
+	struct perr	err;
+	int		i;
+
+	perr_clear(&err);
+	for (i = 1; i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, V_PII) && piikeys_open_dup(PQgetvalue(res,
+		    i, V_PII), &names[i], NULL, &err) == -1) {
+			log_warnx("voucher %s: line %d: %s", msg_id, i, err.msg);
+			return -1;
+		}
+	return 0;
+}
+
+static void
+free_names(char **names, int n)
+{
+	while (names != NULL && n-- > 0)
+		free(names[n]);
+	free(names);
+}
+
+/* Rows 1.. of res as the voucher's lines (calloc'd), the names of sealed
+ * ones opened into *names (the caller frees both); NULL on failure. */
+static struct voucher_line *
+voucher_lines(PGresult *res, char ***names, const char *msg_id)
+{
+	struct voucher_line	*lines;
+	int			 i, n = PQntuples(res);
+
+	*names = NULL;
+	if ((lines = calloc((size_t)n - 1, sizeof(*lines))) == NULL ||
+	    (*names = calloc((size_t)n, sizeof(**names))) == NULL ||
+	    open_names(res, *names, msg_id) == -1) {
+		free(lines);
+		free_names(*names, n);
+		*names = NULL;
+		return NULL;
+	}
+	for (i = 1; i < n; i++) {
+		lines[i - 1].end_to_end_id = PQgetvalue(res, i, V_F1);
+		lines[i - 1].name = (*names)[i] != NULL ? (*names)[i] :
+		    PQgetvalue(res, i, V_F2);
+		lines[i - 1].id_number = PQgetvalue(res, i, V_F3);
+		lines[i - 1].card = PQgetvalue(res, i, V_F4);
+		lines[i - 1].amount = strtoll(PQgetvalue(res, i, V_AMOUNT),
+		    NULL, 10);
+		lines[i - 1].settlement = PQgetvalue(res, i, V_F5);
+	}
+	return lines;
+}
+
 static void
 voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 {
@@ -54,7 +110,7 @@ voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	struct voucher_line	*lines = NULL;
 	struct perr		 err;
 	xmlDocPtr		 doc = NULL;
-	char			*xml = NULL;
+	char			*xml = NULL, **names = NULL;
 	size_t			 len = 0;
 	int			 n, i;
 
@@ -86,18 +142,9 @@ voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		    "paid\n");
 		return;
 	}
-	if ((lines = calloc((size_t)n - 1, sizeof(*lines))) == NULL) {
+	if ((lines = voucher_lines(res, &names, call->msg_id)) == NULL) {
 		pending_reply(p, 500, NULL, NULL, 0);
 		return;
-	}
-	for (i = 1; i < n; i++) {
-		lines[i - 1].end_to_end_id = PQgetvalue(res, i, V_F1);
-		lines[i - 1].name = PQgetvalue(res, i, V_F2);
-		lines[i - 1].id_number = PQgetvalue(res, i, V_F3);
-		lines[i - 1].card = PQgetvalue(res, i, V_F4);
-		lines[i - 1].amount = strtoll(PQgetvalue(res, i, V_AMOUNT),
-		    NULL, 10);
-		lines[i - 1].settlement = PQgetvalue(res, i, V_F5);
 	}
 	memset(&v, 0, sizeof(v));
 	v.msg_id = call->msg_id;
@@ -122,6 +169,7 @@ voucher_cb(PGresult *res, const char *error, bool unknown, void *arg)
 	free(xml);
 	xmlFreeDoc(doc);
 	free(lines);
+	free_names(names, n);
 }
 
 void

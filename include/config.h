@@ -87,6 +87,12 @@ struct config {
 							   a dedicated account may close, default 30 */
 	int			 guarantee_topup_days;	/* [rules] days to restore a drawn wage guarantee,
 							   default 30 (the guarantee's, a later issue) */
+	/* [security] key files of personal data at rest (proto/pii.c): both
+	 * or neither (neither: stored in clear, as before 032); the previous
+	 * data key is read, never written, while --rotate-key runs */
+	char			*data_key;
+	char			*index_key;
+	char			*previous_data_key;
 };
 
 /*

@@ -29,7 +29,8 @@ enum section {
 	SEC_REGULATOR,
 	SEC_PLATFORM,
 	SEC_LIMITS,
-	SEC_RULES
+	SEC_RULES,
+	SEC_SECURITY
 };
 
 static const char *const authority_names[] = {
@@ -92,6 +93,9 @@ config_free(struct config *c)
 	free(c->subcontractor_crl);
 	free(c->bank_cert);
 	free(c->bank_key);
+	free(c->data_key);
+	free(c->index_key);
+	free(c->previous_data_key);
 	for (i = 0; i < c->nregulators; i++) {
 		free(c->regulators[i].name);
 		free(c->regulators[i].region);
@@ -380,6 +384,8 @@ section_start(struct config *c, char *line, enum section *sec,
 		*sec = SEC_LIMITS;
 	else if (strcmp(name, "rules") == 0)
 		*sec = SEC_RULES;
+	else if (strcmp(name, "security") == 0)
+		*sec = SEC_SECURITY;
 	else if (strncmp(name, "regulator", 9) == 0 &&
 	    (name[9] == ' ' || name[9] == '\t')) {
 		name = trim(name + 9);
@@ -404,6 +410,20 @@ section_start(struct config *c, char *line, enum section *sec,
 		return perr_set(err, "FF01", "%s: unknown section \"[%s]\"",
 		    where, name);
 	return 0;
+}
+
+/* [security]: the key files of personal data at rest (proto/pii.c). */
+static int
+security_key(struct config *c, const char *key, const char *value,
+    const char *where, struct perr *err)
+{
+	if (strcmp(key, "data_key") == 0)
+		return set_string(&c->data_key, value, where, key, err);
+	if (strcmp(key, "index_key") == 0)
+		return set_string(&c->index_key, value, where, key, err);
+	if (strcmp(key, "previous_data_key") == 0)
+		return set_string(&c->previous_data_key, value, where, key, err);
+	return perr_set(err, "FF01", "%s: unknown key \"%s\"", where, key);
 }
 
 /* [core]: the listener's keys, and the payment orders' (API.md). */
@@ -501,6 +521,8 @@ key_value(struct config *c, enum section sec, const char *key,
 			return set_days(&c->guarantee_topup_days, value, where,
 			    key, err);
 		break;
+	case SEC_SECURITY:
+		return security_key(c, key, value, where, err);
 	}
 	return perr_set(err, "FF01", "%s: unknown key \"%s\"", where, key);
 }
@@ -544,6 +566,10 @@ check_complete(const struct config *c, struct perr *err)
 	if (c->bank_cert == NULL || c->bank_key == NULL)
 		return perr_set(err, "FF01", "%s: [signing] needs bank_cert and "
 		    "bank_key", c->path);
+	if ((c->data_key == NULL) != (c->index_key == NULL) ||
+	    (c->previous_data_key != NULL && c->data_key == NULL))
+		return perr_set(err, "FF01", "%s: [security] needs both data_key "
+		    "and index_key (previous_data_key only with them)", c->path);
 	if (c->payments_url != NULL && (c->payments_ca == NULL ||
 	    c->payments_cert == NULL || c->payments_key == NULL))
 		return perr_set(err, "FF01", "%s: [core] payments_url needs "

@@ -10,6 +10,11 @@
  * big-endian. text is its bytes, int8/int4 big-endian, date int32 days
  * since 2000-01-01.
  *
+ * With keys (032), a line's name, ID and card numbers go as their blind
+ * indexes, one sealed record (proto/pii.c) and their masks, made as each
+ * column is written (without keys those four columns are NULLs): an index is computed once, a record sealed once, straight into
+ * its place; col_size knows their lengths without the crypto.
+ *
  * Owns: the one buffer holding every array, until sheetlines_free.
  * Must not: judge a line (the database does, set-based), do I/O, or log
  * (the strings are workers' names, ID and card numbers).
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ids.h"
 #include "sheetlines.h"
 
 /* PostgreSQL's MaxAllocSize: no field, hence no array, may be larger. */
@@ -29,7 +35,7 @@
 /* 2000-01-01, PostgreSQL's date epoch, in days since 1970-01-01. */
 #define PG_EPOCH_DAYS	10957
 
-const char *const sheetlines_sqltype[SHEETLINES_NCOLS] = {
+const char *const sheetlines_sqltype[SHEETLINES_NALL] = {
 	[SHEETLINES_E2E] = "text[]",
 	[SHEETLINES_AMOUNT] = "int8[]",
 	[SHEETLINES_NAME] = "text[]",
@@ -45,6 +51,17 @@ const char *const sheetlines_sqltype[SHEETLINES_NCOLS] = {
 	[SHEETLINES_REF] = "text[]",
 	[SHEETLINES_PRE_CODE] = "text[]",
 	[SHEETLINES_PRE_TEXT] = "text[]",
+	[SHEETLINES_PII] = "bytea[]",
+	[SHEETLINES_ID_MASK] = "text[]",
+	[SHEETLINES_CARD_MASK] = "text[]",
+	[SHEETLINES_NAME_MASK] = "text[]",
+};
+
+/* What a column is written with: the keys' context (NULL: in clear), and
+ * whether only the sizes are wanted (no index or seal computed). */
+struct colctx {
+	struct pii_ctx	*pii;
+	bool		 sizing;
 };
 
 /* One element: len bytes at p, or SQL NULL. */
@@ -53,6 +70,7 @@ struct elem {
 	size_t		 len;
 	bool		 null;
 	char		 be[8];		/* p for the fixed-width types */
+	char		 scratch[PII_SEAL_MAX];	/* p for an index, a seal, a mask */
 };
 
 static uint32_t
@@ -66,6 +84,8 @@ col_oid(enum sheetlines_col c)
 		return SHEETLINES_INT4OID;
 	case SHEETLINES_MONTH:
 		return SHEETLINES_DATEOID;
+	case SHEETLINES_PII:
+		return SHEETLINES_BYTEAOID;
 	default:
 		return SHEETLINES_TEXTOID;
 	}
@@ -133,9 +153,82 @@ text_elem(struct elem *e, const char *s)
 	e->len = s != NULL ? strlen(s) : 0;
 }
 
-/* Column c of line l. -1 only for a month that is not YYYY-MM. */
+static size_t
+slen(const char *s)
+{
+	return s != NULL ? strlen(s) : 0;
+}
+
+/* A personal column of line l (name, ID, card: clear or its index; the
+ * sealed record; a mask). -1 for a field too long to seal. */
 static int
-line_elem(const struct sheet_line *l, enum sheetlines_col c, struct elem *e)
+pii_elem(const struct sheet_line *l, enum sheetlines_col c, struct elem *e,
+    const struct colctx *x)
+{
+	static const enum pii_field	field[] = {
+		[SHEETLINES_NAME] = PII_NAME, [SHEETLINES_IDN] = PII_IDN,
+		[SHEETLINES_CARD] = PII_CARD,
+	};
+	const char	*v = c == SHEETLINES_NAME ? l->name :
+	    c == SHEETLINES_IDN ? l->id_number : l->card;
+	struct perr	 err;
+
+	e->null = false;
+	e->p = e->scratch;
+	switch (c) {
+	case SHEETLINES_NAME:
+	case SHEETLINES_IDN:
+	case SHEETLINES_CARD:
+		if (x->pii == NULL) {
+			text_elem(e, v);
+			return 0;
+		}
+		e->len = PII_INDEX_LEN;
+		if (!x->sizing)
+			pii_index(x->pii, field[c], v, slen(v), e->scratch);
+		return 0;
+	case SHEETLINES_PII:
+	case SHEETLINES_ID_MASK:
+	case SHEETLINES_CARD_MASK:
+	case SHEETLINES_NAME_MASK:
+		if (x->pii == NULL) {	/* in clear: as before 032 */
+			text_elem(e, NULL);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	switch (c) {
+	case SHEETLINES_PII:
+		if (slen(l->id_number) > PII_FIELD_MAX ||
+		    slen(l->name) > PII_FIELD_MAX || slen(l->card) > PII_FIELD_MAX)
+			return -1;
+		e->len = PII_SEAL_OVERHEAD + 6 + slen(l->id_number) +
+		    slen(l->name) + slen(l->card);
+		if (!x->sizing && pii_seal(x->pii, l->id_number, l->name,
+		    l->card, (uint8_t *)e->scratch, &e->len, &err) == -1)
+			return -1;
+		return 0;
+	case SHEETLINES_ID_MASK:
+		ids_mask(l->id_number, e->scratch, sizeof(e->scratch));
+		break;
+	case SHEETLINES_CARD_MASK:
+		ids_mask(l->card, e->scratch, sizeof(e->scratch));
+		break;
+	default:
+		pii_mask_name(l->name, e->scratch, sizeof(e->scratch));
+		break;
+	}
+	e->len = strlen(e->scratch);
+	return 0;
+}
+
+/* Column c of line l. -1 only for a month that is not YYYY-MM, or a field
+ * too long to seal. */
+static int
+line_elem(const struct sheet_line *l, enum sheetlines_col c, struct elem *e,
+    const struct colctx *x)
 {
 	int32_t	days;
 	bool	pre = l->err.code[0] != '\0';
@@ -161,14 +254,13 @@ line_elem(const struct sheet_line *l, enum sheetlines_col c, struct elem *e)
 		text_elem(e, l->end_to_end_id);
 		return 0;
 	case SHEETLINES_NAME:
-		text_elem(e, l->name);
-		return 0;
 	case SHEETLINES_IDN:
-		text_elem(e, l->id_number);
-		return 0;
 	case SHEETLINES_CARD:
-		text_elem(e, l->card);
-		return 0;
+	case SHEETLINES_PII:
+	case SHEETLINES_ID_MASK:
+	case SHEETLINES_CARD_MASK:
+	case SHEETLINES_NAME_MASK:
+		return pii_elem(l, c, e, x);
 	case SHEETLINES_BANK:
 		text_elem(e, l->card_bank);
 		return 0;
@@ -200,7 +292,7 @@ line_elem(const struct sheet_line *l, enum sheetlines_col c, struct elem *e)
 
 /* The byte size of column c's array; 0 if it cannot be sent. */
 static size_t
-col_size(const struct sheet *s, enum sheetlines_col c)
+col_size(const struct sheet *s, enum sheetlines_col c, struct colctx *x)
 {
 	struct elem	e;
 	size_t		i, size;
@@ -209,7 +301,7 @@ col_size(const struct sheet *s, enum sheetlines_col c)
 		return EMPTY_HEADER;
 	size = ARRAY_HEADER;
 	for (i = 0; i < s->nlines; i++) {
-		if (line_elem(&s->lines[i], c, &e) == -1)
+		if (line_elem(&s->lines[i], c, &e, x) == -1)
 			return 0;
 		size += 4 + (e.null ? 0 : e.len);
 		if (size > PG_MAX_FIELD)
@@ -218,9 +310,11 @@ col_size(const struct sheet *s, enum sheetlines_col c)
 	return size;
 }
 
-/* Writes column c's array at out, which col_size(s, c) bytes fit. */
-static void
-col_write(const struct sheet *s, enum sheetlines_col c, char *out)
+/* Writes column c's array at out, which col_size(s, c) bytes fit; -1 if
+ * a record could not be sealed. */
+static int
+col_write(const struct sheet *s, enum sheetlines_col c, char *out,
+    const struct colctx *x)
 {
 	struct elem	e;
 	size_t		i;
@@ -231,14 +325,16 @@ col_write(const struct sheet *s, enum sheetlines_col c, char *out)
 	if (s->nlines == 0) {
 		put32(out, 0);
 		put32(out + 4, 0);
-		return;
+		return 0;
 	}
 	put32(out, 1);
 	put32(out + 12, (uint32_t)s->nlines);
 	put32(out + 16, 1);
 	p = out + ARRAY_HEADER;
 	for (i = 0; i < s->nlines; i++) {
-		(void)line_elem(&s->lines[i], c, &e);	/* col_size checked it */
+		/* col_size checked the lengths; a seal may still fail */
+		if (line_elem(&s->lines[i], c, &e, x) == -1)
+			return -1;
 		if (e.null) {
 			put32(p, UINT32_MAX);		/* -1 */
 			p += 4;
@@ -250,46 +346,81 @@ col_write(const struct sheet *s, enum sheetlines_col c, char *out)
 		p += 4 + e.len;
 	}
 	put32(out + 4, has_null ? 1 : 0);
+	return 0;
 }
 
 struct sheetlines *
 sheetlines_new(const struct sheet *s, struct perr *err)
 {
-	struct sheetlines	*sl;
-	size_t			 size[SHEETLINES_NCOLS], total = 0, off = 0;
+	return sheetlines_keyed(s, NULL, err);
+}
+
+/* Sizes every column into size[]; -1 with err when one cannot be sent. */
+static int
+sizes(const struct sheet *s, struct colctx *x, size_t size[], size_t *total,
+    struct perr *err)
+{
+	int	c;
+
+	x->sizing = true;
+	*total = 0;
+	for (c = 0; c < SHEETLINES_NALL; c++) {
+		if ((size[c] = col_size(s, (enum sheetlines_col)c, x)) == 0)
+			return perr_set(err, "FF01", "the lines' column %d "
+			    "cannot be sent to the database", c);
+		*total += size[c];
+	}
+	x->sizing = false;
+	return 0;
+}
+
+struct sheetlines *
+sheetlines_keyed(const struct sheet *s, const struct pii_keys *keys,
+    struct perr *err)
+{
+	struct sheetlines	*sl = NULL;
+	struct colctx		 x = { NULL, false };
+	size_t			 size[SHEETLINES_NALL], total = 0, off = 0;
 	int			 c;
 
 	if (s->nlines > INT32_MAX) {
 		perr_set(err, "FF01", "too many lines for one call");
 		return NULL;
 	}
-	for (c = 0; c < SHEETLINES_NCOLS; c++) {
-		if ((size[c] = col_size(s, (enum sheetlines_col)c)) == 0) {
-			perr_set(err, "FF01", "the lines' column %d cannot be "
-			    "sent to the database", c);
-			return NULL;
-		}
-		total += size[c];
-	}
-	if ((sl = calloc(1, sizeof(*sl))) == NULL ||
-	    (sl->buf = malloc(total)) == NULL) {
-		free(sl);
+	if (keys != NULL && (x.pii = pii_ctx_new(keys)) == NULL) {
 		perr_set(err, "FF01", "out of memory");
 		return NULL;
 	}
-	for (c = 0; c < SHEETLINES_NCOLS; c++) {
-		col_write(s, (enum sheetlines_col)c, sl->buf + off);
+	if (sizes(s, &x, size, &total, err) == -1)
+		goto fail;
+	if ((sl = calloc(1, sizeof(*sl))) == NULL ||
+	    (sl->buf = malloc(total)) == NULL) {
+		perr_set(err, "FF01", "out of memory");
+		goto fail;
+	}
+	for (c = 0; c < SHEETLINES_NALL; c++) {
+		if (col_write(s, (enum sheetlines_col)c, sl->buf + off,
+		    &x) == -1) {
+			perr_set(err, "FF01", "could not seal a line's "
+			    "personal data");
+			goto fail;
+		}
 		sl->values[c] = sl->buf + off;
 		sl->lengths[c] = (int)size[c];
 		sl->formats[c] = 1;
 		off += size[c];
 	}
+	pii_ctx_free(x.pii);
 	return sl;
+fail:
+	pii_ctx_free(x.pii);
+	sheetlines_free(sl);
+	return NULL;
 }
 
 struct sheetlines *
 sheetlines_range(const struct sheet *s, size_t first, size_t count,
-    struct perr *err)
+    const struct pii_keys *keys, struct perr *err)
 {
 	struct sheet	view;
 
@@ -301,7 +432,21 @@ sheetlines_range(const struct sheet *s, size_t first, size_t count,
 	view = *s;
 	view.lines = s->lines + first;
 	view.nlines = count;
-	return sheetlines_new(&view, err);
+	return sheetlines_keyed(&view, keys, err);
+}
+
+void
+sheetlines_params(const struct sheetlines *sl, int first, int gap,
+    const char **params, int *lengths, int *formats)
+{
+	int	i, k;
+
+	for (i = 0; i < SHEETLINES_NALL; i++) {
+		k = first + i + (i >= SHEETLINES_NCOLS ? gap : 0);
+		params[k] = sl->values[i];
+		lengths[k] = sl->lengths[i];
+		formats[k] = sl->formats[i];
+	}
 }
 
 void

@@ -126,7 +126,9 @@ BEGIN
 			'total', wp_yuan(d.total), 'created_at', d.created_at, 'paid_at', d.paid_at,
 			'approval', d.approval_id,
 			'lines', (SELECT json_agg(json_build_object('end_to_end_id', x.end_to_end_id,
-				'id_number', wp_mask(x.id_number), 'name', x.name, 'card', wp_mask(x.card),
+				'id_number', coalesce(x.id_mask, wp_mask(x.id_number)),
+				'name', coalesce(x.name_mask, x.name),
+				'card', coalesce(x.card_mask, wp_mask(x.card)),
 				'month', to_char(x.month, 'YYYY-MM'), 'amount', wp_yuan(x.amount))
 				ORDER BY x.seq) FROM guarantee_draw_line x WHERE x.draw_id = d.id))
 			ORDER BY d.id DESC) FROM (SELECT * FROM guarantee_draw d WHERE d.project_id = g.project_id
@@ -171,7 +173,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A sheet with up to 1000 of its lines from p_offset, ID and card numbers
--- masked. A line's status: refused (with its reason), held, paid, or returned.
+-- masked (and, since 032, names: the masks the daemon wrote, else made here
+-- from a clear value). A line's status: refused (with its reason), held, paid, or returned.
 -- Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_sheet(p_id bigint, p_offset int) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
@@ -182,8 +185,10 @@ BEGIN
 		'project_name', (SELECT name FROM project WHERE id = s.project_id),
 		'offset', p_offset,
 		'line_list', coalesce((SELECT json_agg(json_build_object(
-			'seq', l.seq, 'end_to_end_id', l.end_to_end_id, 'name', l.name,
-			'id_number', wp_console_mask(l.id_number), 'card', wp_console_mask(l.card),
+			'seq', l.seq, 'end_to_end_id', l.end_to_end_id,
+			'name', coalesce(l.name_mask, l.name),
+			'id_number', coalesce(l.id_mask, wp_console_mask(l.id_number)),
+			'card', coalesce(l.card_mask, wp_console_mask(l.card)),
 			'card_bank', l.card_bank, 'kind', l.kind, 'month', to_char(l.month, 'YYYY-MM'),
 			'amount', wp_yuan(l.amount), 'gross', wp_yuan(l.gross),
 			'days_worked', l.days_worked, 'confirmed_at', l.confirmed_at,
@@ -203,15 +208,17 @@ END $$;
 -- of the worker's roster entry on every project, oldest first, with its card
 -- masked, the card's bank, who sent it and when, whether it is the current
 -- one, and whether its card changed from the version before (what raised
--- CARD_CHANGED). NULL (404) for a worker never rostered. Reads only.
+-- CARD_CHANGED). NULL (404) for a worker never rostered. p_idn is the ID
+-- number, or with keys (032) its blind index; what is shown is masked.
+-- Reads only.
 -- Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_worker_cards(p_idn text) RETURNS json
 LANGUAGE sql STABLE AS $$
-	SELECT json_build_object('id_number', wp_console_mask(p_idn),
+	SELECT json_build_object('id_number', coalesce(max(x.id_mask), wp_console_mask(p_idn)),
 		'versions', json_agg(json_build_object(
 			'project', x.code, 'project_name', x.pname, 'version', x.version,
-			'name', x.name, 'employer', x.employer_uscc,
-			'card', wp_console_mask(x.card), 'card_bank', x.card_bank,
+			'name', coalesce(x.name_mask, x.name), 'employer', x.employer_uscc,
+			'card', coalesce(x.card_mask, wp_console_mask(x.card)), 'card_bank', x.card_bank,
 			'sent_by', x.sent_by, 'sent_subject', x.sent_subject, 'sent_cert', x.sent_cert,
 			'sent_at', x.sent_at, 'current', x.current,
 			'card_changed', x.prev_card IS NOT NULL

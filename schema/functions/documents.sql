@@ -69,26 +69,31 @@ $$;
 -- ('S': state, project, subcontractor, month, paid at, total), then, once
 -- PAID, one row per accepted line in line order: 'L' for a line paid and not
 -- back (EndToEndId, name, ID number, card, f5 CREDITED once the core
--- credited it, else NULL, amount), 'R' for a line whose money came back (f5
+-- credited it, else NULL, amount; 032: pii, the sealed record in hex the
+-- daemon opens for the name, and f3 and f4 the masks, when stored with keys),
+-- 'R' for a line whose money came back (f5
 -- FAILED: the core refused it; RETURNED: the card's bank returned it, a
 -- camt.054). The voucher's Count and Total are the 'L' rows'; the daemon
 -- answers 404 until the sheet is paid and when no 'L' row is left. Reads
 -- only.
 -- Called by daemon/voucherapi.c (GET /v1/sheets/{MsgId}/voucher).
 CREATE OR REPLACE FUNCTION wp_voucher(p_contractor text, p_msg_id text)
-RETURNS TABLE (kind text, f1 text, f2 text, f3 text, f4 text, f5 text, amount bigint)
+RETURNS TABLE (kind text, f1 text, f2 text, f3 text, f4 text, f5 text, amount bigint,
+	pii text)
 LANGUAGE sql STABLE AS $$
 	SELECT 'S', s.state, p.code, s.subcontractor_uscc::text, to_char(s.month, 'YYYY-MM'),
-		CASE WHEN s.paid_at IS NOT NULL THEN wp_iso_cst(s.paid_at) END, s.accepted_total
+		CASE WHEN s.paid_at IS NOT NULL THEN wp_iso_cst(s.paid_at) END, s.accepted_total,
+		NULL
 	FROM sheet s JOIN project p ON p.id = s.project_id
 	WHERE s.contractor_uscc = p_contractor::bpchar AND s.msg_id = p_msg_id
 	UNION ALL
 	(SELECT CASE WHEN r.entry_ref IS NULL THEN 'L' ELSE 'R' END, l.end_to_end_id, l.name,
-		l.id_number, l.card,
+		CASE WHEN l.pii IS NULL THEN l.id_number ELSE l.id_mask END,
+		CASE WHEN l.pii IS NULL THEN l.card ELSE l.card_mask END,
 		CASE WHEN r.entry_ref = 'RJCT/' || o.msg_id || '-' || l.seq THEN 'FAILED'
 		     WHEN r.entry_ref IS NOT NULL THEN 'RETURNED'
 		     WHEN st.status = 'ACCC' THEN 'CREDITED' END,
-		l.amount
+		l.amount, encode(l.pii, 'hex')
 	FROM sheet s JOIN sheet_line l ON l.sheet_id = s.id
 	LEFT JOIN line_return r ON r.sheet_id = l.sheet_id AND r.line_seq = l.seq
 	LEFT JOIN payment_order o ON o.sheet_id = s.id
@@ -181,7 +186,9 @@ BEGIN
 		     WHEN rl.seq IS NOT NULL THEN 'RETURN ' || rl.kind || '/' || to_char(rl.month, 'YYYY-MM')
 		     WHEN o.ref IS NOT NULL THEN left(o.kind || ' ' || o.order_no, 140)
 		     WHEN t.reason = 'DEPOSIT' THEN 'LABOUR COST' END,
-		coalesce(l.name, rl.name, d.payer_name, o.authority),
+		-- 032: a worker's name as the console shows it (the mask the
+		-- daemon wrote; the clear name of a line stored in clear)
+		coalesce(l.name_mask, l.name, rl.name_mask, rl.name, d.payer_name, o.authority),
 		r.reason_code, t.id
 	FROM (SELECT * FROM transfer t						-- 014
 	      WHERE t.debit_account = v_acc.id AND t.created_at >= v_from AND t.created_at < v_to

@@ -365,10 +365,12 @@ BEGIN
 		state)
 	VALUES (v_proj.id, p->>'decision_no', p_approval, nullif(v_src, 0), v_n, v_total, 'CLAIMED')
 	RETURNING id INTO v_draw;
+	-- 032: with keys the ID, name and card are the roster's blind indexes,
+	-- and the line copies its sealed record and masks
 	INSERT INTO guarantee_draw_line (draw_id, seq, end_to_end_id, project_id, id_number, name, card,
-		card_bank, month, amount)
+		card_bank, month, amount, pii, id_mask, card_mask, name_mask)
 	SELECT v_draw, x.n, 'WPGD' || v_draw || '-' || x.n, v_proj.id, x.idn, r.name, r.card,
-		r.card_bank, x.month, x.fen
+		r.card_bank, x.month, x.fen, r.pii, r.id_mask, r.card_mask, r.name_mask
 	FROM wp_guarantee_lines(p->'lines') x
 	JOIN roster_entry r ON r.project_id = v_proj.id AND r.id_number::text = x.idn;
 	v_what := 'draw ' || v_draw || ' under HRSS decision ' || (p->>'decision_no') || ': '

@@ -36,7 +36,8 @@ $$;
 -- pg_temp; takes EXECUTE on every wp_* function from PUBLIC; and, when
 -- p_role (the daemon's role, the user of [database] dsn) is not the caller,
 -- gives p_role exactly: USAGE on the schema, EXECUTE on the entry points,
--- SELECT on the schema's record (the start-up check reads it) and on the
+-- SELECT on the schema's record (the start-up check reads it), on
+-- pii_keyring (the start-up check of the [security] keys, 032) and on the
 -- four columns of sheet that the sheet-in-slices SQL names
 -- (daemon/sheetapi.c: a sheet found by its contractor and MsgId). Any
 -- other privilege p_role held on the schema's tables, sequences and
@@ -86,6 +87,8 @@ BEGIN
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_fn, p_role);
 	END LOOP;
 	EXECUTE format('GRANT SELECT ON schema_migration, schema_function_file TO %I', p_role);
+	-- which index key the personal data is indexed with (032): checked at start
+	EXECUTE format('GRANT SELECT ON pii_keyring TO %I', p_role);
 	EXECUTE format('GRANT SELECT (id, contractor_uscc, msg_id, state) ON sheet TO %I', p_role);
 	RETURN v_n;
 END $$;

@@ -232,8 +232,9 @@ BEGIN
 		AND (r.left_on IS NULL OR r.left_on >= v_month)) w;
 	-- the first 20 of them, masked, for the Detail
 	IF v_unpaid > 0 THEN
-		SELECT string_agg(wp_mask(u.id_number), ', ' ORDER BY u.id_number) INTO v_ids
-		FROM (SELECT r.id_number FROM roster_entry r
+		SELECT string_agg(coalesce(u.id_mask, wp_mask(u.id_number)), ', '
+			ORDER BY u.id_number) INTO v_ids
+		FROM (SELECT r.id_number, r.id_mask FROM roster_entry r
 		      WHERE r.project_id = v_proj.id
 			AND r.entered <= (v_month + interval '1 month' - interval '1 day')::date
 			AND (r.left_on IS NULL OR r.left_on >= v_month)

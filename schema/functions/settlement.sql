@@ -12,7 +12,9 @@
 -- dedicated account (a paid guarantee draw's: the guarantee account, 030)
 -- and the project's name (the debtor), and per line the
 -- InstrId, EndToEndId, amount, worker's name, card, card bank and
--- remittance (WAGE/YYYY-MM). A claim counts the attempt and moves
+-- remittance (WAGE/YYYY-MM); with keys (032) name and card are blind indexes
+-- and pii is the line's sealed record in hex, which the daemon opens for
+-- the clear name and card (NULL: stored in clear). A claim counts the attempt and moves
 -- next_attempt_at p_lease seconds ahead, so that a daemon killed mid-POST
 -- leaves the order due again after the lease, never lost.
 -- Locks the claimed payment_order rows FOR UPDATE SKIP LOCKED: two instances
@@ -20,7 +22,7 @@
 CREATE OR REPLACE FUNCTION wp_payorder_claim(p_limit int, p_lease int)
 RETURNS TABLE (order_id bigint, msg_id text, attempts int, created_at text, nb_of_txs int,
 	ctrl_sum bigint, account text, debtor text, instr_id text, end_to_end_id text,
-	amount bigint, name text, card text, card_bank text, remittance text)
+	amount bigint, name text, card text, card_bank text, remittance text, pii text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -38,11 +40,11 @@ BEGIN
 			o.account_id, o.sheet_id, o.draw_id
 	)
 	SELECT x.id, x.msg_id, x.attempts, x.created, x.nb_of_txs, x.ctrl_sum, x.number, x.name,
-		x.instr, x.e2e, x.amount, x.cname, x.card, x.card_bank, x.rmt
+		x.instr, x.e2e, x.amount, x.cname, x.card, x.card_bank, x.rmt, x.pii
 	FROM (SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at) AS created, u.nb_of_txs,
 		u.ctrl_sum, a.number, p.name, u.msg_id || '-' || l.seq AS instr, l.end_to_end_id AS e2e,
 		l.amount, l.name AS cname, l.card, l.card_bank,
-		l.kind || '/' || to_char(l.month, 'YYYY-MM') AS rmt, l.seq
+		l.kind || '/' || to_char(l.month, 'YYYY-MM') AS rmt, l.seq, encode(l.pii, 'hex') AS pii
 	FROM u JOIN account a ON a.id = u.account_id
 	JOIN project p ON p.account_id = a.id
 	JOIN sheet_line l ON l.sheet_id = u.sheet_id AND l.reason_code IS NULL
@@ -50,7 +52,7 @@ BEGIN
 	-- a paid draw on the wage guarantee (030): its lines, from its account
 	SELECT u.id, u.msg_id, u.attempts, wp_iso_cst(u.created_at), u.nb_of_txs, u.ctrl_sum,
 		a.number, p.name, u.msg_id || '-' || l.seq, l.end_to_end_id, l.amount, l.name,
-		l.card, l.card_bank, 'WAGE/' || to_char(l.month, 'YYYY-MM'), l.seq
+		l.card, l.card_bank, 'WAGE/' || to_char(l.month, 'YYYY-MM'), l.seq, encode(l.pii, 'hex')
 	FROM u JOIN account a ON a.id = u.account_id
 	JOIN guarantee_draw_line l ON l.draw_id = u.draw_id
 	JOIN project p ON p.id = l.project_id) x

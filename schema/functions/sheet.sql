@@ -26,7 +26,8 @@ CREATE OR REPLACE FUNCTION wp_sheet_submit(p_contractor text, p_msg_id text, p_d
 	p_e2e text[], p_amount bigint[], p_name text[], p_idn text[], p_card text[],
 	p_bank text[], p_kind text[], p_line_month date[], p_gross bigint[], p_days int[],
 	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[],
-	p_now timestamptz)
+	p_now timestamptz, p_pii bytea[] DEFAULT NULL, p_id_mask text[] DEFAULT NULL,
+	p_card_mask text[] DEFAULT NULL, p_name_mask text[] DEFAULT NULL)
 RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
@@ -50,7 +51,7 @@ BEGIN
 	END IF;
 	PERFORM wp_sheet_lines(v_open.sheet_id, 1, p_e2e, p_amount, p_name, p_idn, p_card,
 		p_bank, p_kind, p_line_month, p_gross, p_days, p_at, p_method, p_ref, p_pre_code,
-		p_pre_text);
+		p_pre_text, p_pii, p_id_mask, p_card_mask, p_name_mask);
 	RETURN QUERY SELECT * FROM wp_sheet_close(v_open.sheet_id, p_digest, p_month, p_nb,
 		p_ctrl_sum);
 END $$;
@@ -159,12 +160,18 @@ END $$;
 -- violation (a worker-month taken by a concurrent sheet) undoes the batch and
 -- tries it once more with the already-paid probe on; what collides then is
 -- raised.
+-- Personal data (032): with keys, p_name, p_idn and p_card are the daemon's
+-- blind indexes (proto/pii.c), so every equality here is as before; p_pii
+-- each line's sealed record, p_id_mask, p_card_mask and p_name_mask what is
+-- shown of it, stored as given (NULL from callers without them).
 -- Takes no lock of its own: the caller holds the account's row from
 -- wp_sheet_open. Called by wp_sheet_submit and by daemon/sheetapi.c per slice.
 CREATE OR REPLACE FUNCTION wp_sheet_lines(p_sheet bigint, p_first int,
 	p_e2e text[], p_amount bigint[], p_name text[], p_idn text[], p_card text[],
 	p_bank text[], p_kind text[], p_line_month date[], p_gross bigint[], p_days int[],
-	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[])
+	p_at timestamptz[], p_method text[], p_ref text[], p_pre_code text[], p_pre_text text[],
+	p_pii bytea[] DEFAULT NULL, p_id_mask text[] DEFAULT NULL, p_card_mask text[] DEFAULT NULL,
+	p_name_mask text[] DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
@@ -189,15 +196,18 @@ BEGIN
 		BEGIN
 			INSERT INTO sheet_line (sheet_id, seq, end_to_end_id, project_id, id_number, name, card,
 				card_bank, kind, month, amount, gross, days_worked, confirmed_at, confirm_method,
-				confirm_ref, reason_code, reason_text, roster_version)
+				confirm_ref, reason_code, reason_text, roster_version, pii, id_mask, card_mask,
+				name_mask)
 			WITH l AS (
 				SELECT p_first - 1 + x.pos::int AS seq, x.e2e, x.amount, x.name, x.idn, x.card,
 					x.bank, x.kind, x.month, x.gross, x.days, x.at, x.method, x.ref,
-					x.pre_code, x.pre_text
+					x.pre_code, x.pre_text, x.pii, x.id_mask, x.card_mask, x.name_mask
 				FROM unnest(p_e2e, p_amount, p_name, p_idn, p_card, p_bank, p_kind, p_line_month,
-					p_gross, p_days, p_at, p_method, p_ref, p_pre_code, p_pre_text)
+					p_gross, p_days, p_at, p_method, p_ref, p_pre_code, p_pre_text, p_pii,
+					p_id_mask, p_card_mask, p_name_mask)
 					WITH ORDINALITY AS x(e2e, amount, name, idn, card, bank, kind, month, gross,
-					days, at, method, ref, pre_code, pre_text, pos)
+					days, at, method, ref, pre_code, pre_text, pii, id_mask, card_mask,
+					name_mask, pos)
 			), checked AS MATERIALIZED (
 				SELECT l.*, CASE
 					WHEN l.pre_code IS NOT NULL THEN l.pre_code
@@ -262,7 +272,7 @@ BEGIN
 					WHEN 'WP09' THEN 'the worker''s confirmation is dated ' || wp_iso_cst(r.at) || ', after the bank''s clock ' || wp_iso_cst(v_sheet.clock_at)
 					WHEN 'AM05' THEN 'the worker''s wage for ' || to_char(r.month, 'YYYY-MM') || ' was already paid on this project (send arrears as BACKPAY)'
 					ELSE r.pre_text END
-				END, r.rv
+				END, r.rv, r.pii, r.id_mask, r.card_mask, r.name_mask
 			FROM ranked r;
 			GET DIAGNOSTICS v_n = ROW_COUNT;
 			-- each accepted line's transfer, as wp_sheet_pay would book it

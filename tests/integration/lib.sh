@@ -157,8 +157,22 @@ subcontractor_crl = $PKI/sub-ca-crl.pem
 bank_cert = $PKI/bank-sign.pem
 bank_key = $PKI/bank-sign.key
 EOF
+	[ -n "${WAGEPAY_PII:-}" ] && pii_config >>"$CONF"
 	[ -n "${EXTRA_CONFIG:-}" ] && printf '%s\n' "$EXTRA_CONFIG" >>"$CONF"
 	true
+}
+
+# pii_key NAME: a key file $T/keys/NAME (32 random bytes as hex, mode 600),
+# made once. With WAGEPAY_PII set, every test's daemon seals personal data
+# at rest under $T/keys/data.key, indexed under index.key (issue 22).
+pii_key() {
+	mkdir -p "$T/keys"
+	[ -f "$T/keys/$1" ] || (umask 077; openssl rand -hex 32 >"$T/keys/$1")
+	echo "$T/keys/$1"
+}
+pii_config() {
+	printf '\n[security]\ndata_key = %s\nindex_key = %s\n' \
+	    "$(pii_key data.key)" "$(pii_key index.key)"
 }
 
 # show_log FILE: a log as TAP comments, so prove shows why setup failed.

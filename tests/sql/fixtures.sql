@@ -627,3 +627,57 @@ LANGUAGE sql AS $$
 		coalesce(p_secret, (SELECT totp_secret FROM operator WHERE name = p_name)),
 		p_step, 1800, 28800)
 $$;
+
+-- --- personal data at rest (032) -----------------------------------------------
+-- What daemon/piikeys.c and proto/pii.c send with [security] keys, stood in
+-- for in SQL (the database never sees a key, and needs none: it compares):
+-- a blind index is 18 base64url characters, a deterministic function of the
+-- field and the value; a sealed record is opaque bytes naming a key id; the
+-- masks are ids_mask's and pii_mask_name's.
+CREATE FUNCTION tap.ix(p_field text, p_value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT left(translate(encode(decode(md5(p_field || ':' || p_value), 'hex'), 'base64'),
+		'+/', '-_'), 18)
+$$;
+CREATE FUNCTION tap.pii_sealed(p_value text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+	SELECT '\x01a1b2c3d4'::bytea || decode(md5('nonce' || p_value) || md5(p_value), 'hex')
+$$;
+CREATE FUNCTION tap.mask(p text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT left(p, 4) || repeat('*', length(p) - 8) || right(p, 4)
+$$;
+CREATE FUNCTION tap.name_mask(p text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT left(p, 1) || repeat('*', length(p) - 1)
+$$;
+-- Roster entries as rosterapi.c sends them with keys.
+CREATE FUNCTION tap.roster_sealed(p_ks int[], p_card text DEFAULT NULL) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(json_agg(json_build_object('idn', tap.ix('idn', w.idn),
+		'name', tap.ix('name', w.name), 'employer', w.employer,
+		'card', tap.ix('card', coalesce(p_card, w.card)), 'bank', w.bank, 'signed', w.signed,
+		'entered', w.entered, 'left', w.left_on, 'pre_code', NULL, 'pre_text', NULL,
+		'pii', encode(tap.pii_sealed(w.idn), 'hex'), 'id_mask', tap.mask(w.idn),
+		'card_mask', tap.mask(coalesce(p_card, w.card)), 'name_mask', tap.name_mask(w.name))
+		ORDER BY w.k), '[]')
+	FROM tap.worker w WHERE w.k = ANY (p_ks)
+$$;
+-- A sheet submitted as sheetapi.c does with keys: the lines' name, ID and
+-- card as indexes, each line's sealed record and masks after the clock.
+CREATE FUNCTION tap.submit_sealed(p_msg text, p_lines tap.line[])
+RETURNS TABLE (kind text, outcome text, state text, end_to_end_id text, code text, message text)
+LANGUAGE sql AS $$
+	SELECT s.* FROM (SELECT
+		array_agg(l.e2e ORDER BY o) e2e, array_agg(l.amount ORDER BY o) amount,
+		array_agg(tap.ix('name', l.name) ORDER BY o) nm, array_agg(tap.ix('idn', l.idn) ORDER BY o) idn,
+		array_agg(tap.ix('card', l.card) ORDER BY o) card, array_agg(l.bank ORDER BY o) bank,
+		array_agg(l.kind ORDER BY o) kind, array_agg(l.month ORDER BY o) lm,
+		array_agg(22 ORDER BY o) days, array_agg('R-' || l.e2e ORDER BY o) ref,
+		array_agg(tap.pii_sealed(l.idn) ORDER BY o) pii, array_agg(tap.mask(l.idn) ORDER BY o) im,
+		array_agg(tap.mask(l.card) ORDER BY o) cm, array_agg(tap.name_mask(l.name) ORDER BY o) nmask,
+		count(*)::int n, sum(l.amount)::bigint total, (array_agg(l.month ORDER BY o))[1] AS month
+	      FROM unnest(p_lines) WITH ORDINALITY AS l(e2e, idn, name, card, bank, amount, kind,
+		month, pre_code, pre_text, o)) a,
+	wp_sheet_submit(tap.gc(), p_msg, sha256(convert_to(p_msg, 'UTF8')), tap.acc(), tap.sub1(),
+		a.month, a.n, a.total, a.e2e, a.amount, a.nm, a.idn, a.card, a.bank, a.kind, a.lm,
+		a.amount, a.days, array_fill(timestamptz '2026-10-31 12:00+08', ARRAY[a.n]),
+		array_fill('SIGN'::text, ARRAY[a.n]), a.ref, array_fill(NULL::text, ARRAY[a.n]),
+		array_fill(NULL::text, ARRAY[a.n]), tap.now(), a.pii, a.im, a.cm, a.nmask) s
+$$;

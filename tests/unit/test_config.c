@@ -346,8 +346,39 @@ platforms(void)
 	CHECK(strstr(err.msg, "needs a name") != NULL);
 }
 
+/* [security]: both keys or neither (issue 22); previous_data_key only
+ * with them; unknown keys refused. */
+static void
+security_section(void)
+{
+	char		 text[4096];
+	struct perr	 err;
+	struct config	*c;
+
+	c = parse(good, &err);
+	CHECK(c != NULL && c->data_key == NULL && c->index_key == NULL);
+	config_free(c);
+	snprintf(text, sizeof(text), "%s[security]\ndata_key = /k/d\n"
+	    "index_key = /k/i\nprevious_data_key = /k/old\n", good);
+	CHECK((c = parse(text, &err)) != NULL);
+	CHECK_STR(c->data_key, "/k/d");
+	CHECK_STR(c->index_key, "/k/i");
+	CHECK_STR(c->previous_data_key, "/k/old");
+	config_free(c);
+	snprintf(text, sizeof(text), "%s[security]\ndata_key = /k/d\n", good);
+	CHECK(parse(text, &err) == NULL);
+	CHECK(strstr(err.msg, "needs both data_key and index_key") != NULL);
+	snprintf(text, sizeof(text), "%s[security]\nprevious_data_key = /k/o\n",
+	    good);
+	CHECK(parse(text, &err) == NULL);
+	snprintf(text, sizeof(text), "%s[security]\ndata_keys = /k/d\n", good);
+	CHECK(parse(text, &err) == NULL);
+	CHECK(strstr(err.msg, "unknown key \"data_keys\"") != NULL);
+}
+
 const struct unit_case config_cases[] = {
 	{ "platforms", platforms },
+	{ "security_section", security_section },
 	{ "complete_file", complete_file },
 	{ "rules_section", rules_section },
 	{ "mistakes_named", mistakes_named },
