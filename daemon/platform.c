@@ -36,11 +36,14 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include "daemon.h"
 #include "feed.h"
 #include "log.h"
+#include "pii.h"
 
 #define POLL_MS_DEFAULT		1000
 #define TIMEOUT_SECS_DEFAULT	10
@@ -367,6 +370,36 @@ post_body(struct post *p, const char *body, size_t len, const char *sig)
 
 /* --- building and claiming ------------------------------------------------- */
 
+/* A payline's fields with the worker's ID number, name and card opened
+ * from its sealed record (issue 22: the columns hold blind indexes then),
+ * the record itself left out; malloc'd. NULL with err. */
+static char *
+unsealed(const char *fields, struct perr *err)
+{
+	struct pii_clear	 c;
+	json_t			*f, *v;
+	json_error_t		 jerr;
+	char			*out = NULL;
+
+	if ((f = json_loads(fields, 0, &jerr)) == NULL ||
+	    (v = json_object_get(f, "_pii")) == NULL || !json_is_string(v)) {
+		json_decref(f);
+		perr_set(err, "WP90", "a payline's sealed record cannot be read");
+		return NULL;
+	}
+	if (piikeys_open_hex(json_string_value(v), &c, err) == 0) {
+		json_object_set_new(f, "idNumber", json_string(c.idn));
+		json_object_set_new(f, "name", json_string(c.name));
+		json_object_set_new(f, "card", json_string(c.card));
+		json_object_del(f, "_pii");
+		if ((out = json_dumps(f, JSON_COMPACT)) == NULL)
+			perr_set(err, "WP90", "out of memory");
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	json_decref(f);
+	return out;
+}
+
 /* The signed body of the claimed rows, POSTed; a failure before the
  * request is out is recorded at once. */
 static void
@@ -397,12 +430,19 @@ send_batch(struct platform *pf, PGresult *res)
 		r[i].at = PQgetvalue(res, i, C_AT);
 		r[i].fields = PQgetvalue(res, i, C_FIELDS);
 	}
+	for (i = 0; i < n; i++)
+		if (strstr(r[i].fields, "\"_pii\"") != NULL &&
+		    (r[i].fields = unsealed(r[i].fields, &err)) == NULL)
+			break;		/* err says which */
 	p->first = r[0].seq;
 	p->last = r[n - 1].seq;
 	snprintf(p->claim, sizeof(p->claim), "%s", PQgetvalue(res, 0, C_CLAIM));
-	if ((body = feed_body(r, (size_t)n, pf->crypto, pf->data_key, &len,
-	    &err)) != NULL)
+	if (i == n && (body = feed_body(r, (size_t)n, pf->crypto, pf->data_key,
+	    &len, &err)) != NULL)
 		sig = feed_sign(pf->sign, pf->crypto, body, len, &err);
+	for (n = i, i = 0; i < n; i++)		/* the opened ones */
+		if (r[i].fields != PQgetvalue(res, i, C_FIELDS))
+			free((char *)r[i].fields);
 	free(r);
 	if (sig == NULL)
 		record(p, err.msg);

@@ -216,6 +216,9 @@ RETURNS json LANGUAGE sql STABLE AS $$
 		'projectCode', p_project, 'corpCode', sh.subcontractor_uscc, 'corpName', p_corp,
 		'thirdPayRollCode', sh.msg_id, 'endToEndId', l.end_to_end_id,
 		'idNumber', l.id_number, 'name', l.name, 'card', l.card, 'payRollBankCode', l.card_bank,
+		-- stored sealed (032): the three above are blind indexes, and the
+		-- daemon opens this in their place (daemon/platform.c)
+		'_pii', encode(l.pii, 'hex'),
 		'payBankCardNumber', p_account, 'totalPayAmount', wp_yuan(l.gross),
 		'actualAmount', wp_yuan(l.amount), 'days', l.days_worked,
 		'payMonth', to_char(CASE WHEN l.kind = 'WAGE' THEN l.month ELSE wp_cst(sh.paid_at) END, 'YYYY-MM'),
