@@ -241,12 +241,20 @@ BEGIN
 		'approval:' || p_id, coalesce(wp_approval_decide.outcome, ''));
 END $$;
 
--- One approval as the console shows it. VOLATILE so that, called in the same
--- statement as wp_console_decide, it sees the decision just made. Called by
--- daemon/consoleapi.c and by wp_console_approvals and wp_console_project.
+-- One approval as the console shows it, a draw's ID numbers masked (the
+-- console never shows a whole one; t0990 found them). VOLATILE so that,
+-- called in the same statement as wp_console_decide, it sees the decision
+-- just made. Called by daemon/consoleapi.c and by wp_console_approvals and
+-- wp_console_project.
 CREATE OR REPLACE FUNCTION wp_approval_json(p_id bigint) RETURNS json LANGUAGE sql VOLATILE AS $$
 	SELECT json_build_object('id', a.id, 'kind', a.kind, 'state', lower(a.state),
-		'payload', a.payload, 'maker', m.name, 'checker', c.name,
+		'payload', CASE WHEN jsonb_typeof(a.payload->'lines') = 'array' THEN
+			jsonb_set(a.payload, '{lines}', (SELECT coalesce(jsonb_agg(CASE
+				WHEN l ? 'id_number' THEN jsonb_set(l, '{id_number}',
+					to_jsonb(wp_mask(l->>'id_number'))) ELSE l END ORDER BY o), '[]')
+			FROM jsonb_array_elements(a.payload->'lines') WITH ORDINALITY x(l, o)))
+			ELSE a.payload END,
+		'maker', m.name, 'checker', c.name,
 		'created_at', a.created_at, 'decided_at', a.decided_at, 'outcome', a.outcome)
 	FROM approval a JOIN operator m ON m.id = a.maker_id
 	LEFT JOIN operator c ON c.id = a.checker_id WHERE a.id = p_id
