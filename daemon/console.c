@@ -119,6 +119,10 @@ route_get(struct evhttp_request *req, const char *path)
 	    sizeof(arg)))
 		return session_gate(req, NEED_READ, arg, NULL,
 		    consoleapi_worker_cards_get);
+	if (path_arg(path, "/api/workers/", "/payments", DIGITS "X", 18, arg,
+	    sizeof(arg)))
+		return session_gate(req, NEED_READ, arg, NULL,
+		    consoleapi_worker_payments_get);
 	if (strcmp(path, "/api/audit/verify") == 0)
 		return session_gate(req, NEED_READ, NULL, NULL,
 		    consoleapi_audit_verify);

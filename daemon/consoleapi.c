@@ -627,6 +627,17 @@ consoleapi_worker_cards_get(struct console_call *c)
 	    piikeys_index(PII_IDN, c->arg, ix), NULL);
 }
 
+/* GET /api/workers/{idNumber}/payments: every line paid to the worker on
+ * any project, masked, with what became of it (API.md). */
+void
+consoleapi_worker_payments_get(struct console_call *c)
+{
+	char	ix[PII_INDEX_LEN + 1];
+
+	read1(c, "SELECT wp_console_worker_payments($1)", 1,
+	    piikeys_index(PII_IDN, c->arg, ix), NULL);
+}
+
 /* GET /api/platforms: each provincial platform's backlog (issue 20). */
 void
 consoleapi_platforms_get(struct console_call *c)

@@ -252,6 +252,7 @@ void	consoleapi_approvals_get(struct console_call *);
 void	consoleapi_audit_get(struct console_call *);
 void	consoleapi_audit_verify(struct console_call *);
 void	consoleapi_worker_cards_get(struct console_call *);
+void	consoleapi_worker_payments_get(struct console_call *);
 /* GET /api/platforms; POST /api/platforms/{name}/replay (maker) */
 void	consoleapi_platforms_get(struct console_call *);
 void	consoleapi_replay_propose(struct console_call *);
@@ -371,6 +372,9 @@ int	 operator_add(const char *dsn, const unsigned char *key,
 #define TOTP_BLOB_LEN	(1 + 12 + TOTP_SECRET_LEN + 16)
 #define TOTP_BLOB_HEX	(2 * TOTP_BLOB_LEN)
 /* Reads a key file: 64 hexadecimal digits; err names the file. */
+/* Whether [console] totp_key was set (without it, secrets are stored
+ * unsealed: API.md names no such key; the daemon warns at start). */
+bool	 totp_key_set(const unsigned char key[32]);
 int	 totp_key_load(const char *path, unsigned char key[TOTP_KEY_LEN],
 	    struct perr *err) WUR;
 int	 totp_secret_new(unsigned char secret[TOTP_SECRET_LEN]) WUR;

@@ -400,6 +400,11 @@ run(struct config *conf)
 	    rules_start(wpd->base, &err) == -1)
 		fatalx("%s", err.msg[0] ? err.msg : "WAGEPAY_CLOCK is not valid");
 
+	if (!totp_key_set(wpd->totp_key))
+		log_warnx("[console] totp_key is not set: the operators' second "
+		    "factors are stored unsealed in the database (read only "
+		    "through the schema owner's functions); a bank sets one "
+		    "(openssl rand -hex 32 > FILE; chmod 600 FILE)");
 	log_info("wagepayd ready (pid %ld)", (long)getpid());
 	sd_notify(0, "READY=1");
 	event_base_dispatch(wpd->base);

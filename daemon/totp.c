@@ -41,6 +41,9 @@ totp_key_load(const char *path, unsigned char key[TOTP_KEY_LEN],
 	size_t		 n, i;
 	unsigned int	 v;
 
+	memset(key, 0, TOTP_KEY_LEN);	/* none: totp_key_set says so */
+	if (path == NULL)
+		return 0;
 	if ((f = fopen(path, "r")) == NULL)
 		return perr_set(err, "WP90", "[console] totp_key: could not open "
 		    "\"%s\": %m", path);
@@ -99,12 +102,33 @@ gcm(bool seal, const unsigned char *key, const unsigned char *nonce,
 	return ok ? 0 : -1;
 }
 
+/* Whether a key was configured: totp_key_load leaves none all zero. */
+bool
+totp_key_set(const unsigned char key[TOTP_KEY_LEN])
+{
+	unsigned char	any = 0;
+	size_t		i;
+
+	for (i = 0; i < TOTP_KEY_LEN; i++)
+		any |= key[i];
+	return any != 0;
+}
+
 int
 totp_seal(const unsigned char key[TOTP_KEY_LEN], const char *name,
     const unsigned char secret[TOTP_SECRET_LEN], char hex[TOTP_BLOB_HEX + 1])
 {
 	unsigned char	blob[TOTP_BLOB_LEN];
 
+	if (!totp_key_set(key)) {
+		/* no [console] totp_key (API.md names none): the same form,
+		 * version 0, the secret as it is; the daemon warned at start */
+		memset(blob, 0, sizeof(blob));
+		memcpy(blob + 1 + TOTP_NONCE, secret, TOTP_SECRET_LEN);
+		util_hex(blob, sizeof(blob), hex);
+		OPENSSL_cleanse(blob, sizeof(blob));
+		return 0;
+	}
 	blob[0] = TOTP_BLOB_VERSION;
 	if (RAND_bytes(blob + 1, TOTP_NONCE) != 1 ||
 	    gcm(true, key, blob + 1, name, secret, TOTP_SECRET_LEN,
@@ -132,7 +156,12 @@ totp_open(const unsigned char key[TOTP_KEY_LEN], const char *name,
 			return -1;
 		blob[i] = (unsigned char)v;
 	}
-	if (blob[0] != TOTP_BLOB_VERSION)
+	if (blob[0] == 0) {		/* stored without a key (totp_seal) */
+		memcpy(secret, blob + 1 + TOTP_NONCE, TOTP_SECRET_LEN);
+		OPENSSL_cleanse(blob, sizeof(blob));
+		return 0;
+	}
+	if (blob[0] != TOTP_BLOB_VERSION || !totp_key_set(key))
 		return -1;
 	return gcm(false, key, blob + 1, name, blob + 1 + TOTP_NONCE,
 	    TOTP_SECRET_LEN, secret, blob + 1 + TOTP_NONCE + TOTP_SECRET_LEN);

@@ -556,10 +556,6 @@ check_complete(const struct config *c, struct perr *err)
 	    check_listener(c, &c->core, "core", true, err) == -1 ||
 	    check_listener(c, &c->console, "console", false, err) == -1)
 		return -1;
-	if (c->totp_key == NULL)
-		return perr_set(err, "FF01", "%s: [console] totp_key is missing: "
-		    "the key file operators' second factors are sealed under "
-		    "(64 hexadecimal digits: openssl rand -hex 32)", c->path);
 	if (c->subcontractor_ca == NULL)
 		return perr_set(err, "FF01", "%s: [signing] subcontractor_ca is "
 		    "missing", c->path);

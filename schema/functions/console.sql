@@ -235,6 +235,47 @@ LANGUAGE sql STABLE AS $$
 	HAVING count(*) > 0
 $$;
 
+-- Every line paid to one worker (by ID number, or its blind index when
+-- personal data is sealed: the daemon passes what the columns hold), on any
+-- project, newest month first: project, sheet, EndToEndId, kind and month,
+-- amount, when paid, name and card masked, and what became of it: CREDITED
+-- or REJECTED with the core's reason (payment_settlement), RETURNED with the
+-- return's, else PAID (not settled yet). HRSS's question "was this worker
+-- paid for October?" (API.md GET /api/workers/{idNumber}/payments). The
+-- projects are those the worker was ever rostered on (roster_version_worker),
+-- each read on sheet_line_worker_month's leading columns. Reads only.
+-- Called by daemon/consoleapi.c.
+CREATE OR REPLACE FUNCTION wp_console_worker_payments(p_idn text) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('id_number', coalesce(max(x.id_mask), wp_console_mask(p_idn)),
+		'payments', coalesce(json_agg(json_build_object(
+			'project', x.code, 'project_name', x.pname, 'sheet', x.msg_id,
+			'end_to_end_id', x.end_to_end_id, 'kind', x.kind,
+			'month', to_char(x.month, 'YYYY-MM'), 'amount', wp_yuan(x.amount),
+			'paid_at', x.paid_at, 'name', coalesce(x.name_mask, wp_console_mask(x.name)),
+			'card', coalesce(x.card_mask, wp_console_mask(x.card)), 'card_bank', x.card_bank,
+			'outcome', x.outcome, 'reason', x.reason)
+			ORDER BY x.month DESC, x.paid_at DESC, x.end_to_end_id) FILTER (WHERE x.msg_id IS NOT NULL),
+			'[]'))
+	FROM (SELECT l.id_mask, l.end_to_end_id, l.kind, l.month, l.amount, l.name_mask, l.name,
+			l.card_mask, l.card, l.card_bank, s.msg_id, s.paid_at, p.code, p.name AS pname,
+			-- a line the core refused is booked back as a return too
+			CASE WHEN st.status = 'RJCT' THEN 'REJECTED'
+			     WHEN r.entry_ref IS NOT NULL THEN 'RETURNED'
+			     WHEN st.status = 'ACCC' THEN 'CREDITED' ELSE 'PAID' END AS outcome,
+			CASE WHEN st.status = 'RJCT' THEN st.reason
+			     WHEN r.entry_ref IS NOT NULL THEN coalesce(r.reason_code, 'NARR') END AS reason
+	      FROM (SELECT DISTINCT v.project_id FROM roster_version v
+		    WHERE v.id_number = p_idn::bpchar) w
+	      JOIN sheet_line l ON l.project_id = w.project_id AND l.id_number = p_idn::bpchar
+		AND l.reason_code IS NULL
+	      JOIN sheet s ON s.id = l.sheet_id AND s.state = 'PAID'
+	      JOIN project p ON p.id = l.project_id
+	      LEFT JOIN payment_order o ON o.sheet_id = s.id
+	      LEFT JOIN payment_settlement st ON st.order_id = o.id AND st.line_seq = l.seq
+	      LEFT JOIN line_return r ON r.sheet_id = l.sheet_id AND r.line_seq = l.seq) x
+$$;
+
 -- Alerts, newest first, at most 500: every one with p_all, else (false or
 -- NULL) the open ones (not routed, or with a delivery PENDING or
 -- NO_RECIPIENT). Of alerts raised at the same instant, those listed first (by

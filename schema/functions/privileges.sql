@@ -21,7 +21,7 @@ LANGUAGE sql IMMUTABLE AS $$
 		'wp_console_audit', 'wp_console_decide', 'wp_console_metrics',
 		'wp_console_overview', 'wp_console_project', 'wp_console_projects',
 		'wp_console_propose_json', 'wp_console_sheet', 'wp_console_signout',
-		'wp_console_worker_cards', 'wp_core_debit', 'wp_core_legal_order',
+		'wp_console_worker_cards', 'wp_console_worker_payments', 'wp_core_debit', 'wp_core_legal_order',
 		'wp_core_notify', 'wp_core_statement', 'wp_payorder_claim', 'wp_payorder_due',
 		'wp_payorder_failed', 'wp_payorder_taken', 'wp_platform_acked',
 		'wp_platform_claim', 'wp_platform_failed', 'wp_console_platforms', 'wp_roster_get',

@@ -131,6 +131,19 @@ check "its AddtlInf begins RETURNED" grep -q '<AddtlInf>RETURNED ' "$T/a-get2.xm
 gc GET /v1/sheets/PO-A/voucher >"$T/a-v2.xml"
 check_eq "the voucher marks it RETURNED" "$(vlines "$T/a-v2.xml")" "L0 CREDITED,L1 FAILED,L2 RETURNED 1 100.00"
 check "still valid and signed" sh -c "xmllint --noout --schema '$TOP/proto/xsd/voucher.xsd' '$T/a-v2.xml' 2>/dev/null && xmlsec1 --verify --trusted-pem '$PKI/ca.pem' --enabled-reference-uris empty '$T/a-v2.xml' >/dev/null 2>&1"
+# HRSS asks the bank: was this worker paid? (GET /api/workers/{id}/payments)
+console_login viewer1 viewer-password-1 >/dev/null
+for seq in 1 2 3; do
+	idn=$(q "SELECT l.id_number FROM sheet_line l JOIN sheet s ON s.id = l.sheet_id WHERE s.msg_id = 'PO-A' AND l.seq = $seq")
+	console viewer1 GET "/api/workers/$idn/payments" >/dev/null
+	cp "$T/body" "$T/wp$seq"
+	check_eq "a worker's payments (line $seq): 200, the line of PO-A, what became of it" \
+	    "$(status) $(json payments.0.sheet <"$T/wp$seq") $(json payments.0.month <"$T/wp$seq") $(json payments.0.amount <"$T/wp$seq") $(json payments.0.outcome <"$T/wp$seq") $(json payments.0.reason <"$T/wp$seq")" \
+	    "$(case $seq in 1) echo "200 PO-A 2026-10 100.00 CREDITED ";; 2) echo "200 PO-A 2026-10 100.00 REJECTED AC04";; 3) echo "200 PO-A 2026-10 100.00 RETURNED AC06";; esac)"
+	check "no whole ID or card number in it" sh -c "! grep -q '$idn' '$T/wp$seq' && ! grep -Eq '[0-9]{16,19}' '$T/wp$seq'"
+done
+console viewer1 GET "/api/workers/410183200302160288/payments" >/dev/null
+check_eq "a worker never paid: an empty list" "$(status) $(json payments <"$T/body")" "200 []"
 
 tsv 2 5 100.00 >"$T/c.tsv"
 sheet c --msg-id PO-C --sub "$SUB1_USCC" --month 2026-10 <"$T/c.tsv"
