@@ -136,4 +136,21 @@ printf 'not-a-key\n' >"$T/totp.key"
 check_eq "-n refuses a key file that is no key" "$?" 1
 check "naming it" grep -q 'totp_key: .* must hold a 32-byte key as 64 hexadecimal digits' "$T/n.out"
 
+# --- no totp_key (API.md names none): the factor stored as it is, a warning ---------
+sed -i '/^totp_key = /d' "$CONF"
+"$WAGEPAYD" -f "$CONF" -n >"$T/n2.out" 2>&1
+check_eq "-n: a configuration without totp_key is OK" "$?" 0
+daemon_start || { echo "Bail out! the daemon did not start without totp_key"; exit 1; }
+check "the daemon warns that second factors are stored unsealed" \
+    grep -q 'totp_key is not set: the operators. second factors are stored unsealed' "$T/wagepayd.log"
+add_operator carol viewer carol-password-1
+check_eq "an operator enrolled without the key: version 0, the secret as it is" \
+    "$(q "SELECT get_byte(totp_secret, 0) FROM operator WHERE name = 'carol'")" 0
+console_login carol carol-password-1 >/dev/null
+check_eq "signs in with password and code: 200" "$(status)" 200
+check_eq "a wrong code is refused: 401" \
+    "$(signin '{"name":"carol","password":"carol-password-1","code":"000000"}')" 401
+check_eq "one sealed under a key does not open without it: 500" \
+    "$(signin "$(signin_json alice alice-password-1)")" 500
+
 finish
