@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const URL = process.env.WP_URL;
@@ -20,6 +22,15 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
+// The operator's next second-factor code (issue 22), as console.test.mjs
+// computes it: tests/tools/totp over the URI --add-operator printed.
+function totpCode(name) {
+	const tool = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'totp');
+	const dir = process.env.WP_TOTP_DIR;
+	return execFileSync(tool, [path.join(dir, `totp-${name}`), path.join(dir, `totp-step-${name}`)])
+		.toString().trim();
+}
+
 async function signIn(name, password) {
 	const ctx = await browser.newContext({
 		ignoreHTTPSErrors: true, viewport: { width: 1360, height: 900 }, locale: 'zh-CN',
@@ -30,6 +41,7 @@ async function signIn(name, password) {
 	await page.waitForSelector('form input[name=name]');
 	await page.fill('input[name=name]', name);
 	await page.fill('input[name=password]', password);
+	await page.fill('input[name=code]', totpCode(name));
 	await page.click('button[type=submit]');
 	await page.waitForSelector('#who:not([hidden])');
 	return page;
