@@ -108,24 +108,6 @@ static struct {
 
 static void	claim(void);
 
-static int
-env_int(const char *name, int def, int min, int max)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		log_warnx("%s must be a number from %d to %d; using %d", name,
-		    min, max, def);
-		return def;
-	}
-	return (int)n;
-}
-
 /* Forgets the recipients: their destinations retired (what is in flight
  * ends on them), or, at shutdown, already gone with outbound_shutdown. */
 static void
@@ -595,11 +577,11 @@ alerts_start(struct event_base *base, struct perr *err)
 	A.base = base;
 	A.reroute = true;
 	A.conf = wpd->conf;
-	A.timeout_secs = env_int("WAGEPAY_ALERT_TIMEOUT", TIMEOUT_SECS_DEFAULT,
+	A.timeout_secs = util_env_int("WAGEPAY_ALERT_TIMEOUT", TIMEOUT_SECS_DEFAULT,
 	    1, 300);
-	A.backoff_max = env_int("WAGEPAY_ALERT_BACKOFF_MAX", BACKOFF_MAX_DEFAULT,
+	A.backoff_max = util_env_int("WAGEPAY_ALERT_BACKOFF_MAX", BACKOFF_MAX_DEFAULT,
 	    1, 86400);
-	poll_ms = env_int("WAGEPAY_ALERT_POLL_MS", POLL_MS_DEFAULT, 10, 600000);
+	poll_ms = util_env_int("WAGEPAY_ALERT_POLL_MS", POLL_MS_DEFAULT, 10, 600000);
 	/* names resolve on the loop, never with a blocking getaddrinfo */
 	if ((A.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL &&

@@ -59,25 +59,6 @@ int_field(json_t *o, const char *key, long long min, long long max,
 	return *out >= min && *out <= max;
 }
 
-/* Free text of 1..max characters (UTF-8, not bytes) without control
- * characters. */
-static bool
-text_ok(const char *s, size_t max)
-{
-	size_t		 n = 0;
-	const char	*p;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return false;
-		if (((unsigned char)*p & 0xc0) != 0x80)
-			n++;
-	}
-	return n <= max;
-}
-
 static bool
 company_ok(json_t *o, const char *key, char *why, size_t whylen)
 {
@@ -89,7 +70,7 @@ company_ok(json_t *o, const char *key, char *why, size_t whylen)
 		    "credit code", key);
 		return false;
 	}
-	if (!text_ok(name, 200)) {
+	if (!util_text_ok(name, 200)) {
 		snprintf(why, whylen, "%s.name must be 1 to 200 characters", key);
 		return false;
 	}
@@ -115,7 +96,7 @@ project_payload(json_t *b, char *why, size_t whylen)
 	    !isalnum((unsigned char)code[0]))
 		return snprintf(why, whylen, "code must be 1 to 64 letters, "
 		    "digits, '.', '_' or '-'"), NULL;
-	if (!text_ok(name, 200))
+	if (!util_text_ok(name, 200))
 		return snprintf(why, whylen, "name must be 1 to 200 characters"),
 		    NULL;
 	if (!util_matches(region, 6, 6, DIGITS))
@@ -266,7 +247,7 @@ consoleapi_close_propose(struct console_call *c)
 {
 	const char	*reason = str_field(c->body, "reason");
 
-	if (!text_ok(reason, REASON_MAX)) {
+	if (!util_text_ok(reason, REASON_MAX)) {
 		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
 		    "characters: why the account closes (e.g. project "
 		    "complete, no wages owed)");
@@ -284,7 +265,7 @@ consoleapi_factor_reset_propose(struct console_call *c)
 {
 	const char	*reason = str_field(c->body, "reason");
 
-	if (reason != NULL && !text_ok(reason, REASON_MAX)) {
+	if (reason != NULL && !util_text_ok(reason, REASON_MAX)) {
 		jsonreply_error(c->p, 400, "reason must be 1 to 200 characters");
 		return;
 	}
@@ -323,7 +304,7 @@ consoleapi_complete_propose(struct console_call *c)
 	}
 	if (reason == NULL)
 		reason = "project complete";
-	if (!text_ok(reason, REASON_MAX)) {
+	if (!util_text_ok(reason, REASON_MAX)) {
 		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
 		    "characters");
 		return;
@@ -347,7 +328,7 @@ deposit_return_propose(struct console_call *c, const char *deposit)
 	char		 yuan[32];
 	json_t		*payload;
 
-	if (!text_ok(deposit, 35)) {
+	if (!util_text_ok(deposit, 35)) {
 		jsonreply_error(c->p, 400, "deposit must be the deposit's "
 		    "entry reference (NtryRef), 1 to 35 characters");
 		return;
@@ -360,7 +341,7 @@ deposit_return_propose(struct console_call *c, const char *deposit)
 	}
 	if (reason == NULL)
 		reason = "deposit returned to its payer";
-	if (!text_ok(reason, REASON_MAX)) {
+	if (!util_text_ok(reason, REASON_MAX)) {
 		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
 		    "characters: why the deposit goes back");
 		return;
@@ -419,7 +400,7 @@ consoleapi_movement_propose(struct console_call *c)
 		    "e.g. \"4500.00\"");
 		return;
 	}
-	if (!text_ok(reason, REASON_MAX)) {
+	if (!util_text_ok(reason, REASON_MAX)) {
 		jsonreply_error(c->p, 400, "reason must be 1 to 200 "
 		    "characters: why the money moves");
 		return;

@@ -425,6 +425,12 @@ void	 util_message_id(const char *prefix, char *out, size_t len);
 /* True if s is min..max bytes, every one of them in charset. */
 bool	 util_matches(const char *s, size_t min, size_t max,
 	    const char *charset);
+/* The integer in environment variable name, def when unset; out of
+ * min..max or not a number: def, with a warning naming it. */
+int	 util_env_int(const char *name, int def, int min, int max);
+/* Free text of 1..max characters (UTF-8, not bytes), no control
+ * characters. */
+bool	 util_text_ok(const char *s, size_t max);
 
 /* watchdog.c: systemd's watchdog and the database latency probe. */
 struct evbuffer;

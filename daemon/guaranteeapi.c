@@ -35,24 +35,6 @@ field(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* 1..max characters (UTF-8), no control characters. */
-static bool
-text_ok(const char *s, size_t max)
-{
-	size_t		 n = 0;
-	const char	*p;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return false;
-		if (((unsigned char)*p & 0xc0) != 0x80)
-			n++;
-	}
-	return n <= max;
-}
-
 /* YYYY-MM-DD in form (the database says whether it is a date), or YYYY-MM
  * when len is 7. */
 static bool
@@ -138,10 +120,10 @@ letter_payload(json_t *b, json_t *p, char *why, size_t whylen)
 	const char	*issuer = field(b, "issuer"), *number = field(b, "number");
 	const char	*from = field(b, "valid_from"), *to = field(b, "valid_to");
 
-	if (!text_ok(issuer, 200))
+	if (!util_text_ok(issuer, 200))
 		return snprintf(why, whylen, "issuer must be the issuing "
 		    "bank's name, 1 to 200 characters"), NULL;
-	if (!text_ok(number, 64))
+	if (!util_text_ok(number, 64))
 		return snprintf(why, whylen, "number must be the letter's "
 		    "number, 1 to 64 characters"), NULL;
 	if (!amount_into(b, "amount", p))
@@ -257,7 +239,7 @@ guaranteeapi_draw(struct console_call *c)
 	json_t		*lines;
 	char		 why[200];
 
-	if (!text_ok(decision, 64)) {
+	if (!util_text_ok(decision, 64)) {
 		jsonreply_error(c->p, 400, "decision_no must be HRSS's "
 		    "decision number, 1 to 64 characters");
 		return;
@@ -277,7 +259,7 @@ guaranteeapi_release(struct console_call *c)
 {
 	const char	*notice = field(c->body, "notice_no");
 
-	if (!text_ok(notice, 64)) {
+	if (!util_text_ok(notice, 64)) {
 		jsonreply_error(c->p, 400, "notice_no must be HRSS's release "
 		    "notice number, 1 to 64 characters");
 		return;

@@ -99,24 +99,6 @@ static struct {
 	int			 timeout_secs, backoff_max;
 } P;
 
-static int
-env_int(const char *name, int def, int min, int max)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		log_warnx("%s must be a number from %d to %d; using %d", name,
-		    min, max, def);
-		return def;
-	}
-	return (int)n;
-}
-
 /* --- recording an attempt ------------------------------------------------ */
 
 static void
@@ -542,11 +524,11 @@ payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 	LIST_INIT(&P.inflight);
 	P.base = base;
 	P.ctx = ctx;
-	P.timeout_secs = env_int("WAGEPAY_PAYORDER_TIMEOUT",
+	P.timeout_secs = util_env_int("WAGEPAY_PAYORDER_TIMEOUT",
 	    TIMEOUT_SECS_DEFAULT, 1, 600);
-	P.backoff_max = env_int("WAGEPAY_PAYORDER_BACKOFF_MAX",
+	P.backoff_max = util_env_int("WAGEPAY_PAYORDER_BACKOFF_MAX",
 	    BACKOFF_MAX_DEFAULT, 1, 86400);
-	poll_ms = env_int("WAGEPAY_PAYORDER_POLL_MS", POLL_MS_DEFAULT, 10,
+	poll_ms = util_env_int("WAGEPAY_PAYORDER_POLL_MS", POLL_MS_DEFAULT, 10,
 	    600000);
 	if ((P.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL &&

@@ -101,24 +101,6 @@ static struct {
 	int			 timeout_secs, backoff_max, batch;
 } F;
 
-static int
-env_int(const char *name, int def, int min, int max)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		log_warnx("%s must be a number from %d to %d; using %d", name,
-		    min, max, def);
-		return def;
-	}
-	return (int)n;
-}
-
 /* --- loading ---------------------------------------------------------------- */
 
 static void
@@ -540,12 +522,12 @@ platform_start(struct event_base *base, struct platform_set *s,
 	LIST_INIT(&F.inflight);
 	F.base = base;
 	F.set = s;
-	F.timeout_secs = env_int("WAGEPAY_PLATFORM_TIMEOUT",
+	F.timeout_secs = util_env_int("WAGEPAY_PLATFORM_TIMEOUT",
 	    TIMEOUT_SECS_DEFAULT, 1, 600);
-	F.backoff_max = env_int("WAGEPAY_PLATFORM_BACKOFF_MAX",
+	F.backoff_max = util_env_int("WAGEPAY_PLATFORM_BACKOFF_MAX",
 	    BACKOFF_MAX_DEFAULT, 1, 86400);
-	F.batch = env_int("WAGEPAY_PLATFORM_BATCH", BATCH_DEFAULT, 1, 10000);
-	poll_ms = env_int("WAGEPAY_PLATFORM_POLL_MS", POLL_MS_DEFAULT, 10,
+	F.batch = util_env_int("WAGEPAY_PLATFORM_BATCH", BATCH_DEFAULT, 1, 10000);
+	poll_ms = util_env_int("WAGEPAY_PLATFORM_POLL_MS", POLL_MS_DEFAULT, 10,
 	    600000);
 	if ((F.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL &&

@@ -4,12 +4,14 @@
  * parameter is of a charset and length. Owns nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/rand.h>
 
 #include "daemon.h"
+#include "log.h"
 
 void
 util_now_iso(char *buf, size_t len)
@@ -68,4 +70,39 @@ util_matches(const char *s, size_t min, size_t max, const char *charset)
 		return false;
 	n = strlen(s);
 	return n >= min && n <= max && strspn(s, charset) == n;
+}
+
+int
+util_env_int(const char *name, int def, int min, int max)
+{
+	const char	*v = getenv(name);
+	char		*end;
+	long		 n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n < min || n > max) {
+		log_warnx("%s must be a number from %d to %d; using %d", name,
+		    min, max, def);
+		return def;
+	}
+	return (int)n;
+}
+
+bool
+util_text_ok(const char *s, size_t max)
+{
+	size_t		 n = 0;
+	const char	*p;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			n++;
+	}
+	return n <= max;
 }
