@@ -7,9 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { totpCode } from './totp.mjs';
 
 const URL = process.env.WP_URL;
 const OUT = process.env.WP_OUT;
@@ -21,15 +20,6 @@ before(async () => {
 	browser = await chromium.launch({ executablePath: process.env.CHROMIUM, headless: true });
 });
 after(async () => { await browser?.close(); });
-
-// The operator's next second-factor code (issue 22), as console.test.mjs
-// computes it: tests/tools/totp over the URI --add-operator printed.
-function totpCode(name) {
-	const tool = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'totp');
-	const dir = process.env.WP_TOTP_DIR;
-	return execFileSync(tool, [path.join(dir, `totp-${name}`), path.join(dir, `totp-step-${name}`)])
-		.toString().trim();
-}
 
 async function signIn(name, password) {
 	const ctx = await browser.newContext({
