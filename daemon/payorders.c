@@ -21,7 +21,9 @@
  * client certificate payments_cert/payments_key, the core verified against
  * payments_ca and the URL's host, at most CONNS_MAX connections kept open
  * (a TLS handshake per order cost the core and us more than writing the
- * order). Any 2xx marks the order taken (wp_payorder_taken); anything
+ * order). Any 2xx marks the order taken (wp_payorder_taken, the 2xx
+ * heard while one runs gathered into the next, each with the time it was
+ * heard); anything
  * else leaves it for a later attempt, 1 s doubling up to a cap, kept in
  * the database across restarts, with the same MsgId (and bytes) every
  * time, so that the core drops a duplicate. Without payments_url nothing
@@ -39,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/dns.h>
 
 #include "daemon.h"
@@ -54,10 +58,12 @@
 #define FRESH_MAX		64	/* fresh orders in flight: more wait
 					 * for their lease and a claim */
 #define CONNS_MAX		4	/* connections to the core kept open */
+#define TAKEN_BATCH_MAX		256	/* 2xx recorded by one statement */
 
 static const char claim_sql[] =
     "SELECT * FROM wp_payorder_claim($1::int, $2::int)";
-static const char taken_sql[] = "SELECT wp_payorder_taken($1::bigint, $2::int)";
+static const char taken_sql[] =
+    "SELECT wp_payorder_taken($1::bigint[], $2::int[], $3::timestamptz[])";
 static const char due_sql[] = "SELECT wp_payorder_due($1::bigint)";
 static const char failed_sql[] =
     "SELECT wp_payorder_failed($1::bigint, $2::int, $3, $4::int)";
@@ -76,6 +82,13 @@ struct post {
 	char			 msg_id[WP_MAX35_LEN];
 	int			 attempt;
 	bool			 fresh;
+};
+
+/* A 2xx heard, waiting for the statement that records it. */
+struct taken {
+	long long	 id;
+	int		 status;
+	char		 at[48];	/* UTC, microseconds: when it was heard */
 };
 
 /* A fresh order: written, waiting for its sheet's COMMIT. */
@@ -97,6 +110,9 @@ static struct {
 	int			 ninflight, nfresh;
 	bool			 claiming, started, stopped;
 	int			 timeout_secs, backoff_max;
+	struct taken		*taken;		/* 2xx not recorded yet */
+	int			 ntaken, taken_cap;
+	bool			 recording;	/* a wp_payorder_taken runs */
 } P;
 
 /* --- recording an attempt ------------------------------------------------ */
@@ -111,32 +127,125 @@ recorded_cb(PGresult *res, const char *error, bool unknown, void *arg)
 		    "database refused the update");
 }
 
+static void record_taken(void);
+
+static void
+taken_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	recorded_cb(res, error, unknown, arg);
+	P.recording = false;
+	if (!P.stopped)
+		record_taken();
+}
+
+/* Records the 2xx heard so far, at most TAKEN_BATCH_MAX, in one statement
+ * (one commit): a 2xx that arrives meanwhile waits for the next. With
+ * many sheets paid at once, a commit per order queued behind them in the
+ * pool cost more than the order. */
+static void
+record_taken(void)
+{
+	struct evbuffer	*ids, *sts, *ats;
+	const char	*params[3];
+	int		 i, n, rc = -1;
+
+	if (P.recording || P.ntaken == 0)
+		return;
+	n = P.ntaken < TAKEN_BATCH_MAX ? P.ntaken : TAKEN_BATCH_MAX;
+	ids = evbuffer_new();
+	sts = evbuffer_new();
+	ats = evbuffer_new();
+	if (ids == NULL || sts == NULL || ats == NULL)
+		goto out;	/* their leases make them due again */
+	for (i = 0; i < n; i++) {
+		const char	*sep = i == 0 ? "{" : ",";
+
+		if (evbuffer_add_printf(ids, "%s%lld", sep, P.taken[i].id) < 0 ||
+		    evbuffer_add_printf(sts, "%s%d", sep, P.taken[i].status) < 0 ||
+		    evbuffer_add_printf(ats, "%s%s", sep, P.taken[i].at) < 0)
+			goto out;
+	}
+	/* "}" and its NUL: each buffer pulled up is a C string */
+	if (evbuffer_add(ids, "}", 2) == -1 || evbuffer_add(sts, "}", 2) == -1 ||
+	    evbuffer_add(ats, "}", 2) == -1)
+		goto out;
+	params[0] = (const char *)evbuffer_pullup(ids, -1);
+	params[1] = (const char *)evbuffer_pullup(sts, -1);
+	params[2] = (const char *)evbuffer_pullup(ats, -1);
+	if (params[0] != NULL && params[1] != NULL && params[2] != NULL &&
+	    (rc = db_query(wpd->db, taken_sql, 3, params, taken_cb, NULL)) == 0)
+		P.recording = true;
+out:
+	if (rc == -1)
+		log_warnx("payment orders: could not record %d order(s) taken; "
+		    "their leases make them due again (the core drops the "
+		    "repeated MsgId)", n);
+	/* recorded or given up: they leave the queue either way */
+	memmove(P.taken, P.taken + n, (size_t)(P.ntaken - n) * sizeof(*P.taken));
+	P.ntaken -= n;
+	if (ids != NULL)
+		evbuffer_free(ids);
+	if (sts != NULL)
+		evbuffer_free(sts);
+	if (ats != NULL)
+		evbuffer_free(ats);
+}
+
+/* A 2xx: queued with the time it was heard (the wall clock, not the
+ * WAGEPAY_CLOCK of the day-based rules), recorded by the next statement. */
+static void
+queue_taken(long long id, int status)
+{
+	struct taken	*t;
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 day[32];
+
+	if (P.ntaken == P.taken_cap) {
+		int	 cap = P.taken_cap == 0 ? 64 : P.taken_cap * 2;
+
+		if ((t = reallocarray(P.taken, (size_t)cap, sizeof(*t))) == NULL) {
+			log_warnx("payment orders: out of memory recording an "
+			    "order taken; its lease makes it due again");
+			return;
+		}
+		P.taken = t;
+		P.taken_cap = cap;
+	}
+	t = &P.taken[P.ntaken++];
+	t->id = id;
+	t->status = status;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t->at, sizeof(t->at), "%s.%06dZ", day,
+	    (int)(ts.tv_nsec / 1000 % 1000000));
+	record_taken();
+}
+
 static void
 record(long long id, const char *msg_id, int attempt, int status,
     const char *error)
 {
 	char		 sid[24], sstatus[16], max[16];
 	const char	*params[4];
-	int		 rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(sstatus, sizeof(sstatus), "%d", status);
-	params[0] = sid;
 	if (status >= 200 && status <= 299) {
 		log_info("payment order %s: taken by the core (HTTP %d, attempt "
 		    "%d)", msg_id, status, attempt);
-		params[1] = sstatus;
-		rc = db_query(wpd->db, taken_sql, 2, params, recorded_cb, NULL);
-	} else {
-		log_warnx("payment order %s: attempt %d failed: %s; it will be "
-		    "retried", msg_id, attempt, error);
-		snprintf(max, sizeof(max), "%d", P.backoff_max);
-		params[1] = status > 0 ? sstatus : NULL;
-		params[2] = error;
-		params[3] = max;
-		rc = db_query(wpd->db, failed_sql, 4, params, recorded_cb, NULL);
+		queue_taken(id, status);
+		return;
 	}
-	if (rc == -1)
+	log_warnx("payment order %s: attempt %d failed: %s; it will be "
+	    "retried", msg_id, attempt, error);
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(sstatus, sizeof(sstatus), "%d", status);
+	snprintf(max, sizeof(max), "%d", P.backoff_max);
+	params[0] = sid;
+	params[1] = status > 0 ? sstatus : NULL;
+	params[2] = error;
+	params[3] = max;
+	if (db_query(wpd->db, failed_sql, 4, params, recorded_cb, NULL) == -1)
 		log_warnx("payment order %s: database unavailable; the attempt "
 		    "will be made again after its lease", msg_id);
 }
@@ -570,4 +679,8 @@ payorders_stop(void)
 	SSL_CTX_free(P.ctx);
 	P.ctx = NULL;
 	evdns_base_free(P.dns, 0);
+	/* 2xx never recorded: their leases make them due again */
+	free(P.taken);
+	P.taken = NULL;
+	P.ntaken = P.taken_cap = 0;
 }

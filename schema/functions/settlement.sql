@@ -59,17 +59,36 @@ BEGIN
 	ORDER BY x.id, x.seq;
 END $$;
 
--- A 2xx came back: the order is TAKEN, never sent again; NULL when it was
--- not PENDING (taken already, by a status or another instance). A fresh
--- order (sent by the daemon that paid it, never claimed) has its attempt
--- counted here. Called by daemon/payorders.c.
-CREATE OR REPLACE FUNCTION wp_payorder_taken(p_order bigint, p_status int)
-RETURNS boolean LANGUAGE sql AS $$
-	UPDATE payment_order SET state = 'TAKEN', taken_at = now(), last_status = p_status,
-		last_error = NULL, attempts = greatest(attempts, 1),
-		last_attempt_at = coalesce(last_attempt_at, now())
-	WHERE id = p_order AND state = 'PENDING'
-	RETURNING true
+-- 2xx answers came back: each order named is TAKEN, never sent again, at the
+-- time the daemon heard its 2xx (p_at, its wall clock; never later than
+-- now(), never before the attempt began), not when this statement reaches
+-- the database behind the sheets queued in the daemon's pool. The daemon
+-- gathers the 2xx that arrive while the previous call runs into one call:
+-- one commit for many orders. An order not PENDING (taken already, by a
+-- status or another instance) is left as it is. A fresh order (sent by the
+-- daemon that paid it, never claimed) has its attempt counted here.
+-- Returns how many became TAKEN. Locks the rows in id order. Called by
+-- daemon/payorders.c.
+CREATE OR REPLACE FUNCTION wp_payorder_taken(p_orders bigint[], p_status int[],
+	p_at timestamptz[])
+RETURNS int LANGUAGE sql AS $$
+	WITH t AS (
+		SELECT x.id, x.status, least(x.at, now()) AS at
+		FROM unnest(p_orders, p_status, p_at) AS x(id, status, at)
+	), l AS (
+		SELECT o.id FROM payment_order o
+		WHERE o.id = ANY (p_orders) AND o.state = 'PENDING'
+		ORDER BY o.id FOR UPDATE
+	), u AS (
+		UPDATE payment_order o SET state = 'TAKEN',
+			taken_at = greatest(coalesce(t.at, now()), o.last_attempt_at),
+			last_status = t.status, last_error = NULL, attempts = greatest(o.attempts, 1),
+			last_attempt_at = coalesce(o.last_attempt_at, t.at, now())
+		FROM l JOIN t ON t.id = l.id
+		WHERE o.id = l.id AND o.state = 'PENDING'
+		RETURNING 1
+	)
+	SELECT count(*)::int FROM u
 $$;
 
 -- A fresh order the daemon that paid it could not send itself (too many in

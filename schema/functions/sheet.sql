@@ -404,14 +404,14 @@ BEGIN
 	IF v_paid THEN
 		-- the order leaves from the daemon that paid it, as soon as
 		-- this commits (daemon/payorders.c, payorders_fresh_*; that
-		-- attempt is counted when it is recorded): the claim of any
-		-- instance leaves it alone for a minute (more than an
-		-- attempt's 30 s deadline), after which it is due like any other
-		RETURN QUERY UPDATE payment_order o SET next_attempt_at = now() + interval '60 seconds'
-		WHERE o.sheet_id = p_sheet
-		RETURNING 'O'::text, o.msg_id, wp_iso_cst(o.created_at), o.id::text,
+		-- attempt is counted when it is recorded): wp_sheet_pay wrote
+		-- it leased for a minute (more than an attempt's 30 s
+		-- deadline), which the claim of any instance respects; after
+		-- that it is due like any other
+		RETURN QUERY SELECT 'O'::text, o.msg_id, wp_iso_cst(o.created_at), o.id::text,
 			o.nb_of_txs || ' ' || o.ctrl_sum,
-			(SELECT p.name FROM project p WHERE p.id = v_sheet.project_id);
+			(SELECT p.name FROM project p WHERE p.id = v_sheet.project_id)
+		FROM payment_order o WHERE o.sheet_id = p_sheet;
 	END IF;
 END $$;
 
@@ -522,20 +522,26 @@ DECLARE
 	v_acc	record;
 	v_stored boolean;
 	v_count	int;
+	v_fresh	boolean;
 BEGIN
-	UPDATE sheet SET state = 'PAID', paid_at = now()
-	WHERE id = p_sheet AND state IN ('RECEIVED', 'HELD')
-	RETURNING accepted_total, accepted_count, msg_id, pay_as_stored
-	INTO v_total, v_count, v_msg, v_stored;
+	-- b: the row as it was (the statement's snapshot), for its old state
+	UPDATE sheet s SET state = 'PAID', paid_at = now()
+	FROM sheet b WHERE s.id = p_sheet AND b.id = p_sheet AND s.state IN ('RECEIVED', 'HELD')
+	RETURNING s.accepted_total, s.accepted_count, s.msg_id, s.pay_as_stored, b.state = 'RECEIVED'
+	INTO v_total, v_count, v_msg, v_stored, v_fresh;
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
 	-- the payment order to the core (025), one row: its lines are the
-	-- sheet's accepted lines (payment_order_line), built at delivery
+	-- sheet's accepted lines. A sheet paid as it is decided (RECEIVED) has
+	-- its order sent by the daemon that decided it, once this commits
+	-- (wp_sheet_close's row 'O'): leased to it for a minute, claimed by
+	-- no one meanwhile. A held sheet released is due at once (claimed).
 	INSERT INTO payment_order (id, msg_id, sheet_id, account_id, nb_of_txs, ctrl_sum,
-		unsettled)
+		unsettled, next_attempt_at)
 	SELECT n, 'WPPO' || to_char(wp_cst(now()), 'YYYYMMDD') || lpad(n::text, 10, '0'),
-		p_sheet, p_account, v_count, v_total, v_count
+		p_sheet, p_account, v_count, v_total, v_count,
+		CASE WHEN v_fresh THEN now() + interval '60 seconds' ELSE now() END
 	FROM (SELECT nextval('payment_order_id_seq') AS n) x;
 	-- a sheet paid as stored has its transfers from wp_sheet_lines (020)
 	IF NOT v_stored THEN

@@ -210,17 +210,20 @@ def cmd_report(a):
 
     def cpu(m, lines):
         """daemon and PostgreSQL CPU per 1,000 lines; other processes'
-        load in cores (what neither we nor the load generator used)."""
+        load in cores (what neither we, the load generator nor the fake
+        core used); the fake core's own CPU per 1,000 lines (it shares the
+        machine, as a real core would not)."""
         if not m or not lines:
-            return "- | - | - | - | -"
+            return "- | - | - | - | - | -"
         other = (m.get("busy_cpu", 0) - m.get("daemon_cpu", 0) - m.get("pg_cpu", 0)
-                 - m.get("client_cpu", 0))
+                 - m.get("client_cpu", 0) - m.get("fakecore_cpu", 0))
         ours = m.get("daemon_cpu", 0) + m.get("pg_cpu", 0) + m.get("client_cpu", 0)
-        return "%s | %.1f | %.2f | %s | %.0f" % (
+        return "%s | %.1f | %.2f | %s | %.0f | %s" % (
             "%.1f" % (1e6 * m["daemon_cpu"] / lines) if m.get("daemon_cpu") else "-",
             1e6 * m.get("pg_cpu", 0) / lines, max(other, 0) / m["wall"],
             "%.2f" % (m["iowait_cpu"] / m["wall"]) if "iowait_cpu" in m else "-",
-            2 * lines / ours if ours else 0)
+            2 * lines / ours if ours else 0,
+            "%.1f" % (1e6 * m["fakecore_cpu"] / lines) if m.get("fakecore_cpu") else "-")
 
     def walpl(m, lines):
         return "%.0f" % (m["wal_bytes"] / lines) if m and lines else "-"
@@ -231,8 +234,9 @@ def cmd_report(a):
     head = ("| scenario | sheets sent/200 | lines counted | s | lines/s | p50 ms | "
             "p99 ms | daemon peak RSS MB | WAL B/line | daemon CPU ms/1k lines | "
             "PostgreSQL CPU ms/1k lines | others' load, cores | I/O wait, cores | "
-            "CPU-bound ceiling, lines/s | hand-off s (last order taken after last answer) |")
-    sep = "|" + "---|" * 15
+            "CPU-bound ceiling, lines/s | fake core CPU ms/1k lines | "
+            "hand-off s (last order taken after last answer) |")
+    sep = "|" + "---|" * 16
     table = [head, sep]
     table.append("| raw COPY, 2 conns, 1 commit/sheet | %d/- | %d | %.2f | %.0f | %.1f | %.1f | - | %s | %s | - |"
                  % (raw["sheets"], raw["lines"], raw["wall"], raw["rate"], raw["p50"],
@@ -359,8 +363,8 @@ def cmd_report(a):
 
     legend = ("CPU columns: per 1,000 lines counted (the load generator's own CPU "
               "is left out of both; PostgreSQL means all the processes of its cluster, autovacuum being off); others' load: CPU used on this machine by "
-              "processes that are neither the daemon, our PostgreSQL nor the load "
-              "generator, in cores (the machine has %d); I/O wait: cores idle while "
+              "processes that are neither the daemon, our PostgreSQL, the load "
+              "generator nor the fake core, in cores (the machine has %d); I/O wait: cores idle while "
               "a disk request was outstanding (/proc/stat iowait: while the disk is "
               "slow, every commit waits on its WAL flush and the cores it would have "
               "used sit idle); ceiling: 2 cores divided by "
@@ -368,6 +372,8 @@ def cmd_report(a):
               "the rate if nothing else ran. A line counts only once its sheet's "
               "payment order was taken by the fake core (tests/tools/fakecore serve, "
               "no --auto); s runs from the first request to the last order taken; "
+              "fake core CPU: what the stand-in for the bank's core (another machine "
+              "in production) spent on this one, per 1,000 lines; "
               "hand-off s: how long after the last answer the last order was taken."
               % (os.cpu_count() or 0))
     out = []

@@ -548,8 +548,8 @@ CREATE FUNCTION tap.breaks(p_id text) RETURNS text LANGUAGE sql STABLE AS $$
 $$;
 -- The core takes a paid sheet's order (a 2xx to its delivery).
 CREATE FUNCTION tap.take(p_msg text) RETURNS boolean LANGUAGE sql AS $$
-	SELECT wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
-		WHERE s.msg_id = p_msg), 202)
+	SELECT wp_payorder_taken(ARRAY[(SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+		WHERE s.msg_id = p_msg)], ARRAY[202], ARRAY[now()]) = 1
 $$;
 
 -- platform feed (029) --------------------------------------------------------------

@@ -194,8 +194,8 @@ SELECT is(tap.balance('GA-0001'), 230000::bigint, 'nothing paid before the issue
 SELECT is(tap.g_deposit('GD-3', 250000, 'GA-0001'), 'APPLIED', 'the issuer pays the claim');
 SELECT is((SELECT state FROM guarantee_draw WHERE decision_no = 'HRSS-3'), 'PAID', 'then the draw is paid');
 SELECT is(tap.balance('GA-0001'), 230000::bigint, 'through the guarantee account');
-SELECT ok(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN guarantee_draw d ON d.id = o.draw_id
-	WHERE d.decision_no = 'HRSS-3'), 202), 'the core takes its order');
+SELECT ok(wp_payorder_taken(ARRAY[(SELECT o.id FROM payment_order o JOIN guarantee_draw d ON d.id = o.draw_id
+	WHERE d.decision_no = 'HRSS-3')], ARRAY[202], ARRAY[now()]) = 1, 'the core takes its order');
 SELECT is(wp_rule_settlement_overdue(now() + interval '2 days', 24), 1,
 	'no status 24 hours after: SETTLEMENT_OVERDUE for the draw''s order');
 SELECT is((SELECT a.msg_id || ' ' || a.end_to_end_id FROM alert a WHERE a.kind = 'SETTLEMENT_OVERDUE'),

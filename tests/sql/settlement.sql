@@ -13,7 +13,7 @@
 -- The ledger invariants after each scenario.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(125);
+SELECT plan(129);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'an owner''s deposit is booked');
 
@@ -72,10 +72,10 @@ SELECT is((SELECT string_agg(remittance || ':' || amount, ',' ORDER BY instr_id)
 	NULL, 'nothing more');
 SELECT ok(wp_payorder_failed((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
 	WHERE s.msg_id = 'T-1'), 503, 'HTTP 503', 300) > now(), 'a failed attempt is retried later');
-SELECT is(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
-	WHERE s.msg_id = 'P-1'), 202), true, 'a 2xx: the core took the order');
-SELECT is(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
-	WHERE s.msg_id = 'P-1'), 200), NULL, 'taken once');
+SELECT is(wp_payorder_taken(ARRAY[(SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	WHERE s.msg_id = 'P-1')], ARRAY[202], ARRAY[now()]), 1, 'a 2xx: the core took the order');
+SELECT is(wp_payorder_taken(ARRAY[(SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	WHERE s.msg_id = 'P-1')], ARRAY[200], ARRAY[now()]), 0, 'taken once');
 SELECT is((SELECT o.state FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
 	WHERE s.msg_id = 'P-1'), 'TAKEN', 'the order is TAKEN');
 UPDATE payment_order SET next_attempt_at = now() WHERE state = 'PENDING';
@@ -130,8 +130,8 @@ SELECT * FROM tap.invariants('after refusals');
 -- --- a group status, and settlement overdue --------------------------------------
 SELECT is(wp_rule_settlement_overdue(now() + interval '25 hours', 24), 0,
 	'no SETTLEMENT_OVERDUE for orders the core has not taken');
-SELECT is(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
-	WHERE s.msg_id = 'T-1'), 200), true, 'the core takes another order');
+SELECT is(wp_payorder_taken(ARRAY[(SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	WHERE s.msg_id = 'T-1')], ARRAY[200], ARRAY[now()]), 1, 'the core takes another order');
 SELECT is(wp_rule_settlement_overdue(now() + interval '23 hours', 24), 0,
 	'within settlement_hours nothing is raised');
 SELECT is(wp_rule_settlement_overdue(now() + interval '25 hours', 24), 1,
@@ -201,10 +201,26 @@ SELECT is((SELECT count(*) FROM tap.submit('O-1', ARRAY[tap.l('O1-1', 1, 2500, '
 	'a replay names no order to send');
 SELECT ok((SELECT o.next_attempt_at > now() + interval '50 seconds' FROM payment_order o
 	JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = 'O-1'), 'leased to the paying daemon');
-SELECT is(wp_payorder_taken((SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
-	WHERE s.msg_id = 'O-1'), 202), true, 'a fresh order taken');
+SELECT is(wp_payorder_taken(ARRAY[(SELECT o.id FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	WHERE s.msg_id = 'O-1')], ARRAY[202], ARRAY[now()]), 1, 'a fresh order taken');
 SELECT is((SELECT attempts || ' ' || (last_attempt_at IS NOT NULL) FROM payment_order o
 	JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id = 'O-1'), '1 true', 'its attempt is counted');
+-- the daemon records the 2xx heard meanwhile in one call, each at the time
+-- it was heard (never later than now); one taken already is left as it is
+SELECT is((SELECT count(*) FROM tap.submit('O-2', ARRAY[tap.l('O2-1', 3, 1000, 'WAGE', '2026-09-01')]) x
+	WHERE x.kind = 'O'), 1::bigint, 'another sheet paid: its order');
+SELECT is((SELECT count(*) FROM tap.submit('O-3', ARRAY[tap.l('O3-1', 3, 1000, 'WAGE', '2026-08-01')]) x
+	WHERE x.kind = 'O'), 1::bigint, 'and a third');
+SELECT is(wp_payorder_taken(
+	(SELECT array_agg(o.id ORDER BY s.msg_id) FROM payment_order o JOIN sheet s ON s.id = o.sheet_id
+	 WHERE s.msg_id IN ('O-1', 'O-2', 'O-3')), ARRAY[202, 200, 202],
+	ARRAY[now(), now() - interval '5 seconds', now() + interval '1 hour']), 2,
+	'one call takes two orders and leaves the one taken already');
+SELECT is((SELECT string_agg(s.msg_id || ' ' || o.state || ' ' || o.last_status || ' '
+	|| (now() - o.taken_at) || ' ' || (o.last_attempt_at = o.taken_at), ',' ORDER BY s.msg_id)
+	FROM payment_order o JOIN sheet s ON s.id = o.sheet_id WHERE s.msg_id IN ('O-2', 'O-3')),
+	'O-2 TAKEN 200 00:00:05 true,O-3 TAKEN 202 00:00:00 true',
+	'each taken when its 2xx was heard, a time ahead of the database''s clamped to now');
 
 SELECT * FROM tap.invariants('at the end');
 
