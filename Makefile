@@ -54,9 +54,9 @@ DEB_PKGS   := valgrind build-essential pkg-config libevent-dev libssl-dev libpq-
               chromium fonts-noto-cjk nodejs \
               postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
               etcd-server etcd-client patroni haproxy pgbackrest \
-              liboath-dev libqrencode-dev
+              liboath-dev libqrencode-dev mandoc
 
-.PHONY: cluster test-cluster test-cluster-long all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
+.PHONY: install uninstall cluster test-cluster test-cluster-long all deps run test test-asan asan valgrind unit integration sqltest browser bench bench-quick fuzz torture \
         clean check-style asan
 all: check-style $(B)/wagepayd $(B)/unit $(TOOLS) $(FUZZ_REPLAY) $(B)/wagepay-sheet
 
@@ -167,6 +167,51 @@ test-asan: deps asan
 
 run: deps all
 	scripts/run-dev
+
+# make install (issue 24): the two programs, the three man pages, the
+# systemd unit and the annotated example configuration, under DESTDIR for
+# a package. SYSCONFDIR is /etc, not $(PREFIX)/etc: the unit, the man
+# pages and README name /etc/wagepay (another SYSCONFDIR, the unit dir and
+# SBINDIR are written into the unit, the pages and the example as they are
+# installed). The real configuration, wagepayd.conf, is never installed,
+# so never overwritten; uninstall leaves it too.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+# systemd reads units from /usr/local/lib/systemd/system as from /usr/lib/...
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALLED  := $(SBINDIR)/wagepayd $(BINDIR)/wagepay-sheet \
+              $(MANDIR)/man8/wagepayd.8 $(MANDIR)/man5/wagepayd.conf.5 \
+              $(MANDIR)/man1/wagepay-sheet.1 $(UNITDIR)/wagepayd.service \
+              $(SYSCONFDIR)/wagepay/wagepayd.conf.example
+# the paths the shipped files name, rewritten to where they go
+PLACE      := sed -e 's|/usr/sbin/wagepayd|$(SBINDIR)/wagepayd|g' \
+                  -e 's|/etc/wagepay|$(SYSCONFDIR)/wagepay|g' \
+                  -e 's|/lib/systemd/system/|$(UNITDIR)/|g'
+
+# the pages, unit and example with their paths rewritten, made afresh at
+# each install (the paths are the command line's), then installed
+install: $(B)/wagepayd $(B)/wagepay-sheet
+	@mkdir -p $(B)/install
+	$(PLACE) docs/man/wagepayd.8 >$(B)/install/wagepayd.8
+	$(PLACE) docs/man/wagepayd.conf.5 >$(B)/install/wagepayd.conf.5
+	$(PLACE) tools/sheet/wagepay-sheet.1 >$(B)/install/wagepay-sheet.1
+	$(PLACE) config/wagepayd.service >$(B)/install/wagepayd.service
+	$(PLACE) config/wagepayd.conf.example >$(B)/install/wagepayd.conf.example
+	install -D -m 755 $(B)/wagepayd $(DESTDIR)$(SBINDIR)/wagepayd
+	install -D -m 755 $(B)/wagepay-sheet $(DESTDIR)$(BINDIR)/wagepay-sheet
+	install -D -m 644 $(B)/install/wagepayd.8 $(DESTDIR)$(MANDIR)/man8/wagepayd.8
+	install -D -m 644 $(B)/install/wagepayd.conf.5 $(DESTDIR)$(MANDIR)/man5/wagepayd.conf.5
+	install -D -m 644 $(B)/install/wagepay-sheet.1 $(DESTDIR)$(MANDIR)/man1/wagepay-sheet.1
+	install -D -m 644 $(B)/install/wagepayd.service $(DESTDIR)$(UNITDIR)/wagepayd.service
+	install -D -m 644 $(B)/install/wagepayd.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/wagepay/wagepayd.conf.example
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/wagepay 2>/dev/null
 
 # The production shape on loopback (issue 23, config/cluster/): etcd, two
 # PostgreSQL nodes under Patroni (synchronous), WAL archived by pgBackRest,

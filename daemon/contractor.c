@@ -24,7 +24,7 @@ split_path(const char *path, char seg[MAX_SEGMENTS][128], int *nseg)
 {
 	const char	*p = path, *slash;
 	char		 raw[128], *dec;
-	size_t		 n;
+	size_t		 n, declen;
 
 	*nseg = 0;
 	if (*p != '/')
@@ -37,9 +37,12 @@ split_path(const char *path, char seg[MAX_SEGMENTS][128], int *nseg)
 			return -1;
 		memcpy(raw, p, n);
 		raw[n] = '\0';
-		if ((dec = evhttp_uridecode(raw, 0, NULL)) == NULL)
+		if ((dec = evhttp_uridecode(raw, 0, &declen)) == NULL)
 			return -1;
-		if (strlen(dec) >= sizeof(seg[0]) || dec[0] == '\0') {
+		/* a decoded NUL would end the segment early (the listener
+		 * refuses %00 first; this keeps the split honest alone) */
+		if (strlen(dec) != declen || declen >= sizeof(seg[0]) ||
+		    dec[0] == '\0') {
 			free(dec);
 			return -1;
 		}

@@ -148,6 +148,9 @@ bool		 http_peer_pinned(struct evhttp_request *,
  * or -1. */
 int		 http_peer_cert(struct evhttp_request *, char *subject,
 		    size_t subjectlen, char *fingerprint, size_t fingerprintlen) WUR;
+/* True if the request's target (path or query) encodes a NUL byte, %00:
+ * decoded, it would cut a string short, so the listener refuses it (400). */
+bool		 http_target_nul(struct evhttp_request *);
 /* Path without the query, copied into buf; -1 if too long. */
 int		 http_path(struct evhttp_request *, char *buf, size_t len) WUR;
 const char	*http_method_name(struct evhttp_request *);

@@ -124,6 +124,16 @@ http_peer_cert(struct evhttp_request *req, char *subject, size_t subjectlen,
 	    subjectlen, fingerprint, fingerprintlen);
 }
 
+bool
+http_target_nul(struct evhttp_request *req)
+{
+	const char	*target = evhttp_request_get_uri(req);
+
+	/* evhttp_uridecode and evhttp_parse_query_str decode %00 into a NUL
+	 * that ends the C string: "/v1/sheets/A%00B" would be read as A */
+	return target != NULL && strstr(target, "%00") != NULL;
+}
+
 int
 http_path(struct evhttp_request *req, char *buf, size_t len)
 {

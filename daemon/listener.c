@@ -143,6 +143,9 @@ conn_request_arrived(struct evhttp_request *req)
 	}
 }
 
+/* Every listener's answer to a URL with an encoded NUL byte (http.c). */
+#define NUL_REFUSED	"the URL holds an encoded NUL byte (%00): refused\n"
+
 static void
 listener_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -159,6 +162,12 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
 		http_unavailable(req);
+		return;
+	}
+	if (http_target_nul(req)) {
+		log_debug("%s: refused a URL holding %%00", l->name);
+		http_reply(req, 400, "text/plain; charset=utf-8", NUL_REFUSED,
+		    sizeof(NUL_REFUSED) - 1);
 		return;
 	}
 	l->route(req, l->arg);

@@ -228,17 +228,21 @@ sighup_cb(evutil_socket_t sig, short ev, void *arg)
 	sd_notify(0, "READY=1");
 }
 
+/* The synopsis: asked for (-h, --help), on standard output and exit 0;
+ * after a wrong command line, on standard error and exit 1. */
 static void
-usage(void)
+usage(bool asked)
 {
-	fprintf(stderr,
+	fprintf(asked ? stdout : stderr,
 	    "usage: wagepayd -f FILE [-v]           run in the foreground\n"
 	    "       wagepayd -f FILE -n             check the configuration\n"
 	    "       wagepayd -f FILE --migrate      apply pending migrations\n"
 	    "       wagepayd -f FILE --rotate-key NEWKEY   re-seal personal data under NEWKEY\n"
 	    "       wagepayd -f FILE --add-operator NAME --role ROLE\n"
-	    "                                       (password on standard input)\n");
-	exit(1);
+	    "                                       (password on standard input)\n"
+	    "       wagepayd -h | --help            this text\n"
+	    "see wagepayd(8) and wagepayd.conf(5)\n");
+	exit(asked ? 0 : 1);
 }
 
 static char *
@@ -511,6 +515,7 @@ main(int argc, char *argv[])
 		{ "add-operator", required_argument, NULL, OPT_ADD_OPERATOR },
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "rotate-key", required_argument, NULL, OPT_ROTATE_KEY },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*file = NULL, *opname = NULL, *role = NULL, *rotate = NULL;
@@ -521,20 +526,21 @@ main(int argc, char *argv[])
 	char		*password;
 
 	log_init(0);
-	while ((ch = getopt_long(argc, argv, "f:nv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:hnv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': file = optarg; break;
+		case 'h': usage(true); break;
 		case 'n': check = true; break;
 		case 'v': log_setverbose(1); break;
 		case OPT_MIGRATE: migrate = true; break;
 		case OPT_ADD_OPERATOR: opname = optarg; break;
 		case OPT_ROLE: role = optarg; break;
 		case OPT_ROTATE_KEY: rotate = optarg; break;
-		default: usage();
+		default: usage(false);
 		}
 	}
 	if (file == NULL || optind != argc || (opname != NULL) != (role != NULL))
-		usage();
+		usage(false);
 
 	xmlInitParser();
 	perr_clear(&err);

@@ -69,9 +69,13 @@ RETURNS json LANGUAGE sql STABLE AS $$
 $$;
 
 -- Every project with its account, plan and sheets in one row; p_q filters by
--- code or name. Reads only. Called by daemon/consoleapi.c.
+-- code or name, a substring in any case: its % and _ are the characters
+-- themselves, not LIKE's wildcards (escaped, with the backslash that escapes
+-- them). Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_projects(p_q text, p_now timestamptz) RETURNS json
 LANGUAGE sql STABLE AS $$
+	WITH q(pattern) AS (SELECT '%' || replace(replace(replace(p_q, '\', '\\'),
+		'%', '\%'), '_', '\_') || '%')
 	SELECT coalesce(json_agg(json_build_object(
 		'code', p.code, 'name', p.name, 'region', p.region, 'industry', p.industry,
 		'state', lower(p.state), 'account', a.number, 'account_state', lower(a.state),
@@ -81,8 +85,9 @@ LANGUAGE sql STABLE AS $$
 		'planned', wp_yuan(pl.planned), 'deposited', wp_yuan(pl.deposited),
 		'behind', pl.planned > pl.deposited) ORDER BY p.code), '[]')
 	FROM project p JOIN account a ON a.id = p.account_id
-	CROSS JOIN LATERAL wp_console_plan(p.id, p_now) pl
-	WHERE p_q IS NULL OR p_q = '' OR p.code ILIKE '%' || p_q || '%' OR p.name ILIKE '%' || p_q || '%'
+	CROSS JOIN LATERAL wp_console_plan(p.id, p_now) pl CROSS JOIN q
+	WHERE p_q IS NULL OR p_q = '' OR p.code ILIKE q.pattern ESCAPE '\'
+		OR p.name ILIKE q.pattern ESCAPE '\'
 $$;
 
 -- A project's wage guarantee (030) for its page, or NULL without one: its

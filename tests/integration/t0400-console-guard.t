@@ -222,6 +222,25 @@ check_eq "verify names the tampered row" "$(json first_broken <"$T/v2")" "$victi
 q "UPDATE audit SET detail = 'x' WHERE id = $victim" >/dev/null 2>&1
 check "the trigger refuses updates again" test $? -ne 0
 
+# --- %00 in a URL: refused whole (400) on every listener, never read as ----
+# --- the part before it ------------------------------------------------------
+nul=$(console maker1 POST /api/projects "$(project_json NUL-1 ACC-NUL-1)" | json approval)
+console checker1 POST "/api/approvals/$nul%00junk" '{"decision":"approve"}' >"$T/nul"
+check_eq "console: %00 in the path: 400" "$(status)" 400
+check "console: the answer says why" grep -q 'encoded NUL byte (%00)' "$T/nul"
+check_eq "console: the approval is still pending" \
+    "$(q "SELECT state FROM approval WHERE id = $nul")" PENDING
+check_eq "console: nothing opened" "$(q "SELECT count(*) FROM project WHERE code = 'NUL-1'")" 0
+console viewer1 GET '/api/projects?q=NUL%00x' >/dev/null
+check_eq "console: %00 in the query: 400" "$(status)" 400
+gc GET "/v1/projects/$PROJECT%00x/roster" >"$T/nul"
+check_eq "contractor: %00 in the path: 400" "$(status)" 400
+check "contractor: the answer says why" grep -q 'encoded NUL byte' "$T/nul"
+gc POST "/v1/sheets/NUL-1%00x/cancel" >/dev/null
+check_eq "contractor: a cancel with %00: 400" "$(status)" 400
+core POST "/v1/core/notifications%00x" -d '<x/>' >/dev/null
+check_eq "core: %00 in the path: 400" "$(status)" 400
+
 # --- metrics and health -----------------------------------------------------
 curl -sk -o "$T/metrics" -w '%{http_code}' "$URL/metrics" >"$T/status"
 check_eq "/metrics: 200" "$(status)" 200

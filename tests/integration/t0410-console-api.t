@@ -86,6 +86,17 @@ check_eq "projects: its held sheets" "$(json 0.sheets_held <"$T/pl")" 1
 check_eq "projects: behind plan" "$(json 0.behind <"$T/pl")" True
 console viewer1 GET '/api/projects?q=no-such-thing' >"$T/pl2"
 check_eq "projects: a search that matches nothing" "$(cat "$T/pl2")" "[]"
+# % and _ are themselves in a search, not LIKE's wildcards
+console viewer1 GET '/api/projects?q=%25' >"$T/pl3"
+check_eq "projects: a search for % matches no project without one" "$(cat "$T/pl3")" "[]"
+console viewer1 GET '/api/projects?q=_' >"$T/pl3"
+check_eq "projects: a search for _ matches no project without one" "$(cat "$T/pl3")" "[]"
+console viewer1 GET '/api/projects?q=XM_2026' >"$T/pl3"
+check_eq "projects: _ does not stand for the - of XM-2026" "$(cat "$T/pl3")" "[]"
+console viewer1 GET '/api/projects?q=2026%25001' >"$T/pl3"
+check_eq "projects: % does not stand for the -0 of 2026-0001" "$(cat "$T/pl3")" "[]"
+console viewer1 GET '/api/projects?q=xm-2026-0' >"$T/pl3"
+check_eq "projects: a substring in any case still finds it" "$(json 0.code <"$T/pl3")" "$PROJECT"
 console viewer1 GET "/api/projects/$PROJECT" >"$T/p"
 check_eq "project: the contract's balance field" "$(json balance <"$T/p")" 4500.00
 check_eq "project: months from the plan" "$(json months.0.month <"$T/p")" 2026-01

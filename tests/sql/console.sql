@@ -14,7 +14,7 @@
 -- window back.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(44);
+SELECT plan(50);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'the owner deposits 1,000.00');
 SELECT is(tap.decide('P-1', ARRAY[tap.l('P1', 1, 10000), tap.l('P2', 2, 20000),
@@ -64,6 +64,19 @@ SELECT is((SELECT count(*) FROM reads WHERE doc LIKE '%' || wp_mask((tap.w(5)).i
 SELECT is((SELECT string_agg(r.what || ':' || w.k, ' ') FROM reads r, tap.worker w
 	WHERE position(w.idn IN r.doc) > 0 OR position(w.card IN r.doc) > 0), NULL,
 	'no console read carries a full ID or card number');
+
+-- --- the project search: a substring of code or name in any case, its % and _
+-- --- the characters themselves (LIKE's wildcards escaped), and a backslash too
+CREATE FUNCTION tap.search(p_q text) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT coalesce(string_agg(p->>'code', ' '), '-')
+	FROM json_array_elements(wp_console_projects(p_q, '2026-11-16 09:00+08')) p
+$$;
+SELECT is(tap.search('tap-0001'), 'XM-TAP-0001', 'wp_console_projects: a substring of the code, in any case');
+SELECT is(tap.search('%'), '-', '% is a percent sign, not any string');
+SELECT is(tap.search('_'), '-', '_ is an underscore, not any character');
+SELECT is(tap.search('XM_TAP'), '-', '_ does not stand for the - of XM-TAP');
+SELECT is(tap.search('\'), '-', 'a backslash is itself');
+SELECT is(tap.search(''), 'XM-TAP-0001', 'an empty search lists every project');
 
 -- --- the sign-in throttle -------------------------------------------------------------
 SELECT ok(tap.operator('alice', 'maker') IS NOT NULL, 'an operator alice');
