@@ -628,9 +628,11 @@ consoleapi_sheet_csv_get(struct console_call *c)
 {
 	char		*msg;
 	const char	*params[2];
+	size_t		 n = 0;
 
-	msg = evhttp_uridecode(c->arg, 0, NULL);
-	if (msg == NULL || !util_text_ok(msg, 35) ||
+	msg = evhttp_uridecode(c->arg, 0, &n);
+	/* a %00 would end the string early: refused, not read short */
+	if (msg == NULL || strlen(msg) != n || !util_text_ok(msg, 35) ||
 	    !xmlCheckUTF8((const unsigned char *)msg)) {
 		free(msg);
 		jsonreply_error(c->p, 400, "the MsgId must be 1 to 35 "

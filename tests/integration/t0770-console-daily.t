@@ -122,6 +122,8 @@ check_eq "a MsgId of 36 characters: 400" "$(status)" 400
 check "saying what a MsgId is" grep -q '1 to 35 characters' "$T/csv"
 csv viewer1 "/api/sheets/A%01B/lines.csv"
 check_eq "a MsgId with a control character: 400" "$(status)" 400
+csv viewer1 "/api/sheets/SHEET-CSV-1%00X/lines.csv"
+check_eq "a MsgId with a NUL in it: 400, not read short" "$(status)" 400
 csv viewer1 "/api/sheets/A%FFB/lines.csv"
 check_eq "a MsgId that is not UTF-8: 400" "$(status)" 400
 csv viewer1 "/api/sheets/SHEET%2DCSV%2D1/lines.csv"
