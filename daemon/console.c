@@ -30,6 +30,8 @@
 #define DIGITS	"0123456789"
 #define ALNUM	DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #define UUIDSET	DIGITS "abcdef-"
+/* a path segment as RFC 3986 allows it (pchar), still percent-encoded */
+#define PCHAR	ALNUM "-._~%!$&'()*+,;=:@"
 
 /* --- routing ---------------------------------------------------------- */
 
@@ -91,6 +93,13 @@ route_get(struct evhttp_request *req, const char *path)
 	    sizeof(arg)))
 		return session_gate(req, NEED_READ, arg, NULL,
 		    consoleapi_project_get);
+	if (path_arg(path, "/api/sheets/", "/lines.csv", PCHAR, 105, arg,
+	    sizeof(arg))) {
+		/* a MsgId (35 characters, percent-encoded) */
+		query_param(req, "contractor", q, sizeof(q));
+		return session_gate(req, NEED_READ, arg, q,
+		    consoleapi_sheet_csv_get);
+	}
 	if (path_arg(path, "/api/sheets/", "", DIGITS, 18, arg, sizeof(arg))) {
 		query_param(req, "offset", q, sizeof(q));
 		if (!util_matches(q, 0, 9, DIGITS))

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
 #include <jansson.h>
+#include <libxml/xmlstring.h>
 
 #include "daemon.h"
 #include "ids.h"
@@ -25,6 +27,8 @@
 #include "pii.h"
 
 #define JSON_CTYPE	"application/json; charset=utf-8"
+#define CSV_CTYPE	"text/csv; charset=utf-8"
+#define CSV_BOM		"\xEF\xBB\xBF"	/* UTF-8's byte order mark: Excel */
 #define REASON_MAX	200		/* characters of a maker's reason */
 
 #define DIGITS	"0123456789"
@@ -567,6 +571,86 @@ consoleapi_sheet_get(struct console_call *c)
 {
 	read1(c, "SELECT wp_console_sheet($1::bigint, $2::int)", 2, c->arg,
 	    c->arg2[0] ? c->arg2 : "0");
+}
+
+/* wp_console_sheet_csv's row: how many sheets the MsgId named, the CSV. */
+static void
+sheet_csv_cb(PGresult *res, const char *error, bool unknown, void *arg)
+{
+	struct console_call	*c = arg;
+	const char		*csv;
+	char			*body, name[128], disp[192];
+	size_t			 len, i;
+
+	(void)unknown;
+	if (jsonreply_db_failed(c, res, error, "sheet csv"))
+		return;
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+		jsonreply_error(c->p, 404, "no sheet has that MsgId");
+		return;
+	}
+	if (PQgetisnull(res, 0, 1)) {
+		jsonreply_error(c->p, 409, "that MsgId names sheets of several "
+		    "contractors: add ?contractor= and the general contractor's "
+		    "unified social credit code");
+		return;
+	}
+	csv = PQgetvalue(res, 0, 1);
+	len = strlen(csv);
+	if ((body = malloc(sizeof(CSV_BOM) - 1 + len)) == NULL) {
+		jsonreply_error(c->p, 500, "out of memory");
+		return;
+	}
+	memcpy(body, CSV_BOM, sizeof(CSV_BOM) - 1);
+	memcpy(body + sizeof(CSV_BOM) - 1, csv, len);
+	/* the file's name: the MsgId as sent, anything but [A-Za-z0-9._-] '_' */
+	memcpy(name, c->arg, sizeof(name));
+	for (i = 0; name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]) && strchr("._-", name[i]) == NULL)
+			name[i] = '_';
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s-lines.csv\"",
+	    name);
+	if (c->p->req != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(c->p->req),
+		    "Content-Disposition", disp);
+	pending_reply(c->p, 200, CSV_CTYPE, body, sizeof(CSV_BOM) - 1 + len);
+	free(body);
+}
+
+/* GET /api/sheets/{MsgId}/lines.csv[?contractor=USCC]: the sheet's lines as
+ * CSV (wp_console_sheet_csv: masked, amounts in yuan, formula-guarded) with
+ * a UTF-8 BOM, so that Excel reads the Chinese. 400 for a MsgId that is not
+ * 1 to 35 characters of UTF-8 without control characters, or a contractor
+ * that is not a credit code; 404 for no such sheet; 409 when the MsgId is
+ * several contractors' and none was named. */
+void
+consoleapi_sheet_csv_get(struct console_call *c)
+{
+	char		*msg;
+	const char	*params[2];
+	size_t		 n = 0;
+
+	msg = evhttp_uridecode(c->arg, 0, &n);
+	/* a %00 would end the string early: refused, not read short */
+	if (msg == NULL || strlen(msg) != n || !util_text_ok(msg, 35) ||
+	    !xmlCheckUTF8((const unsigned char *)msg)) {
+		free(msg);
+		jsonreply_error(c->p, 400, "the MsgId must be 1 to 35 "
+		    "characters (UTF-8, percent-encoded in the path), without "
+		    "control characters");
+		return;
+	}
+	if (c->arg2[0] != '\0' && !ids_uscc_valid(c->arg2)) {
+		free(msg);
+		jsonreply_error(c->p, 400, "contractor must be the general "
+		    "contractor's unified social credit code (18 characters)");
+		return;
+	}
+	params[0] = msg;
+	params[1] = c->arg2[0] != '\0' ? c->arg2 : NULL;
+	jsonreply_query(c, "SELECT sheets, csv FROM wp_console_sheet_csv($1, $2)",
+	    2, params, sheet_csv_cb);
+	free(msg);
 }
 
 void

@@ -250,6 +250,7 @@ void	consoleapi_overview_get(struct console_call *);
 void	consoleapi_projects_get(struct console_call *);
 void	consoleapi_project_get(struct console_call *);
 void	consoleapi_sheet_get(struct console_call *);
+void	consoleapi_sheet_csv_get(struct console_call *);
 void	consoleapi_alerts_get(struct console_call *);
 void	consoleapi_approvals_get(struct console_call *);
 void	consoleapi_audit_get(struct console_call *);

@@ -73,6 +73,11 @@ const L = {
 		active: ['在建', 'Active', 'ok'], complete: ['已完工', 'Complete', 'grey'],
 		closed: ['已销户', 'Closed', 'grey'], open: ['正常', 'Open', 'ok'],
 	},
+	outcome: {
+		PAID: ['已付款待到账', 'Paid, not credited yet', 'warn'], CREDITED: ['已到账', 'Credited', 'ok'],
+		REJECTED: ['核心拒绝', 'Rejected by the core', 'bad'], RETURNED: ['收款行退回', 'Returned', 'bad'],
+	},
+	legalKind: { FREEZE: '冻结', SEIZE: '扣划', DEDUCT: '扣划', UNFREEZE: '解除冻结' },
 	action: {
 		'session.signin': '登录 sign-in', 'session.signout': '退出 sign-out',
 		'session.refused': '登录失败 sign-in refused', 'session.locked': '登录锁定 sign-in locked',
@@ -86,6 +91,13 @@ const L = {
 		'wage.returned': '工资退回 wage returned', 'debit.refused': '拒绝扣款 debit refused',
 		'legal_order.applied': '司法扣划 legal order applied',
 		'legal_order.refused': '拒绝司法扣划 legal order refused',
+		'project.completed': '确认完工 project completed', 'wage.rejected': '核心拒绝代发 payment rejected',
+		'statement.agreed': '对账相符 statement agreed', 'statement.break': '对账不符 statement break',
+		'operator.factor_enrolled': '绑定动态口令 second factor enrolled',
+		'operator.factor_reset': '重置动态口令 second factor reset',
+		'platform.replay': '监管平台重推 platform replay', 'guarantee.letter': '保函登记 guarantee letter',
+		'guarantee.drawn': '动用保证金 guarantee drawn', 'guarantee.claimed': '保函索赔 guarantee claimed',
+		'guarantee.released': '退还保证金 guarantee released',
 	},
 };
 
@@ -146,12 +158,235 @@ function yuan(s) {
 	return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] || '');
 }
 
+/* An instant as China Standard Time with its zone, whatever the browser's
+ * own: "2026-12-07 14:05:03 +08:00" (issue 24: times carried no zone). */
 function when(iso) {
 	if (!iso) return '—';
 	const d = new Date(String(iso).replace(/(\.\d{3})\d+/, '$1'));
 	if (isNaN(d)) return String(iso);
+	const c = new Date(d.getTime() + 8 * 3600 * 1000);
 	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+	return `${c.getUTCFullYear()}-${p(c.getUTCMonth() + 1)}-${p(c.getUTCDate())} `
+		+ `${p(c.getUTCHours())}:${p(c.getUTCMinutes())}:${p(c.getUTCSeconds())} +08:00`;
+}
+
+/* "1234.5" -> "¥1,234.50": yuan for people, 2 decimals, on the string. */
+function rmb(s) {
+	if (s === null || s === undefined || s === '') return '—';
+	const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(s));
+	if (!m) return String(s);
+	return m[1] + '¥' + yuan(m[2] + '.' + (m[3] || '').padEnd(2, '0'));
+}
+
+/* Whole fen as a decimal string ("123450" -> "1234.50"), on the string. */
+function fenYuan(f) {
+	const m = /^(-?)(\d+)$/.exec(String(f));
+	if (!m) return String(f);
+	const d = m[2].padStart(3, '0');
+	return m[1] + d.slice(0, -2).replace(/^0+(?=\d)/, '') + '.' + d.slice(-2);
+}
+
+/* English text of a record with its "N fen" as "¥N.NN" (the fallback when
+ * no Chinese sentence is known for it). */
+function fenText(t) {
+	return String(t || '').replace(/(-?\d+) fen\b/g, (_, f) => rmb(fenYuan(f)));
+}
+
+/* --- alerts and audit records for people (issue 24) ---------------------------
+ * The records are the English the regulators receive and the audit chain
+ * hashes, amounts in fen and some accounts by internal id: they cannot
+ * change. The page says each in Chinese, amounts as ¥1,234.50 and the
+ * dedicated account by its number (the JSON's "account"), and keeps the
+ * English kind or action code and the original text visible for support. */
+
+const LINE_REASON = {
+	WP01: '不在实名制花名册', WP02: '不属于该分包单位', WP03: '该月不在岗', BE01: '姓名与花名册不符',
+	AC01: '工资卡与花名册不符', AM05: '该月工资已发放', WP05: '身份证号校验位错误',
+};
+
+function acctOf(x) {
+	const what = x.action && x.action.startsWith('guarantee.') ? '保证金账户' : '专用账户';
+	return x.account ? `${what} ${x.account}` : what;
+}
+
+/* An alert in Chinese, from its kind, its figures (yuan) and what its
+ * detail says; null when none is known (the English is then shown). */
+function alertZh(a) {
+	const d = a.detail || '', acct = acctOf(a);
+	let m;
+	switch (a.kind) {
+	case 'BALANCE_SHORT':
+		return `工资表 ${a.msg_id || ''} 整表暂缓支付：${acct} 可用余额 ${rmb(a.balance)}，需 ${rmb(a.required)}，缺口 ${rmb(a.shortfall)}`
+			+ (/ahead of older held sheets/.test(d) ? '（排在更早的待资金工资表之后）' : '');
+	case 'DEPOSIT_SHORT':
+		return `建设单位截至 ${a.month || ''} 人工费拨付不足：应拨 ${rmb(a.required)}，缺口 ${rmb(a.shortfall)}；${acct} 余额 ${rmb(a.balance)}`;
+	case 'WAGES_OVERDUE':
+		if ((m = /^(\d+) of (\d+) workers on site in (\S+) unpaid after the pay day (\S+?)(?:; (\d+) sheet\(s\) for the month held for funds)?: (.*)$/.exec(d)))
+			return `${m[3]} 在岗 ${m[2]} 人中 ${m[1]} 人过工资支付日 ${m[4]} 仍未发放工资`
+				+ (m[5] ? `，当月 ${m[5]} 张工资表待资金` : '') + `；${acct} 余额 ${rmb(a.balance)}；人员：${m[6]}`;
+		return null;
+	case 'MISUSE_ATTEMPT':
+		if ((m = /^sheet line refused \((\w+)\)/.exec(d)))
+			return `疑似挪用：工资表 ${a.msg_id || ''} 明细 ${a.end_to_end_id || ''} 被拒绝（${m[1]} ${LINE_REASON[m[1]] || ''}）`;
+		if ((m = /to account ending (\S+) \((.*)\) for "(.*)" via (\S+); core reference (\S+)$/.exec(d)))
+			return `拒绝非工资扣款 ${rmb(a.required)}：收款账户尾号 ${m[1]}（${m[2]}），用途“${m[3]}”，渠道 ${m[4]}，核心流水 ${m[5]}；${acct}`;
+		return null;
+	case 'SEIZURE_REFUSED':
+	case 'LEGAL_ORDER_APPLIED':
+		if ((m = /^(\w+) order (\S+) of (.*?) \(reason (\w+)\)/.exec(d)))
+			return `${m[3]} ${L.legalKind[m[1]] || m[1]}文书 ${m[2]}（${m[4] === 'WAGES' ? '为支付本项目工资' : '非工资事由'}）金额 ${rmb(a.required)}：`
+				+ (a.kind === 'SEIZURE_REFUSED' ? '拒绝执行' : (a.shortfall && a.shortfall !== '0.00' ? `部分执行，未执行 ${rmb(a.shortfall)}` : '已执行'))
+				+ `；${acct} 余额 ${rmb(a.balance)}`;
+		return null;
+	case 'CARD_CONCENTRATION':
+		m = /card ending (\S+)/.exec(d);
+		return `花名册试图把已登记给其他工人的工资卡再登记给他人（一人一卡）${m ? `，卡号尾号 ${m[1]}` : ''}`;
+	case 'CARD_CHANGED':
+		if ((m = /^worker (\S+): wage card changed from card ending (\S+) \(bank (\S+), version (\d+)\) to card ending (\S+) \(bank (\S+?)\)/.exec(d)))
+			return `工人 ${m[1]} 的工资卡由尾号 ${m[2]}（开户行 ${m[3]}，第 ${m[4]} 版）变更为尾号 ${m[5]}（开户行 ${m[6]}）`;
+		return null;
+	case 'ACCOUNTS_OPENED':
+		if ((m = /^(\d+) dedicated wage accounts? opened in (\S+) in region (\S+)/.exec(d)))
+			return `${m[2]} 辖区 ${m[3]} 新开立农民工工资专用账户 ${m[1]} 个`;
+		return null;
+	case 'PAYMENT_FAILED':
+		m = /\(([A-Z0-9]{2,4})[),]/.exec(d);
+		return `代发失败：${a.month || ''} 工资 ${rmb(a.required)}（明细 ${a.end_to_end_id || ''}）`
+			+ (/sent back|returned/.test(d) ? '被收款行退回' : '被核心系统拒绝') + (m ? `（${m[1]}）` : '')
+			+ `，工人未收到；资金已退回${/guarantee/.test(d) ? '保证金账户' : acct}并留存，须补发 (BACKPAY)`;
+	case 'SETTLEMENT_OVERDUE':
+		return `代发指令 ${a.msg_id || ''} 超时未收到核心到账结果（首笔明细 ${a.end_to_end_id || ''}）；${acct}`;
+	case 'MANUAL_DEBIT':
+		if ((m = /^manual debit of (\S+) yuan by approval (\d+) \(maker (.*?), checker (.*?)\): (.*)$/.exec(d)))
+			return `${acct} 人工支出 ${rmb(m[1])}，审批 #${m[2]}（经办 ${m[3]}，复核 ${m[4]}）：`
+				+ (/^return of deposit (\S+)/.test(m[5]) ? `原路退还拨付 ${/^return of deposit (\S+)/.exec(m[5])[1]}`
+					: /payout of the balance/.test(m[5]) ? '销户余额转付账户持有人' : m[5])
+				+ `；支出后余额 ${rmb(a.balance)}`;
+		return null;
+	case 'ACCOUNT_CLOSED':
+		m = /by approval (\d+) \(maker (.*?), checker (.*?)\)/.exec(d);
+		return `${acct} 已销户` + (m ? `（审批 #${m[1]}，经办 ${m[2]}，复核 ${m[3]}）` : '');
+	case 'RECONCILIATION_BREAK':
+		return `对账不符：核心日终余额 ${rmb(a.balance)}，本系统账务余额（含在途）${rmb(a.required)}，差额 ${rmb(a.shortfall)}；${acct}`;
+	case 'GUARANTEE_SHORT':
+		return `工资保证金实有 ${rmb(a.balance)}，应缴 ${rmb(a.required)}，缺口 ${rmb(a.shortfall)}，未在期限内补足`;
+	case 'GUARANTEE_EXPIRING':
+		if ((m = /^guarantee letter (\S+) of (.*) \((\S+) yuan left\) expires on (\S+) \((\d+) days\)/.exec(d)))
+			return `保函 ${m[1]}（${m[2]}，可用 ${rmb(m[3])}）将于 ${m[4]} 到期（剩 ${m[5]} 天），项目仍在建：须续开或缴存保证金`;
+		return null;
+	case 'GUARANTEE_RELEASED':
+		return `工资保证金已退还（应缴 ${rmb(a.required)}）`;
+	case 'GUARANTEES':
+		return `${a.month || ''} 工资保证金台账`;
+	default:
+		return null;
+	}
+}
+
+/* An audit record in Chinese from its action and detail; null when no
+ * sentence is known for it (the English is shown with ¥ for fen). */
+function auditZh(r) {
+	const d = r.detail || '', acct = acctOf(r), obj = String(r.object || '');
+	const sheet = obj.startsWith('sheet:') ? obj.slice(6) : '';
+	const cert = /; certificate (.*)$/.exec(d);
+	const via = cert ? `（核心证书 ${cert[1]}）` : '';
+	let m;
+	switch (r.action) {
+	case 'sheet.paid':
+		if ((m = /^account \S+ debited (\d+) fen(?:, (\d+) fen of it from earmarks)?/.exec(d)))
+			return `工资表 ${sheet}：${acct} 代发工资 ${rmb(fenYuan(m[1]))}` + (m[2] ? `，其中 ${rmb(fenYuan(m[2]))} 来自退回留存` : '');
+		return null;
+	case 'sheet.cancelled':
+		if ((m = /(\d+) fen never paid/.exec(d)))
+			return `工资表 ${sheet}：总承包撤回待资金工资表，${rmb(fenYuan(m[1]))} 未支付`;
+		return null;
+	case 'deposit.booked':
+		if ((m = /^entry (\S+) credited (\d+) fen/.exec(d)))
+			return `${acct} 入账 ${rmb(fenYuan(m[2]))}，流水号 ${m[1]}${via}`;
+		return null;
+	case 'wage.returned':
+		if ((m = /^line (\S+) returned \((.*?)\), entry (\S+): (\d+) fen back to account \S+, earmarked for (\S+?)(?:;|$)/.exec(d)))
+			return `工资表 ${sheet} 明细 ${m[1]} 被收款行退回（${m[2]}），流水号 ${m[3]}：${rmb(fenYuan(m[4]))} 退回${acct}，留存用于补发 ${m[5]}${via}`;
+		return null;
+	case 'wage.rejected':
+		if ((m = /^line (\S+) of order (\S+) rejected by the core \((.*?)\)(?:: (\d+) fen back to account \S+, earmarked for (\S+))?/.exec(d)))
+			return `工资表 ${sheet} 明细 ${m[1]}（代发指令 ${m[2]}）被核心系统拒绝（${m[3]}）`
+				+ (m[4] ? `：${rmb(fenYuan(m[4]))} 退回${acct}，留存用于补发 ${m[5]}` : '');
+		return null;
+	case 'debit.refused':
+		if ((m = /^request (\S+) of (\d+) fen refused \((\w+)\)/.exec(d)))
+			return `拒绝非工资扣款：请求 ${m[1]}，${rmb(fenYuan(m[2]))}（${m[3]}），${acct}${via}`;
+		return null;
+	case 'legal_order.applied':
+	case 'legal_order.refused':
+		if ((m = /^(\w+) (\S+) \((\w+)\) of (\d+) fen: (.*?)(?:; certificate .*)?$/.exec(d)))
+			return `${L.legalKind[m[1]] || m[1]}文书 ${m[2]}（${m[3] === 'WAGES' ? '为支付本项目工资' : '非工资事由'}）${rmb(fenYuan(m[4]))}：`
+				+ (r.action === 'legal_order.refused' ? '拒绝执行' : '已执行') + `（${fenText(m[5])}），${acct}${via}`;
+		return null;
+	case 'money.manual':
+		if ((m = /^(\S+) yuan of deposit (\S+) returned to its payer (.*) by approval (\d+): (.*)$/.exec(d)))
+			return `${acct} 原路退还拨付 ${m[2]} ${rmb(m[1])} 给付款人 ${m[3]}（审批 #${m[4]}），理由：${m[5]}`;
+		if ((m = /^(\S+) yuan paid out to the account holder (.*) at closing, by approval (\d+)/.exec(d)))
+			return `${acct} 销户余额 ${rmb(m[1])} 转付账户持有人 ${m[2]}（审批 #${m[3]}）`;
+		return null;
+	case 'account.opened':
+		if ((m = /^dedicated account (\S+)/.exec(d))) return `开立农民工工资专用账户 ${m[1]}（项目 ${obj.replace(/^project:/, '')}）`;
+		return null;
+	case 'account.closed':
+		if ((m = /^dedicated account (\S+) closed/.exec(d))) return `专用账户 ${m[1]} 销户（项目 ${obj.replace(/^project:/, '')}）`;
+		return null;
+	case 'project.completed':
+		if ((m = /^complete on (\S+); public notice of (\d+) days/.exec(d)))
+			return `项目 ${obj.replace(/^project:/, '')} 确认完工，完工日期 ${m[1]}，公示 ${m[2]} 天后专用账户方可销户`;
+		return null;
+	case 'approval.proposed':
+		if ((m = /^(\w+) ?(.*)$/.exec(d)))
+			return `提交审批 #${obj.replace(/^approval:/, '')}：${bi(L.approvalKind, m[1]) || m[1]}${m[2] ? ' ' + m[2] : ''}，待另一复核人审批`;
+		return null;
+	case 'approval.approved': return `批准审批 #${obj.replace(/^approval:/, '')}`;
+	case 'approval.rejected': return `驳回审批 #${obj.replace(/^approval:/, '')}`;
+	case 'approval.failed': return `审批 #${obj.replace(/^approval:/, '')} 执行失败`;
+	case 'session.signin': return '操作员登录';
+	case 'session.signout': return '操作员退出';
+	case 'session.refused': return '登录失败：密码或动态口令错误';
+	case 'session.locked': return '登录失败次数过多，该用户名暂时锁定';
+	case 'alert.retry':
+		if ((m = /^(\d+) delivery/.exec(d))) return `预警 ${obj.replace(/^alert:/, '')} 立即重发 ${m[1]} 个投递`;
+		return null;
+	case 'roster.upload':
+		if ((m = /^(\d+) accepted, (\d+) refused/.exec(d)))
+			return `项目 ${obj.replace(/^project:/, '')} 花名册上传：接收 ${m[1]} 人，拒绝 ${m[2]} 人`;
+		return null;
+	case 'operator.added':
+		if ((m = /^role (\w+)(, second factor enrolled)?/.exec(d)))
+			return `新增操作员 ${obj.replace(/^operator:/, '')}，角色 ${bi(L.role, m[1])}` + (m[2] ? '，已绑定动态口令' : '');
+		return null;
+	case 'operator.factor_enrolled': return `操作员 ${obj.replace(/^operator:/, '')} 登录时绑定动态口令`;
+	case 'operator.factor_reset': return `重置操作员 ${obj.replace(/^operator:/, '')} 的动态口令，其会话已结束`;
+	case 'platform.replay':
+		if ((m = /^records from seq (\d+) sent again \(acknowledged up to (\d+)\)/.exec(d)))
+			return `监管平台 ${obj.replace(/^platform:/, '')} 自序号 ${m[1]} 起重新推送（原确认至 ${m[2]}）`;
+		return null;
+	case 'statement.agreed':
+	case 'statement.break':
+		if ((m = /^(AGREED|BREAK): account (\S+) on (\S+): the core's closing (\S+), the ledger's (\S+) \((\S+) of orders in flight\); (\d+) entries/.exec(d)))
+			return `专用账户 ${m[2]} ${m[3]} 日终对账${m[1] === 'AGREED' ? '相符' : '不符'}：核心余额 ${rmb(m[4])}，账务余额 ${rmb(m[5])}（在途 ${rmb(m[6])}），${m[7]} 笔${via}`;
+		return null;
+	case 'guarantee.drawn':
+		if ((m = /^draw (\d+) \(HRSS decision (.*)\): (\d+) line\(s\), (\d+) fen paid/.exec(d)))
+			return `动用工资保证金（人社决定书 ${m[2]}）：${m[3]} 人，${rmb(fenYuan(m[4]))} 支付给工人，${acct}`;
+		return null;
+	default:
+		return null;
+	}
+}
+
+/* The cell of an alert's or record's text: the Chinese sentence, the English
+ * code, and the original English (as sent or hashed) folded for support. */
+function zhCell(zh, code, english) {
+	return [h('div.zh', zh || fenText(english)),
+		h('div.note', h('span.mono.code', code)),
+		english ? h('details.orig', h('summary', '英文原文 English original'), h('div.note', english)) : null];
 }
 
 /* A message for the next view (shown after a navigation clears the banner). */
@@ -742,6 +977,12 @@ async function viewSheet(id) {
 			card('支付金额 / Amount', yuan(s.total), `元 · 申报 control sum ${yuan(s.ctrl_sum)}`,
 				s.state === 'held' ? 'warn' : s.state === 'paid' ? 'ok' : null),
 			card('时间 / Times', when(s.received_at), s.paid_at ? `支付 paid ${when(s.paid_at)}` : '未支付 not paid')),
+		h('div.actions.no-print', { id: 'sheet-actions' },
+			h('a.chip', { id: 'lines-csv', download: '',
+				href: `/api/sheets/${encodeURIComponent(s.msg_id)}/lines.csv?contractor=${encodeURIComponent(s.contractor)}` },
+			'导出明细 CSV / Export lines (CSV)'),
+			h('a.chip', { id: 'print-voucher', href: `#/sheets/${encodeURIComponent(id)}/voucher` }, '打印凭证 / Print voucher')),
+		h('p'),
 		s.state === 'held'
 			? h('div.banner', '余额不足，整表暂缓支付，入账后自动支付 / The account is short: the whole sheet is held and pays itself when money arrives')
 			: null,
@@ -756,8 +997,143 @@ async function viewSheet(id) {
 				h('td', l.kind === 'WAGE' ? '工资 WAGE' : '补发 BACKPAY'), h('td', l.month),
 				h('td.num', yuan(l.amount)), h('td.num', yuan(l.gross)), h('td.num', String(l.days_worked)),
 				h('td', l.confirm_method, h('div.note', when(l.confirmed_at))),
-				h('td', chip(L.lineStatus, l.status), l.reason_code ? h('div.note.refusal', `${l.reason_code}: ${l.reason_text}`) : null))),
+				h('td', chip(L.lineStatus, l.status), l.outcome ? h('div.note', bi(L.outcome, l.outcome), l.outcome_reason ? ` (${l.outcome_reason})` : '') : null,
+					l.reason_code ? h('div.note.refusal', `${l.reason_code}: ${l.reason_text}`) : null))),
 			'无明细 / no lines')));
+}
+
+/* --- a worker's payments (issue 24): "was this worker paid for October?" ---- */
+
+/* Why an ID number typed by an operator cannot be one (GB 11643: 17 digits
+ * and a check digit, 0-9 or X), or null. */
+function idNumberProblem(s) {
+	if (!/^\d{17}[\dX]$/.test(s))
+		return '身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X）/ An ID number is 18 characters: 17 digits and a check digit (0-9 or X)';
+	const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+	let sum = 0;
+	for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
+	if ('10X98765432'[sum % 11] !== s[17])
+		return '身份证号校验码不符，请核对号码 / The check digit does not match: the number is mistyped';
+	return null;
+}
+
+/* The answer for one month: paid (credited, or paid and not settled yet),
+ * not received (every payment of it came back or was refused), or none. */
+function monthVerdict(list, month) {
+	const of = list.filter((p) => p.month === month);
+	if (!of.length)
+		return h('div.verdict.bad', { 'data-verdict': 'none' }, `${month}：无工资发放记录 / no wage payment found for ${month}`);
+	const got = of.filter((p) => p.outcome === 'PAID' || p.outcome === 'CREDITED');
+	if (!got.length)
+		return h('div.verdict.bad', { 'data-verdict': 'failed' },
+			`${month}：已发放但未到账（${of.map((p) => bi(L.outcome, p.outcome)).join('，')}）/ paid, but it did not reach the card`);
+	return h('div.verdict.ok', { 'data-verdict': 'paid' },
+		`${month}：已发放 / paid — `, got.map((p) => `${p.project} ${rmb(p.amount)} ${bi(L.outcome, p.outcome)}`).join('；'));
+}
+
+function paymentRows(list) {
+	return list.map((p) => h('tr', { 'data-month': p.month },
+		h('td', p.month, h('div.note', p.kind === 'WAGE' ? '工资 WAGE' : '补发 BACKPAY')),
+		h('td', h('a', { href: `#/projects/${encodeURIComponent(p.project)}` }, p.project), h('div.note', p.project_name)),
+		h('td.mono', p.sheet, h('div.note', p.end_to_end_id)),
+		h('td.num', rmb(p.amount)),
+		h('td', chip(L.outcome, p.outcome), ' ', h('span.mono.code', p.outcome), p.reason ? h('div.note', `原因 reason ${p.reason}`) : null),
+		h('td', p.name, h('div.note.mono', p.card)),
+		h('td.nowrap', when(p.paid_at))));
+}
+
+/* The ID number stays in the page: it is never put in the address (and so
+ * in the browser's history); the answer shows it masked. */
+async function viewWorkerPayments() {
+	const id = h('input', { id: 'worker-id', name: 'id_number', maxlength: 18, autocomplete: 'off',
+		placeholder: '18 位身份证号 / ID number', 'aria-label': 'ID number' });
+	const month = h('input', { id: 'worker-month', name: 'month', type: 'month', 'aria-label': 'month' });
+	const out = h('div', { id: 'worker-result' });
+	const search = async () => {
+		const v = id.value.trim().toUpperCase();
+		const why = idNumberProblem(v);
+		out.dataset.state = 'busy';
+		if (why) {
+			out.replaceChildren(h('p.refusal', { id: 'worker-error', role: 'alert' }, why));
+			out.dataset.state = 'refused';
+			return;
+		}
+		try {
+			const w = await api('GET', '/api/workers/' + encodeURIComponent(v) + '/payments');
+			out.replaceChildren(
+				h('h2', '工人 ', h('span.mono', w.id_number), ' ', h('small', `${w.payments.length} 笔发放 payments, newest month first`)),
+				month.value ? monthVerdict(w.payments, month.value) : null,
+				table([th('月份', 'Month'), th('项目', 'Project'), th('工资表 / 明细', 'Sheet / EndToEndId'),
+					th('金额', 'Amount (CNY)', 'num'), th('结果', 'Outcome'), th('姓名 / 工资卡', 'Name / card'), th('支付时间', 'Paid at')],
+				paymentRows(w.payments), '该工人在任何项目都没有工资发放记录 / no wage was ever paid to this worker'));
+			out.dataset.state = 'shown';
+		} catch (e) {
+			if (e instanceof Stale) return;
+			out.replaceChildren(h('p.refusal', { id: 'worker-error', role: 'alert' }, explain(e)));
+			out.dataset.state = 'refused';
+		}
+	};
+	mount(
+		h('h1', '工人工资查询 ', h('small', 'A worker\'s payments on every project')),
+		h('section.panel',
+			h('p.note', '输入工人身份证号（可选月份），查询其在所有项目的工资发放及到账结果。号码只用于本次查询，页面上显示脱敏号码。 / ',
+				'Enter the worker\'s ID number (and a month, optionally) to see every wage paid to them on any project and whether it reached their card.'),
+			h('form.actions', { id: 'worker-search', onsubmit: (ev) => { ev.preventDefault(); search(); } },
+				id, month, h('button', { type: 'submit' }, '查询 / Search'))),
+		h('section.panel', out));
+	id.focus();
+}
+
+/* --- a sheet's voucher, to print (issue 24) ------------------------------------ */
+
+/* Every line of a sheet (the API gives 1000 at a time). */
+async function sheetWhole(id) {
+	const s = await api('GET', '/api/sheets/' + encodeURIComponent(id));
+	while (s.line_list.length < s.lines) {
+		const more = await api('GET', `/api/sheets/${encodeURIComponent(id)}?offset=${s.line_list.length}`);
+		if (!more.line_list.length) break;
+		s.line_list.push(...more.line_list);
+	}
+	return s;
+}
+
+/* What GET /v1/sheets/{MsgId}/voucher gives the contractor, for an operator
+ * to print for a worker or the contractor: the paid lines (masked), the
+ * count and total of those that stayed paid, and whether the bank issues
+ * the voucher signed. Lines whose money came back are shown, not counted. */
+async function viewVoucher(id) {
+	const s = await sheetWhole(id);
+	const v = s.voucher || { issuable: false, count: 0, total: '0.00', back: 0 };
+	const lines = s.line_list.filter((l) => !l.reason_code);
+	mount(
+		h('div.crumbs.no-print', h('a', { href: `#/sheets/${encodeURIComponent(id)}` }, '← 返回工资表 back to the sheet'), ' ',
+			h('button', { type: 'button', id: 'print', onclick: () => window.print() }, '打印 / Print')),
+		h('section.voucher', { id: 'voucher' },
+			h('h1', '农民工工资代发凭证 ', h('small', 'Wage payment voucher')),
+			h('dl.facts',
+				h('dt', '工资表 MsgId'), h('dd.mono', s.msg_id),
+				h('dt', '项目 Project'), h('dd', `${s.project} ${s.project_name || ''}`),
+				h('dt', '专用账户 Dedicated account'), h('dd.mono', s.account),
+				h('dt', '分包单位 Subcontractor'), h('dd', s.subcontractor.name || '—', ' ', h('span.mono', s.subcontractor.uscc)),
+				h('dt', '工资月份 Month'), h('dd', s.month),
+				h('dt', '支付时间 Paid at'), h('dd', s.paid_at ? when(s.paid_at) : '未支付 not paid'),
+				h('dt', '笔数 Count'), h('dd', { id: 'voucher-count' }, String(v.count)),
+				h('dt', '合计 Total'), h('dd', { id: 'voucher-total' }, rmb(v.total),
+					v.back ? h('span.note', ` （另有 ${v.back} 笔资金退回，不计入 / ${v.back} line(s) came back, not counted）`) : null),
+				h('dt', '银行签章 Bank signature'), h('dd', { id: 'voucher-signature' }, v.issuable
+					? h('span.chip.ok', '已出具，由银行数字签名 / issued, signed by the bank')
+					: h('span.chip.bad', '不出具：工资表未支付或全部退回 / not issued: the sheet is not paid, or every line came back'),
+					h('div.note', '签名原件为银行签名的 XML 凭证（总承包经 GET /v1/sheets/{MsgId}/voucher 获取，任何信任本行证书者可验证）/ '
+						+ 'the signed original is the XML voucher (GET /v1/sheets/{MsgId}/voucher), verifiable by anyone who trusts the bank'))),
+			table([th('序号', '#', 'num'), th('端到端编号', 'EndToEndId'), th('姓名', 'Name'), th('身份证号', 'ID number'),
+				th('工资卡', 'Wage card'), th('金额', 'Amount (CNY)', 'num'), th('到账', 'Settlement')],
+			lines.map((l) => h('tr' + (l.status === 'returned' ? '.short' : ''),
+				h('td.num', String(l.seq)), h('td.mono', l.end_to_end_id), h('td', l.name),
+				h('td.mono', l.id_number), h('td.mono', l.card), h('td.num', rmb(l.amount)),
+				h('td', l.outcome ? bi(L.outcome, l.outcome) : bi(L.lineStatus, l.status),
+					l.status === 'returned' ? h('div.note', '不计入合计 not counted') : null))),
+			'无已支付明细 / no paid line'),
+			h('p.note', `打印时间 printed ${when(new Date().toISOString())} · 身份证号、卡号已脱敏 / ID and card numbers masked`)));
 }
 
 function deliveryCell(a) {
@@ -782,15 +1158,16 @@ async function viewAlerts(params) {
 		h('p'),
 		h('section.panel',
 			table([th('时间', 'Raised'), th('类型', 'Kind'), th('项目', 'Project'), th('说明', 'Detail'),
-				th('金额 (元)', 'Figures', 'num'), th('送达情况', 'Delivery per recipient'), th('', '')],
+				th('金额', 'Figures (CNY)', 'num'), th('送达情况', 'Delivery per recipient'), th('', '')],
 			list.map((a) => h('tr', { 'data-alert': a.id },
 				h('td', when(a.raised_at)),
 				h('td', h('span.chip.bad', bi(L.alertKind, a.kind))),
 				h('td', a.project ? h('a', { href: `#/projects/${encodeURIComponent(a.project)}` }, a.project) : '—',
 					a.project_name ? h('div.note', a.project_name) : null),
-				h('td.wrap', a.detail, h('div.note.mono', [a.month, a.msg_id, a.end_to_end_id].filter(Boolean).join(' · '))),
-				h('td.num', a.shortfall ? `缺口 ${yuan(a.shortfall)}` : '', a.required ? h('div.note', `需 ${yuan(a.required)}`) : null,
-					a.balance ? h('div.note', `余额 ${yuan(a.balance)}`) : null),
+				h('td.wrap.alert-text', zhCell(alertZh(a), a.kind, a.detail),
+					h('div.note.mono', [a.account, a.month, a.msg_id, a.end_to_end_id].filter(Boolean).join(' · '))),
+				h('td.num', a.shortfall ? `缺口 ${rmb(a.shortfall)}` : '', a.required ? h('div.note', `需 ${rmb(a.required)}`) : null,
+					a.balance ? h('div.note', `余额 ${rmb(a.balance)}`) : null),
 				h('td', deliveryCell(a)),
 				h('td', a.delivered ? null : h('button.secondary', {
 					type: 'button', disabled: !!why, title: why, 'data-retry': a.id,
@@ -837,8 +1214,9 @@ async function viewAudit(params) {
 			table([th('编号', 'No.', 'num'), th('链', 'Chain'), th('时间', 'At'), th('操作人', 'Actor'), th('动作', 'Action'),
 				th('对象', 'Object'), th('说明', 'Detail'), th('哈希', 'Hash')],
 			list.map((r) => h('tr' + (!v.ok && r.id === v.first_broken ? '.broken' : ''), { 'data-audit': r.id },
-				h('td.num', String(r.id)), h('td.mono', r.chain), h('td.nowrap', when(r.at)), h('td', r.actor),
-				h('td', L.action[r.action] || r.action), h('td.mono', r.object), h('td.wrap', r.detail),
+				h('td.num', String(r.id)), h('td.mono.brk', r.chain), h('td', when(r.at)), h('td.brk', r.actor),
+				h('td', L.action[r.action] || r.action), h('td.mono.brk', r.object),
+				h('td.wrap.audit-text', zhCell(auditZh(r), r.action, r.detail)),
 				h('td.mono', { title: r.hash }, r.hash.slice(0, 12) + '…'))),
 			'无记录 / no records'),
 			h('p.actions',
@@ -950,6 +1328,8 @@ const views = [
 	[/^\/projects$/, (m, q) => viewProjects(q), 'projects'],
 	[/^\/projects\/([^/]+)$/, (m) => viewProject(decodeURIComponent(m[1])), 'projects'],
 	[/^\/sheets\/(\d+)$/, (m) => viewSheet(m[1]), 'projects'],
+	[/^\/sheets\/(\d+)\/voucher$/, (m) => viewVoucher(m[1]), 'projects'],
+	[/^\/worker-payments$/, () => viewWorkerPayments(), 'worker-payments'],
 	[/^\/workers\/([0-9Xx]{18})$/, (m) => viewWorkerCards(decodeURIComponent(m[1]).toUpperCase()), 'projects'],
 	[/^\/alerts$/, (m, q) => viewAlerts(q), 'alerts'],
 	[/^\/approvals$/, (m, q) => viewApprovals(q), 'approvals'],

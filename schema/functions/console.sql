@@ -177,10 +177,54 @@ LANGUAGE sql STABLE AS $$
 	FROM project p JOIN account a ON a.id = p.account_id WHERE p.code = p_code
 $$;
 
--- A sheet with up to 1000 of its lines from p_offset, ID and card numbers
--- masked (and, since 032, names: the masks the daemon wrote, else made here
--- from a clear value). A line's status: refused (with its reason), held, paid, or returned.
--- Reads only. Called by daemon/consoleapi.c.
+-- Lines of a sheet as the console shows them, in line order from p_offset,
+-- at most p_limit (NULL: all): ID and card numbers masked (and, since 032,
+-- names: the masks the daemon wrote, else made here from a clear value);
+-- the line's status (refused with its reason, held, paid, returned, or the
+-- sheet's state) and, for a line paid, its settlement outcome as
+-- wp_console_worker_payments tells it: REJECTED by the core (its reason),
+-- RETURNED by the card's bank (the return's reason, NARR if none),
+-- CREDITED, else PAID (no final status yet). Reads only. Called by
+-- wp_console_sheet and wp_console_sheet_csv.
+CREATE OR REPLACE FUNCTION wp_console_lines(p_sheet bigint, p_offset int, p_limit int)
+RETURNS TABLE (seq int, end_to_end_id text, name text, id_number text, card text,
+	card_bank text, kind text, month text, amount text, gross text, days_worked int,
+	confirmed_at timestamptz, confirm_method text, status text, returned_at timestamptz,
+	return_reason text, reason_code text, reason_text text, outcome text,
+	outcome_reason text)
+LANGUAGE sql STABLE AS $$
+	SELECT l.seq, l.end_to_end_id, coalesce(l.name_mask, l.name),
+		coalesce(l.id_mask, wp_console_mask(l.id_number)),
+		coalesce(l.card_mask, wp_console_mask(l.card)), l.card_bank, l.kind,
+		to_char(l.month, 'YYYY-MM'), wp_yuan(l.amount), wp_yuan(l.gross),
+		l.days_worked, l.confirmed_at, l.confirm_method,
+		CASE WHEN l.reason_code IS NOT NULL THEN 'refused'
+			WHEN x.sheet_id IS NOT NULL THEN 'returned'
+			WHEN s.state = 'PAID' THEN 'paid' ELSE lower(s.state) END,
+		x.received_at, x.reason_code, l.reason_code, l.reason_text,
+		CASE WHEN l.reason_code IS NOT NULL OR s.state <> 'PAID' THEN NULL
+			WHEN st.status = 'RJCT' THEN 'REJECTED'
+			WHEN x.entry_ref IS NOT NULL THEN 'RETURNED'
+			WHEN st.status = 'ACCC' THEN 'CREDITED' ELSE 'PAID' END,
+		CASE WHEN l.reason_code IS NOT NULL OR s.state <> 'PAID' THEN NULL
+			WHEN st.status = 'RJCT' THEN st.reason
+			WHEN x.entry_ref IS NOT NULL THEN coalesce(x.reason_code, 'NARR') END
+	FROM sheet s
+	JOIN LATERAL (SELECT * FROM sheet_line l WHERE l.sheet_id = s.id
+		ORDER BY l.seq OFFSET p_offset LIMIT p_limit) l ON true
+	LEFT JOIN line_return x ON x.sheet_id = l.sheet_id AND x.line_seq = l.seq
+	LEFT JOIN payment_order o ON o.sheet_id = s.id
+	LEFT JOIN payment_settlement st ON st.order_id = o.id AND st.line_seq = l.seq
+	WHERE s.id = p_sheet
+	ORDER BY l.seq
+$$;
+
+-- A sheet with up to 1000 of its lines from p_offset (wp_console_lines),
+-- and, added (issue 24), what its payment voucher holds: whether one can be
+-- issued (a PAID sheet with a line that stayed paid: GET
+-- /v1/sheets/{MsgId}/voucher then answers it, signed by the bank), its
+-- Count and Total (the lines paid and not back, over the whole sheet), and
+-- how many paid lines came back. Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_sheet(p_id bigint, p_offset int) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -189,24 +233,81 @@ BEGIN
 		'account', (SELECT number FROM account WHERE id = s.account_id),
 		'project_name', (SELECT name FROM project WHERE id = s.project_id),
 		'offset', p_offset,
+		'voucher', (SELECT json_build_object(
+			'issuable', s.state = 'PAID' AND count(*) FILTER (WHERE x.sheet_id IS NULL) > 0,
+			'count', count(*) FILTER (WHERE x.sheet_id IS NULL),
+			'total', wp_yuan(coalesce(sum(l.amount) FILTER (WHERE x.sheet_id IS NULL), 0)::bigint),
+			'back', count(*) FILTER (WHERE x.sheet_id IS NOT NULL))
+			FROM sheet_line l
+			LEFT JOIN line_return x ON x.sheet_id = l.sheet_id AND x.line_seq = l.seq
+			WHERE l.sheet_id = s.id AND l.reason_code IS NULL AND s.state = 'PAID'),
 		'line_list', coalesce((SELECT json_agg(json_build_object(
-			'seq', l.seq, 'end_to_end_id', l.end_to_end_id,
-			'name', coalesce(l.name_mask, l.name),
-			'id_number', coalesce(l.id_mask, wp_console_mask(l.id_number)),
-			'card', coalesce(l.card_mask, wp_console_mask(l.card)),
-			'card_bank', l.card_bank, 'kind', l.kind, 'month', to_char(l.month, 'YYYY-MM'),
-			'amount', wp_yuan(l.amount), 'gross', wp_yuan(l.gross),
+			'seq', l.seq, 'end_to_end_id', l.end_to_end_id, 'name', l.name,
+			'id_number', l.id_number, 'card', l.card, 'card_bank', l.card_bank,
+			'kind', l.kind, 'month', l.month, 'amount', l.amount, 'gross', l.gross,
 			'days_worked', l.days_worked, 'confirmed_at', l.confirmed_at,
-			'confirm_method', l.confirm_method,
-			'status', CASE WHEN l.reason_code IS NOT NULL THEN 'refused'
-				WHEN x.sheet_id IS NOT NULL THEN 'returned'
-				WHEN s.state = 'PAID' THEN 'paid' ELSE lower(s.state) END,
-			'returned_at', x.received_at, 'return_reason', x.reason_code,
-			'reason_code', l.reason_code, 'reason_text', l.reason_text) ORDER BY l.seq)
-			FROM (SELECT * FROM sheet_line l WHERE l.sheet_id = s.id
-			      ORDER BY l.seq OFFSET p_offset LIMIT 1000) l
-			LEFT JOIN line_return x ON x.sheet_id = l.sheet_id AND x.line_seq = l.seq), '[]')))::json
+			'confirm_method', l.confirm_method, 'status', l.status,
+			'returned_at', l.returned_at, 'return_reason', l.return_reason,
+			'reason_code', l.reason_code, 'reason_text', l.reason_text,
+			'outcome', l.outcome, 'outcome_reason', l.outcome_reason) ORDER BY l.seq)
+			FROM wp_console_lines(s.id, p_offset, 1000) l), '[]')))::json
 	FROM sheet s WHERE s.id = p_id);
+END $$;
+
+-- One cell of a CSV file (RFC 4180: every cell quoted, quotes doubled),
+-- guarded against formula injection: a value beginning with =, +, -, @, a
+-- tab or a carriage return, which a spreadsheet would take for a formula,
+-- gets a leading apostrophe (OWASP "CSV Injection"). NULL is the empty
+-- cell. Called by wp_console_sheet_csv.
+CREATE OR REPLACE FUNCTION wp_csv_cell(p text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT '"' || replace(CASE WHEN p ~ E'^[=+@\t\r-]' THEN '''' || p
+		ELSE coalesce(p, '') END, '"', '""') || '"'
+$$;
+
+-- A sheet's lines as CSV for an operator's spreadsheet (GET
+-- /api/sheets/{MsgId}/lines.csv, issue 24): a header row naming each column
+-- in Chinese and English, then one row per line in line order: EndToEndId,
+-- name (masked when stored with keys), ID number and card masked, amount in
+-- yuan, status (wp_console_lines; a refusal with its code and reason) and
+-- settlement outcome, in Chinese and English; every cell wp_csv_cell's.
+-- Rows end in CRLF; the daemon puts the UTF-8 BOM before it. The sheet is
+-- found by MsgId, of the contractor p_contractor when given (a MsgId is
+-- unique per contractor only): sheets is how many matched, csv is set when
+-- exactly one did. Reads only. Called by daemon/consoleapi.c.
+CREATE OR REPLACE FUNCTION wp_console_sheet_csv(p_msg_id text, p_contractor text)
+RETURNS TABLE (sheets bigint, csv text) LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_ids	bigint[];
+BEGIN
+	SELECT array_agg(s.id) INTO v_ids FROM sheet s
+	WHERE s.msg_id = p_msg_id
+	  AND (p_contractor IS NULL OR s.contractor_uscc::text = p_contractor);
+	sheets := coalesce(cardinality(v_ids), 0);
+	IF sheets <> 1 THEN
+		RETURN NEXT;
+		RETURN;
+	END IF;
+	SELECT '端到端编号 EndToEndId,姓名 Name,身份证号（脱敏）ID number (masked),'
+		|| '工资卡（脱敏）Card (masked),金额（元）Amount (CNY),状态 Status,'
+		|| '到账结果 Settlement' || E'\r\n'
+		|| coalesce(string_agg(concat_ws(',', wp_csv_cell(l.end_to_end_id),
+			wp_csv_cell(l.name), wp_csv_cell(l.id_number), wp_csv_cell(l.card),
+			wp_csv_cell(l.amount),
+			wp_csv_cell(CASE l.status WHEN 'paid' THEN '已支付 paid'
+				WHEN 'refused' THEN '已拒绝 refused ' || l.reason_code || ': '
+					|| l.reason_text
+				WHEN 'held' THEN '待资金 held for funds'
+				WHEN 'returned' THEN '资金退回 money back'
+				WHEN 'cancelled' THEN '已撤回 withdrawn'
+				WHEN 'rejected' THEN '已拒绝 rejected'
+				ELSE l.status END),
+			wp_csv_cell(CASE l.outcome WHEN 'CREDITED' THEN '已到账 CREDITED'
+				WHEN 'REJECTED' THEN '核心拒绝 REJECTED ' || l.outcome_reason
+				WHEN 'RETURNED' THEN '银行退回 RETURNED ' || l.outcome_reason
+				WHEN 'PAID' THEN '已付款待到账 PAID' END))
+			|| E'\r\n', '' ORDER BY l.seq), '')
+	INTO csv FROM wp_console_lines(v_ids[1], 0, NULL) l;
+	RETURN NEXT;
 END $$;
 
 -- A worker's card history (GET /api/workers/{idNumber}/cards): every version
@@ -285,10 +386,12 @@ $$;
 -- NULL) the open ones (not routed, or with a delivery PENDING or
 -- NO_RECIPIENT). Of alerts raised at the same instant, those listed first (by
 -- id) are the ones kept within the 500. Each open state is read on its own
--- partial index. Reads only. Called by daemon/consoleapi.c.
+-- partial index. Added (issue 24): 'account', the project's dedicated
+-- account number. Reads only. Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_alerts(p_all boolean) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(json_build_object('id', a.id, 'kind', a.kind,
 		'project', p.code, 'project_name', p.name, 'region', p.region,
+		'account', (SELECT n.number FROM account n WHERE n.id = p.account_id),
 		'raised_at', a.raised_at, 'month', to_char(a.month, 'YYYY-MM'),
 		'balance', wp_yuan(a.balance), 'required', wp_yuan(a.required),
 		'shortfall', wp_yuan(a.shortfall), 'msg_id', a.msg_id,
@@ -319,11 +422,16 @@ CREATE OR REPLACE FUNCTION wp_console_approvals(p_all boolean) RETURNS json LANG
 $$;
 
 -- A page of the audit trail, newest first: 100 records before id p_before (the
--- newest 100 when NULL), of every chain. Reads only.
+-- newest 100 when NULL), of every chain; added (issue 24): 'account', the
+-- number of the account a record is about (its chain's, account:NUMBER, or
+-- its object's), for the page to say in place of the internal id some
+-- details carry ("account 7 debited ..."). Reads only.
 -- Called by daemon/consoleapi.c.
 CREATE OR REPLACE FUNCTION wp_console_audit(p_before bigint) RETURNS json LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(json_build_object('id', x.id, 'chain', x.chain, 'at', x.at, 'actor', x.actor,
 		'action', x.action, 'object', x.object, 'detail', x.detail,
+		'account', CASE WHEN x.chain LIKE 'account:%' THEN substr(x.chain, 9)
+			WHEN x.object LIKE 'account:%' THEN substr(x.object, 9) END,
 		'hash', encode(x.hash, 'hex')) ORDER BY x.id DESC), '[]')
 	FROM ((SELECT * FROM audit WHERE p_before IS NULL ORDER BY id DESC LIMIT 100)	-- 014
 	      UNION ALL

@@ -25,6 +25,11 @@ printf 'worker %s: masked\n' "$(echo "$idn" | cut -c1-4)**********$(echo "$idn" 
     >"$T/plant/t-fake/wagepayd.log"
 "$TOOLS/idscan" "$T/plant/t-fake" >/dev/null
 check_eq "a masked one is not a hit" "$?" 0
+# the console's CSV of a sheet's lines (issue 24) is an output too
+printf '\357\273\277端到端编号 EndToEndId,姓名 Name\r\n"E1","%s"\r\n' "$idn" >"$T/plant/t-fake/csv"
+"$TOOLS/idscan" "$T/plant/t-fake" >/dev/null
+check_eq "a planted ID in a sheet's CSV is found (exit 1)" "$?" 1
+rm "$T/plant/t-fake/csv"
 
 # --- the suite's outputs ------------------------------------------------------
 self=$(basename "$0" .t)

@@ -5,7 +5,7 @@
 -- Masking: a sheet's lines show ID and card numbers masked (first and last
 -- 4; shorter than 12 masked whole) with each line's status (paid, returned,
 -- refused, held), and no console read (overview, projects, a project, the
--- sheets, alerts, approvals, the audit trail, metrics) carries a worker's
+-- sheets and their CSV, alerts, approvals, the audit trail, metrics) carries a worker's
 -- full ID or card number anywhere. The throttle: the p_fails-th failure
 -- within the window locks the name once, a failure after the window starts
 -- a new count, expired rows of other names are dropped, locked ones kept,
@@ -14,7 +14,7 @@
 -- window back.
 BEGIN;
 \ir fixtures.sql
-SELECT plan(50);
+SELECT plan(59);
 SELECT lives_ok('SELECT tap.world()', 'the demo world is made through the daemon''s own functions');
 SELECT is(tap.deposit('DEP-1', 100000), 'APPLIED', 'the owner deposits 1,000.00');
 SELECT is(tap.decide('P-1', ARRAY[tap.l('P1', 1, 10000), tap.l('P2', 2, 20000),
@@ -49,6 +49,27 @@ SELECT is(wp_console_sheet(-1, 0)::text, NULL, 'no such sheet: NULL');
 SELECT is(wp_console_mask('123456789012'), '1234****9012', 'wp_console_mask: 12 characters keep 4 and 4');
 SELECT is(wp_console_mask('12345678901'), '***********', 'wp_console_mask: shorter ones are masked whole');
 SELECT is(wp_console_mask(NULL), NULL, 'wp_console_mask: nothing stays nothing');
+-- each line's settlement outcome and the voucher's figures (issue 24)
+SELECT is((SELECT string_agg(concat_ws(' ', l->>'end_to_end_id', coalesce(l->>'outcome', '-'),
+	coalesce(l->>'outcome_reason', '-')), ' | ')
+	FROM json_array_elements(wp_console_sheet(tap.sheet_id('P-1'), 0)->'line_list') l),
+	'P1 PAID - | P2 RETURNED AC04 | P3 - -', 'wp_console_sheet: a paid line''s outcome, a returned one''s with its reason, none for a refused one');
+SELECT is((SELECT (wp_console_sheet(tap.sheet_id('P-1'), 0)::jsonb->'voucher')::text),
+	'{"back": 1, "count": 1, "total": "100.00", "issuable": true}', 'the voucher counts the lines that stayed paid');
+SELECT is((SELECT (wp_console_sheet(tap.sheet_id('H-1'), 0)->'voucher'->>'issuable')), 'false', 'a held sheet has no voucher');
+-- the CSV of a sheet's lines: formula injection guarded, quoted, masked
+SELECT is(wp_csv_cell('=1+2'), '"''=1+2"', 'wp_csv_cell: = gets an apostrophe');
+SELECT is(wp_csv_cell('+1') || wp_csv_cell('-1') || wp_csv_cell('@A1') || wp_csv_cell(E'\tx'),
+	'"''+1""''-1""''@A1""''' || E'\tx"', 'wp_csv_cell: so do + - @ and a tab');
+SELECT is(wp_csv_cell('a"b,c') || wp_csv_cell(NULL) || wp_csv_cell('张三'), '"a""b,c""""张三"',
+	'wp_csv_cell: quotes doubled, NULL empty, text as it is');
+SELECT is((SELECT sheets || ' ' || split_part(csv, E'\r\n', 2) FROM wp_console_sheet_csv('P-1', NULL)),
+	'1 "P1","' || (tap.w(1)).name || '","4101**********0008","6228***********8280","100.00","已支付 paid","已付款待到账 PAID"',
+	'wp_console_sheet_csv: a row per line, masked, in yuan, status and outcome');
+SELECT is((SELECT array_length(string_to_array(csv, E'\r\n'), 1) FROM wp_console_sheet_csv('P-1', NULL)), 5,
+	'the header, three lines, and the last CRLF');
+SELECT is((SELECT sheets::text || coalesce(csv, '-') FROM wp_console_sheet_csv('NO-SUCH', NULL)), '0-',
+	'wp_console_sheet_csv: an unknown MsgId matches nothing');
 -- no console read carries a full ID or card number
 CREATE TEMP TABLE reads AS
 	SELECT 'overview' AS what, wp_console_overview('2026-11-16 09:00+08')::text AS doc
@@ -58,9 +79,11 @@ CREATE TEMP TABLE reads AS
 	UNION ALL SELECT 'alerts', wp_console_alerts(true)::text
 	UNION ALL SELECT 'approvals', wp_console_approvals(true)::text
 	UNION ALL SELECT 'audit', wp_console_audit(NULL)::text
-	UNION ALL SELECT 'metrics', wp_console_metrics()::text;
-SELECT is((SELECT count(*) FROM reads WHERE doc LIKE '%' || wp_mask((tap.w(5)).idn) || '%'), 2::bigint,
-	'worker 5''s ID appears masked (the held sheet, the WAGES_OVERDUE alert)');
+	UNION ALL SELECT 'metrics', wp_console_metrics()::text
+	UNION ALL SELECT 'csv ' || s.msg_id, (SELECT csv FROM wp_console_sheet_csv(s.msg_id, s.contractor_uscc::text))
+	FROM sheet s;
+SELECT is((SELECT count(*) FROM reads WHERE doc LIKE '%' || wp_mask((tap.w(5)).idn) || '%'), 3::bigint,
+	'worker 5''s ID appears masked (the held sheet, its CSV, the WAGES_OVERDUE alert)');
 SELECT is((SELECT string_agg(r.what || ':' || w.k, ' ') FROM reads r, tap.worker w
 	WHERE position(w.idn IN r.doc) > 0 OR position(w.card IN r.doc) > 0), NULL,
 	'no console read carries a full ID or card number');
