@@ -11,14 +11,18 @@
  * (HTTP/1.1): a handshake per message cost the core and the daemon more
  * than writing a payment order. A connection that fails or is closed by
  * the peer is dropped, never reconnected (an OpenSSL bufferevent cannot
- * be): the next POST gets a new one.
+ * be): the next POST gets a new one. A connection carries one request at
+ * a time; the POSTs beyond them wait in the destination's own queue, in
+ * order, for the first connection free (evhttp's per-connection queue
+ * would hold small orders behind a 40 MB one on its connection while the
+ * others sat idle).
  *
  * The end of a POST is told exactly once, from the loop, never from inside
  * outbound_post: the HTTP status (the caller decides what counts: for all
  * of ours, any 2xx) or 0 with why (refused, TLS failed with OpenSSL's
  * reason, closed before an answer, no answer within the timeout). A POST
- * unanswered in time drops its connection, and every POST queued behind it
- * on that connection ends as failed with it.
+ * unanswered in time (counted from outbound_post, waiting included) drops
+ * its connection if it was on one.
  *
  * Owns: the connections, the POSTs in flight, the TLS context's reference
  * it took. A destination retired (a reloaded configuration) takes no more
@@ -55,7 +59,9 @@ struct obconn {
 struct obpost {
 	LIST_ENTRY(obpost)	 entry;
 	struct outbound		*ob;
-	struct obconn		*conn;		/* while its request is queued */
+	struct obconn		*conn;		/* while its request is out */
+	struct evhttp_request	*req;		/* owned while it waits */
+	TAILQ_ENTRY(obpost)	 wentry;	/* in ob->waiting while it waits */
 	outbound_cb		 cb;
 	void			*arg;
 	int			 status;
@@ -78,11 +84,15 @@ struct outbound {
 	int			 timeout_secs, conns_max, nconns;
 	LIST_HEAD(, obconn)	 conns;
 	LIST_HEAD(, obpost)	 posts;
-	struct event		*sweep;		/* frees dead connections */
+	TAILQ_HEAD(, obpost)	 waiting;	/* no connection yet, in order */
+	struct event		*sweep;		/* frees dead connections and
+						 * gives the waiting theirs */
 	bool			 retired;
 };
 
 static LIST_HEAD(, outbound) all = LIST_HEAD_INITIALIZER(all);
+
+static void	dispatch(struct outbound *);
 
 /* --- connections ----------------------------------------------------------- */
 
@@ -173,25 +183,19 @@ conn_new(struct outbound *ob)
 	return c;
 }
 
-/* An idle live connection, else a new one while there may be more, else
- * the live one with the fewest requests waiting (evhttp queues them). */
+/* An idle live connection, else a new one while there may be more; NULL
+ * when every connection is busy (the POST waits) or none could be made. */
 static struct obconn *
 conn_pick(struct outbound *ob)
 {
-	struct obconn	*c, *best = NULL;
+	struct obconn	*c;
 
-	LIST_FOREACH(c, &ob->conns, entry) {
-		if (c->dead)
-			continue;
-		if (c->queued == 0)
+	LIST_FOREACH(c, &ob->conns, entry)
+		if (!c->dead && c->queued == 0)
 			return c;
-		if (best == NULL || c->queued < best->queued)
-			best = c;
-	}
-	if (best == NULL || ob->nconns < ob->conns_max)
-		if ((c = conn_new(ob)) != NULL)
-			return c;
-	return best;
+	if (ob->nconns < ob->conns_max)
+		return conn_new(ob);
+	return NULL;
 }
 
 /* --- the end of a POST ----------------------------------------------------- */
@@ -207,6 +211,8 @@ ob_free(struct outbound *ob)
 		conn_free(ob, c);
 	while ((p = LIST_FIRST(&ob->posts)) != NULL) {
 		LIST_REMOVE(p, entry);
+		if (p->req != NULL)
+			evhttp_request_free(p->req);	/* never sent */
 		event_free(p->deadline);
 		event_free(p->later);
 		free(p);
@@ -338,6 +344,15 @@ deadline_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd; (void)ev;
 	snprintf(why, sizeof(why), "no answer within %d s",
 	    p->ob->timeout_secs);
+	if (p->req != NULL) {		/* still waiting for a connection */
+		TAILQ_REMOVE(&p->ob->waiting, p, wentry);
+		evhttp_request_free(p->req);
+		p->req = NULL;
+		snprintf(why, sizeof(why), "not sent within %d s: every "
+		    "connection to the peer was busy", p->ob->timeout_secs);
+		end_later(p, 0, why);
+		return;
+	}
 	if (c == NULL) {
 		end_later(p, 0, why);
 		return;
@@ -351,10 +366,12 @@ deadline_cb(evutil_socket_t fd, short ev, void *arg)
 		    "dropped when another message on it timed out");
 	}
 	conn_free(p->ob, c);
+	sweep_later(p->ob);	/* the waiting get a new connection */
 }
 
-/* Frees the dead connections no request waits on; a retired destination
- * with nothing in flight, whole. */
+/* Frees the dead connections no request waits on, then gives the waiting
+ * POSTs the connections free; a retired destination with nothing in
+ * flight, whole. */
 static void
 sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -371,6 +388,7 @@ sweep_cb(evutil_socket_t fd, short ev, void *arg)
 		if (c->dead && c->queued == 0)
 			conn_free(ob, c);
 	}
+	dispatch(ob);
 }
 
 /* --- destinations and POSTs ----------------------------------------------------- */
@@ -421,11 +439,12 @@ outbound_new(struct event_base *base, struct evdns_base *dns, const char *url,
 	ob->conns_max = conns_max > 0 ? conns_max : 1;
 	LIST_INIT(&ob->conns);
 	LIST_INIT(&ob->posts);
+	TAILQ_INIT(&ob->waiting);
 	LIST_INSERT_HEAD(&all, ob, entry);
 	return ob;
 }
 
-/* The request of p, queued on a connection; -1 when none could be had. */
+/* The request of p, made to wait in ob->waiting; -1 when it cannot be. */
 static int
 request(struct obpost *p, const char *ctype, const char *const *headers,
     const char *body, size_t len)
@@ -433,34 +452,65 @@ request(struct obpost *p, const char *ctype, const char *const *headers,
 	struct outbound		*ob = p->ob;
 	struct evhttp_request	*req;
 	struct evkeyvalq	*h;
-	struct obconn		*c;
-	struct timeval		 tv = { ob->timeout_secs, 0 };
 
-	if ((c = conn_pick(ob)) == NULL ||
-	    (req = evhttp_request_new(response_cb, p)) == NULL)
+	if ((req = evhttp_request_new(response_cb, p)) == NULL)
 		return -1;
 	evhttp_request_set_error_cb(req, error_cb);
 	h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", ob->hostport);
-	evhttp_add_header(h, "Content-Type", ctype);
-	for (; headers != NULL && headers[0] != NULL; headers += 2)
-		evhttp_add_header(h, headers[0], headers[1]);
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-	/* counted first: a connection refused at once calls response_cb
-	 * from inside evhttp_make_request (which then returns 0) */
-	p->conn = c;
-	c->queued++;
-	evtimer_add(p->deadline, &tv);
-	if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST,
-	    ob->target) == -1) {	/* req is freed with the failure */
-		c->queued--;
-		c->dead = true;
-		p->conn = NULL;
-		event_del(p->deadline);
-		sweep_later(ob);
+	if (evhttp_add_header(h, "Host", ob->hostport) == -1 ||
+	    evhttp_add_header(h, "Content-Type", ctype) == -1 ||
+	    evbuffer_add(evhttp_request_get_output_buffer(req), body, len) == -1) {
+		evhttp_request_free(req);
 		return -1;
 	}
+	for (; headers != NULL && headers[0] != NULL; headers += 2)
+		if (evhttp_add_header(h, headers[0], headers[1]) == -1) {
+			evhttp_request_free(req);
+			return -1;
+		}
+	p->req = req;
+	TAILQ_INSERT_TAIL(&ob->waiting, p, wentry);
 	return 0;
+}
+
+/* Sends the waiting POSTs, in order, each on a connection of its own. */
+static void
+dispatch(struct outbound *ob)
+{
+	struct evhttp_request	*req;
+	struct obpost		*p;
+	struct obconn		*c;
+
+	while ((p = TAILQ_FIRST(&ob->waiting)) != NULL) {
+		if ((c = conn_pick(ob)) == NULL) {
+			if (ob->nconns > 0)
+				return;	/* all busy: the first to end calls */
+			/* not one connection could be made */
+			TAILQ_REMOVE(&ob->waiting, p, wentry);
+			evhttp_request_free(p->req);
+			p->req = NULL;
+			event_del(p->deadline);
+			end_later(p, 0, "could not make a connection");
+			continue;
+		}
+		TAILQ_REMOVE(&ob->waiting, p, wentry);
+		req = p->req;
+		p->req = NULL;
+		/* counted first: a connection refused at once calls
+		 * response_cb from inside evhttp_make_request (which then
+		 * returns 0) */
+		p->conn = c;
+		c->queued++;
+		if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST,
+		    ob->target) == -1) {	/* req is freed with the failure */
+			c->queued--;
+			c->dead = true;
+			p->conn = NULL;
+			event_del(p->deadline);
+			end_later(p, 0, "could not send the request");
+			sweep_later(ob);
+		}
+	}
 }
 
 int
@@ -469,6 +519,7 @@ outbound_post(struct outbound *ob, const char *ctype,
     outbound_cb cb, void *arg)
 {
 	struct obpost	*p;
+	struct timeval	 tv = { ob->timeout_secs, 0 };
 
 	if (ob->retired || (p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
@@ -483,8 +534,12 @@ outbound_post(struct outbound *ob, const char *ctype,
 		return -1;
 	}
 	LIST_INSERT_HEAD(&ob->posts, p, entry);
-	if (request(p, ctype, headers, body, len) == -1)
-		end_later(p, 0, "could not send the request");
+	if (request(p, ctype, headers, body, len) == -1) {
+		end_later(p, 0, "could not make the request (out of memory)");
+		return 0;
+	}
+	evtimer_add(p->deadline, &tv);
+	dispatch(ob);
 	return 0;
 }
 

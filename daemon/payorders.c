@@ -54,10 +54,13 @@
 #define POLL_MS_DEFAULT		1000
 #define TIMEOUT_SECS_DEFAULT	30
 #define BACKOFF_MAX_DEFAULT	300
-#define INFLIGHT_MAX		8	/* claimed orders in flight */
-#define FRESH_MAX		64	/* fresh orders in flight: more wait
+#define INFLIGHT_MAX		32	/* claimed orders in flight (a
+					 * backlog drains at the core's pace) */
+#define FRESH_BYTES_MAX	(32 << 20)	/* fresh orders in flight, in
+					 * bytes: more wait
 					 * for their lease and a claim */
-#define CONNS_MAX		4	/* connections to the core kept open */
+#define CONNS_MAX		8	/* connections to the core kept open,
+					 * one order on each at a time */
 #define TAKEN_BATCH_MAX		256	/* 2xx recorded by one statement */
 
 static const char claim_sql[] =
@@ -82,6 +85,7 @@ struct post {
 	char			 msg_id[WP_MAX35_LEN];
 	int			 attempt;
 	bool			 fresh;
+	size_t			 len;		/* its body's */
 };
 
 /* A 2xx heard, waiting for the statement that records it. */
@@ -108,6 +112,7 @@ static struct {
 						 * ctx and the URL in force */
 	LIST_HEAD(, post)	 inflight;
 	int			 ninflight, nfresh;
+	size_t			 fresh_bytes;	/* of the fresh in flight */
 	bool			 claiming, started, stopped;
 	int			 timeout_secs, backoff_max;
 	struct taken		*taken;		/* 2xx not recorded yet */
@@ -257,8 +262,10 @@ post_free(struct post *p)
 {
 	LIST_REMOVE(p, entry);
 	P.ninflight--;
-	if (p->fresh)
+	if (p->fresh) {
 		P.nfresh--;
+		P.fresh_bytes -= p->len;
+	}
 	free(p);
 }
 
@@ -295,11 +302,14 @@ post(long long id, const char *msg_id, int attempt, bool fresh,
 	p->id = id;
 	p->attempt = attempt;
 	p->fresh = fresh;
+	p->len = len;
 	snprintf(p->msg_id, sizeof(p->msg_id), "%s", msg_id);
 	LIST_INSERT_HEAD(&P.inflight, p, entry);
 	P.ninflight++;
-	if (fresh)
+	if (fresh) {
 		P.nfresh++;
+		P.fresh_bytes += len;
+	}
 	perr_clear(&err);
 	if (P.out == NULL && (P.out = outbound_new(P.base, P.dns,
 	    wpd->conf->payments_url, P.ctx, P.timeout_secs, CONNS_MAX,
@@ -434,10 +444,12 @@ claim(void)
 	/* load_all makes a context whenever payments_url is set: P.ctx is
 	 * NULL only without one */
 	if (P.stopped || wpd->draining || P.claiming ||
-	    P.ninflight >= INFLIGHT_MAX || wpd->conf->payments_url == NULL ||
+	    P.ninflight - P.nfresh >= INFLIGHT_MAX ||
+	    wpd->conf->payments_url == NULL ||
 	    P.ctx == NULL)
 		return;
-	snprintf(limit, sizeof(limit), "%d", INFLIGHT_MAX - P.ninflight);
+	snprintf(limit, sizeof(limit), "%d", INFLIGHT_MAX -
+	    (P.ninflight - P.nfresh));
 	snprintf(lease, sizeof(lease), "%d", P.timeout_secs + 10);
 	params[0] = limit;
 	params[1] = lease;
@@ -549,7 +561,7 @@ payorders_fresh_new(PGresult *res, const struct sheet *s)
 	    R_ORDER_MSGID));
 	/* without the sheet (a big one decided in one call is not kept), or
 	 * with too many in flight, the lease is lifted instead */
-	if (s != NULL && P.nfresh < FRESH_MAX)
+	if (s != NULL && P.fresh_bytes < FRESH_BYTES_MAX)
 		f->body = fresh_bytes(res, o_row, s, &f->len);
 	return f;
 }
