@@ -59,6 +59,11 @@
 #define FRESH_BYTES_MAX	(32 << 20)	/* fresh orders in flight, in
 					 * bytes: more wait
 					 * for their lease and a claim */
+#define FRESH_LINES_DEFAULT	10000	/* a bigger sheet's order is built
+					 * by a claim, once the sheet's memory
+					 * is given back: the daemon's peak is
+					 * the sheet's, not the sheet's plus
+					 * its order's */
 #define CONNS_MAX		8	/* connections to the core kept open,
 					 * one order on each at a time */
 #define TAKEN_BATCH_MAX		256	/* 2xx recorded by one statement */
@@ -115,6 +120,7 @@ static struct {
 	size_t			 fresh_bytes;	/* of the fresh in flight */
 	bool			 claiming, started, stopped;
 	int			 timeout_secs, backoff_max;
+	int			 fresh_lines;	/* WAGEPAY_PAYORDER_FRESH_LINES */
 	struct taken		*taken;		/* 2xx not recorded yet */
 	int			 ntaken, taken_cap;
 	bool			 recording;	/* a wp_payorder_taken runs */
@@ -559,9 +565,11 @@ payorders_fresh_new(PGresult *res, const struct sheet *s)
 	f->id = strtoll(PQgetvalue(res, o_row, R_ORDER_ID), NULL, 10);
 	snprintf(f->msg_id, sizeof(f->msg_id), "%s", PQgetvalue(res, o_row,
 	    R_ORDER_MSGID));
-	/* without the sheet (a big one decided in one call is not kept), or
-	 * with too many in flight, the lease is lifted instead */
-	if (s != NULL && P.fresh_bytes < FRESH_BYTES_MAX)
+	/* without the sheet (a big one decided in one call is not kept),
+	 * with too many in flight, or for a sheet of more than
+	 * P.fresh_lines lines, the lease is lifted instead */
+	if (s != NULL && s->nlines <= (size_t)P.fresh_lines &&
+	    P.fresh_bytes < FRESH_BYTES_MAX)
 		f->body = fresh_bytes(res, o_row, s, &f->len);
 	return f;
 }
@@ -651,6 +659,8 @@ payorders_start(struct event_base *base, SSL_CTX *ctx, struct perr *err)
 	    BACKOFF_MAX_DEFAULT, 1, 86400);
 	poll_ms = util_env_int("WAGEPAY_PAYORDER_POLL_MS", POLL_MS_DEFAULT, 10,
 	    600000);
+	P.fresh_lines = util_env_int("WAGEPAY_PAYORDER_FRESH_LINES",
+	    FRESH_LINES_DEFAULT, 1, 1000000);
 	if ((P.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL &&
 	    (P.dns = evdns_base_new(base, 0)) == NULL) {

@@ -194,6 +194,25 @@ check_eq "at its first attempt (one POST, no failure recorded)" \
     "$(q "SELECT attempts || ' ' || coalesce(last_error, '-') FROM payment_order WHERE msg_id = '$MSGE'") $(posts "$MSGE")" "1 - 1"
 check_eq "the core credits it" "$(fcstatus --order "$FC/$(awk -v m="$MSGE" '$2 == 202 && $3 == m {print $1}' "$FC/log").xml")" "200 APPLIED -"
 
+# --- a big sheet's order is built by a claim, after the sheet's memory is given
+# back (WAGEPAY_PAYORDER_FRESH_LINES, default 10,000: here 2) -----------------------
+daemon_stop
+export WAGEPAY_PAYORDER_FRESH_LINES=2
+daemon_start || { echo "Bail out! the daemon did not restart"; exit 1; }
+unset WAGEPAY_PAYORDER_FRESH_LINES
+tsv 3 16 100.00 >"$T/f.tsv"
+sheet f --msg-id PO-F --sub "$SUB1_USCC" --month 2026-10 <"$T/f.tsv"
+submit f
+check_eq "a sheet over the fresh limit is paid" "$(grpsts "$T/f.pain002.xml")" ACSC
+check "its order is taken" wait_for 10 taken PO-F
+MSGF=$(order_msg PO-F)
+check_eq "claimed (its lease the claim's, not the paying daemon's minute), once, one POST" \
+    "$(q "SELECT (next_attempt_at - created_at < interval '30 seconds') || ' ' || attempts FROM payment_order WHERE msg_id = '$MSGF'") $(posts "$MSGF")" "true 1 1"
+ORDER_F=$FC/$(awk -v m="$MSGF" '$2 == 202 && $3 == m {print $1}' "$FC/log").xml
+check "valid against the official pain.001.001.10" xmllint --noout --schema "$ISO/pain.001.001.10.xsd" "$ORDER_F"
+check_eq "its three lines" "$(xmllint --xpath "count(//*[local-name()='CdtTrfTxInf'])" "$ORDER_F")" 3
+check_eq "the core credits them" "$(fcstatus --order "$ORDER_F")" "200 APPLIED -"
+
 # --- no payments_url: orders wait in the outbox ------------------------------------
 daemon_stop
 EXTRA_CONFIG=
