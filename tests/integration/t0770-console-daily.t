@@ -10,6 +10,8 @@
 # line's outcome, the voucher's count and total, the account number of
 # alerts and audit records.
 . "$(dirname "$0")/lib.sh"
+# wage_return (the card's bank sends a paid line back, camt.054)
+. "$(dirname "$0")/t03-lib.sh"
 
 CLOCK=2026-11-20T10:00:00+08:00
 export WAGEPAY_CLOCK=$CLOCK
@@ -19,21 +21,6 @@ roster_demo 12 || { echo "Bail out! roster refused"; exit 1; }
 console_login viewer1 viewer-password-1 >/dev/null
 URL="https://127.0.0.1:$OPORT"
 
-# wage_return REF E2E AMOUNT: the card's bank sends a paid line back (camt.054)
-wage_return() {
-	cat >"$T/return-$1.xml" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">
-<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>N-$1</MsgId><CreDtTm>2026-11-02T09:00:00+08:00</CreDtTm></GrpHdr>
-<Ntfctn><Id>NTF-$1</Id><CreDtTm>2026-11-02T09:00:00+08:00</CreDtTm>
-<Acct><Id><Othr><Id>$ACCOUNT</Id></Othr></Id></Acct>
-<Ntry><NtryRef>$1</NtryRef><Amt Ccy="CNY">$3</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
-<BookgDt><Dt>2026-11-02</Dt></BookgDt><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>RRTN</SubFmlyCd></Fmly></Domn></BkTxCd>
-<NtryDtls><TxDtls><Refs><EndToEndId>$2</EndToEndId></Refs><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls>
-</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>
-XML
-	core POST /v1/core/notifications --data-binary @"$T/return-$1.xml" -H 'Content-Type: application/xml' >/dev/null
-}
 # csv AS PATH: GETs PATH into $T/csv (headers in $T/csvh), status in $T/status
 csv() {
 	curl -sk -b "$T/cookies-$1" -D "$T/csvh" -o "$T/csv" -w '%{http_code}' "$URL$2" >"$T/status"
@@ -53,7 +40,7 @@ deposit DEP-1 10000.00 >/dev/null
 sheet s1 --msg-id SHEET-CSV-1 --sub "$SUB1_USCC" --month 2026-10 <"$T/l1"
 submit s1
 check_eq "the sheet is paid but for the line with the wrong name" "$(grpsts "$T/s1.pain002.xml")" PART
-wage_return RET-E1 E1 3000.00
+wage_return RET-E1 E1 3000.00 >/dev/null
 check_eq "E1 comes back from the card's bank" "$(q "SELECT count(*) FROM line_return WHERE entry_ref = 'RET-E1'")" 1
 
 # --- the gate ------------------------------------------------------------------
