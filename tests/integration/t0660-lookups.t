@@ -85,8 +85,8 @@ check_eq "the roster is read for the sheet's 3 workers, not the project's 400" \
     "$(rows_read 'on roster_entry' "$T/plan1")" 3
 check "the roster is probed by ID number" \
     grep -Eq 'Index Cond: .*id_number = ' "$T/plan1"
-check "an earlier sheet is found by contractor and MsgId on the unique index" \
-    grep -Eq 'Index Cond: \(\(contractor_uscc = .*msg_id = ' "$T/plan1"
+check "an earlier sheet is found by its MsgId on an index (the unique key, or 033's sheet_msg_id), not a scan" \
+    grep -Eq 'Index Cond: \(.*msg_id = ' "$T/plan1"
 # probes_of FILE: how many times the INSERT into sheet_line probed the
 # worker-month index (016) for "already paid" (the lateral probe, alias o;
 # o_1 is the rare "earlier in this sheet?" question), summed over loops
