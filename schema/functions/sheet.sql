@@ -524,11 +524,12 @@ DECLARE
 	v_count	int;
 	v_fresh	boolean;
 BEGIN
-	-- b: the row as it was (the statement's snapshot), for its old state
-	UPDATE sheet s SET state = 'PAID', paid_at = now()
-	FROM sheet b WHERE s.id = p_sheet AND b.id = p_sheet AND s.state IN ('RECEIVED', 'HELD')
-	RETURNING s.accepted_total, s.accepted_count, s.msg_id, s.pay_as_stored, b.state = 'RECEIVED'
-	INTO v_total, v_count, v_msg, v_stored, v_fresh;
+	-- RECEIVED: decided now, by the daemon that will send its order
+	SELECT s.state = 'RECEIVED' INTO v_fresh FROM sheet s WHERE s.id = p_sheet;
+	UPDATE sheet SET state = 'PAID', paid_at = now()
+	WHERE id = p_sheet AND state IN ('RECEIVED', 'HELD')
+	RETURNING accepted_total, accepted_count, msg_id, pay_as_stored
+	INTO v_total, v_count, v_msg, v_stored;
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
