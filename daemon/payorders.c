@@ -152,13 +152,14 @@ taken_cb(PGresult *res, const char *error, bool unknown, void *arg)
 /* Records the 2xx heard so far, at most TAKEN_BATCH_MAX, in one statement
  * (one commit): a 2xx that arrives meanwhile waits for the next. With
  * many sheets paid at once, a commit per order queued behind them in the
- * pool cost more than the order. */
+ * pool cost more than the order. The batch leaves the queue and
+ * P.recording is set before db_query, which may answer from inside. */
 static void
 record_taken(void)
 {
 	struct evbuffer	*ids, *sts, *ats;
 	const char	*params[3];
-	int		 i, n, rc = -1;
+	int		 i, n, built = 0;
 
 	if (P.recording || P.ntaken == 0)
 		return;
@@ -166,34 +167,36 @@ record_taken(void)
 	ids = evbuffer_new();
 	sts = evbuffer_new();
 	ats = evbuffer_new();
-	if (ids == NULL || sts == NULL || ats == NULL)
-		goto out;	/* their leases make them due again */
-	for (i = 0; i < n; i++) {
+	for (i = 0; ids != NULL && sts != NULL && ats != NULL && i < n; i++) {
 		const char	*sep = i == 0 ? "{" : ",";
 
 		if (evbuffer_add_printf(ids, "%s%lld", sep, P.taken[i].id) < 0 ||
 		    evbuffer_add_printf(sts, "%s%d", sep, P.taken[i].status) < 0 ||
 		    evbuffer_add_printf(ats, "%s%s", sep, P.taken[i].at) < 0)
-			goto out;
+			break;
 	}
 	/* "}" and its NUL: each buffer pulled up is a C string */
-	if (evbuffer_add(ids, "}", 2) == -1 || evbuffer_add(sts, "}", 2) == -1 ||
-	    evbuffer_add(ats, "}", 2) == -1)
-		goto out;
-	params[0] = (const char *)evbuffer_pullup(ids, -1);
-	params[1] = (const char *)evbuffer_pullup(sts, -1);
-	params[2] = (const char *)evbuffer_pullup(ats, -1);
-	if (params[0] != NULL && params[1] != NULL && params[2] != NULL &&
-	    (rc = db_query(wpd->db, taken_sql, 3, params, taken_cb, NULL)) == 0)
+	if (i == n && evbuffer_add(ids, "}", 2) == 0 &&
+	    evbuffer_add(sts, "}", 2) == 0 && evbuffer_add(ats, "}", 2) == 0 &&
+	    (params[0] = (const char *)evbuffer_pullup(ids, -1)) != NULL &&
+	    (params[1] = (const char *)evbuffer_pullup(sts, -1)) != NULL &&
+	    (params[2] = (const char *)evbuffer_pullup(ats, -1)) != NULL)
+		built = 1;
+	/* recorded or given up, they leave the queue (db_query copies the
+	 * parameters) */
+	memmove(P.taken, P.taken + n, (size_t)(P.ntaken - n) * sizeof(*P.taken));
+	P.ntaken -= n;
+	if (built) {
 		P.recording = true;
-out:
-	if (rc == -1)
+		if (db_query(wpd->db, taken_sql, 3, params, taken_cb, NULL) == -1) {
+			P.recording = false;
+			built = 0;
+		}
+	}
+	if (!built)
 		log_warnx("payment orders: could not record %d order(s) taken; "
 		    "their leases make them due again (the core drops the "
 		    "repeated MsgId)", n);
-	/* recorded or given up: they leave the queue either way */
-	memmove(P.taken, P.taken + n, (size_t)(P.ntaken - n) * sizeof(*P.taken));
-	P.ntaken -= n;
 	if (ids != NULL)
 		evbuffer_free(ids);
 	if (sts != NULL)
